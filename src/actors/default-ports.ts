@@ -1,0 +1,29 @@
+import { detectLayout, openCgroup, resolveCgroupPath, type CgroupLayout } from '../linux/cgroups/index.js';
+import { nativePort } from '../native/index.js';
+import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
+import type { CgroupPort, Ports } from './ports.js';
+
+/** The real ports: the native addon, this host's cgroupfs, hooks as processes. */
+export function defaultPorts(): Ports {
+  return { sys: nativePort(), cgroups: hostCgroups(), hooks: { run: runHooks, runBestEffort: runHooksBestEffort } };
+}
+
+/** cgroupfs as mounted on this host (detected once, on first use). */
+export function hostCgroups(detect: () => CgroupLayout = () => detectLayout()): CgroupPort {
+  let layout: CgroupLayout | undefined;
+  const get = () => (layout ??= detect());
+  return {
+    resolvePath: resolveCgroupPath,
+    open: (path) => openCgroup(get(), path),
+    views(path) {
+      const l = get();
+      const dirs = openCgroup(l, path).dirs;
+      return l.hierarchies.map((h, i) => ({
+        // What the container sees under its cgroup mount: the controller names (or "systemd" for name=systemd),
+        // "unified" for hybrid's cgroup2 tree, and the tree itself on a pure v2 host.
+        name: h.version === 2 ? (l.mode === 'v2' ? '' : 'unified') : h.controllers.map((c) => c.replace(/^name=/, '')).join(','),
+        hostDir: dirs[i],
+      }));
+    },
+  };
+}

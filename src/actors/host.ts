@@ -1,0 +1,133 @@
+import { createActor, waitFor } from 'xstate';
+import {
+  containerMachine,
+  isSettled,
+  MACHINE_VERSION,
+  observeTransitions,
+  stateName,
+  opName,
+  refusal,
+  statusOf,
+  type ContainerEvent,
+  type ContainerStatus,
+} from '../machines/container.js';
+import { RuntsError } from '../errors.js';
+import { SCHEMA_VERSION, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
+import type { ContainerEnv, LiveContainer } from './ports.js';
+import { effectActors, type EffectOutcome } from './effects.js';
+import { observe, type Observer } from './reconcile.js';
+
+export class HostError extends RuntsError {}
+
+type TransitionDraft = Omit<TransitionRecord, 'seq'>;
+
+/** The result of one dispatch: where the container ended, its facts, and its record (undefined once deleted). */
+export interface Settled {
+  status: ContainerStatus;
+  facts: LiveContainer['facts'];
+  record: ContainerRecord | undefined;
+  transitions: TransitionDraft[];
+}
+
+/**
+ * Hosts container actors for one command (the transient host): rehydrate the actor from its persisted snapshot,
+ * reconcile it with the kernel, check the chart allows the event, send it, wait until its effects settle, and
+ * persist snapshot + facts + transitions in one compare-and-set write. The chart decides; nothing here assigns a
+ * status.
+ */
+export class ContainerHost {
+  constructor(
+    readonly env: ContainerEnv,
+    readonly store: Store,
+    readonly observer: Observer,
+  ) {}
+
+  /** Inserts a new record in `creating` (taking the ID exclusively: a second create of the ID fails here). */
+  insert(facts: LiveContainer['facts']): ContainerRecord {
+    const actor = createActor(containerMachine, { input: { id: facts.id } });
+    actor.start();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    return this.store.insert(
+      { facts, snapshot, schemaVersion: SCHEMA_VERSION, machineVersion: MACHINE_VERSION },
+      [{ id: facts.id, seq: 0, from: '', to: stateName(actor.getSnapshot()), event: 'xstate.init', time: now(), pid: process.pid }],
+    );
+  }
+
+  /** Reconciles a container with the kernel and persists what changed; returns where it is now. */
+  async refresh(record: ContainerRecord): Promise<Settled> {
+    return this.dispatch(record, undefined);
+  }
+
+  /**
+   * Sends `event` (after reconciling) and persists the outcome. Throws the refusal when the chart does not allow
+   * the event in the current state, or the effect's own error when an effect failed (after persisting the state
+   * the chart moved to).
+   */
+  async dispatch(record: ContainerRecord, event: ContainerEvent | undefined): Promise<Settled> {
+    if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) {
+      throw new HostError(
+        'bad_state',
+        `container "${record.facts.id}" was stored by another runts version (chart ${record.machineVersion}); delete it with that version`,
+      );
+    }
+    const live: LiveContainer = { facts: structuredClone(record.facts) as LiveContainer['facts'] };
+    const outcome: EffectOutcome = {};
+    const transitions: TransitionDraft[] = [];
+    const machine = containerMachine.provide({ actors: effectActors(live, this.env, outcome) as never });
+    const actor = createActor(machine, {
+      snapshot: record.snapshot as never,
+      input: { id: record.facts.id },
+      // Every microstep, so paused → running → stopped is logged as two moves, not one.
+      inspect: observeTransitions((t) =>
+        transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+      ),
+    });
+    actor.start();
+    try {
+      for (const observed of observe(live.facts, statusOf(actor.getSnapshot()), this.observer)) {
+        if (actor.getSnapshot().can(observed)) actor.send(observed);
+        await waitFor(actor, isSettled);
+      }
+      if (event) {
+        const status = statusOf(actor.getSnapshot());
+        if (!actor.getSnapshot().can(event)) {
+          await this.persist(record, live, actor, transitions);
+          throw new HostError('bad_state', refusal(live.facts.id, status, opName(event.type)));
+        }
+        actor.send(event);
+        await waitFor(actor, isSettled);
+      }
+      const saved = await this.persist(record, live, actor, transitions);
+      if (outcome.error) throw outcome.error;
+      return { status: statusOf(actor.getSnapshot()), facts: live.facts, record: saved, transitions };
+    } finally {
+      actor.stop();
+    }
+  }
+
+  private async persist(
+    record: ContainerRecord,
+    live: LiveContainer,
+    actor: ReturnType<typeof createActor<typeof containerMachine>>,
+    transitions: TransitionDraft[],
+  ): Promise<ContainerRecord | undefined> {
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status === 'done' || stateName(snapshot) === 'stopped.deleted') {
+      this.store.remove(live.facts.id, record.version, transitions);
+      return undefined;
+    }
+    if (transitions.length === 0 && JSON.stringify(live.facts) === JSON.stringify(record.facts)) return record;
+    return this.store.update(live.facts.id, record.version, { facts: live.facts, snapshot: actor.getPersistedSnapshot() }, transitions);
+  }
+}
+
+function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: number | null } {
+  return 'exitStatus' in event ? { exitStatus: (event.exitStatus as number | null) ?? null } : {};
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+export type { ContainerFacts };

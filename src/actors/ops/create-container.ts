@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { planInit } from '../../linux/plan-init.js';
+import { effectiveResources } from '../../linux/device-rules.js';
+import { readProcStat } from '../../linux/proc.js';
+import type { ContainerEnv, LiveContainer } from '../ports.js';
+import { containerDir, execFifoPath } from '../paths.js';
+import { hookState } from './oci-state.js';
+import { teardown } from './destroy-container.js';
+
+/**
+ * Makes the container up to `created`: state dir and exec fifo, the cgroup (before any process, so every child is
+ * inside), the init (blocked on the fifo before the user program), then the create-time hooks. On any failure,
+ * everything made so far is undone before the error is rethrown: bad input leaves nothing behind.
+ */
+export async function createContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
+  const { facts } = c;
+  const { spec } = facts;
+  const { sys, cgroups, hooks } = env.ports;
+  const dir = containerDir(env.root, facts.id);
+  const fifo = execFifoPath(env.root, facts.id);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    sys.mkfifo(fifo, 0o600);
+    const cgroup = cgroups.open(facts.cgroupPath);
+    const made = cgroup.create(effectiveResources(spec.linux?.resources, spec.linux?.devices));
+    // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
+    if (!made.created) facts.cgroupShared = true;
+    for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+
+    const plan = planInit({
+      spec,
+      rootfs: facts.rootfs,
+      bundle: facts.bundle,
+      cgroupProcsFiles: cgroup.procsFiles(),
+      cgroupViews: cgroups.views(facts.cgroupPath),
+      fifoPath: fifo,
+      consoleSocket: facts.consoleSocket,
+      preserveFds: facts.preserveFds,
+    });
+    const { pid, pidfd } = sys.spawn(plan);
+    if (pidfd >= 0) sys.closeFd(pidfd);
+    facts.initPid = pid;
+    facts.initStartTime = readProcStat(pid)?.startTime ?? null;
+    env.log.debug({ id: facts.id, pid }, 'init spawned and blocked until start');
+
+    // prestart (deprecated) and createRuntime run in the runtime's namespaces, createContainer in the container's
+    // mount namespace; the init is blocked, so none of them races the user program.
+    await hooks.run('prestart', spec.hooks?.prestart, hookState(c, 'creating'));
+    await hooks.run('createRuntime', spec.hooks?.createRuntime, hookState(c, 'creating'));
+    await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid });
+  } catch (e) {
+    await teardown(c, env).catch((cleanupError) =>
+      env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
+    );
+    throw e;
+  }
+}

@@ -1,0 +1,45 @@
+import { RuntsError } from '../../errors.js';
+import { isProcessAlive } from '../../linux/proc.js';
+import type { ContainerEnv, LiveContainer } from '../ports.js';
+
+export class SignalError extends RuntsError {}
+
+/**
+ * Sends a signal to the init (through a pidfd, so a reused PID can never get it) or, with `all`, to every process
+ * in the container's cgroup.
+ */
+export function signalContainer(c: LiveContainer, env: ContainerEnv, signal: number, all: boolean): void {
+  const { facts } = c;
+  const { sys, cgroups } = env.ports;
+  if (all) {
+    for (const pid of cgroups.open(facts.cgroupPath).pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
+    }
+    return;
+  }
+  signalInit(c, env, signal);
+}
+
+/** Signals the init through a pidfd opened and then checked against the recorded start time (no PID-reuse race). */
+export function signalInit(c: LiveContainer, env: ContainerEnv, signal: number): void {
+  const { facts } = c;
+  const { sys } = env.ports;
+  let pidfd: number;
+  try {
+    pidfd = sys.pidfdOpen(facts.initPid);
+  } catch (e) {
+    throw new SignalError('bad_state', `container "${facts.id}" has no running init process`, { cause: e });
+  }
+  try {
+    if (!isProcessAlive(facts.initPid, facts.initStartTime)) {
+      throw new SignalError('bad_state', `container "${facts.id}" has no running init process`);
+    }
+    sys.pidfdSendSignal(pidfd, signal);
+  } finally {
+    sys.closeFd(pidfd);
+  }
+}

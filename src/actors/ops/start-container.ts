@@ -1,0 +1,37 @@
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { RuntsError } from '../../errors.js';
+import type { ContainerEnv, LiveContainer } from '../ports.js';
+import { execFifoPath } from '../paths.js';
+import { hookState } from './oci-state.js';
+
+export class StartError extends RuntsError {}
+
+/**
+ * Lets the blocked init run the user program: startContainer hooks (in the container), one byte into the exec
+ * fifo, then poststart hooks — whose failure is only a warning (OCI).
+ */
+export async function startContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
+  const { facts } = c;
+  const { hooks } = env.ports;
+  await hooks.run('startContainer', facts.spec.hooks?.startContainer, hookState(c, 'created'), { nsenterPid: facts.initPid });
+
+  const fifo = execFifoPath(env.root, facts.id);
+  let fd: number;
+  try {
+    // Non-blocking: with no reader (the init died) this fails at once with ENXIO instead of hanging.
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENXIO' ? 'its init process is gone' : code === 'ENOENT' ? 'it was already started' : String(e);
+    throw new StartError('bad_state', `cannot start container "${facts.id}": ${why}`, { cause: e });
+  }
+  try {
+    writeSync(fd, '0');
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  await hooks.runBestEffort('poststart', facts.spec.hooks?.poststart, hookState(c, 'running'), (msg) =>
+    env.log.warn({ id: facts.id }, msg),
+  );
+}

@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { SyscallPort } from '../native/port.js';
+import type { CgroupView } from '../linux/plan-init.js';
+import type { CgroupManager } from '../linux/cgroups/index.js';
+import type { Hook, Spec, State } from '../oci/types.js';
+import type { HookPoint } from '../oci/hooks.js';
+import type { ContainerFacts } from '../persistence/store.js';
+
+/** Everything an effect may touch, behind interfaces so unit tests can pass fakes. */
+export interface Ports {
+  sys: SyscallPort;
+  cgroups: CgroupPort;
+  hooks: HookPort;
+}
+
+export interface CgroupPort {
+  /** The cgroup path a container gets (config's cgroupsPath, or the runts default). */
+  resolvePath(cgroupsPath: string | undefined, id: string): string;
+  open(path: string): CgroupManager;
+  /** What a `cgroup` mount inside the container shows: each hierarchy's directory of this cgroup. */
+  views(path: string): CgroupView[];
+}
+
+export interface HookPort {
+  run(point: HookPoint, hooks: Hook[] | undefined, state: State, opts?: { nsenterPid?: number }): Promise<void>;
+  runBestEffort(point: HookPoint, hooks: Hook[] | undefined, state: State, warn: (msg: string) => void): Promise<void>;
+}
+
+/** Where a runtime lives and what it may use. */
+export interface ContainerEnv {
+  root: string;
+  ports: Ports;
+  log: Logger;
+}
+
+/** A container as effects see it: the stored facts (mutated by effects, persisted by the host) and its config. */
+export interface LiveContainer {
+  facts: ContainerFacts & { spec: Spec; pidFile?: string; consoleSocket?: string; preserveFds?: number };
+}

@@ -1,0 +1,39 @@
+import { isProcessAlive } from '../linux/proc.js';
+import type { ContainerEvent, ContainerStatus } from '../machines/container.js';
+import type { ContainerFacts } from '../persistence/store.js';
+
+/** Kernel facts a reconcile looks at; a port so unit tests can state them. */
+export interface Observer {
+  isAlive(pid: number, startTime: number | null): boolean;
+  /** Freezer state of the container's cgroup, or null when it has no cgroup any more. */
+  freezerState(cgroupPath: string): 'FROZEN' | 'THAWED' | 'FREEZING' | null;
+}
+
+/**
+ * Turns what the kernel says into events for the chart, so the chart never contradicts it: a dead init (or its
+ * PID now naming another process) means stopped; a creator that died mid-create means the create was abandoned;
+ * a cgroup frozen or thawed behind our back means paused or running.
+ */
+export function observe(facts: ContainerFacts, status: ContainerStatus, observer: Observer): ContainerEvent[] {
+  switch (status) {
+    case 'creating':
+      return observer.isAlive(facts.creatorPid, facts.creatorStartTime) ? [] : [{ type: 'observed.abandoned' }];
+    case 'created':
+    case 'running':
+    case 'paused': {
+      if (!observer.isAlive(facts.initPid, facts.initStartTime)) return [{ type: 'observed.exited', exitStatus: null }];
+      if (status === 'created') return [];
+      const freezer = observer.freezerState(facts.cgroupPath);
+      if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];
+      if (status === 'paused' && freezer === 'THAWED') return [{ type: 'observed.thawed' }];
+      return [];
+    }
+    default:
+      return [];
+  }
+}
+
+export const kernelObserver = (freezerState: Observer['freezerState']): Observer => ({
+  isAlive: (pid, startTime) => isProcessAlive(pid, startTime),
+  freezerState,
+});

@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import { registerCommands } from './commands/index.js';
+import { VERSION } from './version.js';
+
+/**
+ * runts' command line: runc's global flags and commands (CONTRACT.md). Commands are thin: parse, one Runtime call,
+ * print, exit status. Heavy modules are imported only by the commands that need them.
+ */
+export function buildProgram(): Command {
+  const program = new Command('runts')
+    .description('An OCI container runtime: runc\'s command line, each container a statechart')
+    .version(VERSION, '-v, --version', 'print the version')
+    .option('--root <dir>', 'state root directory', '/run/runts')
+    .option('--log <file>', 'append log lines to this file (default: none; --debug logs to stderr)')
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'log debug messages')
+    .option('--systemd-cgroup', 'accepted for runc compatibility; runts drives cgroupfs directly')
+    .addOption(new Option('--rootless <value>', 'accepted for runc compatibility').hideHelp())
+    .addOption(new Option('--criu <path>', 'accepted for runc compatibility').hideHelp())
+    .showHelpAfterError(false)
+    .enablePositionalOptions()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'runts: ')) });
+  registerCommands(program);
+  return program;
+}
+
+const argv = process.argv;
+buildProgram()
+  .parseAsync(argv)
+  .catch((e) => {
+    process.stderr.write(`runts: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { Runtime } from '../runtime.js';
+
+export interface GlobalOptions {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug?: boolean;
+}
+
+/**
+ * Opens the runtime for one command, runs `fn`, closes it, and turns a failure into runc's behaviour: one line on
+ * stderr, the same message as the last `error` line of the log (containerd shows that line), exit status 1.
+ */
+export async function withRuntime<T>(cmd: Command, fn: (rt: Runtime, log: Logger) => Promise<T>): Promise<T | undefined> {
+  const globals = cmd.optsWithGlobals() as GlobalOptions;
+  const { createLogger } = await import('../log.js');
+  const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
+  let rt: Runtime | undefined;
+  try {
+    const { Runtime } = await import('../runtime.js');
+    rt = await Runtime.open({ root: globals.root, log });
+    return await fn(rt, log);
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    log.error(msg);
+    process.stderr.write(`runts: ${msg}\n`);
+    if (globals.debug && !(e as { code?: string }).code) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = 1;
+    return undefined;
+  } finally {
+    rt?.close();
+  }
+}

@@ -1,0 +1,408 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CgroupError } from './cgroup-error.js';
+import { isCgroupFs, readKeyValues, readPidsRecursive, readText, sleepMs, writeValue } from './fs-util.js';
+import type { CgroupHierarchy, CgroupLayout } from './layout.js';
+import type { CgroupMode, CgroupStats, FreezerState, LinuxResources } from './types.js';
+import { applyV1, statsV1, validateV1, type V1Dirs } from './v1.js';
+import { applyV2, statsV2, validateV2 } from './v2.js';
+
+/** Controllers enabled in each ancestor's cgroup.subtree_control on v2 (kernel order), where available. */
+export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids'] as const;
+
+/** How long freeze/thaw wait for the kernel to finish, and how often they look. */
+const FREEZE_TIMEOUT_MS = 1000;
+const FREEZE_POLL_MS = 10;
+/** rmdir of a cgroup whose last tasks are still exiting fails with EBUSY for a moment. */
+const RMDIR_TRIES = 20;
+const RMDIR_POLL_MS = 10;
+
+/** What {@link CgroupManager.create} did. */
+export interface CreateResult {
+  /** True when this call made the leaf in at least one hierarchy: destroy it if a later step of create fails. */
+  created: boolean;
+  /** Every directory this call made (leaves and intermediates), top-down. */
+  createdDirs: string[];
+  /** Resources this host could not apply (see {@link CgroupManager.apply}). */
+  warnings: string[];
+}
+
+/** One hierarchy and the container's leaf directory in it. */
+interface Target {
+  hierarchy: CgroupHierarchy;
+  dir: string;
+  /** A plain directory tree (unit tests), not cgroupfs. */
+  fake: boolean;
+}
+
+function errnoOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * The leaf dir of `cgPath` in one hierarchy. Absolute paths hang from the mountpoint (as runc). Relative paths
+ * hang from the runtime's own cgroup in that hierarchy; /proc/self/cgroup names it from the hierarchy's root,
+ * while the mount may expose only a subtree (mountRoot), so that prefix is cut first.
+ */
+function leafDir(h: CgroupHierarchy, cgPath: string, own: Record<string, string>): string {
+  if (cgPath.startsWith('/')) return path.join(h.mountpoint, cgPath);
+  let base = (h.version === 2 ? own[''] : own[h.controllers[0]]) ?? '/';
+  if (h.mountRoot !== '/' && (base === h.mountRoot || base.startsWith(`${h.mountRoot}/`))) {
+    base = base.slice(h.mountRoot.length) || '/';
+  }
+  return path.join(h.mountpoint, base, cgPath);
+}
+
+/** The chain of dirs from just below `top` down to `leaf`. */
+function chainBelow(top: string, leaf: string): string[] {
+  const rel = path.relative(top, leaf);
+  if (!rel || rel.startsWith('..')) return [];
+  const out: string[] = [];
+  let cur = top;
+  for (const part of rel.split(path.sep)) {
+    cur = path.join(cur, part);
+    out.push(cur);
+  }
+  return out;
+}
+
+/**
+ * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
+ * short-lived. Get one with {@link openCgroup}.
+ */
+export class CgroupManager {
+  /** The cgroup path as given (absolute, or relative to the runtime's own cgroup). */
+  readonly path: string;
+  readonly mode: CgroupMode;
+  private readonly targets: Target[];
+
+  /** @internal use {@link openCgroup} */
+  constructor(layout: CgroupLayout, cgPath: string) {
+    this.path = cgPath;
+    this.mode = layout.mode;
+    this.targets = layout.hierarchies.map((hierarchy) => ({
+      hierarchy,
+      dir: leafDir(hierarchy, cgPath, layout.own),
+      fake: !isCgroupFs(hierarchy.mountpoint),
+    }));
+    for (const t of this.targets) {
+      if (path.relative(t.hierarchy.mountpoint, t.dir) === '') {
+        throw new CgroupError('bad_config', `cgroup path "${cgPath}" is the root of ${t.hierarchy.mountpoint}: give the container its own cgroup in linux.cgroupsPath`);
+      }
+    }
+  }
+
+  /** The container's directory in every hierarchy (v1 hierarchies first, then the cgroup2 one). */
+  get dirs(): string[] {
+    return this.targets.map((t) => t.dir);
+  }
+
+  /** The v1 leaf dir of a controller, or undefined when the controller is not mounted. */
+  private v1Dir(controller: string): Target | undefined {
+    return this.targets.find((t) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes(controller));
+  }
+
+  private get v2Target(): Target | undefined {
+    return this.targets.find((t) => t.hierarchy.version === 2);
+  }
+
+  private v1Dirs(): V1Dirs {
+    return {
+      dir: (c) => this.v1Dir(c)?.dir,
+      isFake: (dir) => this.targets.find((t) => t.dir === dir)?.fake ?? false,
+    };
+  }
+
+  /**
+   * Makes the cgroup in every hierarchy (v1: each managed controller and named hierarchy; hybrid: also the
+   * cgroup2 tree; v2: the one tree, enabling cpuset/cpu/io/memory/pids in each ancestor), then applies
+   * `resources`. An existing cgroup is fine. If any step fails, the dirs this call made are removed again and
+   * the error is thrown.
+   *
+   * @example
+   * const cg = openCgroup(detectLayout(), resolveCgroupPath(spec.linux?.cgroupsPath, id));
+   * const { created, warnings } = cg.create(spec.linux?.resources);
+   */
+  create(resources?: LinuxResources): CreateResult {
+    if (resources) this.validate(resources);
+    const createdDirs: string[] = [];
+    const warnings: string[] = [];
+    let created = false;
+    try {
+      for (const t of this.targets) {
+        const chain = chainBelow(t.hierarchy.mountpoint, t.dir);
+        for (const dir of chain) {
+          if (this.mkdir(dir)) {
+            createdDirs.push(dir);
+            if (dir === t.dir) created = true;
+          }
+        }
+        if (t.hierarchy.version === 1 && t.hierarchy.controllers.includes('cpuset')) {
+          // A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are set;
+          // fill each level top-down from its parent (cgroup.clone_children would do it, but only for new dirs).
+          for (const dir of chain) this.inheritCpuset(dir, t.fake);
+        }
+        if (t.hierarchy.version === 2 && this.mode === 'v2') {
+          warnings.push(...this.enableControllers(t, chain));
+        }
+      }
+      if (resources) warnings.push(...this.apply(resources));
+    } catch (e) {
+      for (const dir of [...createdDirs].reverse()) this.removeQuietly(dir);
+      throw e;
+    }
+    return { created, createdDirs, warnings };
+  }
+
+  private validate(r: LinuxResources): void {
+    if (this.mode === 'v2') validateV2(r);
+    else validateV1(r, this.mode);
+  }
+
+  /** mkdir that reports whether it made the dir. */
+  private mkdir(dir: string): boolean {
+    try {
+      fs.mkdirSync(dir);
+      return true;
+    } catch (e) {
+      if (errnoOf(e) === 'EEXIST') return false;
+      throw new CgroupError('sys', `cannot create cgroup ${dir}: ${errnoOf(e) ?? String(e)} (runts needs root to manage cgroups)`, { cause: e });
+    }
+  }
+
+  private removeQuietly(dir: string): void {
+    try {
+      const t = this.targets.find((x) => dir.startsWith(`${x.hierarchy.mountpoint}/`));
+      if (t?.fake) fs.rmSync(dir, { recursive: true, force: true });
+      else fs.rmdirSync(dir);
+    } catch {
+      // Best effort while unwinding a failed create: the original error is the one to report.
+    }
+  }
+
+  private inheritCpuset(dir: string, fake: boolean): void {
+    const parent = path.dirname(dir);
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      if (readText(path.join(dir, file))) continue;
+      const value = readText(path.join(parent, file));
+      if (value) writeValue(path.join(dir, file), value, fake);
+    }
+  }
+
+  /**
+   * v2 only lets a cgroup use the controllers its parent enabled in cgroup.subtree_control, so each ancestor
+   * of the leaf (from the root down) enables what it has. A cgroup that holds processes itself cannot enable
+   * controllers for its children ("no internal processes"): that becomes a warning, and the resource files
+   * the leaf then lacks fail clearly in apply().
+   */
+  private enableControllers(t: Target, chain: string[]): string[] {
+    const warnings: string[] = [];
+    const ancestors = [t.hierarchy.mountpoint, ...chain.slice(0, -1)];
+    for (const dir of ancestors) {
+      const available = (readText(path.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
+      const enabled = (readText(path.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
+      const wanted = V2_CONTROLLERS.filter((c) => available.includes(c) && !enabled.includes(c));
+      if (wanted.length === 0) continue;
+      const file = path.join(dir, 'cgroup.subtree_control');
+      try {
+        writeValue(file, wanted.map((c) => `+${c}`).join(' '), t.fake);
+      } catch {
+        // One refused controller fails the whole write: retry one by one to enable the others.
+        for (const c of wanted) {
+          try {
+            writeValue(file, `+${c}`, t.fake);
+          } catch (e) {
+            warnings.push(`cannot enable the ${c} controller in ${dir}: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+    return warnings;
+  }
+
+  /**
+   * The cgroup.procs file of every hierarchy: a new process writes "0" (itself) to each before running anything,
+   * so all its children start inside the container's cgroup.
+   */
+  procsFiles(): string[] {
+    return this.targets.map((t) => path.join(t.dir, 'cgroup.procs'));
+  }
+
+  /**
+   * Writes OCI `linux.resources` to the cgroup files. Returns warnings for settings this host cannot apply
+   * (a controller not mounted, swap accounting off, realtime or swappiness on v2, device rules on v2 — those
+   * need an eBPF program runts does not load yet, so they are reported, not enforced). Throws a `bad_config`
+   * CgroupError for invalid values (before writing anything) and a `sys` one when the kernel refuses a write
+   * (e.g. EBUSY when lowering memory below current usage).
+   */
+  apply(resources: LinuxResources): string[] {
+    if (this.mode === 'v2') {
+      const t = this.v2Target!;
+      return applyV2(t.dir, t.fake, resources);
+    }
+    return applyV1(this.v1Dirs(), resources, this.mode);
+  }
+
+  /** The freezer's leaf dir; throws `not_found` when the cgroup is gone (so callers can tell "stopped"). */
+  private freezer(): { kind: 1 | 2; target: Target } {
+    const kind = this.mode === 'v2' ? 2 : 1;
+    const target = kind === 2 ? this.v2Target : this.v1Dir('freezer');
+    if (!target) throw new CgroupError('sys', 'the freezer cgroup controller is not mounted: mount it at /sys/fs/cgroup/freezer to pause containers');
+    if (!fs.existsSync(target.dir)) {
+      throw new CgroupError('not_found', `cgroup ${target.dir} does not exist: the container's cgroup was removed`);
+    }
+    return { kind, target };
+  }
+
+  /** The freezer's state. Throws `not_found` when the cgroup does not exist. */
+  freezerState(): FreezerState {
+    const { kind, target } = this.freezer();
+    if (kind === 1) {
+      const s = readText(path.join(target.dir, 'freezer.state'));
+      return s === 'FROZEN' || s === 'FREEZING' ? s : 'THAWED';
+    }
+    if (readText(path.join(target.dir, 'cgroup.freeze')) !== '1') return 'THAWED';
+    return readKeyValues(path.join(target.dir, 'cgroup.events')).frozen === 1 ? 'FROZEN' : 'FREEZING';
+  }
+
+  /**
+   * Freezes every process of the cgroup and waits (up to 1 s) until the kernel reports it frozen. On timeout the
+   * cgroup is thawed again and a `sys` error is thrown: a half-frozen container is worse than a running one.
+   * Throws `not_found` when the cgroup does not exist.
+   */
+  freeze(): void {
+    const { kind, target } = this.freezer();
+    const deadline = Date.now() + FREEZE_TIMEOUT_MS;
+    if (kind === 1) {
+      const file = path.join(target.dir, 'freezer.state');
+      for (;;) {
+        // Re-writing FROZEN nudges tasks that were busy (e.g. forking) when the previous write went in.
+        writeValue(file, 'FROZEN', target.fake);
+        if (readText(file) === 'FROZEN') return;
+        if (Date.now() >= deadline) break;
+        sleepMs(FREEZE_POLL_MS);
+      }
+      this.tryThaw(file, 'THAWED', target.fake);
+    } else {
+      writeValue(path.join(target.dir, 'cgroup.freeze'), '1', target.fake);
+      if (this.waitFrozen(target.dir, 1, deadline)) return;
+      this.tryThaw(path.join(target.dir, 'cgroup.freeze'), '0', target.fake);
+    }
+    throw new CgroupError('sys', `cannot freeze cgroup ${target.dir}: still not frozen after ${FREEZE_TIMEOUT_MS} ms (a task may be in uninterruptible sleep); thawed it again, retry the pause`);
+  }
+
+  /** Thaws the cgroup and waits (up to 1 s) until the kernel reports it thawed. */
+  thaw(): void {
+    const { kind, target } = this.freezer();
+    const deadline = Date.now() + FREEZE_TIMEOUT_MS;
+    if (kind === 1) {
+      const file = path.join(target.dir, 'freezer.state');
+      writeValue(file, 'THAWED', target.fake);
+      for (;;) {
+        if (readText(file) === 'THAWED') return;
+        if (Date.now() >= deadline) break;
+        sleepMs(FREEZE_POLL_MS);
+      }
+    } else {
+      writeValue(path.join(target.dir, 'cgroup.freeze'), '0', target.fake);
+      if (this.waitFrozen(target.dir, 0, deadline)) return;
+    }
+    throw new CgroupError('sys', `cannot thaw cgroup ${target.dir}: still frozen after ${FREEZE_TIMEOUT_MS} ms (is a parent cgroup frozen?)`);
+  }
+
+  private tryThaw(file: string, value: string, fake: boolean): void {
+    try {
+      writeValue(file, value, fake);
+    } catch {
+      // Reporting the freeze timeout matters more than this.
+    }
+  }
+
+  /** v2: cgroup.events "frozen" flips once every task has stopped (or resumed). */
+  private waitFrozen(dir: string, want: 0 | 1, deadline: number): boolean {
+    for (;;) {
+      if ((readKeyValues(path.join(dir, 'cgroup.events')).frozen ?? 0) === want) return true;
+      if (Date.now() >= deadline) return false;
+      sleepMs(FREEZE_POLL_MS);
+    }
+  }
+
+  /** Every pid in the cgroup and its sub-cgroups, sorted; [] when it does not exist. */
+  pids(): number[] {
+    const t =
+      this.mode === 'v2'
+        ? this.v2Target
+        : (this.v1Dir('pids') ?? this.v1Dir('freezer') ?? this.v1Dir('memory') ?? this.targets[0]);
+    return t ? readPidsRecursive(t.dir) : [];
+  }
+
+  /** Resource usage in runc's `events --stats` shape. Never throws: missing files read as zero. */
+  stats(): CgroupStats {
+    if (this.mode === 'v2') return statsV2(this.v2Target!.dir);
+    return statsV1(this.v1Dirs());
+  }
+
+  /** True when the leaf exists in at least one hierarchy (so a half-removed cgroup still counts). */
+  exists(): boolean {
+    return this.targets.some((t) => fs.existsSync(t.dir));
+  }
+
+  /**
+   * Removes the leaf (and any sub-cgroups a container made inside it) in every hierarchy; parents stay.
+   * Idempotent: a missing dir is fine. rmdir is retried briefly on EBUSY (tasks still exiting); after that a
+   * `sys` error names the dir and the pids still in it. Every hierarchy is tried before the first error is thrown.
+   */
+  destroy(): void {
+    const errors: CgroupError[] = [];
+    for (const t of this.targets) {
+      try {
+        if (t.fake) fs.rmSync(t.dir, { recursive: true, force: true });
+        else this.removeCgroupTree(t.dir);
+      } catch (e) {
+        errors.push(e instanceof CgroupError ? e : new CgroupError('sys', `cannot remove cgroup ${t.dir}: ${errnoOf(e) ?? String(e)}`, { cause: e }));
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** cgroupfs dirs hold only kernel files, so rmdir (children first) is the whole job. */
+  private removeCgroupTree(dir: string): void {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return;
+      throw e;
+    }
+    for (const entry of entries) if (entry.isDirectory()) this.removeCgroupTree(path.join(dir, entry.name));
+    for (let i = 1; ; i++) {
+      try {
+        fs.rmdirSync(dir);
+        return;
+      } catch (e) {
+        const code = errnoOf(e);
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY' || i >= RMDIR_TRIES) {
+          const pids = readPidsRecursive(dir);
+          throw new CgroupError(
+            'sys',
+            `cannot remove cgroup ${dir}: ${code ?? String(e)}${pids.length ? `, pids still in it: ${pids.join(' ')}; kill them first` : ''}`,
+            { cause: e },
+          );
+        }
+        sleepMs(RMDIR_POLL_MS);
+      }
+    }
+  }
+}
+
+/**
+ * Opens (without creating) the cgroup at `cgPath` (from {@link resolveCgroupPath}) on a detected layout.
+ *
+ * @example
+ * const cg = openCgroup(detectLayout(), '/runts/web');
+ * if (cg.exists()) cg.freeze();
+ */
+export function openCgroup(layout: CgroupLayout, cgPath: string): CgroupManager {
+  return new CgroupManager(layout, cgPath);
+}

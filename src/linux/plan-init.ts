@@ -1,0 +1,312 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
+import { CAPABILITIES, CLONE, MS, PlanBuilder, RLIMIT } from '../native/plan.js';
+import { parseMountOptions } from '../oci/mount-options.js';
+import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
+import { RuntsError } from '../errors.js';
+import { secureJoin } from './secure-join.js';
+
+/** A plan that cannot be made from this config (code bad_config). */
+export class PlanError extends RuntsError {}
+
+/** One cgroup hierarchy the container sees under a `cgroup` mount: its name there and the host directory shown. */
+export interface CgroupView {
+  /** e.g. "memory", "cpu,cpuacct", "unified"; "" for a pure v2 host (the tree itself is the mount). */
+  name: string;
+  hostDir: string;
+}
+
+export interface InitPlanInput {
+  spec: Spec;
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  bundle: string;
+  /** cgroup.procs files the init writes "0" to, first of all, so everything it starts is inside. */
+  cgroupProcsFiles: string[];
+  cgroupViews: CgroupView[];
+  /** The exec fifo: the init blocks reading it until `start` writes a byte. */
+  fifoPath: string;
+  consoleSocket?: string;
+  /** Extra fds (from 3 up) the process keeps, as runc's --preserve-fds. */
+  preserveFds?: number;
+}
+
+const NAMESPACE_FLAGS: Record<string, number> = {
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  mount: CLONE.NEWNS,
+  ipc: CLONE.NEWIPC,
+  uts: CLONE.NEWUTS,
+  user: CLONE.NEWUSER,
+  cgroup: CLONE.NEWCGROUP,
+  time: CLONE.NEWTIME,
+};
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+/** The devices every container gets (OCI runtime spec "Default Devices"). */
+const DEFAULT_DEVICES = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** JSON numbers above 2^53 arrive rounded: RLIM_INFINITY (2^64-1) comes through as 2^64. */
+function rlimitValue(n: number): bigint {
+  return n >= 2 ** 64 - 1 ? RLIM_INFINITY : BigInt(Math.max(0, Math.floor(n)));
+}
+
+/** glibc's makedev: the dev_t encoding mknod expects. */
+export function makedev(major: number, minor: number): number {
+  const hi = (BigInt(major) & 0xfffff000n) << 32n | (BigInt(minor) & 0xffffff00n) << 12n;
+  return Number(hi | (BigInt(major) & 0xfffn) << 8n | (BigInt(minor) & 0xffn));
+}
+
+export function capabilityMask(names: string[] | undefined): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const bit = CAPABILITIES[name];
+    if (bit === undefined) throw new PlanError('bad_config', `unknown capability "${name}": use names like CAP_CHOWN`);
+    mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+function idMap(maps: { containerID: number; hostID: number; size: number }[] | undefined): string | undefined {
+  if (!maps || maps.length === 0) return undefined;
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+/** The host uid that a container uid maps to (for chowns done before the user namespace exists). */
+export function hostId(maps: { containerID: number; hostID: number; size: number }[] | undefined, id: number): number {
+  for (const m of maps ?? []) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
+  return id;
+}
+
+/** Environment with PATH (for the exec lookup) and HOME (as runc sets it: from the rootfs's /etc/passwd, else "/"). */
+export function processEnv(process: Process, rootfs: string): string[] {
+  const env = [...(process.env ?? [])];
+  if (!env.some((e) => e.startsWith('PATH='))) env.push(DEFAULT_PATH);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${homeOf(rootfs, process.user?.uid ?? 0)}`);
+  return env;
+}
+
+function homeOf(rootfs: string, uid: number): string {
+  try {
+    for (const line of readFileSync(secureJoin(rootfs, '/etc/passwd'), 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 6 && Number(f[2]) === uid && f[5]) return f[5];
+    }
+  } catch {
+    // No passwd file: fall through.
+  }
+  return '/';
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/**
+ * Computes the init's whole plan from the config: the order of the ops here is the order the kernel needs
+ * (each ordering constraint is commented where it is made). The native side only executes it.
+ */
+export function planInit(input: InitPlanInput): PlanBuilder {
+  const { spec, rootfs } = input;
+  const process = spec.process;
+  if (!process) throw new PlanError('bad_config', 'config.json has no "process": add process.args');
+  const linux = spec.linux ?? {};
+  const namespaces: LinuxNamespace[] = linux.namespaces ?? [];
+  const has = (t: string) => namespaces.some((n) => n.type === t);
+  const newNs = (t: string) => namespaces.some((n) => n.type === t && !n.path);
+  const userns = has('user');
+
+  const plan = new PlanBuilder({
+    uidMap: newNs('user') ? idMap(linux.uidMappings) : undefined,
+    gidMap: newNs('user') ? idMap(linux.gidMappings) : undefined,
+  });
+
+  // --- stage 1: still in the runtime's namespaces and as host root.
+  // Join the cgroup before anything else so every process the container ever makes starts inside it.
+  for (const file of input.cgroupProcsFiles) plan.writeFile(file, '0');
+  // Open host-side files now, while paths and permissions are the host's (a user-namespaced root could not).
+  plan.openFifo(input.fifoPath);
+  const terminal = process.terminal === true && input.consoleSocket !== undefined;
+  if (terminal) plan.consoleConnect(input.consoleSocket!);
+  // Join namespaces given by path; the user namespace first, since it owns the others.
+  const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  for (const ns of joins) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
+  let flags = 0;
+  for (const ns of namespaces) if (!ns.path) flags |= NAMESPACE_FLAGS[ns.type];
+  if (flags) plan.unshare(flags);
+  if (newNs('user')) {
+    // The parent writes uid_map/gid_map while we wait; then become root of the new namespace, or files we
+    // create would belong to the overflow uid.
+    plan.usernsSync();
+    plan.setIds(0, 0, null);
+  }
+  // unshare(CLONE_NEWPID) only affects children: the init is the next process, pid 1 of the new namespace.
+  plan.fork();
+
+  // --- the init.
+  plan.umask(0); // exact modes for the nodes and dirs made below
+  if (process.oomScoreAdj !== undefined) plan.writeFile('/proc/self/oom_score_adj', String(process.oomScoreAdj));
+  for (const r of process.rlimits ?? []) {
+    const resource = RLIMIT[r.type];
+    if (resource === undefined) throw new PlanError('bad_config', `unknown rlimit "${r.type}": use names like RLIMIT_NOFILE`);
+    plan.setrlimit(resource, rlimitValue(r.soft), rlimitValue(r.hard));
+  }
+  if (newNs('mount')) planRootfs(plan, input, userns, newNs('network'));
+  else if (has('mount')) plan.chdir('/');
+  else throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
+
+  if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
+  if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
+  // After pivot_root, /proc/sys is the container's: sysctls land in its namespaces.
+  for (const key of Object.keys(linux.sysctl ?? {}).sort()) {
+    plan.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, linux.sysctl![key]);
+  }
+  if (terminal) plan.consoleSetup();
+  plan.closeFds(3 + (input.preserveFds ?? 0));
+  plan.chdir(process.cwd ?? '/');
+
+  const user = process.user ?? { uid: 0, gid: 0 };
+  // Supplementary groups are replaced (cleared when none are given), as runc does.
+  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
+  const caps = process.capabilities;
+  if (caps) {
+    plan.caps({
+      bounding: capabilityMask(caps.bounding),
+      effective: capabilityMask(caps.effective),
+      permitted: capabilityMask(caps.permitted),
+      inheritable: capabilityMask(caps.inheritable),
+      ambient: capabilityMask(caps.ambient),
+    });
+  }
+  if (process.noNewPrivileges) plan.noNewPrivs();
+  plan.umask(user.umask ?? 0o022);
+
+  const env = processEnv(process, rootfs);
+  const args = process.args ?? [];
+  // Fail `create` (not `start`) when the program is missing, like runc.
+  plan.checkExec(args[0], env);
+  plan.ready();
+  plan.waitFifo();
+  plan.exec(args[0], args, env);
+  return plan;
+}
+
+function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, newNet: boolean): void {
+  const { spec, rootfs } = input;
+  const linux = spec.linux ?? {};
+  // Nothing mounted from here on may propagate back to the host: make / recursively slave (or what the config
+  // asks) before the first mount.
+  plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
+  // pivot_root needs the new root to be a mount point.
+  plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
+
+  const mounts = spec.mounts ?? [];
+  for (const m of mounts) planMount(plan, input, m, newNet);
+
+  const devIsBound = mounts.some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
+  if (!devIsBound) planDevices(plan, input, userns);
+
+  plan.pivotRoot(rootfs);
+  if (linux.rootfsPropagation) {
+    const prop = parseMountOptions([linux.rootfsPropagation]).propagation;
+    for (const p of prop) plan.mount('', '/', '', p, '');
+  }
+  for (const p of linux.readonlyPaths ?? []) plan.readonlyPath(p);
+  for (const p of linux.maskedPaths ?? []) plan.maskPath(p);
+  if (spec.root?.readonly) plan.remountReadonly('/');
+}
+
+function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean): void {
+  const dest = secureJoin(input.rootfs, m.destination);
+  const opts = parseMountOptions(m.options ?? []);
+  const data = opts.data.join(',');
+  const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+
+  if (m.type === 'cgroup' || m.type === 'cgroup2') {
+    planCgroupMount(plan, input.cgroupViews, dest, remountFlags);
+  } else if (isBind(m) || (m.type === 'sysfs' && !newNet)) {
+    // sysfs can only be mounted fresh in a network namespace the mounter owns; without one, bind the host's
+    // /sys instead (read-only when asked), as runc does.
+    const source = m.type === 'sysfs' && !isBind(m) ? '/sys' : resolve(input.bundle, m.source ?? '');
+    const recursive = m.type === 'sysfs' || (m.options ?? []).includes('rbind');
+    let isDir = true;
+    try {
+      isDir = statSync(source).isDirectory();
+    } catch {
+      throw new PlanError('not_found', `mount source "${m.source}" for "${m.destination}" does not exist: fix mounts in config.json`);
+    }
+    if (isDir) plan.mkdirP(dest, 0o755);
+    else plan.mkfile(dest, 0o644);
+    plan.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
+    if (remountFlags) plan.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
+  } else {
+    plan.mkdirP(dest, 0o755);
+    plan.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
+  }
+  for (const p of opts.propagation) plan.mount('', dest, '', p, '');
+}
+
+/** A cgroup mount shows the container's own cgroup of each hierarchy (bind mounts: works with or without cgroupns). */
+function planCgroupMount(plan: PlanBuilder, views: CgroupView[], dest: string, flags: number): void {
+  plan.mkdirP(dest, 0o755);
+  if (views.length === 1 && views[0].name === '') {
+    plan.mount(views[0].hostDir, dest, '', MS.BIND | MS.REC, '');
+    plan.mount('', dest, '', MS.BIND | MS.REMOUNT | flags | MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
+    return;
+  }
+  plan.mount('tmpfs', dest, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755');
+  for (const v of views) {
+    const sub = posix.join(dest, v.name);
+    plan.mkdirP(sub, 0o755);
+    plan.mount(v.hostDir, sub, '', MS.BIND | MS.REC, '');
+    plan.mount('', sub, '', MS.BIND | MS.REMOUNT | flags | MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
+    // Co-mounted controllers ("cpu,cpuacct") are also reachable by each name, as on the host.
+    if (v.name.includes(',')) for (const alias of v.name.split(',')) plan.symlink(v.name, posix.join(dest, alias));
+  }
+  if (flags & MS.RDONLY) plan.mount('', dest, '', MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755');
+}
+
+function planDevices(plan: PlanBuilder, input: InitPlanInput, userns: boolean): void {
+  const { spec, rootfs } = input;
+  const linux = spec.linux ?? {};
+  const devDir = secureJoin(rootfs, '/dev');
+  const devices = [
+    ...DEFAULT_DEVICES.map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: undefined as number | undefined, gid: undefined as number | undefined })),
+    ...(linux.devices ?? []).map((d) => ({ path: d.path, major: d.major ?? 0, minor: d.minor ?? 0, type: d.type, fileMode: d.fileMode ?? 0o666, uid: d.uid, gid: d.gid })),
+  ];
+  for (const d of devices) {
+    const dest = secureJoin(rootfs, d.path);
+    plan.mkdirP(posix.dirname(dest), 0o755);
+    if (userns) {
+      // mknod is refused in a user namespace: bind the host's node instead.
+      if (!existsSync(d.path)) continue;
+      plan.mkfile(dest, 0o644);
+      plan.mount(d.path, dest, '', MS.BIND, '');
+      continue;
+    }
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    plan.mknod(dest, kind | (d.fileMode & 0o7777), makedev(d.major, d.minor));
+    if (d.uid !== undefined || d.gid !== undefined) plan.chown(dest, d.uid ?? 0, d.gid ?? 0);
+  }
+  plan.symlink('/proc/self/fd', posix.join(devDir, 'fd'));
+  plan.symlink('/proc/self/fd/0', posix.join(devDir, 'stdin'));
+  plan.symlink('/proc/self/fd/1', posix.join(devDir, 'stdout'));
+  plan.symlink('/proc/self/fd/2', posix.join(devDir, 'stderr'));
+  if (existsSync('/proc/kcore')) plan.symlink('/proc/kcore', posix.join(devDir, 'core'));
+  // The container's ptys come from its own devpts instance.
+  plan.symlink('pts/ptmx', posix.join(devDir, 'ptmx'));
+}

@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** The fields of /proc/<pid>/stat that runts relies on. */
+export interface ProcStat {
+  pid: number;
+  /** R, S, D, Z, T, t, X, I … */
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the pid it names one process for its whole life (PID reuse guard). */
+  startTime: number;
+}
+
+/**
+ * Reads /proc/<pid>/stat, or returns null when there is no such process.
+ * The comm field may hold spaces and parentheses, so the fixed fields are parsed after the last ')'.
+ */
+export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); start time is field 22.
+  return { pid, state: fields[0], ppid: Number(fields[1]), startTime: Number(fields[19]) };
+}
+
+/**
+ * "Alive" as runc and crun check it: present, not a zombie (PID 1 here reaps orphans slowly), and — when a start
+ * time was recorded — still the same process rather than a new one that reused the PID.
+ */
+export function isProcessAlive(pid: number, startTime: number | null | undefined, procRoot = '/proc'): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const stat = readProcStat(pid, procRoot);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return startTime == null || stat.startTime === startTime;
+}
+
+/** Reads a process's oom_score_adj; null when the process is gone. */
+export function readOomScoreAdj(pid: number, procRoot = '/proc'): number | null {
+  try {
+    return Number(readFileSync(`${procRoot}/${pid}/oom_score_adj`, 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+/** Sets a process's oom_score_adj; a process that already exited is not an error (returns false). */
+export function writeOomScoreAdj(pid: number, score: number, procRoot = '/proc'): boolean {
+  try {
+    writeFileSync(`${procRoot}/${pid}/oom_score_adj`, String(score));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return false;
+    throw e;
+  }
+}

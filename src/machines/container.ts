@@ -1,0 +1,502 @@
+/**
+ * The container lifecycle statechart: the ONLY place where lifecycle rules live.
+ *
+ * Pure: no I/O. Every effect (spawning the init, signalling, freezing, destroying) is a named
+ * actor declared here with a default that fails loudly, and supplied for real by the host with
+ * `containerMachine.provide({ actors: { ... } })`. Because invokes reference actors by name, the
+ * persisted snapshot stays plain JSON and can be restored in another process.
+ *
+ * Top-level state = OCI status (creating, created, running, paused, stopped). Substates say
+ * whether an effect is in flight (`starting`, `signalling`, ...) or not (`idle`, `pending`,
+ * `deleted`). Status moves are exactly {@link ALLOWED_STATUS_MOVES} (gVisor's `changeStatus`).
+ *
+ * Error paths (documented decisions):
+ * - `spawnInit` fails → `stopped.idle` (lastError set); the host tears down what was made.
+ * - `startInit` fails (e.g. a prestart hook) → `stopped.idle` (lastError set); the OCI spec says
+ *   the container must be destroyed, so the host then runs the delete teardown
+ *   (`container.delete`, which `stopped.idle` accepts).
+ * - `signalProcess` fails → back to the same `idle` (lastError set); the host reports it.
+ * - `freezeCgroup` fails → `running.idle`; `thawCgroup` fails → `paused.idle` (a force delete that
+ *   needed the thaw is abandoned: the flag is cleared and the error reported).
+ * - `destroyContainer` fails → `stopped.idle` (lastError set); delete may be retried (idempotent).
+ * `lastError` is cleared whenever a new effect starts, so after settling it belongs to this op.
+ *
+ * @example
+ * ```ts
+ * const live = containerMachine.provide({ actors: { spawnInit: fromPromise(async ({ input }) => spawn(input.id)) } });
+ * const actor = createActor(live, { input: { id: 'web' } }).start();
+ * actor.send({ type: 'container.create' });
+ * await waitFor(actor, isSettled);
+ * statusOf(actor.getSnapshot()); // 'created'
+ * ```
+ */
+import {
+  assign,
+  fromPromise,
+  setup,
+  type AnyEventObject,
+  type InspectionEvent,
+  type SnapshotFrom,
+} from 'xstate';
+import { RuntsError, type ErrorCode } from '../errors.js';
+
+/**
+ * Version of this chart's shape. Stored next to every persisted snapshot so a snapshot written by
+ * an older chart is detected instead of being restored into states that no longer exist.
+ * Bump it whenever states, events or transitions change (a unit test pins the chart's fingerprint).
+ */
+export const MACHINE_VERSION = 'container/1';
+
+/** The OCI statuses, in lifecycle order. */
+export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
+/** An OCI container status (the top-level state of the chart). */
+export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
+
+/**
+ * Every status move the chart may take (from → allowed targets), exactly gVisor's `changeStatus`:
+ * created only from creating; paused only from running; running from created or paused;
+ * stopped from creating, created, running or stopped. Nothing ever moves back to creating.
+ */
+export const ALLOWED_STATUS_MOVES: Readonly<Record<ContainerStatus, readonly ContainerStatus[]>> = {
+  creating: ['created', 'stopped'],
+  created: ['running', 'stopped'],
+  running: ['paused', 'stopped'],
+  paused: ['running'],
+  stopped: ['stopped'],
+};
+
+/** Machine context. `deleteAfterResume` is set while a force delete of a paused container thaws it. */
+export interface ContainerContext {
+  id: string;
+  exitStatus: number | null;
+  goferExited: boolean;
+  lastError: string | null;
+  deleteAfterResume: boolean;
+}
+
+/** Input when creating the actor. */
+export interface ContainerInput {
+  id: string;
+}
+
+/** Every event the chart understands (commands `container.*`, kernel facts `observed.*`, `gofer.*`). */
+export type ContainerEvent =
+  | { type: 'container.create' }
+  | { type: 'container.start' }
+  | { type: 'container.kill'; signal: number; all: boolean }
+  | { type: 'container.pause' }
+  | { type: 'container.resume' }
+  | { type: 'container.delete'; force: boolean }
+  | { type: 'observed.exited'; exitStatus: number | null }
+  | { type: 'observed.abandoned' }
+  | { type: 'observed.frozen' }
+  | { type: 'observed.thawed' }
+  | { type: 'gofer.exited'; exitStatus: number | null };
+
+/** All event types, in a stable order (tests and docs iterate it). */
+export const CONTAINER_EVENT_TYPES: readonly ContainerEvent['type'][] = [
+  'container.create',
+  'container.start',
+  'container.kill',
+  'container.pause',
+  'container.resume',
+  'container.delete',
+  'observed.exited',
+  'observed.abandoned',
+  'observed.frozen',
+  'observed.thawed',
+  'gofer.exited',
+];
+
+/** Input of every effect actor except `signalProcess`. */
+export interface EffectInput {
+  id: string;
+}
+/** Input of `signalProcess`. */
+export interface SignalInput {
+  id: string;
+  signal: number;
+  all: boolean;
+}
+
+/** Raised by this module: refusals (`bad_state`) and effects the host forgot to provide. */
+export class ContainerMachineError extends RuntsError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+// The defaults only exist so the chart is complete and drawable; a host that forgets one must
+// fail loudly rather than pretend the effect happened.
+function notProvided<I>(name: string) {
+  return fromPromise<void, I>(async () => {
+    throw new ContainerMachineError(
+      'bad_config',
+      `effect "${name}" is not provided; supply it with containerMachine.provide({ actors: { ${name} } })`,
+    );
+  });
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error === undefined) return 'unknown error';
+  return String(error);
+}
+
+const effectInput = ({ context }: { context: ContainerContext }): EffectInput => ({ id: context.id });
+
+/**
+ * The container statechart. Supply the effects with `provide` before running it for real.
+ */
+export const containerMachine = setup({
+  types: {
+    context: {} as ContainerContext,
+    events: {} as ContainerEvent,
+    input: {} as ContainerInput,
+  },
+  actors: {
+    spawnInit: notProvided<EffectInput>('spawnInit'),
+    startInit: notProvided<EffectInput>('startInit'),
+    signalProcess: notProvided<SignalInput>('signalProcess'),
+    freezeCgroup: notProvided<EffectInput>('freezeCgroup'),
+    thawCgroup: notProvided<EffectInput>('thawCgroup'),
+    destroyContainer: notProvided<EffectInput>('destroyContainer'),
+  },
+  guards: {
+    isForced: ({ event }) => event.type === 'container.delete' && event.force,
+    isDeleteAfterResume: ({ context }) => context.deleteAfterResume,
+  },
+  actions: {
+    clearError: assign({ lastError: null }),
+    recordError: assign({ lastError: ({ event }) => errorText((event as AnyEventObject).error) }),
+    recordExit: assign({
+      exitStatus: ({ event }) => (event.type === 'observed.exited' ? event.exitStatus : null),
+    }),
+    recordGoferExit: assign({ goferExited: true }),
+    markDeleteAfterResume: assign({ deleteAfterResume: true }),
+    clearDeleteAfterResume: assign({ deleteAfterResume: false }),
+  },
+}).createMachine({
+  id: 'container',
+  context: ({ input }) => ({
+    id: input.id,
+    exitStatus: null,
+    goferExited: false,
+    lastError: null,
+    deleteAfterResume: false,
+  }),
+  initial: 'creating',
+  states: {
+    creating: {
+      initial: 'pending',
+      on: {
+        'observed.exited': { target: '#container.stopped.idle', actions: 'recordExit' },
+        'gofer.exited': { actions: 'recordGoferExit' },
+      },
+      states: {
+        pending: {
+          on: {
+            'container.create': { target: 'spawning' },
+            // The runts process that was creating it died: nothing will ever finish the create.
+            'observed.abandoned': { target: '#container.stopped.idle' },
+          },
+        },
+        spawning: {
+          entry: 'clearError',
+          invoke: {
+            id: 'spawnInit',
+            src: 'spawnInit',
+            input: effectInput,
+            onDone: { target: '#container.created.idle' },
+            onError: { target: '#container.stopped.idle', actions: 'recordError' },
+          },
+        },
+      },
+    },
+    created: {
+      initial: 'idle',
+      on: {
+        'observed.exited': { target: '#container.stopped.idle', actions: 'recordExit' },
+        'gofer.exited': { actions: 'recordGoferExit' },
+      },
+      states: {
+        idle: {
+          on: {
+            'container.start': { target: 'starting' },
+            'container.kill': { target: 'signalling' },
+            // created → stopped is allowed; killing the blocked init is destroyContainer's job.
+            'container.delete': { target: '#container.stopped.destroying' },
+          },
+        },
+        starting: {
+          entry: 'clearError',
+          invoke: {
+            id: 'startInit',
+            src: 'startInit',
+            input: effectInput,
+            onDone: { target: '#container.running.idle' },
+            // A failed start (prestart hook) must end in teardown: the host sends container.delete next.
+            onError: { target: '#container.stopped.idle', actions: 'recordError' },
+          },
+        },
+        signalling: {
+          entry: 'clearError',
+          invoke: {
+            id: 'signalProcess',
+            src: 'signalProcess',
+            input: signalInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+      },
+    },
+    running: {
+      initial: 'idle',
+      on: {
+        'observed.exited': { target: '#container.stopped.idle', actions: 'recordExit' },
+        'gofer.exited': { actions: 'recordGoferExit' },
+      },
+      states: {
+        idle: {
+          // A force delete of a paused container arrives here after the thaw; go straight on so the
+          // status path is paused → running → stopped (paused → stopped is not an allowed move).
+          always: {
+            guard: 'isDeleteAfterResume',
+            target: '#container.stopped.destroying',
+            actions: 'clearDeleteAfterResume',
+          },
+          on: {
+            'container.kill': { target: 'signalling' },
+            'container.pause': { target: 'pausing' },
+            'container.delete': { guard: 'isForced', target: '#container.stopped.destroying' },
+            'observed.frozen': { target: '#container.paused.idle' },
+          },
+        },
+        // Transient: a paused container's init died; pass through running on the way to stopped.
+        exited: {
+          always: { target: '#container.stopped.idle', actions: 'clearDeleteAfterResume' },
+        },
+        signalling: {
+          entry: 'clearError',
+          invoke: {
+            id: 'signalProcess',
+            src: 'signalProcess',
+            input: signalInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+        pausing: {
+          entry: 'clearError',
+          invoke: {
+            id: 'freezeCgroup',
+            src: 'freezeCgroup',
+            input: effectInput,
+            onDone: { target: '#container.paused.idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+      },
+    },
+    paused: {
+      initial: 'idle',
+      on: {
+        'observed.exited': { target: '#container.running.exited', actions: 'recordExit' },
+        'gofer.exited': { actions: 'recordGoferExit' },
+      },
+      states: {
+        idle: {
+          on: {
+            'container.kill': { target: 'signalling' },
+            'container.resume': { target: 'resuming' },
+            // Never paused → stopped: thaw first, then running.idle continues to destroying.
+            'container.delete': {
+              guard: 'isForced',
+              target: 'resuming',
+              actions: 'markDeleteAfterResume',
+            },
+            'observed.thawed': { target: '#container.running.idle' },
+          },
+        },
+        signalling: {
+          entry: 'clearError',
+          invoke: {
+            id: 'signalProcess',
+            src: 'signalProcess',
+            input: signalInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+        resuming: {
+          entry: 'clearError',
+          invoke: {
+            id: 'thawCgroup',
+            src: 'thawCgroup',
+            input: effectInput,
+            onDone: { target: '#container.running.idle' },
+            onError: { target: 'idle', actions: ['recordError', 'clearDeleteAfterResume'] },
+          },
+        },
+      },
+    },
+    stopped: {
+      initial: 'idle',
+      states: {
+        idle: {
+          on: {
+            // Destroy is idempotent (stopped → stopped), so delete is always accepted here.
+            'container.delete': { target: 'destroying' },
+          },
+        },
+        destroying: {
+          entry: 'clearError',
+          invoke: {
+            id: 'destroyContainer',
+            src: 'destroyContainer',
+            input: effectInput,
+            onDone: { target: 'deleted' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+        deleted: { type: 'final' },
+      },
+    },
+  },
+});
+
+function signalInput({ context, event }: { context: ContainerContext; event: ContainerEvent }): SignalInput {
+  // Entered only through container.kill, whose payload carries the signal.
+  if (event.type !== 'container.kill') {
+    throw new ContainerMachineError('bad_state', `signalling container "${context.id}" needs a container.kill event`);
+  }
+  return { id: context.id, signal: event.signal, all: event.all };
+}
+
+/** A snapshot of the container machine (live or restored). */
+export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
+
+/** Minimal shape read by the helpers below, so persisted-then-restored snapshots work too. */
+interface ValueHolder {
+  value: unknown;
+}
+
+/**
+ * The OCI status of a snapshot: its top-level state.
+ * @example statusOf(actor.getSnapshot()) // 'running'
+ */
+export function statusOf(snapshot: ValueHolder): ContainerStatus {
+  const value = snapshot.value;
+  const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  if (!(CONTAINER_STATUSES as readonly string[]).includes(top ?? '')) {
+    throw new ContainerMachineError('bad_state', `snapshot state ${JSON.stringify(value)} is not a container status`);
+  }
+  return top as ContainerStatus;
+}
+
+/**
+ * The dotted path of the active leaf state, e.g. `running.idle` (what transition records store).
+ * @example stateName(actor.getSnapshot()) // 'created.starting'
+ */
+export function stateName(snapshot: ValueHolder): string {
+  const parts: string[] = [];
+  let value: unknown = snapshot.value;
+  while (value !== null && typeof value === 'object') {
+    const key = Object.keys(value)[0];
+    if (key === undefined) break;
+    parts.push(key);
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (typeof value === 'string') parts.push(value);
+  return parts.join('.');
+}
+
+const SETTLED = new Set(['creating.pending', 'created.idle', 'running.idle', 'paused.idle', 'stopped.idle', 'stopped.deleted']);
+
+/**
+ * True when no effect is in flight: an `.idle` state, `creating.pending` or `stopped.deleted`.
+ * Hosts wait for this before persisting: `await waitFor(actor, isSettled)`.
+ */
+export function isSettled(snapshot: ValueHolder): boolean {
+  return SETTLED.has(stateName(snapshot));
+}
+
+/**
+ * The user-facing operation name of an event type: `container.start` → `start`.
+ * Non-command events keep their full type (`observed.exited`).
+ */
+export function opName(eventType: string): string {
+  return eventType.startsWith('container.') ? eventType.slice('container.'.length) : eventType;
+}
+
+/**
+ * The exact refusal message for an operation the chart does not accept in this status.
+ * @example refusal('web', 'stopped', 'start') // 'cannot start container "web" in state stopped'
+ */
+export function refusal(id: string, status: ContainerStatus, op: string): string {
+  return `cannot ${op} container "${id}" in state ${status}`;
+}
+
+/** {@link refusal} as a `bad_state` error, ready to throw. */
+export function refusalError(id: string, status: ContainerStatus, op: string): ContainerMachineError {
+  return new ContainerMachineError('bad_state', refusal(id, status, op));
+}
+
+/** One microstep of the chart as seen by {@link observeTransitions}. */
+export interface ObservedTransition {
+  /** Leaf state before, e.g. `paused.resuming`. */
+  from: string;
+  /** Leaf state after, e.g. `running.idle`. */
+  to: string;
+  /** OCI status before (top-level state of `from`). */
+  fromStatus: ContainerStatus;
+  /** OCI status after (top-level state of `to`). */
+  toStatus: ContainerStatus;
+  /** The event that started the macrostep (eventless steps report their triggering event). */
+  event: AnyEventObject;
+  /** Context after the step. */
+  context: ContainerContext;
+}
+
+/**
+ * An `inspect` callback for `createActor(machine, { inspect })` that reports every microstep of
+ * the root container actor. Subscriptions only see macrosteps, so they would miss the transient
+ * `running` of paused → running → stopped; transition records must come from here.
+ *
+ * @example
+ * const moves: ObservedTransition[] = [];
+ * const actor = createActor(live, { input: { id }, inspect: observeTransitions((t) => moves.push(t)) });
+ */
+export function observeTransitions(onStep: (t: ObservedTransition) => void): (ev: InspectionEvent) => void {
+  let previous: string | undefined;
+  return (ev) => {
+    if (ev.type !== '@xstate.microstep' && ev.type !== '@xstate.snapshot') return;
+    // Only the container actor itself, not its invoked promise actors.
+    if (ev.actorRef.sessionId !== ev.rootId) return;
+    const snap = ev.snapshot as unknown as { value?: unknown; context?: ContainerContext };
+    if (snap.value === undefined || snap.context === undefined) return;
+    const now = stateName(snap as ValueHolder);
+    if (ev.type === '@xstate.snapshot') {
+      // Snapshot events only seed the starting point (initial or restored state).
+      previous ??= now;
+      return;
+    }
+    // xstate also emits microsteps for events no transition took (e.g. a refused command or the
+    // internal done.state event); those changed nothing and are not transitions.
+    if (ev._transitions.length === 0) {
+      previous = now;
+      return;
+    }
+    const from = previous ?? now;
+    onStep({
+      from,
+      to: now,
+      fromStatus: statusOf({ value: from.split('.')[0] }),
+      toStatus: statusOf(snap as ValueHolder),
+      event: ev.event,
+      context: snap.context,
+    });
+    previous = now;
+  };
+}

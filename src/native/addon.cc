@@ -1,0 +1,636 @@
+// runts_native: the Node side of the addon (normal C++; nothing here runs after a clone except via
+// runChild in child.cc). spawn() runs a validated plan in cloned children; the rest are thin syscall
+// wrappers that Node lacks (pidfds, waitpid, SCM_RIGHTS, prctl).
+//
+// Plan wire format and the child protocol: see plan-format.h (and src/native/plan.ts).
+//
+// Errors: a JS Error with .code (errno name), .errno (positive Linux errno), .syscall, .path and
+// .description (strerror). spawn() failures also carry .operation (the op name, e.g. 'mount') and
+// .opIndex; a malformed plan throws with .code 'ERR_RUNTS_BAD_PLAN'.
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "plan-parse.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+namespace runts {
+namespace {
+
+std::string errnoCode(int err) {
+  const char* name = errnoName(err);
+  return name != nullptr ? name : "E" + std::to_string(err);
+}
+
+Napi::Error sysError(Napi::Env env, int err, const std::string& syscall, const std::string& path = "") {
+  const std::string code = errnoCode(err);
+  const std::string desc = strerror(err);
+  Napi::Error e =
+      Napi::Error::New(env, syscall + (path.empty() ? "" : " " + path) + ": " + code + " (" + desc + ")");
+  e.Set("code", code);
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", syscall);
+  e.Set("description", desc);
+  if (!path.empty()) e.Set("path", path);
+  return e;
+}
+
+Napi::Value throwSys(Napi::Env env, int err, const std::string& syscall, const std::string& path = "") {
+  sysError(env, err, syscall, path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// Argument helpers: a TypeError (and false) instead of a crash on a bad call from JS.
+bool argInt(const Napi::CallbackInfo& info, size_t i, int64_t& out) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a number")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  out = info[i].As<Napi::Number>().Int64Value();
+  return true;
+}
+
+bool argStr(const Napi::CallbackInfo& info, size_t i, std::string& out) {
+  if (i >= info.Length() || !info[i].IsString()) {
+    Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + " must be a string")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  out = info[i].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+int64_t nowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// poll() one fd, restarting after EINTR with the remaining time. timeoutMs < 0 waits forever.
+// Returns 1 (ready), 0 (timed out) or -errno.
+int pollFor(int fd, short events, int64_t timeoutMs) {
+  const int64_t deadline = timeoutMs < 0 ? -1 : nowMs() + timeoutMs;
+  for (;;) {
+    int wait = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - nowMs();
+      wait = left < 0 ? 0 : static_cast<int>(left > INT32_MAX ? INT32_MAX : left);
+    }
+    struct pollfd p = {fd, events, 0};
+    int r = poll(&p, 1, wait);
+    if (r > 0) return 1;
+    if (r == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+pid_t waitRetry(pid_t pid, int* status, int flags) {
+  pid_t r;
+  do r = waitpid(pid, status, flags);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+// ---- spawn ---------------------------------------------------------------------------------------
+
+struct SpawnFailure {
+  std::string operation;
+  int err = 0;
+  std::string path;
+  int opIndex = -1;
+  std::string message;  // overrides the errno-based message when set
+};
+
+// Writes setgroups/uid_map/gid_map of `pid` (each file takes exactly one write()).
+int writeIdMaps(const Plan& plan, pid_t pid, std::string& failPath) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"setgroups", &plan.setgroups}, {"uid_map", &plan.uidMap}, {"gid_map", &plan.gidMap}};
+  for (const auto& [name, content] : files) {
+    if (content->empty()) continue;
+    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    int err = 0;
+    if (fd < 0) {
+      err = errno;
+    } else {
+      ssize_t w = write(fd, content->data(), content->size());
+      if (w < 0) err = errno;
+      else if (static_cast<size_t>(w) != content->size()) err = EIO;
+      close(fd);
+    }
+    if (err != 0) {
+      failPath = path;
+      return err;
+    }
+  }
+  return 0;
+}
+
+std::string describeStatus(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+Napi::Value throwSpawn(Napi::Env env, const SpawnFailure& f) {
+  const std::string code = f.err != 0 ? errnoCode(f.err) : "ECHILD";
+  const std::string desc = f.err != 0 ? strerror(f.err) : "";
+  std::string msg = f.message;
+  if (msg.empty()) msg = f.operation + (f.path.empty() ? "" : " " + f.path) + ": " + code + " (" + desc + ")";
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("operation", f.operation);
+  e.Set("code", code);
+  e.Set("errno", Napi::Number::New(env, f.err));
+  e.Set("description", desc);
+  e.Set("path", f.path);
+  e.Set("opIndex", Napi::Number::New(env, f.opIndex));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// spawn(plan: Buffer): { pid, pidfd }. Synchronous: returns once the init has sent READY.
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    Napi::TypeError::New(env, "spawn(plan) needs a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  Plan plan;
+  std::string error;
+  if (!parsePlan(buf.Data(), buf.Length(), plan, error)) {
+    Napi::Error e = Napi::Error::New(env, error);
+    e.Set("code", "ERR_RUNTS_BAD_PLAN");
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    SpawnFailure f;
+    f.operation = "socketpair";
+    f.err = errno;
+    return throwSpawn(env, f);
+  }
+
+  // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler
+  // runs in the child before it resets dispositions. fork() is avoided: it runs pthread_atfork handlers.
+  uint64_t all = ~0ULL, old = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
+  long stage1 = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (stage1 == 0) {
+    close(sv[0]);
+    runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sv[1], plan.hasFork);
+  }
+  const int cloneErr = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
+  // Our copy of the child end must go, or EOF (every child gone) would never arrive.
+  close(sv[1]);
+  if (stage1 < 0) {
+    close(sv[0]);
+    SpawnFailure f;
+    f.operation = "clone";
+    f.err = cloneErr;
+    return throwSpawn(env, f);
+  }
+
+  // After FORK, stage-1's PID message and the init's messages race; after an error we therefore read
+  // on until EOF, so the init's pid is known and it can be reaped.
+  pid_t initPid = 0;
+  bool ready = false, failed = false;
+  SpawnFailure f;
+  Msg m;
+  for (;;) {
+    if (ready && initPid != 0 && !failed) break;
+    ssize_t n = recv(sv[0], &m, sizeof m, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) break;
+    if (n < 0) {
+      if (!failed) {
+        f.operation = "spawn";
+        f.err = errno;
+        failed = true;
+      }
+      break;
+    }
+    if (static_cast<size_t>(n) != sizeof m) continue;
+    m.path[sizeof m.path - 1] = '\0';
+    switch (m.type) {
+      case MSG_PID:
+        initPid = m.pid;
+        break;
+      case MSG_NEED_IDMAP: {
+        // The requester is stage-1 until the init exists; its own getpid() may be namespaced.
+        const pid_t target = initPid != 0 ? initPid : static_cast<pid_t>(stage1);
+        std::string failPath;
+        const int err = writeIdMaps(plan, target, failPath);
+        const char go = err == 0 ? 1 : 0;
+        send(sv[0], &go, 1, MSG_NOSIGNAL);
+        if (err != 0 && !failed) {
+          failed = true;
+          f.operation = "usernsSync";
+          f.err = err;
+          f.path = failPath;
+          f.opIndex = m.opIndex;
+        }
+        break;
+      }
+      case MSG_READY:
+        ready = true;
+        break;
+      case MSG_ERROR:
+        if (!failed) {
+          failed = true;
+          const bool known = m.opCode > 0 && m.opCode < static_cast<int32_t>(OP_COUNT_PLUS_ONE);
+          f.operation = known ? kOpSpecs[m.opCode].name : "spawn";
+          f.err = m.err;
+          f.path = m.path;
+          f.opIndex = m.opIndex;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  close(sv[0]);
+
+  if (failed || !ready || initPid == 0) {
+    // Nothing may survive a failed spawn. Both pids are still our unreaped children (the init through
+    // CLONE_PARENT), so they cannot have been recycled: SIGKILL is safe even if they already exited.
+    int status = 0;
+    if (initPid != 0 && initPid != stage1) {
+      kill(initPid, SIGKILL);
+      waitRetry(initPid, &status, 0);
+    }
+    int stage1Status = 0;
+    kill(static_cast<pid_t>(stage1), SIGKILL);
+    waitRetry(static_cast<pid_t>(stage1), &stage1Status, 0);
+    if (!failed) {
+      f.operation = "spawn";
+      f.message = "container init exited before it was ready (" +
+                  describeStatus(initPid != 0 && initPid != stage1 ? status : stage1Status) +
+                  "); does the plan contain a ready op?";
+    }
+    return throwSpawn(env, f);
+  }
+
+  if (plan.hasFork) {
+    int status;
+    waitRetry(static_cast<pid_t>(stage1), &status, 0);
+  }
+  long pidfd = syscall(SYS_pidfd_open, initPid, 0);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, initPid));
+  result.Set("pidfd", static_cast<double>(pidfd < 0 ? -1 : pidfd));
+  return result;
+}
+
+// ---- async plumbing ------------------------------------------------------------------------------
+
+// An AsyncWorker settling a promise: Execute() runs on the libuv pool and records err_/syscall_ or a
+// result; the promise settles on the JS thread.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  int err_ = 0;
+  std::string syscall_;
+  std::string path_;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (err_ != 0) deferred_.Reject(sysError(env, err_, syscall_, path_).Value());
+    else deferred_.Resolve(Result(env));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+// ---- pidfd ----------------------------------------------------------------------------------------
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  int64_t pid;
+  if (!argInt(info, 0, pid)) return info.Env().Undefined();
+  long fd = syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
+  if (fd < 0) return throwSys(info.Env(), errno, "pidfd_open");
+  return Napi::Number::New(info.Env(), static_cast<double>(fd));
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  int64_t fd, sig;
+  if (!argInt(info, 0, fd) || !argInt(info, 1, sig)) return info.Env().Undefined();
+  if (syscall(SYS_pidfd_send_signal, static_cast<int>(fd), static_cast<int>(sig), nullptr, 0) < 0)
+    return throwSys(info.Env(), errno, "pidfd_send_signal");
+  return info.Env().Undefined();
+}
+
+// A pidfd polls readable once the process has exited (zombie or reaped).
+Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
+  int64_t fd, timeout;
+  if (!argInt(info, 0, fd) || !argInt(info, 1, timeout)) return info.Env().Undefined();
+  int r = pollFor(static_cast<int>(fd), POLLIN, timeout);
+  if (r < 0) return throwSys(info.Env(), -r, "poll");
+  return Napi::Boolean::New(info.Env(), r == 1);
+}
+
+class PidfdWaitWorker : public PromiseWorker {
+ public:
+  PidfdWaitWorker(Napi::Env env, int fd, int64_t timeout) : PromiseWorker(env), fd_(fd), timeout_(timeout) {}
+  void Execute() override {
+    int r = pollFor(fd_, POLLIN, timeout_);
+    if (r < 0) {
+      err_ = -r;
+      syscall_ = "poll";
+    }
+    exited_ = r == 1;
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::Boolean::New(env, exited_); }
+
+ private:
+  int fd_;
+  int64_t timeout_;
+  bool exited_ = false;
+};
+
+Napi::Value PidfdWaitAsync(const Napi::CallbackInfo& info) {
+  int64_t fd, timeout;
+  if (!argInt(info, 0, fd) || !argInt(info, 1, timeout)) return info.Env().Undefined();
+  auto* w = new PidfdWaitWorker(info.Env(), static_cast<int>(fd), timeout);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// ---- waitpid --------------------------------------------------------------------------------------
+
+Napi::Object statusObject(Napi::Env env, pid_t pid, int status) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", Napi::Number::New(env, pid));
+  const bool reaped = pid > 0;
+  o.Set("exitCode", reaped && WIFEXITED(status) ? Napi::Value(Napi::Number::New(env, WEXITSTATUS(status)))
+                                                : env.Null());
+  o.Set("signal", reaped && WIFSIGNALED(status) ? Napi::Value(Napi::Number::New(env, WTERMSIG(status)))
+                                                : env.Null());
+  return o;
+}
+
+Napi::Value WaitPid(const Napi::CallbackInfo& info) {
+  int64_t pid, flags = 0;
+  if (!argInt(info, 0, pid)) return info.Env().Undefined();
+  if (info.Length() > 1 && !argInt(info, 1, flags)) return info.Env().Undefined();
+  int status = 0;
+  pid_t r = waitRetry(static_cast<pid_t>(pid), &status, static_cast<int>(flags));
+  if (r < 0) return throwSys(info.Env(), errno, "waitpid");
+  return statusObject(info.Env(), r, status);
+}
+
+class WaitPidWorker : public PromiseWorker {
+ public:
+  WaitPidWorker(Napi::Env env, pid_t pid) : PromiseWorker(env), pid_(pid) {}
+  void Execute() override {
+    reaped_ = waitRetry(pid_, &status_, 0);
+    if (reaped_ < 0) {
+      err_ = errno;
+      syscall_ = "waitpid";
+    }
+  }
+  Napi::Value Result(Napi::Env env) override { return statusObject(env, reaped_, status_); }
+
+ private:
+  pid_t pid_;
+  pid_t reaped_ = 0;
+  int status_ = 0;
+};
+
+Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
+  int64_t pid;
+  if (!argInt(info, 0, pid)) return info.Env().Undefined();
+  auto* w = new WaitPidWorker(info.Env(), static_cast<pid_t>(pid));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// ---- fds and sockets ------------------------------------------------------------------------------
+
+Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
+  std::string path;
+  int64_t mode;
+  if (!argStr(info, 0, path) || !argInt(info, 1, mode)) return info.Env().Undefined();
+  if (mkfifo(path.c_str(), static_cast<mode_t>(mode)) < 0) return throwSys(info.Env(), errno, "mkfifo", path);
+  return info.Env().Undefined();
+}
+
+// Creates a listening unix socket at path (replacing a stale one). Returns fd or -errno.
+int listenUnix(const std::string& path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return -ENAMETOOLONG;
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, 1) < 0) {
+    int err = errno;
+    close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+// Accepts one connection on `lfd` and receives one SCM_RIGHTS fd. Returns the fd, or -errno with
+// `syscall` naming the step that failed.
+int acceptRecvFd(int lfd, int64_t timeoutMs, std::string& syscall) {
+  const int64_t deadline = timeoutMs < 0 ? -1 : nowMs() + timeoutMs;
+  auto left = [&]() -> int64_t { return deadline < 0 ? -1 : std::max<int64_t>(0, deadline - nowMs()); };
+  syscall = "accept";
+  int r = pollFor(lfd, POLLIN, left());
+  if (r <= 0) return r == 0 ? -ETIMEDOUT : r;
+  int conn;
+  do conn = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+  while (conn < 0 && errno == EINTR);
+  if (conn < 0) return -errno;
+  syscall = "recvmsg";
+  int result = -EBADMSG;
+  r = pollFor(conn, POLLIN, left());
+  if (r <= 0) {
+    result = r == 0 ? -ETIMEDOUT : r;
+  } else {
+    char payload[4096];
+    struct iovec iov = {payload, sizeof payload};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      result = -errno;
+    } else {
+      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+          int fd;
+          memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+          if (result < 0) result = fd;
+          else close(fd);  // only one was asked for
+        }
+      }
+    }
+  }
+  close(conn);
+  return result;
+}
+
+Napi::Value RecvFd(const Napi::CallbackInfo& info) {
+  std::string path;
+  int64_t timeout;
+  if (!argStr(info, 0, path) || !argInt(info, 1, timeout)) return info.Env().Undefined();
+  int lfd = listenUnix(path);
+  if (lfd < 0) return throwSys(info.Env(), -lfd, "bind", path);
+  std::string syscall;
+  int fd = acceptRecvFd(lfd, timeout, syscall);
+  close(lfd);
+  unlink(path.c_str());
+  if (fd < 0) return throwSys(info.Env(), -fd, syscall, path);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+class RecvFdWorker : public PromiseWorker {
+ public:
+  RecvFdWorker(Napi::Env env, int lfd, std::string path, int64_t timeout)
+      : PromiseWorker(env), lfd_(lfd), timeout_(timeout) {
+    path_ = std::move(path);
+  }
+  void Execute() override {
+    fd_ = acceptRecvFd(lfd_, timeout_, syscall_);
+    close(lfd_);
+    unlink(path_.c_str());
+    if (fd_ < 0) err_ = -fd_;
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, fd_); }
+
+ private:
+  int lfd_;
+  int64_t timeout_;
+  int fd_ = -1;
+};
+
+// The socket listens before this returns, so a spawn() started right after can connect to it.
+Napi::Value RecvFdAsync(const Napi::CallbackInfo& info) {
+  std::string path;
+  int64_t timeout;
+  if (!argStr(info, 0, path) || !argInt(info, 1, timeout)) return info.Env().Undefined();
+  int lfd = listenUnix(path);
+  if (lfd < 0) return throwSys(info.Env(), -lfd, "bind", path);
+  auto* w = new RecvFdWorker(info.Env(), lfd, path, timeout);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value SendFd(const Napi::CallbackInfo& info) {
+  int64_t sock, fd;
+  if (!argInt(info, 0, sock) || !argInt(info, 1, fd)) return info.Env().Undefined();
+  char payload[] = "fd";
+  struct iovec iov = {payload, 2};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  const int f = static_cast<int>(fd);
+  memcpy(CMSG_DATA(cm), &f, sizeof f);
+  ssize_t r;
+  do r = sendmsg(static_cast<int>(sock), &msg, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return throwSys(info.Env(), errno, "sendmsg");
+  return info.Env().Undefined();
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) return throwSys(info.Env(), errno, "prctl");
+  return info.Env().Undefined();
+}
+
+Napi::Value SetDumpable(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) < 0) return throwSys(info.Env(), errno, "prctl");
+  return info.Env().Undefined();
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int64_t fd;
+  if (!argInt(info, 0, fd)) return info.Env().Undefined();
+  // Linux always releases the fd, even when close() reports EINTR: never retry.
+  if (close(static_cast<int>(fd)) < 0 && errno != EINTR) return throwSys(info.Env(), errno, "close");
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
+  exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait, "pidfdWait"));
+  exports.Set("pidfdWaitAsync", Napi::Function::New(env, PidfdWaitAsync, "pidfdWaitAsync"));
+  exports.Set("waitPid", Napi::Function::New(env, WaitPid, "waitPid"));
+  exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync, "waitPidAsync"));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
+  exports.Set("recvFdAsync", Napi::Function::New(env, RecvFdAsync, "recvFdAsync"));
+  exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
+  exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace runts
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return runts::Init(env, exports); }
+
+NODE_API_MODULE(runts_native, InitModule)

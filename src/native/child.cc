@@ -1,0 +1,659 @@
+// The child side of spawn(): an interpreter of the plan's ops (format: plan-format.h / plan.ts).
+//
+// This code runs in a process cloned from the multithreaded Node process. Another thread may have held
+// the malloc lock (or any other lock) at the moment of the clone, so from here on only async-signal-safe
+// code is allowed: raw syscalls, stack buffers, no malloc/new, no C++ exceptions, no stdio, no locale.
+// The ops were validated and pre-parsed by the parent before the clone; nothing here re-checks them.
+#include "plan-format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+namespace runts {
+
+namespace {
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct Child {
+  int sock;            // our end of the socketpair; -1 once READY closed it
+  int fifoFd = -1;     // OPEN_FIFO
+  int consoleFd = -1;  // CONSOLE_CONNECT
+  bool readySent = false;
+};
+
+// glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
+// the kernel directly.
+pid_t selfPid() { return static_cast<pid_t>(syscall(SYS_getpid)); }
+
+size_t copyStr(char* dst, size_t cap, const char* src) {
+  size_t n = 0;
+  while (src[n] != '\0' && n + 1 < cap) {
+    dst[n] = src[n];
+    n++;
+  }
+  dst[n] = '\0';
+  return n;
+}
+
+size_t appendStr(char* dst, size_t at, size_t cap, const char* src) {
+  return at + copyStr(dst + at, cap - at, src);
+}
+
+size_t formatUint(char* dst, size_t cap, unsigned long v) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  size_t i = 0;
+  while (n > 0 && i + 1 < cap) dst[i++] = tmp[--n];
+  dst[i] = '\0';
+  return i;
+}
+
+int sendMsg(int sock, int type, pid_t pid, uint32_t index, uint32_t code, int err, const char* path) {
+  // Static-free: the 4 KiB path buffer lives on this stack frame (the main thread's copied stack).
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = type;
+  m.pid = pid;
+  m.opIndex = static_cast<int32_t>(index);
+  m.opCode = static_cast<int32_t>(code);
+  m.err = err;
+  if (path != nullptr) copyStr(m.path, sizeof m.path, path);
+  ssize_t r;
+  do r = send(sock, &m, sizeof m, MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
+[[noreturn]] void fail(Child& c, uint32_t index, const Op& op, int err, const char* path = nullptr) {
+  const OpSpec& spec = kOpSpecs[op.code];
+  if (path == nullptr) path = spec.mainStr >= 0 ? op.str[spec.mainStr] : "";
+  if (!c.readySent) {
+    sendMsg(c.sock, MSG_ERROR, selfPid(), index, op.code, err, path);
+    _exit(1);
+  }
+  // The parent returned at READY and is gone: stderr (the container's stdio) is all that is left.
+  char line[4096 + 128];
+  size_t n = appendStr(line, 0, sizeof line - 2, "runts: ");
+  n = appendStr(line, n, sizeof line - 2, spec.name);
+  if (path[0] != '\0') {
+    n = appendStr(line, n, sizeof line - 2, " ");
+    n = appendStr(line, n, sizeof line - 2, path);
+  }
+  n = appendStr(line, n, sizeof line - 2, ": ");
+  const char* name = errnoName(err);
+  if (name != nullptr) {
+    n = appendStr(line, n, sizeof line - 2, name);
+  } else {
+    n = appendStr(line, n, sizeof line - 2, "errno ");
+    n += formatUint(line + n, sizeof line - 2 - n, static_cast<unsigned long>(err));
+  }
+  line[n++] = '\n';
+  (void)!write(2, line, n);
+  _exit(127);
+}
+
+// Kernel's struct sigaction layout (x86_64 and arm64 both have sa_restorer). Raw rt_sigaction lets us
+// also reset glibc's internal signals 32/33, which glibc's sigaction() refuses to touch.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+
+void resetSignals() {
+  KernelSigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.handler = SIG_DFL;
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &sa, nullptr, sizeof(uint64_t));
+  }
+  uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof(uint64_t));
+}
+
+bool isDir(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// mkdir -p. Returns 0 or an errno. An existing directory is fine even when mkdir says EACCES/EROFS.
+int mkdirP(const char* path, mode_t mode) {
+  char buf[kMaxPathLen + 1];
+  size_t len = copyStr(buf, sizeof buf, path);
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, mode) < 0 && errno != EEXIST) {
+      int err = errno;
+      if (!isDir(buf)) return err;
+    }
+    buf[i] = saved;
+  }
+  return 0;
+}
+
+int mkfile(const char* path, mode_t mode) {
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  char dir[kMaxPathLen + 1];
+  size_t len = copyStr(dir, sizeof dir, path);
+  while (len > 0 && dir[len - 1] != '/') len--;
+  if (len > 1) {
+    dir[len - 1] = '\0';
+    int err = mkdirP(dir, 0755);
+    if (err != 0) return err;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, mode);
+  if (fd < 0) return errno == EEXIST ? 0 : errno;
+  close(fd);
+  return 0;
+}
+
+int writeAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, data, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += w;
+    len -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+int writeFile(const char* path, const char* data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = writeAll(fd, data, len);
+  close(fd);
+  return err;
+}
+
+// A bind remount read-only must repeat the mount's nosuid/nodev/noexec/atime flags: inside a user
+// namespace the kernel refuses (EPERM) to clear flags that are locked on the original mount.
+int remountReadonly(const char* path) {
+  struct statfs sf;
+  if (syscall(SYS_statfs, path, &sf) < 0) return errno;
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC;
+  const unsigned long f = static_cast<unsigned long>(sf.f_flags);
+  if (f & ST_NOSUID) flags |= MS_NOSUID;
+  if (f & ST_NODEV) flags |= MS_NODEV;
+  if (f & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (f & ST_NOATIME) flags |= MS_NOATIME;
+  if (f & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (f & ST_RELATIME) flags |= MS_RELATIME;
+  return mount(nullptr, path, nullptr, flags, nullptr) < 0 ? errno : 0;
+}
+
+int maskPath(const char* path) {
+  struct stat st;
+  if (stat(path, &st) < 0) return errno == ENOENT ? 0 : errno;
+  int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, nullptr)
+                              : mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+  return r < 0 ? errno : 0;
+}
+
+int setIds(const Op& op) {
+  // KEEPCAPS so the permitted set survives the uid change; CAPS then sets the final sets.
+  // Raw syscalls: glibc's setresuid() broadcasts to every thread of the (copied) parent via signals.
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return errno;
+  if (op.num[2] != 0 && syscall(SYS_setgroups, op.len[0] / 4, op.str[0]) < 0) return errno;
+  const long gid = static_cast<long>(op.num[1]), uid = static_cast<long>(op.num[0]);
+  if (syscall(SYS_setresgid, gid, gid, gid) < 0) return errno;
+  if (syscall(SYS_setresuid, uid, uid, uid) < 0) return errno;
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return errno;
+  return 0;
+}
+
+int setCaps(const Op& op) {
+  const uint64_t bounding = static_cast<uint64_t>(op.num[0]);
+  const uint64_t eff = static_cast<uint64_t>(op.num[1]);
+  const uint64_t perm = static_cast<uint64_t>(op.num[2]);
+  const uint64_t inh = static_cast<uint64_t>(op.num[3]);
+  const uint64_t amb = static_cast<uint64_t>(op.num[4]);
+  __user_cap_header_struct hdr;
+  hdr.version = _LINUX_CAPABILITY_VERSION_3;
+  hdr.pid = 0;
+  __user_cap_data_struct data[2];
+  // SET_IDS to a non-root uid emptied the effective set (KEEPCAPS keeps only the permitted one), but
+  // dropping from the bounding set needs CAP_SETPCAP effective: re-raise effective = permitted first.
+  if (syscall(SYS_capget, &hdr, data) < 0) return errno;
+  data[0].effective = data[0].permitted;
+  data[1].effective = data[1].permitted;
+  if (syscall(SYS_capset, &hdr, data) < 0) return errno;
+  // EINVAL: the cap is beyond this kernel's cap_last_cap, nothing to drop.
+  for (unsigned cap = 0; cap < 64; cap++) {
+    if (bounding & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  }
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = static_cast<uint32_t>(eff >> (32 * i));
+    data[i].permitted = static_cast<uint32_t>(perm >> (32 * i));
+    data[i].inheritable = static_cast<uint32_t>(inh >> (32 * i));
+  }
+  if (syscall(SYS_capset, &hdr, data) < 0) return errno;
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && amb != 0) return errno;
+  for (unsigned cap = 0; cap < 64; cap++) {
+    if (!(amb & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return errno;
+  }
+  return 0;
+}
+
+int consoleConnect(Child& c, const char* path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof addr.sun_path) return ENAMETOOLONG;
+  copyStr(addr.sun_path, sizeof addr.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int r;
+  do r = connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int err = errno;
+    close(fd);
+    return err;
+  }
+  c.consoleFd = fd;
+  return 0;
+}
+
+// Creates the pty in the container's devpts, makes the slave our controlling terminal and stdio, and
+// hands the master to whoever listens on the console socket. `failPath` names what failed.
+int consoleSetup(Child& c, char* failPath, size_t failCap) {
+  copyStr(failPath, failCap, "/dev/ptmx");
+  if (c.consoleFd < 0) return EBADF;
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return errno;
+  int unlock = 0;
+  unsigned int ptn = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0) {
+    int err = errno;
+    close(master);
+    return err;
+  }
+  char slavePath[32];
+  size_t n = appendStr(slavePath, 0, sizeof slavePath, "/dev/pts/");
+  formatUint(slavePath + n, sizeof slavePath - n, ptn);
+  copyStr(failPath, failCap, slavePath);
+  int slave = open(slavePath, O_RDWR | O_NOCTTY);
+  int err = 0;
+  if (slave < 0) err = errno;
+  // EPERM: already a session leader (e.g. after SETSID), which is what TIOCSCTTY needs anyway.
+  if (err == 0 && setsid() < 0 && errno != EPERM) err = errno;
+  if (err == 0 && ioctl(slave, TIOCSCTTY, 0) < 0) err = errno;
+  for (int fd = 0; err == 0 && fd <= 2; fd++) {
+    if (slave != fd && dup2(slave, fd) < 0) err = errno;
+  }
+  if (err == 0) {
+    // The payload names the pty (runc does the same); the fd travels as SCM_RIGHTS ancillary data.
+    struct iovec iov;
+    iov.iov_base = slavePath;
+    iov.iov_len = strlen(slavePath);
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &master, sizeof(int));
+    ssize_t r;
+    do r = sendmsg(c.consoleFd, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      err = errno;
+      copyStr(failPath, failCap, "console socket");
+    }
+  }
+  close(master);
+  if (slave > 2) close(slave);
+  if (err == 0) {
+    close(c.consoleFd);
+    c.consoleFd = -1;
+  }
+  return err;
+}
+
+int closeFds(int first) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  // Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: mark them one by one.
+  for (int fd = first; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return 0;
+}
+
+int dupFd(int oldFd, int newFd) {
+  // dup2(x, x) is a no-op that would keep FD_CLOEXEC: clear it so the fd really is preserved.
+  if (oldFd == newFd) return fcntl(newFd, F_SETFD, 0) < 0 ? errno : 0;
+  return dup2(oldFd, newFd) < 0 ? errno : 0;
+}
+
+int checkExecutable(const char* path) {
+  struct stat st;
+  if (stat(path, &st) < 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EACCES;
+  return access(path, X_OK) < 0 ? errno : 0;
+}
+
+// Finds `name` like execvp would, using PATH from the container's env (not ours). Returns 0 or errno.
+int resolveExec(const char* name, const char* env, uint32_t envLen, char* out, size_t cap) {
+  if (name[0] == '\0') return ENOENT;
+  if (strchr(name, '/') != nullptr) {
+    copyStr(out, cap, name);
+    return checkExecutable(out);
+  }
+  const char* pathVar = kDefaultPath;
+  for (uint32_t at = 0; at < envLen;) {
+    const char* entry = env + at;
+    if (strncmp(entry, "PATH=", 5) == 0) pathVar = entry + 5;
+    at += static_cast<uint32_t>(strlen(entry)) + 1;
+  }
+  bool denied = false;
+  const size_t nameLen = strlen(name);
+  for (const char* seg = pathVar;;) {
+    const char* end = strchr(seg, ':');
+    size_t segLen = end != nullptr ? static_cast<size_t>(end - seg) : strlen(seg);
+    // An empty PATH element means the current directory (POSIX).
+    size_t dirLen = segLen == 0 ? 1 : segLen;
+    if (dirLen + 1 + nameLen < cap) {
+      memcpy(out, segLen == 0 ? "." : seg, dirLen);
+      out[dirLen] = '/';
+      memcpy(out + dirLen + 1, name, nameLen + 1);
+      int err = checkExecutable(out);
+      if (err == 0) return 0;
+      if (err == EACCES) denied = true;
+    }
+    if (end == nullptr) break;
+    seg = end + 1;
+  }
+  return denied ? EACCES : ENOENT;
+}
+
+// Splits a NUL-separated list into a NULL-terminated pointer array (at most kMaxListEntries, checked by
+// the parent).
+void splitList(const char* blob, uint32_t len, char** out) {
+  size_t n = 0;
+  for (uint32_t at = 0; at < len;) {
+    out[n++] = const_cast<char*>(blob + at);
+    at += static_cast<uint32_t>(strlen(blob + at)) + 1;
+  }
+  out[n] = nullptr;
+}
+
+const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
+
+}  // namespace
+
+[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork) {
+  // Signals first: until now we run with the parent's blocked mask and Node's handlers (which would run
+  // JS-engine code in a copy of a multithreaded process) and Node's ignored SIGPIPE.
+  resetSignals();
+  // Node marks its own stdio FD_CLOEXEC; the container must inherit the runtime's stdio (containerd
+  // hands its fifos over as 0, 1, 2), so clear the flag in our copy of the fd table.
+  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+  Child c;
+  c.sock = sock;
+  if (!hasFork) sendMsg(c.sock, MSG_PID, selfPid(), 0, 0, 0, nullptr);
+
+  for (uint32_t i = 0; i < opCount; i++) {
+    const Op& op = ops[i];
+    const char* s0 = op.str[0];
+    int err = 0;
+    switch (op.code) {
+      case OP_WRITE_FILE:
+        err = writeFile(s0, op.str[1], op.len[1]);
+        break;
+      case OP_SETNS: {
+        int fd = open(s0, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+          err = errno;
+          break;
+        }
+        if (setns(fd, static_cast<int>(op.num[0])) < 0) err = errno;
+        close(fd);
+        break;
+      }
+      case OP_UNSHARE:
+        if (unshare(static_cast<int>(op.num[0])) < 0) err = errno;
+        break;
+      case OP_USERNS_SYNC: {
+        // The parent writes our uid_map/gid_map (only a process outside the namespace with privilege
+        // there may), then sends 1 ("go"), or 0 when it failed and reports the error itself.
+        if (sendMsg(c.sock, MSG_NEED_IDMAP, selfPid(), i, op.code, 0, nullptr) < 0) _exit(1);
+        char go = 0;
+        ssize_t r;
+        do r = recv(c.sock, &go, 1, 0);
+        while (r < 0 && errno == EINTR);
+        if (r != 1 || go != 1) _exit(1);
+        break;
+      }
+      case OP_FORK: {
+        // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper
+        // adopts it once Node exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
+        long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+        if (pid < 0) {
+          err = errno;
+          break;
+        }
+        if (pid > 0) {
+          sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), i, op.code, 0, nullptr);
+          _exit(0);
+        }
+        break;
+      }
+      case OP_MOUNT:
+        if (mount(orNull(s0), op.str[1], orNull(op.str[2]), static_cast<unsigned long>(op.num[0]),
+                  orNull(op.str[3])) < 0)
+          err = errno;
+        break;
+      case OP_MKDIR_P:
+        err = mkdirP(s0, static_cast<mode_t>(op.num[0]));
+        break;
+      case OP_MKFILE:
+        err = mkfile(s0, static_cast<mode_t>(op.num[0]));
+        break;
+      case OP_MKNOD:
+        if (mknod(s0, static_cast<mode_t>(op.num[0]), static_cast<dev_t>(op.num[1])) < 0 && errno != EEXIST)
+          err = errno;
+        break;
+      case OP_SYMLINK:
+        if (symlink(s0, op.str[1]) < 0 && errno != EEXIST) err = errno;
+        break;
+      case OP_CHOWN:
+        if (chown(s0, static_cast<uid_t>(op.num[0]), static_cast<gid_t>(op.num[1])) < 0) err = errno;
+        break;
+      case OP_CHMOD:
+        if (chmod(s0, static_cast<mode_t>(op.num[0])) < 0) err = errno;
+        break;
+      case OP_PIVOT_ROOT:
+        // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the new
+        // root visible, with no put_old directory needed inside the rootfs.
+        if (chdir(s0) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+            chdir("/") < 0)
+          err = errno;
+        break;
+      case OP_MASK_PATH:
+        err = maskPath(s0);
+        break;
+      case OP_READONLY_PATH:
+        if (mount(s0, s0, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+          if (errno != ENOENT) err = errno;
+          break;
+        }
+        err = remountReadonly(s0);
+        break;
+      case OP_REMOUNT_RO:
+        err = remountReadonly(s0);
+        break;
+      case OP_SETHOSTNAME:
+        if (sethostname(s0, op.len[0]) < 0) err = errno;
+        break;
+      case OP_SETDOMAINNAME:
+        if (setdomainname(s0, op.len[0]) < 0) err = errno;
+        break;
+      case OP_SETRLIMIT: {
+        // u64 max is RLIM64_INFINITY already: no translation needed.
+        uint64_t lim[2] = {static_cast<uint64_t>(op.num[1]), static_cast<uint64_t>(op.num[2])};
+        if (syscall(SYS_prlimit64, 0, static_cast<int>(op.num[0]), lim, nullptr) < 0) err = errno;
+        break;
+      }
+      case OP_CHDIR:
+        if (chdir(s0) < 0) err = errno;
+        break;
+      case OP_UMASK:
+        umask(static_cast<mode_t>(op.num[0]));
+        break;
+      case OP_SETSID:
+        if (setsid() < 0) err = errno;
+        break;
+      case OP_SET_IDS:
+        err = setIds(op);
+        break;
+      case OP_CAPS:
+        err = setCaps(op);
+        break;
+      case OP_NO_NEW_PRIVS:
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
+        break;
+      case OP_SECCOMP: {
+        struct sock_fprog prog;
+        prog.len = static_cast<unsigned short>(op.len[0] / sizeof(struct sock_filter));
+        prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(s0));
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) err = errno;
+        break;
+      }
+      case OP_OPEN_FIFO:
+        // O_RDWR never blocks on a fifo (we are a reader and a writer); WAIT_FIFO's read() then blocks
+        // until `start` writes a byte, with no process of the runtime staying alive meanwhile.
+        c.fifoFd = open(s0, O_RDWR | O_CLOEXEC);
+        if (c.fifoFd < 0) err = errno;
+        break;
+      case OP_CONSOLE_CONNECT:
+        err = consoleConnect(c, s0);
+        break;
+      case OP_CONSOLE_SETUP: {
+        char failPath[64];
+        err = consoleSetup(c, failPath, sizeof failPath);
+        if (err != 0) fail(c, i, op, err, failPath);
+        break;
+      }
+      case OP_CLOSE_FDS:
+        err = closeFds(static_cast<int>(op.num[0]));
+        break;
+      case OP_DUP2:
+        err = dupFd(static_cast<int>(op.num[0]), static_cast<int>(op.num[1]));
+        break;
+      case OP_READY:
+        sendMsg(c.sock, MSG_READY, selfPid(), i, op.code, 0, nullptr);
+        c.readySent = true;
+        close(c.sock);
+        c.sock = -1;
+        break;
+      case OP_WAIT_FIFO: {
+        if (c.fifoFd < 0) {
+          err = EBADF;
+          break;
+        }
+        char b;
+        ssize_t r;
+        do r = read(c.fifoFd, &b, 1);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) err = errno;
+        close(c.fifoFd);
+        c.fifoFd = -1;
+        break;
+      }
+      case OP_CHECK_EXEC: {
+        char resolved[kMaxPathLen + 1];
+        err = resolveExec(s0, op.str[1], op.len[1], resolved, sizeof resolved);
+        break;
+      }
+      case OP_EXEC: {
+        char resolved[kMaxPathLen + 1];
+        err = resolveExec(s0, op.str[2], op.len[2], resolved, sizeof resolved);
+        if (err != 0) break;
+        char* argv[kMaxListEntries + 1];
+        char* envp[kMaxListEntries + 1];
+        splitList(op.str[1], op.len[1], argv);
+        splitList(op.str[2], op.len[2], envp);
+        execve(resolved, argv, envp);
+        err = errno;
+        break;
+      }
+      default:
+        err = EINVAL;
+        break;
+    }
+    if (err != 0) fail(c, i, op, err);
+  }
+  // A plan that ends without EXEC: the process simply exits (useful for tests and one-shot setups).
+  _exit(0);
+}
+
+const char* errnoName(int err) {
+  switch (err) {
+#define E(x) \
+  case x:    \
+    return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
+    E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
+    E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC)
+    E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK)
+    E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOMSG) E(EPROTO) E(EBADMSG) E(EOVERFLOW) E(ENOTSOCK)
+    E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETUNREACH)
+    E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN) E(ENOTCONN) E(ETIMEDOUT) E(ECONNREFUSED)
+    E(EALREADY) E(EINPROGRESS) E(ESTALE) E(EDQUOT) E(ECANCELED) E(EOWNERDEAD) E(ENOMEDIUM)
+    E(ELIBBAD) E(EUSERS) E(ENOKEY)
+#undef E
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace runts

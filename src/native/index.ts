@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { PlanBuilder, PlanError } from './plan.js';
+import { NativeError, NativeSpawnError, type SyscallPort, type WaitResult } from './port.js';
+
+export * from './plan.js';
+export * from './port.js';
+export { FakeSyscallPort } from './fake.js';
+
+/** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
+interface Addon {
+  spawn(plan: Buffer): { pid: number; pidfd: number };
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  pidfdWait(pidfd: number, timeoutMs: number): boolean;
+  pidfdWaitAsync(pidfd: number, timeoutMs: number): Promise<boolean>;
+  waitPid(pid: number, flags: number): WaitResult;
+  waitPidAsync(pid: number): Promise<WaitResult>;
+  mkfifo(path: string, mode: number): void;
+  recvFd(socketPath: string, timeoutMs: number): number;
+  recvFdAsync(socketPath: string, timeoutMs: number): Promise<number>;
+  sendFd(socketFd: number, fd: number): void;
+  setChildSubreaper(on: boolean): void;
+  setDumpable(on: boolean): void;
+  closeFd(fd: number): void;
+}
+
+/** Errors as thrown by the addon (see the header comment of addon.cc). */
+interface AddonError extends Error {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
+  description?: string;
+  operation?: string;
+  opIndex?: number;
+}
+
+// Both src/native/index.ts (tsx) and dist/native/index.js (tsc output) sit two levels below the repo root.
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/runts_native.node', import.meta.url));
+
+let addon: Addon | undefined;
+
+function load(): Addon {
+  if (addon !== undefined) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new NativeError(
+      { errno: 2, errnoName: 'ENOENT', syscall: 'dlopen', path: ADDON_PATH },
+      { message: `runts native addon not built (${ADDON_PATH} is missing): run npm run build:native` },
+    );
+  }
+  addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  return addon;
+}
+
+function convert(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const a = e as AddonError;
+  if (a.code === 'ERR_RUNTS_BAD_PLAN') return new PlanError(a.message);
+  if (typeof a.operation === 'string') {
+    return new NativeSpawnError(
+      {
+        operation: a.operation,
+        errno: a.errno ?? 0,
+        errnoName: a.code ?? 'EUNKNOWN',
+        path: a.path,
+        opIndex: a.opIndex ?? -1,
+        description: a.description,
+      },
+      // errno 0: the addon's message explains (e.g. the init exited before ready).
+      { cause: e, message: a.errno ? undefined : a.message },
+    );
+  }
+  if (typeof a.errno === 'number' && typeof a.syscall === 'string') {
+    return new NativeError(
+      { errno: a.errno, errnoName: a.code ?? 'EUNKNOWN', syscall: a.syscall, path: a.path, description: a.description },
+      { cause: e },
+    );
+  }
+  return e;
+}
+
+function call<T>(fn: (a: Addon) => T): T {
+  try {
+    return fn(load());
+  } catch (e) {
+    throw convert(e);
+  }
+}
+
+async function callAsync<T>(fn: (a: Addon) => Promise<T>): Promise<T> {
+  try {
+    return await fn(load());
+  } catch (e) {
+    throw convert(e);
+  }
+}
+
+const port: SyscallPort = {
+  spawn: (plan) => call((a) => a.spawn(plan instanceof PlanBuilder ? plan.encode() : plan)),
+  pidfdOpen: (pid) => call((a) => a.pidfdOpen(pid)),
+  pidfdSendSignal: (pidfd, signal) => call((a) => a.pidfdSendSignal(pidfd, signal)),
+  pidfdWait: (pidfd, timeoutMs) => call((a) => a.pidfdWait(pidfd, timeoutMs)),
+  pidfdWaitAsync: (pidfd, timeoutMs) => callAsync((a) => a.pidfdWaitAsync(pidfd, timeoutMs)),
+  waitPid: (pid, flags = 0) => call((a) => a.waitPid(pid, flags)),
+  waitPidAsync: (pid) => callAsync((a) => a.waitPidAsync(pid)),
+  mkfifo: (path, mode) => call((a) => a.mkfifo(path, mode)),
+  recvFd: (socketPath, timeoutMs) => call((a) => a.recvFd(socketPath, timeoutMs)),
+  recvFdAsync: (socketPath, timeoutMs) => callAsync((a) => a.recvFdAsync(socketPath, timeoutMs)),
+  sendFd: (socketFd, fd) => call((a) => a.sendFd(socketFd, fd)),
+  setChildSubreaper: (on) => call((a) => a.setChildSubreaper(on)),
+  setDumpable: (on) => call((a) => a.setDumpable(on)),
+  closeFd: (fd) => call((a) => a.closeFd(fd)),
+};
+
+/**
+ * The real {@link SyscallPort}, backed by the addon (loaded on first use).
+ * @throws NativeError from any method when the addon is not built ("run npm run build:native").
+ * @example
+ * const { pid } = nativePort().spawn(new PlanBuilder().ready().exec('/bin/true', ['true'], []));
+ */
+export function nativePort(): SyscallPort {
+  return port;
+}
+
+/** True when build/Release/runts_native.node exists (tests use it to skip). */
+export function nativeAddonBuilt(): boolean {
+  return existsSync(ADDON_PATH);
+}

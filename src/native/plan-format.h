@@ -1,0 +1,128 @@
+// The spawn plan: wire format shared by the TypeScript encoder (src/native/plan.ts) and this addon.
+//
+// All integers are little-endian (host order; runts targets x86_64 and arm64 Linux).
+//
+//   header   u32 magic = 0x504E5452 ("RTNP" read as bytes 'R','T','N','P')
+//            u32 version = 1
+//            u32 opCount
+//            u32 reserved = 0
+//            str uidMap      written by the PARENT to /proc/<pid>/uid_map on NEED_IDMAP ("" = skip)
+//            str gidMap      likewise /proc/<pid>/gid_map
+//            str setgroups   "allow" | "deny" | "" (= do not touch /proc/<pid>/setgroups)
+//   ops      opCount times:
+//            u32 code, u16 numCount, u16 strCount,
+//            numCount x i64 (u64 for capability masks and rlimits),
+//            strCount x str
+//   str      u32 len, u32 reserved = 0, len bytes, one NUL byte, zero padding up to a multiple of 8
+//
+// The buffer ends exactly after the last op. Every record is a multiple of 8 bytes long and the header
+// is 16, so each i64 and each string payload is 8-byte aligned relative to the start of the buffer; the
+// parent copies the plan into malloc'd (16-aligned) memory so the child can use payloads in place
+// (struct sock_filter[], gid_t[], char*) with no copying and no allocation.
+//
+// numCount/strCount must equal the op's arity in kOpSpecs (the parent rejects anything else), which
+// keeps the child free of any checks it could get wrong.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace runts {
+
+constexpr uint32_t kPlanMagic = 0x504E5452u;
+constexpr uint32_t kPlanVersion = 1;
+constexpr size_t kMaxPlanBytes = 64u << 20;
+constexpr uint32_t kMaxOps = 65536;
+constexpr uint32_t kMaxPathLen = 4095;    // PATH_MAX minus the NUL
+constexpr uint32_t kMaxListEntries = 1024;  // argv / env entries (the child builds pointer arrays on its stack)
+constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
+constexpr uint32_t kMaxBpfInsns = 4096;     // BPF_MAXINSNS
+
+enum OpCode : uint32_t {
+  OP_WRITE_FILE = 1,
+  OP_SETNS,
+  OP_UNSHARE,
+  OP_USERNS_SYNC,
+  OP_FORK,
+  OP_MOUNT,
+  OP_MKDIR_P,
+  OP_MKFILE,
+  OP_MKNOD,
+  OP_SYMLINK,
+  OP_CHOWN,
+  OP_CHMOD,
+  OP_PIVOT_ROOT,
+  OP_MASK_PATH,
+  OP_READONLY_PATH,
+  OP_REMOUNT_RO,
+  OP_SETHOSTNAME,
+  OP_SETDOMAINNAME,
+  OP_SETRLIMIT,
+  OP_CHDIR,
+  OP_UMASK,
+  OP_SETSID,
+  OP_SET_IDS,
+  OP_CAPS,
+  OP_NO_NEW_PRIVS,
+  OP_SECCOMP,
+  OP_OPEN_FIFO,
+  OP_CONSOLE_CONNECT,
+  OP_CONSOLE_SETUP,
+  OP_CLOSE_FDS,
+  OP_DUP2,
+  OP_READY,
+  OP_WAIT_FIFO,
+  OP_CHECK_EXEC,
+  OP_EXEC,
+  OP_COUNT_PLUS_ONE
+};
+
+// How the parent validates a string argument.
+enum StrKind : uint8_t {
+  S_PATH,   // C string, no interior NUL, <= kMaxPathLen bytes
+  S_CSTR,   // C string, no interior NUL, any length (mount data, hostname)
+  S_BYTES,  // arbitrary bytes (file content)
+  S_LIST,   // NUL-terminated entries (argv/env), <= kMaxListEntries
+  S_GIDS,   // packed u32 gids, <= kMaxGroups
+  S_BPF,    // struct sock_filter[] (8 bytes each), 1..kMaxBpfInsns
+};
+
+struct OpSpec {
+  const char* name;  // same as the TypeScript PlanOp `op` (errors carry it as `operation`)
+  uint8_t numCount;
+  uint8_t strCount;
+  StrKind kinds[4];
+  int8_t mainStr;  // which string an error names as its path (-1: none)
+};
+
+// Indexed by OpCode; entry 0 is unused.
+extern const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE];
+
+// A validated op, pointing into the parent's copy of the plan (valid in the child after clone too).
+struct Op {
+  uint32_t code;
+  int64_t num[6];
+  const char* str[4];
+  uint32_t len[4];
+};
+
+// Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
+enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR };
+
+struct Msg {
+  int32_t type;
+  int32_t pid;
+  int32_t opIndex;
+  int32_t opCode;
+  int32_t err;
+  char path[4096];
+};
+
+// The child side: never returns. `sock` is the child's end of the socketpair, `hasFork` tells whether
+// the plan contains FORK (if not, the first process reports its own pid).
+[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork);
+
+// errno -> "ENOENT"; nullptr when unknown. Async-signal-safe (a static table).
+const char* errnoName(int err);
+
+}  // namespace runts

@@ -1,0 +1,180 @@
+// Parent-side validation of a plan buffer (format: plan-format.h). Everything the child will trust is
+// checked here, before the clone, so a malformed plan becomes a JS exception and never a crash.
+#include "plan-parse.h"
+
+#include <cstring>
+
+namespace runts {
+
+// {name, numCount, strCount, string kinds, index of the string errors name}
+const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
+    {"", 0, 0, {}, -1},
+    {"writeFile", 0, 2, {S_PATH, S_BYTES}, 0},
+    {"setns", 1, 1, {S_PATH}, 0},
+    {"unshare", 1, 0, {}, -1},
+    {"usernsSync", 0, 0, {}, -1},
+    {"fork", 0, 0, {}, -1},
+    {"mount", 1, 4, {S_CSTR, S_PATH, S_CSTR, S_CSTR}, 1},
+    {"mkdirP", 1, 1, {S_PATH}, 0},
+    {"mkfile", 1, 1, {S_PATH}, 0},
+    {"mknod", 2, 1, {S_PATH}, 0},
+    {"symlink", 0, 2, {S_PATH, S_PATH}, 1},
+    {"chown", 2, 1, {S_PATH}, 0},
+    {"chmod", 1, 1, {S_PATH}, 0},
+    {"pivotRoot", 0, 1, {S_PATH}, 0},
+    {"maskPath", 0, 1, {S_PATH}, 0},
+    {"readonlyPath", 0, 1, {S_PATH}, 0},
+    {"remountReadonly", 0, 1, {S_PATH}, 0},
+    {"sethostname", 0, 1, {S_CSTR}, 0},
+    {"setdomainname", 0, 1, {S_CSTR}, 0},
+    {"setrlimit", 3, 0, {}, -1},
+    {"chdir", 0, 1, {S_PATH}, 0},
+    {"umask", 1, 0, {}, -1},
+    {"setsid", 0, 0, {}, -1},
+    {"setIds", 3, 1, {S_GIDS}, -1},
+    {"caps", 5, 0, {}, -1},
+    {"noNewPrivs", 0, 0, {}, -1},
+    {"seccomp", 0, 1, {S_BPF}, -1},
+    {"openFifo", 0, 1, {S_PATH}, 0},
+    {"consoleConnect", 0, 1, {S_PATH}, 0},
+    {"consoleSetup", 0, 0, {}, -1},
+    {"closeFds", 1, 0, {}, -1},
+    {"dup2", 2, 0, {}, -1},
+    {"ready", 0, 0, {}, -1},
+    {"waitFifo", 0, 0, {}, -1},
+    {"checkExec", 0, 2, {S_PATH, S_LIST}, 0},
+    {"exec", 0, 3, {S_PATH, S_LIST, S_LIST}, 0},
+};
+
+namespace {
+
+struct Reader {
+  const uint8_t* base;
+  size_t len;
+  size_t at = 0;
+  std::string* error;
+
+  bool fail(const std::string& why) {
+    *error = "invalid spawn plan at byte " + std::to_string(at) + ": " + why;
+    return false;
+  }
+  bool u32(uint32_t& v) {
+    if (len - at < 4) return fail("truncated");
+    std::memcpy(&v, base + at, 4);
+    at += 4;
+    return true;
+  }
+  bool u16(uint16_t& v) {
+    if (len - at < 2) return fail("truncated");
+    std::memcpy(&v, base + at, 2);
+    at += 2;
+    return true;
+  }
+  bool i64(int64_t& v) {
+    if (len - at < 8) return fail("truncated");
+    std::memcpy(&v, base + at, 8);
+    at += 8;
+    return true;
+  }
+  bool str(const char*& p, uint32_t& n) {
+    uint32_t reserved = 0;
+    if (!u32(n) || !u32(reserved)) return false;
+    if (reserved != 0) return fail("string reserved field is not zero");
+    const size_t padded = (static_cast<size_t>(n) + 1 + 7) & ~static_cast<size_t>(7);
+    if (len - at < padded) return fail("string of " + std::to_string(n) + " bytes runs past the end");
+    p = reinterpret_cast<const char*>(base + at);
+    for (size_t i = n; i < padded; i++) {
+      if (base[at + i] != 0) return fail("string is not NUL-terminated and zero-padded");
+    }
+    at += padded;
+    return true;
+  }
+};
+
+bool checkStr(Reader& r, StrKind kind, const char* p, uint32_t n, const char* opName) {
+  const std::string what = std::string(opName) + ": ";
+  switch (kind) {
+    case S_PATH:
+      if (n > kMaxPathLen) return r.fail(what + "path longer than " + std::to_string(kMaxPathLen) + " bytes");
+      [[fallthrough]];
+    case S_CSTR:
+      if (std::memchr(p, 0, n) != nullptr) return r.fail(what + "string contains a NUL byte");
+      return true;
+    case S_BYTES:
+      return true;
+    case S_LIST: {
+      if (n > 0 && p[n - 1] != 0) return r.fail(what + "list does not end with a NUL");
+      uint32_t count = 0;
+      for (uint32_t i = 0; i < n; i++) count += p[i] == 0;
+      if (count > kMaxListEntries)
+        return r.fail(what + "more than " + std::to_string(kMaxListEntries) + " list entries");
+      return true;
+    }
+    case S_GIDS:
+      if (n % 4 != 0 || n / 4 > kMaxGroups) return r.fail(what + "bad groups blob");
+      return true;
+    case S_BPF:
+      if (n == 0 || n % 8 != 0 || n / 8 > kMaxBpfInsns) return r.fail(what + "bad seccomp program");
+      return true;
+  }
+  return r.fail(what + "unknown string kind");
+}
+
+}  // namespace
+
+bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) {
+  if (len > kMaxPlanBytes) {
+    error = "invalid spawn plan: larger than " + std::to_string(kMaxPlanBytes) + " bytes";
+    return false;
+  }
+  // An 8-aligned private copy: the child reads i64s, gid_t[] and sock_filter[] in place.
+  plan.storage.assign((len + 7) / 8, 0);
+  if (len > 0) std::memcpy(plan.storage.data(), data, len);
+  Reader r{reinterpret_cast<const uint8_t*>(plan.storage.data()), len, 0, &error};
+
+  uint32_t magic = 0, version = 0, opCount = 0, reserved = 0;
+  if (!r.u32(magic) || !r.u32(version) || !r.u32(opCount) || !r.u32(reserved)) return false;
+  if (magic != kPlanMagic) return r.fail("bad magic (not a runts plan)");
+  if (version != kPlanVersion) return r.fail("unsupported version " + std::to_string(version));
+  if (opCount > kMaxOps) return r.fail("too many ops");
+  const char* s;
+  uint32_t n;
+  if (!r.str(s, n) || !checkStr(r, S_CSTR, s, n, "uidMap")) return false;
+  plan.uidMap.assign(s, n);
+  if (!r.str(s, n) || !checkStr(r, S_CSTR, s, n, "gidMap")) return false;
+  plan.gidMap.assign(s, n);
+  if (!r.str(s, n) || !checkStr(r, S_CSTR, s, n, "setgroups")) return false;
+  plan.setgroups.assign(s, n);
+  if (!plan.setgroups.empty() && plan.setgroups != "allow" && plan.setgroups != "deny")
+    return r.fail("setgroups must be \"allow\", \"deny\" or empty");
+
+  plan.ops.clear();
+  plan.ops.reserve(opCount);
+  plan.hasFork = false;
+  for (uint32_t i = 0; i < opCount; i++) {
+    Op op;
+    std::memset(&op, 0, sizeof op);
+    uint16_t numCount, strCount;
+    if (!r.u32(op.code) || !r.u16(numCount) || !r.u16(strCount)) return false;
+    if (op.code == 0 || op.code >= OP_COUNT_PLUS_ONE) return r.fail("unknown op code " + std::to_string(op.code));
+    const OpSpec& spec = kOpSpecs[op.code];
+    if (numCount != spec.numCount || strCount != spec.strCount)
+      return r.fail(std::string(spec.name) + ": wrong argument counts");
+    for (uint16_t k = 0; k < numCount; k++) {
+      if (!r.i64(op.num[k])) return false;
+    }
+    for (uint16_t k = 0; k < strCount; k++) {
+      if (!r.str(op.str[k], op.len[k]) || !checkStr(r, spec.kinds[k], op.str[k], op.len[k], spec.name))
+        return false;
+    }
+    if (op.code == OP_FORK) {
+      if (plan.hasFork) return r.fail("more than one fork op");
+      plan.hasFork = true;
+    }
+    plan.ops.push_back(op);
+  }
+  if (r.at != len) return r.fail("trailing bytes after the last op");
+  return true;
+}
+
+}  // namespace runts

@@ -1,0 +1,107 @@
+import { RuntsError } from '../errors.js';
+import type { PlanBuilder } from './plan.js';
+
+/** What `spawn` returns: the init's host pid and a pidfd for it (-1 where pidfd_open is unavailable). */
+export interface SpawnResult {
+  pid: number;
+  pidfd: number;
+}
+
+/** How a process ended: exitCode for a normal exit, signal (number) when killed; the other is null. */
+export interface WaitStatus {
+  exitCode: number | null;
+  signal: number | null;
+}
+
+/** waitPid's answer; pid 0 (and both fields null) when WNOHANG was given and the child still runs. */
+export interface WaitResult extends WaitStatus {
+  pid: number;
+}
+
+/**
+ * The system calls runts needs beyond Node's own, behind an interface so unit tests use
+ * {@link FakeSyscallPort} (src/native/fake.ts) and only integration tests touch the kernel.
+ * Errors are {@link NativeError} (or {@link NativeSpawnError} from spawn).
+ *
+ * @example
+ * const port = nativePort();
+ * const { pid, pidfd } = port.spawn(plan);
+ * if (await port.pidfdWaitAsync(pidfd, 5000)) console.log(port.waitPid(pid));
+ */
+export interface SyscallPort {
+  /** Runs a plan in cloned children; returns when the plan's `ready` op ran (the init then waits). */
+  spawn(plan: PlanBuilder | Buffer): SpawnResult;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  /** True when the process has exited (within timeoutMs; negative = no limit). Blocks the thread. */
+  pidfdWait(pidfd: number, timeoutMs: number): boolean;
+  /** Like pidfdWait on the libuv pool: exact, no polling in JS. */
+  pidfdWaitAsync(pidfd: number, timeoutMs: number): Promise<boolean>;
+  /** waitpid(2); flags e.g. WNOHANG. Only for the caller's own children (spawn's init is one). */
+  waitPid(pid: number, flags?: number): WaitResult;
+  /** A blocking waitpid on a libuv pool thread (holds that thread until the child exits). */
+  waitPidAsync(pid: number): Promise<WaitResult>;
+  mkfifo(path: string, mode: number): void;
+  /** Listens on a unix socket at socketPath, accepts one connection and returns the fd it sends (SCM_RIGHTS). */
+  recvFd(socketPath: string, timeoutMs: number): number;
+  /** Like recvFd but the socket listens before this returns and the accept runs on the pool. */
+  recvFdAsync(socketPath: string, timeoutMs: number): Promise<number>;
+  /** Sends fd over a connected unix socket (SCM_RIGHTS). */
+  sendFd(socketFd: number, fd: number): void;
+  setChildSubreaper(on: boolean): void;
+  setDumpable(on: boolean): void;
+  closeFd(fd: number): void;
+}
+
+/** The errno fields the addon attaches to its errors. */
+export interface NativeErrnoInfo {
+  errno: number;
+  errnoName: string;
+  syscall: string;
+  path?: string;
+  description?: string;
+}
+
+function describe(description: string | undefined): string {
+  return description ? ` (${description.charAt(0).toLowerCase()}${description.slice(1)})` : '';
+}
+
+/** A system call of the addon failed (or the addon is missing). `errnoName` is e.g. 'ESRCH'; `errno` positive. */
+export class NativeError extends RuntsError {
+  readonly errno: number;
+  readonly errnoName: string;
+  readonly syscall: string;
+  readonly path: string | undefined;
+
+  constructor(info: NativeErrnoInfo, options?: { cause?: unknown; message?: string }) {
+    const where = info.path ? ` ${info.path}` : '';
+    super('sys', options?.message ?? `${info.syscall}${where}: ${info.errnoName}${describe(info.description)}`, options);
+    this.errno = info.errno;
+    this.errnoName = info.errnoName;
+    this.syscall = info.syscall;
+    this.path = info.path;
+  }
+}
+
+/**
+ * An op of a spawn plan failed in the child (or the spawn machinery did). `operation` is the op name
+ * ('mount', 'pivotRoot', 'checkExec', ...), or 'clone'/'socketpair'/'spawn' for the machinery.
+ * Message: `mount /proc: EPERM (operation not permitted)`.
+ */
+export class NativeSpawnError extends NativeError {
+  readonly operation: string;
+  readonly opIndex: number;
+
+  constructor(
+    info: { operation: string; errno: number; errnoName: string; path?: string; opIndex: number; description?: string },
+    options?: { cause?: unknown; message?: string },
+  ) {
+    const where = info.path ? ` ${info.path}` : '';
+    super(
+      { errno: info.errno, errnoName: info.errnoName, syscall: info.operation, path: info.path || undefined },
+      { ...options, message: options?.message ?? `${info.operation}${where}: ${info.errnoName}${describe(info.description)}` },
+    );
+    this.operation = info.operation;
+    this.opIndex = info.opIndex;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `runts features`: what this runtime supports, in the shape of runc's `runc features` (OCI runtime
+ * spec features.md).
+ */
+import { CAPABILITIES, HOOK_POINTS, SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_OPERATORS } from './constants.js';
+import { OCI_VERSION } from './default-spec.js';
+import { MOUNT_OPTIONS } from './mount-options.js';
+
+export { MOUNT_OPTIONS, parseMountOptions } from './mount-options.js';
+export type { MountOption, ParsedMountOptions } from './mount-options.js';
+
+/** The features JSON (fields runts fills; all arrays sorted or in kernel order like runc's). */
+export interface Features {
+  ociVersionMin: string;
+  ociVersionMax: string;
+  hooks: string[];
+  mountOptions: string[];
+  linux: {
+    namespaces: string[];
+    capabilities: string[];
+    cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma?: boolean };
+    seccomp: { enabled: boolean; actions?: string[]; operators?: string[]; archs?: string[] };
+    apparmor: { enabled: boolean };
+    selinux: { enabled: boolean };
+    intelRdt: { enabled: boolean };
+    mountExtensions: { idmap: { enabled: boolean } };
+  };
+  annotations: Record<string, string>;
+}
+
+export interface FeaturesOptions {
+  /** Set once the init applies seccomp filters; until then runts reports seccomp as unsupported. */
+  seccompEnabled?: boolean;
+  /** runts version, reported as an annotation. */
+  version?: string;
+}
+
+/**
+ * What runts supports. Namespaces: the seven runc lists; the time namespace is left out because the init
+ * does not set up time offsets. Cgroups: v1 and v2 through cgroupfs; no systemd driver (--systemd-cgroup is
+ * accepted but the cgroupfs layout is used).
+ *
+ * @example
+ * process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+ */
+export function features(opts: FeaturesOptions = {}): Features {
+  const seccomp = opts.seccompEnabled === true;
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: [...HOOK_POINTS],
+    mountOptions: Object.keys(MOUNT_OPTIONS).sort(),
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      capabilities: [...CAPABILITIES.keys()],
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
+      seccomp: seccomp
+        ? { enabled: true, actions: [...SECCOMP_ACTIONS], operators: [...SECCOMP_OPERATORS], archs: [...SECCOMP_ARCHS] }
+        : { enabled: false },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: opts.version ? { 'org.opencontainers.runts.version': opts.version } : {},
+  };
+}

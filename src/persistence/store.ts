@@ -1,0 +1,314 @@
+/**
+ * The LMDB store: container records (facts + persisted statechart snapshot) and their transition
+ * history, in one LMDB environment under the state root. Many short-lived CLI processes and a
+ * resident supervisor share it; LMDB serialises writers across processes with its own lock.
+ *
+ * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), two named databases:
+ * - `containers`: id → {@link ContainerRecord}
+ * - `history`: [id, seq] → {@link TransitionRecord} (ordered-binary array keys sort by id then seq,
+ *   so one container's history is a single cheap range read)
+ *
+ * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
+ * returns, so a CLI process may exit right after a write without losing it.
+ *
+ * @example
+ * ```ts
+ * const store = Store.open('/run/runts');
+ * const rec = store.get(store.resolveId('web'));
+ * store.update(rec.facts.id, rec.version, { snapshot }, [{ id, from, to, event, time, pid }]);
+ * store.close();
+ * ```
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { RuntsError, type ErrorCode } from '../errors.js';
+
+/** Version of the record layout below; stored in each record so a later runts can migrate. */
+export const SCHEMA_VERSION = 1;
+/** How many transition records are kept per container id (oldest are dropped on append). */
+export const HISTORY_LIMIT = 1000;
+/** File name of the LMDB environment inside the state root. */
+export const DB_FILE = 'runts.mdb';
+
+/** What runts knows about a container besides its statechart snapshot. */
+export interface ContainerFacts {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  sandboxId: string;
+  initPid: number;
+  initStartTime: number | null;
+  goferPid: number;
+  cgroupPath: string;
+  /** ISO 8601 creation time. */
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  creatorPid: number;
+  creatorStartTime: number | null;
+  [k: string]: unknown;
+}
+
+/** One stored container. */
+export interface ContainerRecord {
+  facts: ContainerFacts;
+  /** The xstate persisted snapshot (plain JSON). */
+  snapshot: unknown;
+  schemaVersion: number;
+  machineVersion: string;
+  /** Compare-and-set counter: 1 after insert, +1 on every update. */
+  version: number;
+}
+
+/** One transition of one container's statechart. */
+export interface TransitionRecord {
+  id: string;
+  /** Per-container increasing sequence number, assigned by the store. */
+  seq: number;
+  from: string;
+  to: string;
+  event: string;
+  /** ISO 8601. */
+  time: string;
+  /** The process that made the transition. */
+  pid: number;
+  exitStatus?: number | null;
+}
+
+/** A transition as handed to the store (the store assigns `seq`). */
+export type NewTransition = Omit<TransitionRecord, 'seq'> & { seq?: number };
+
+/** Raised by the store; `code` says what went wrong (exists, not_found, bad_state, ambiguous, sys). */
+export class StoreError extends RuntsError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+type HistoryKey = [string, number];
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The runts state store. Open one per process; all methods are synchronous.
+ */
+export class Store {
+  private constructor(
+    /** The state root directory. */
+    readonly root: string,
+    private readonly env: RootDatabase,
+    private readonly records: Database<ContainerRecord, string>,
+    private readonly transitions: Database<TransitionRecord, HistoryKey>,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the store under `root`. A root we create gets mode 0700; an existing
+   * root is left as it is (the admin may have chosen its mode). The LMDB files are created 0600.
+   * @example const store = Store.open('/run/runts');
+   */
+  static open(root: string): Store {
+    const dir = path.resolve(root);
+    try {
+      // mkdir's mode is filtered by the umask, so chmod the directories we actually created.
+      const first = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (first !== undefined) {
+        for (let d = dir; ; d = path.dirname(d)) {
+          fs.chmodSync(d, 0o700);
+          if (d === first || d === path.dirname(d)) break;
+        }
+      }
+    } catch (cause) {
+      throw new StoreError('sys', `cannot create state root "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
+    }
+    let env: RootDatabase;
+    try {
+      env = open({
+        path: path.join(dir, DB_FILE),
+        noSubdir: true,
+        encoding: 'json',
+        // Commit = data on disk before transactionSync returns; no background flush a short-lived
+        // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
+        overlappingSync: false,
+        // Not in lmdb's typings, but honoured by its native open(): file mode of the data and lock files.
+        permissionsMode: 0o600,
+      } as Parameters<typeof open>[0] & { permissionsMode: number });
+    } catch (cause) {
+      throw new StoreError('sys', `cannot open state database in "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
+    }
+    const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });
+    const transitions = env.openDB<TransitionRecord, HistoryKey>('history', { encoding: 'json' });
+    return new Store(dir, env, records, transitions);
+  }
+
+  /**
+   * Inserts a new container record only if no record has this id (so two concurrent creates of
+   * one id cannot both win), with its first transitions, in one transaction.
+   * @throws StoreError `exists` when the id is taken.
+   */
+  insert(rec: Omit<ContainerRecord, 'version'>, transitions: NewTransition[] = []): ContainerRecord {
+    const id = rec.facts.id;
+    const stored: ContainerRecord = { ...rec, version: 1 };
+    this.write(() => {
+      if (this.records.doesExist(id)) throw new StoreError('exists', `container "${id}" already exists`);
+      this.records.putSync(id, stored);
+      this.append(id, transitions);
+    });
+    return stored;
+  }
+
+  /** The record of exactly this id, or undefined. Always reads the latest committed data. */
+  get(id: string): ContainerRecord | undefined {
+    this.fresh();
+    return this.records.get(id);
+  }
+
+  /** All container ids, sorted. */
+  ids(): string[] {
+    this.fresh();
+    return [...this.records.getKeys()];
+  }
+
+  /** All records, sorted by id. */
+  list(): ContainerRecord[] {
+    this.fresh();
+    return [...this.records.getRange()].map((e) => e.value);
+  }
+
+  /**
+   * Compare-and-set update: replaces facts and/or snapshot only if the stored version is still
+   * `expectedVersion`, and appends the transitions (seq continues after the existing history), all
+   * in one transaction.
+   * @throws StoreError `not_found` (no record), `bad_state` (changed concurrently: reload and retry).
+   */
+  update(
+    id: string,
+    expectedVersion: number,
+    next: { facts?: ContainerFacts; snapshot?: unknown },
+    transitions: NewTransition[] = [],
+  ): ContainerRecord {
+    let result!: ContainerRecord;
+    this.write(() => {
+      const current = this.records.get(id);
+      if (current === undefined) throw notFound(id);
+      if (current.version !== expectedVersion) throw changed(id);
+      result = {
+        ...current,
+        ...(next.facts === undefined ? {} : { facts: next.facts }),
+        ...(next.snapshot === undefined ? {} : { snapshot: next.snapshot }),
+        version: current.version + 1,
+      };
+      this.records.putSync(id, result);
+      this.append(id, transitions);
+    });
+    return result;
+  }
+
+  /**
+   * Removes a container's record (optionally only at `expectedVersion`), appending its last
+   * transitions (e.g. `stopped.destroying → stopped.deleted`) in the same transaction. Its history
+   * is kept (bounded by {@link HISTORY_LIMIT}); drop it with {@link Store.purgeHistory}.
+   * @throws StoreError `not_found`, or `bad_state` when the version moved.
+   */
+  remove(id: string, expectedVersion?: number, transitions: NewTransition[] = []): void {
+    this.write(() => {
+      const current = this.records.get(id);
+      if (current === undefined) throw notFound(id);
+      if (expectedVersion !== undefined && current.version !== expectedVersion) throw changed(id);
+      this.records.removeSync(id);
+      this.append(id, transitions);
+    });
+  }
+
+  /** Deletes every transition record of `id`. */
+  purgeHistory(id: string): void {
+    this.write(() => {
+      for (const key of this.transitions.getKeys(historyRange(id))) this.transitions.removeSync(key);
+    });
+  }
+
+  /** The transitions of `id` in seq order, optionally only those with seq > `after`. */
+  history(id: string, opts: { after?: number } = {}): TransitionRecord[] {
+    this.fresh();
+    const range = historyRange(id, (opts.after ?? 0) + 1);
+    return [...this.transitions.getRange(range)].map((e) => e.value);
+  }
+
+  /**
+   * Resolves a possibly abbreviated id: an exact match, else the only id starting with `partial`.
+   * Reads at most two keys past the prefix (no scan of the whole table).
+   * @throws StoreError `ambiguous` (naming two candidates) or `not_found`.
+   */
+  resolveId(partial: string): string {
+    this.fresh();
+    if (partial === '') throw notFound(partial);
+    if (this.records.doesExist(partial)) return partial;
+    const candidates: string[] = [];
+    for (const key of this.records.getKeys({ start: partial })) {
+      if (!key.startsWith(partial)) break;
+      candidates.push(key);
+      if (candidates.length === 2) break;
+    }
+    if (candidates.length === 2) {
+      throw new StoreError('ambiguous', `id "${partial}" is ambiguous: "${candidates[0]}", "${candidates[1]}"`);
+    }
+    if (candidates.length === 0) throw notFound(partial);
+    return candidates[0];
+  }
+
+  /** Closes the environment (pending writes are already committed: every write is synchronous). */
+  close(): void {
+    this.env.close();
+  }
+
+  // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
+  // (e.g. a CAS retry loop) would keep seeing the snapshot from its first read. Reset it so every
+  // public read sees the latest commit of any process.
+  private fresh(): void {
+    this.env.resetReadTxn();
+  }
+
+  private write(body: () => void): void {
+    try {
+      this.env.transactionSync(body);
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('sys', `state database write in "${this.root}" failed: ${(e as Error).message}; check disk space and permissions`, { cause: e });
+    }
+  }
+
+  /** Appends inside the current write transaction and trims the history to HISTORY_LIMIT. */
+  private append(id: string, transitions: NewTransition[]): void {
+    if (transitions.length === 0) return;
+    let seq = this.lastSeq(id);
+    for (const t of transitions) {
+      seq += 1;
+      const rec: TransitionRecord = { ...t, id, seq };
+      this.transitions.putSync([id, seq], rec);
+    }
+    const oldestKept = seq - HISTORY_LIMIT + 1;
+    if (oldestKept > 1) {
+      for (const key of this.transitions.getKeys({ start: [id, 0], end: [id, oldestKept] })) {
+        this.transitions.removeSync(key);
+      }
+    }
+  }
+
+  private lastSeq(id: string): number {
+    for (const key of this.transitions.getKeys({ start: [id, MAX_SEQ], end: [id, 0], reverse: true, limit: 1 })) {
+      return key[1];
+    }
+    return 0;
+  }
+}
+
+function historyRange(id: string, fromSeq = 0): { start: HistoryKey; end: HistoryKey } {
+  return { start: [id, fromSeq], end: [id, MAX_SEQ] };
+}
+
+function notFound(id: string): StoreError {
+  return new StoreError('not_found', `container "${id}" does not exist`);
+}
+
+function changed(id: string): StoreError {
+  return new StoreError('bad_state', `container "${id}" changed concurrently, retry`);
+}

@@ -1,0 +1,235 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { ContainerHost, type Settled } from './actors/host.js';
+import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
+import { kernelObserver } from './actors/reconcile.js';
+import { defaultPorts } from './actors/default-ports.js';
+import { RuntsError } from './errors.js';
+import { readProcStat } from './linux/proc.js';
+import { loadBundle } from './oci/config.js';
+import { validateId } from './oci/id.js';
+import { Store, type ContainerRecord } from './persistence/store.js';
+import type { ContainerStatus } from './machines/container.js';
+
+export class RuntimeError extends RuntsError {}
+
+export const DEFAULT_ROOT = '/run/runts';
+
+/** What `state` prints, as runc prints it. */
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: ContainerStatus;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+export interface RuntimeOptions {
+  /** State root (default /run/runts). */
+  root?: string;
+  log?: Logger;
+  /** Replace effects' ports (tests). */
+  ports?: Partial<Ports>;
+}
+
+export interface CreateOptions {
+  /** Bundle directory (default: the current directory). */
+  bundle?: string;
+  /** Written last, with the init's pid: containerd treats its appearance as "created". */
+  pidFile?: string;
+  /** Unix socket that receives the pty master when process.terminal is true. */
+  consoleSocket?: string;
+  /** Extra fds from 3 up that the container process keeps. */
+  preserveFds?: number;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** Return once started instead of waiting for the process. */
+  detach?: boolean;
+  /** Keep the container (stopped) after it exits instead of deleting it. */
+  keep?: boolean;
+}
+
+/**
+ * The embeddable runtime: every operation runts offers, as calls.
+ *
+ * @example
+ * const rt = await Runtime.open({ root: '/run/runts' });
+ * await rt.create('web', { bundle: '/srv/bundles/web' });
+ * await rt.start('web');
+ * console.log((await rt.state('web')).status); // "running"
+ * await rt.delete('web', { force: true });
+ * rt.close();
+ */
+export class Runtime {
+  private constructor(
+    readonly root: string,
+    private readonly store: Store,
+    private readonly host: ContainerHost,
+    readonly log: Logger,
+  ) {}
+
+  static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const root = opts.root ?? DEFAULT_ROOT;
+    const log = opts.log ?? pino({ level: 'silent' });
+    const store = Store.open(root);
+    const ports = { ...defaultPorts(), ...opts.ports };
+    const env: ContainerEnv = { root, ports, log };
+    const observer = kernelObserver((path) => {
+      try {
+        const cg = ports.cgroups.open(path);
+        return cg.exists() ? cg.freezerState() : null;
+      } catch {
+        return null;
+      }
+    });
+    return new Runtime(root, store, new ContainerHost(env, store, observer), log);
+  }
+
+  /** Creates a container whose init waits, blocked, until `start`. */
+  async create(id: string, opts: CreateOptions = {}): Promise<ContainerState> {
+    validateId(id);
+    const { bundle, config, rootfs } = loadBundle(opts.bundle ?? process.cwd());
+    if (config.process?.terminal && !opts.consoleSocket) {
+      throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
+    }
+    const self = readProcStat(process.pid);
+    const facts: LiveContainer['facts'] = {
+      id,
+      bundle,
+      rootfs,
+      sandboxId: id,
+      initPid: 0,
+      initStartTime: null,
+      goferPid: 0,
+      cgroupPath: this.host.env.ports.cgroups.resolvePath(config.linux?.cgroupsPath, id),
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: config.annotations ?? {},
+      creatorPid: process.pid,
+      creatorStartTime: self?.startTime ?? null,
+      spec: config,
+      ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
+      ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
+    };
+    const record = this.host.insert(facts);
+    let settled: Settled;
+    try {
+      settled = await this.host.dispatch(record, { type: 'container.create' });
+    } catch (e) {
+      // The create effect already undid what it made; drop the record too, so nothing is left behind.
+      this.store.remove(id);
+      throw e;
+    }
+    if (opts.pidFile) {
+      try {
+        writePidFile(opts.pidFile, settled.facts.initPid);
+      } catch (e) {
+        await this.delete(id, { force: true }).catch(() => undefined);
+        throw new RuntimeError('sys', `writing pid file ${opts.pidFile}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return stateOf(settled);
+  }
+
+  /** Runs the user program of a created container. */
+  async start(id: string): Promise<ContainerState> {
+    const record = this.find(id);
+    try {
+      return stateOf(await this.host.dispatch(record, { type: 'container.start' }));
+    } catch (e) {
+      // OCI: a failed start (a startContainer hook, a dead init) stops and destroys the container.
+      const after = this.store.get(record.facts.id);
+      if (after && (e as RuntsError).code !== 'bad_state') await this.delete(record.facts.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Sends a signal (number) to the init, or with `all` to every process of the container. */
+  async kill(id: string, signal = 15, opts: { all?: boolean } = {}): Promise<void> {
+    await this.host.dispatch(this.find(id), { type: 'container.kill', signal, all: opts.all ?? false });
+  }
+
+  /** Deletes a stopped (or created) container; `force` also kills a running or paused one first. */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.host.dispatch(this.find(id), { type: 'container.delete', force: opts.force ?? false });
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    return stateOf(await this.host.refresh(this.find(id)));
+  }
+
+  async list(): Promise<ContainerState[]> {
+    const states: ContainerState[] = [];
+    for (const record of this.store.list()) {
+      try {
+        states.push(stateOf(await this.host.refresh(record)));
+      } catch (e) {
+        // A record deleted or changed by another process while we listed: skip it rather than fail the list.
+        if ((e as RuntsError).code !== 'not_found' && (e as RuntsError).code !== 'bad_state') throw e;
+      }
+    }
+    return states;
+  }
+
+  /**
+   * create + start, then (unless detached) wait for the process, delete the container (unless `keep`) and
+   * return the exit status: the process's code, or 128 + signal when a signal killed it.
+   */
+  async run(id: string, opts: RunOptions = {}): Promise<number> {
+    const created = await this.create(id, opts);
+    await this.start(id);
+    if (opts.detach) return 0;
+    const { exitCode, signal } = await this.host.env.ports.sys.waitPidAsync(created.pid);
+    const status = exitCode ?? 128 + (signal ?? 0);
+    const record = this.store.get(id);
+    if (record) await this.host.dispatch(record, { type: 'observed.exited', exitStatus: status }).catch(() => undefined);
+    if (!opts.keep) await this.delete(id, { force: true });
+    return status;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  private find(partial: string): ContainerRecord {
+    validateId(partial);
+    try {
+      const id = this.store.resolveId(partial);
+      const record = this.store.get(id);
+      if (record) return record;
+    } catch (e) {
+      if ((e as RuntsError).code !== 'not_found') throw e;
+    }
+    throw new RuntimeError('not_found', `container "${partial}" does not exist`);
+  }
+}
+
+function stateOf(s: Settled): ContainerState {
+  const f = s.facts;
+  return {
+    ociVersion: f.spec.ociVersion ?? '1.2.0',
+    id: f.id,
+    pid: s.status === 'stopped' ? 0 : f.initPid,
+    status: s.status,
+    bundle: f.bundle,
+    rootfs: f.rootfs,
+    created: f.created,
+    owner: f.owner,
+    ...(Object.keys(f.annotations ?? {}).length ? { annotations: f.annotations } : {}),
+  };
+}
+
+/** Atomic: containerd watches for the file, so it must never see it half-written. */
+function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid), { mode: 0o644 });
+  renameSync(tmp, path);
+}

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { observe, type Observer } from '../../src/actors/reconcile.js';
+import type { ContainerFacts } from '../../src/persistence/store.js';
+
+const facts = { id: 'c', initPid: 100, initStartTime: 5, creatorPid: 50, creatorStartTime: 1, cgroupPath: '/runts/c' } as ContainerFacts;
+const kernel = (alive: number[], freezer: 'FROZEN' | 'THAWED' | null = 'THAWED'): Observer => ({
+  isAlive: (pid) => alive.includes(pid),
+  freezerState: () => freezer,
+});
+
+test('a dead init means stopped, whatever the chart thought', () => {
+  for (const status of ['created', 'running', 'paused'] as const) {
+    assert.deepEqual(observe(facts, status, kernel([])), [{ type: 'observed.exited', exitStatus: null }], status);
+  }
+});
+
+test('a live init changes nothing; a frozen or thawed cgroup moves running and paused', () => {
+  assert.deepEqual(observe(facts, 'created', kernel([100])), []);
+  assert.deepEqual(observe(facts, 'running', kernel([100])), []);
+  assert.deepEqual(observe(facts, 'running', kernel([100], 'FROZEN')), [{ type: 'observed.frozen' }]);
+  assert.deepEqual(observe(facts, 'paused', kernel([100], 'THAWED')), [{ type: 'observed.thawed' }]);
+  assert.deepEqual(observe(facts, 'paused', kernel([100], 'FROZEN')), []);
+});
+
+test('a create whose runts process died is abandoned; one in progress is left alone', () => {
+  assert.deepEqual(observe(facts, 'creating', kernel([])), [{ type: 'observed.abandoned' }]);
+  assert.deepEqual(observe(facts, 'creating', kernel([50])), []);
+  assert.deepEqual(observe(facts, 'stopped', kernel([])), []);
+});

@@ -1,0 +1,236 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DB_FILE,
+  HISTORY_LIMIT,
+  SCHEMA_VERSION,
+  Store,
+  StoreError,
+  type ContainerFacts,
+  type NewTransition,
+} from '../../src/persistence/store.js';
+
+function facts(id: string): ContainerFacts {
+  return {
+    id,
+    bundle: `/bundles/${id}`,
+    rootfs: `/bundles/${id}/rootfs`,
+    sandboxId: id,
+    initPid: 4242,
+    initStartTime: 123456,
+    goferPid: 4243,
+    cgroupPath: `/runts/${id}`,
+    created: '2024-01-02T03:04:05.000Z',
+    owner: 'root',
+    annotations: { 'io.kubernetes.cri.container-type': 'sandbox' },
+    creatorPid: 100,
+    creatorStartTime: 99,
+  };
+}
+
+function record(id: string) {
+  return { facts: facts(id), snapshot: { value: { creating: 'pending' } }, schemaVersion: SCHEMA_VERSION, machineVersion: 'container/1' };
+}
+
+function step(id: string, from: string, to: string, event = 'container.start'): NewTransition {
+  return { id, from, to, event, time: '2024-01-02T03:04:05.000Z', pid: 100 };
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof StoreError, `expected a StoreError, got ${String(e)}`);
+    return e.code;
+  }
+  assert.fail('expected an error');
+}
+
+describe('store', () => {
+  let dir: string;
+  let store: Store;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-store-'));
+    store = Store.open(path.join(dir, 'root'));
+  });
+  after(() => {
+    store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('inserts only if absent', () => {
+    const rec = store.insert(record('alpha'), [step('alpha', 'creating.pending', 'creating.spawning', 'container.create')]);
+    assert.equal(rec.version, 1);
+    assert.deepEqual(store.get('alpha'), rec);
+    assert.equal(store.get('nope'), undefined);
+    let err: unknown;
+    try {
+      store.insert({ ...record('alpha'), snapshot: { other: true } });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof StoreError);
+    assert.equal(err.code, 'exists');
+    assert.equal(err.message, 'container "alpha" already exists');
+    assert.deepEqual(store.get('alpha')?.snapshot, { value: { creating: 'pending' } }, 'the loser changed nothing');
+    assert.equal(store.history('alpha').length, 1, 'the loser appended no history');
+  });
+
+  it('compare-and-set refuses a stale version and changes nothing', () => {
+    store.insert(record('cas'));
+    const v2 = store.update('cas', 1, { snapshot: { value: { created: 'idle' } } }, [step('cas', 'creating.spawning', 'created.idle')]);
+    assert.equal(v2.version, 2);
+    assert.deepEqual(v2.facts, facts('cas'), 'facts kept when only the snapshot changes');
+    let err: unknown;
+    try {
+      store.update('cas', 1, { snapshot: { value: { stopped: 'idle' } } }, [step('cas', 'x', 'y')]);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof StoreError);
+    assert.equal(err.code, 'bad_state');
+    assert.equal(err.message, 'container "cas" changed concurrently, retry');
+    assert.deepEqual(store.get('cas'), v2);
+    assert.equal(store.history('cas').length, 1);
+    const v3 = store.update('cas', 2, { facts: { ...facts('cas'), initPid: 7 } });
+    assert.equal(v3.version, 3);
+    assert.equal(v3.facts.initPid, 7);
+    assert.deepEqual(v3.snapshot, { value: { created: 'idle' } });
+    assert.equal(codeOf(() => store.update('ghost', 1, {})), 'not_found');
+  });
+
+  it('appends transitions atomically with increasing seq', () => {
+    store.insert(record('seq'), [step('seq', 'a', 'b'), step('seq', 'b', 'c')]);
+    store.update('seq', 1, {}, [step('seq', 'c', 'd'), { ...step('seq', 'd', 'e'), exitStatus: 137 }]);
+    const all = store.history('seq');
+    assert.deepEqual(all.map((t) => t.seq), [1, 2, 3, 4]);
+    assert.deepEqual(all.map((t) => `${t.from}>${t.to}`), ['a>b', 'b>c', 'c>d', 'd>e']);
+    assert.equal(all[3].exitStatus, 137);
+    assert.deepEqual(store.history('seq', { after: 2 }).map((t) => t.seq), [3, 4]);
+    // A failed CAS appends none of its transitions.
+    assert.equal(codeOf(() => store.update('seq', 1, {}, [step('seq', 'e', 'f')])), 'bad_state');
+    assert.equal(store.history('seq').length, 4);
+    // Ids that share a prefix keep separate histories.
+    store.insert(record('seq.2'), [step('seq.2', 'p', 'q')]);
+    assert.deepEqual(store.history('seq.2').map((t) => t.seq), [1]);
+    assert.equal(store.history('seq').length, 4);
+  });
+
+  it('keeps history after removal, continues seq on reuse, and purges on request', () => {
+    store.insert(record('gone'), [step('gone', 'a', 'b')]);
+    store.update('gone', 1, {}, [step('gone', 'b', 'c')]);
+    assert.equal(codeOf(() => store.remove('gone', 1, [step('gone', 'stale', 'stale')])), 'bad_state');
+    store.remove('gone', 2, [step('gone', 'c', 'deleted', 'xstate.done.actor.destroyContainer')]);
+    assert.equal(store.get('gone'), undefined);
+    assert.equal(codeOf(() => store.remove('gone')), 'not_found');
+    assert.deepEqual(store.history('gone').map((t) => t.to), ['b', 'c', 'deleted']);
+    store.insert(record('gone'), [step('gone', 'x', 'y')]);
+    assert.deepEqual(store.history('gone').map((t) => t.seq), [1, 2, 3, 4]);
+    store.remove('gone');
+    store.purgeHistory('gone');
+    assert.deepEqual(store.history('gone'), []);
+  });
+
+  it(`bounds history to the last ${HISTORY_LIMIT} per id`, () => {
+    store.insert(record('long'));
+    const many = Array.from({ length: HISTORY_LIMIT + 5 }, (_, i) => step('long', `s${i}`, `s${i + 1}`));
+    store.update('long', 1, {}, many);
+    const h = store.history('long');
+    assert.equal(h.length, HISTORY_LIMIT);
+    assert.equal(h[0].seq, 6);
+    assert.equal(h.at(-1)?.seq, HISTORY_LIMIT + 5);
+    store.update('long', 2, {}, [step('long', 'z', 'z')]);
+    assert.equal(store.history('long')[0].seq, 7);
+  });
+
+  it('resolves exact ids, unique prefixes, and reports ambiguous / not found', () => {
+    for (const id of ['web', 'web-1', 'web-2', 'db-main']) store.insert(record(`r.${id}`));
+    assert.equal(store.resolveId('r.web'), 'r.web', 'exact match wins over longer ids');
+    assert.equal(store.resolveId('r.db'), 'r.db-main');
+    assert.equal(store.resolveId('r.web-2'), 'r.web-2');
+    let err: unknown;
+    try {
+      store.resolveId('r.web-');
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof StoreError);
+    assert.equal(err.code, 'ambiguous');
+    assert.equal(err.message, 'id "r.web-" is ambiguous: "r.web-1", "r.web-2"');
+    assert.equal(codeOf(() => store.resolveId('r.x')), 'not_found');
+    assert.equal(codeOf(() => store.resolveId('r.web-3')), 'not_found');
+    assert.equal(codeOf(() => store.resolveId('')), 'not_found');
+  });
+
+  it('lists ids and records sorted', () => {
+    const ids = store.ids();
+    assert.deepEqual(ids, [...ids].sort());
+    assert.ok(ids.includes('alpha') && ids.includes('r.web-1'));
+    assert.deepEqual(store.list().map((r) => r.facts.id), ids);
+  });
+});
+
+describe('store files', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-store-modes-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+
+  it('creates the root 0700 (with any missing parents) and the database files 0600', () => {
+    const root = path.join(dir, 'new', 'root');
+    const oldUmask = process.umask(0o022);
+    try {
+      const s = Store.open(root);
+      s.close();
+    } finally {
+      process.umask(oldUmask);
+    }
+    assert.equal(mode(root), 0o700);
+    assert.equal(mode(path.join(dir, 'new')), 0o700);
+    assert.equal(mode(path.join(root, DB_FILE)), 0o600);
+    assert.equal(mode(path.join(root, `${DB_FILE}-lock`)), 0o600);
+  });
+
+  it('leaves an existing root as it is', () => {
+    const root = path.join(dir, 'existing');
+    fs.mkdirSync(root, { mode: 0o755 });
+    fs.chmodSync(root, 0o755);
+    Store.open(root).close();
+    assert.equal(mode(root), 0o755);
+    assert.equal(mode(path.join(root, DB_FILE)), 0o600);
+  });
+
+  it('reopens and sees earlier writes', () => {
+    const root = path.join(dir, 'reopen');
+    const a = Store.open(root);
+    a.insert(record('keep'), [step('keep', 'a', 'b')]);
+    a.close();
+    const b = Store.open(root);
+    try {
+      assert.equal(b.get('keep')?.version, 1);
+      assert.equal(b.history('keep').length, 1);
+    } finally {
+      b.close();
+    }
+  });
+
+  it('fails with a StoreError naming the root when it cannot be created', () => {
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, '');
+    let err: unknown;
+    try {
+      Store.open(path.join(file, 'root'));
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof StoreError);
+    assert.equal(err.code, 'sys');
+    assert.match(err.message, /a-file\/root/);
+  });
+});

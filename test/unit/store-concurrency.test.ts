@@ -1,0 +1,181 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
+
+// Every child opens the store, prints "ready", waits for one line on stdin (the starting gun, so
+// they really race), runs its body, prints one JSON result line and exits without closing the
+// store: a process exiting right after a write must not lose it.
+const PRELUDE = `
+import { Store } from ${JSON.stringify(STORE_URL)};
+const store = Store.open(process.env.RUNTS_ROOT);
+const facts = (id) => ({ id, bundle: '/b', rootfs: '/b/rootfs', sandboxId: id, initPid: process.pid, initStartTime: null,
+  goferPid: 0, cgroupPath: '', created: new Date().toISOString(), owner: 'root', annotations: {}, creatorPid: process.pid,
+  creatorStartTime: null });
+process.stdout.write('ready\\n');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+`;
+
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<void>;
+  result: Promise<any>;
+}
+
+function child(root: string, body: string): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', PRELUDE + body], {
+    cwd: REPO,
+    env: { ...process.env, RUNTS_ROOT: root },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  proc.stdout!.on('data', (d) => {
+    out += d;
+    if (out.includes('ready\n')) markReady();
+  });
+  proc.stderr!.on('data', (d) => (err += d));
+  const result = new Promise((resolve, reject) => {
+    proc.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) reject(new Error(`child exited ${code}: ${err || out}`));
+      else resolve(JSON.parse(last));
+    });
+  });
+  // A child that dies before "ready" must fail the test, not hang it.
+  result.catch(() => markReady());
+  return { proc, ready, result };
+}
+
+async function race(root: string, n: number, body: string): Promise<any[]> {
+  const kids = Array.from({ length: n }, () => child(root, body));
+  try {
+    await Promise.all(kids.map((k) => k.ready));
+    for (const k of kids) k.proc.stdin!.write('go\n');
+    return await Promise.all(kids.map((k) => k.result));
+  } finally {
+    for (const k of kids) if (k.proc.exitCode === null) k.proc.kill('SIGKILL');
+  }
+}
+
+describe('store: several processes at once', { timeout: 120_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-store-race-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('8 processes inserting the same id: exactly one wins', async () => {
+    const root = path.join(dir, 'insert');
+    const results = await race(
+      root,
+      8,
+      `
+      let outcome;
+      try {
+        store.insert({ facts: facts('same'), snapshot: { by: process.pid }, schemaVersion: 1, machineVersion: 'm' },
+          [{ id: 'same', from: 'creating.pending', to: 'creating.spawning', event: 'container.create', time: new Date().toISOString(), pid: process.pid }]);
+        outcome = 'won';
+      } catch (e) {
+        outcome = e.code;
+      }
+      console.log(JSON.stringify({ outcome, pid: process.pid }));
+      process.exit(0);
+      `,
+    );
+    const winners = results.filter((r) => r.outcome === 'won');
+    assert.equal(winners.length, 1, JSON.stringify(results));
+    assert.deepEqual(results.filter((r) => r.outcome !== 'won').map((r) => r.outcome), Array(7).fill('exists'));
+    const store = Store.open(root);
+    try {
+      const rec = store.get('same');
+      assert.deepEqual(rec?.snapshot, { by: winners[0].pid }, 'the stored record is the winner’s');
+      assert.equal(store.history('same').length, 1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('8 processes × 50 CAS updates with retry: version 401, 400 transitions, unique seqs', async (t) => {
+    const root = path.join(dir, 'cas');
+    const seed = Store.open(root);
+    try {
+      seed.insert({
+        facts: { id: 'ctr', bundle: '/b', rootfs: '/b/rootfs', sandboxId: 'ctr', initPid: 1, initStartTime: null, goferPid: 0, cgroupPath: '', created: '2024-01-01T00:00:00.000Z', owner: 'root', annotations: {}, creatorPid: 1, creatorStartTime: null, counter: 0 },
+        snapshot: {},
+        schemaVersion: SCHEMA_VERSION,
+        machineVersion: 'm',
+      });
+    } finally {
+      seed.close();
+    }
+    const results = await race(
+      root,
+      8,
+      `
+      let retries = 0;
+      for (let i = 0; i < 50; i++) {
+        for (;;) {
+          const rec = store.get('ctr');
+          try {
+            store.update('ctr', rec.version, { facts: { ...rec.facts, counter: rec.facts.counter + 1 } },
+              [{ id: 'ctr', from: 'n' + rec.facts.counter, to: 'n' + (rec.facts.counter + 1), event: 'bump', time: new Date().toISOString(), pid: process.pid }]);
+            break;
+          } catch (e) {
+            if (e.code !== 'bad_state') throw e;
+            // Fail fast instead of spinning if reads never see other processes' commits.
+            if (++retries > 20000) throw new Error('CAS never succeeds: stale reads?');
+          }
+        }
+      }
+      console.log(JSON.stringify({ retries }));
+      process.exit(0);
+      `,
+    );
+    const store = Store.open(root);
+    try {
+      const rec = store.get('ctr');
+      assert.equal(rec?.version, 401);
+      assert.equal(rec?.facts.counter, 400, 'no update was lost');
+      const h = store.history('ctr');
+      assert.equal(h.length, 400);
+      assert.deepEqual(h.map((t) => t.seq), Array.from({ length: 400 }, (_, i) => i + 1));
+      // Each transition was written by the update that saw the counter it names: a chain.
+      h.forEach((t, i) => assert.equal(`${t.from}>${t.to}`, `n${i}>n${i + 1}`));
+      assert.equal(new Set(h.map((t) => t.pid)).size, 8);
+    } finally {
+      store.close();
+    }
+    t.diagnostic(`CAS retries across processes: ${results.reduce((n, r) => n + r.retries, 0)}`);
+  });
+
+  it('a write survives the writer being SIGKILLed right after it returns', async () => {
+    const root = path.join(dir, 'kill');
+    await race(
+      root,
+      1,
+      `
+      store.insert({ facts: facts('durable'), snapshot: {}, schemaVersion: 1, machineVersion: 'm' });
+      process.kill(process.pid, 'SIGKILL');
+      `,
+    ).then(
+      () => assert.fail('the child should have been killed'),
+      (e: Error) => assert.match(e.message, /child exited null/),
+    );
+    const store = Store.open(root);
+    try {
+      assert.equal(store.get('durable')?.version, 1);
+    } finally {
+      store.close();
+    }
+  });
+});
