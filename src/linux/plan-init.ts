@@ -184,12 +184,17 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
   const caps = process.capabilities;
   if (caps) {
+    const permitted = capabilityMask(caps.permitted);
+    const inheritable = capabilityMask(caps.inheritable);
     plan.caps({
       bounding: capabilityMask(caps.bounding),
       effective: capabilityMask(caps.effective),
-      permitted: capabilityMask(caps.permitted),
-      inheritable: capabilityMask(caps.inheritable),
-      ambient: capabilityMask(caps.ambient),
+      permitted,
+      inheritable,
+      // The kernel only lets a capability be ambient when it is also permitted and inheritable; runc asks anyway
+      // and ignores the refusal (its default config lists ambient caps with no inheritable ones), so keep the
+      // ones that can be raised.
+      ambient: capabilityMask(caps.ambient) & permitted & inheritable,
     });
   }
   if (process.noNewPrivileges) plan.noNewPrivs();

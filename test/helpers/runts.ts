@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ export class Sandbox {
   /** Unique per sandbox so parallel test files never share a cgroup. */
   readonly cgroupParent = `/runts-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private ids = new Set<string>();
+  private seq = 0;
 
   id(name: string): string {
     const id = `${name}-${Math.random().toString(36).slice(2, 8)}`;
@@ -45,32 +46,52 @@ export class Sandbox {
     if (made.status !== 0) throw new Error(`make-rootfs failed: ${made.stderr}`);
     const spec = defaultSpec({});
     spec.process!.terminal = false;
+    // runc's default rootfs is read-only; tests write marker files into theirs.
+    spec.root!.readonly = false;
     spec.linux!.cgroupsPath = `${this.cgroupParent}/${id}`;
     edit(spec);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
     return dir;
   }
 
-  runts(args: string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): Result {
-    const r: SpawnSyncReturns<string> = spawnSync(RUNTS, ['--root', this.root, ...args], {
-      encoding: 'utf8',
-      cwd: opts.cwd,
-      input: opts.input ?? '',
-      timeout: opts.timeoutMs ?? 30_000,
-    });
-    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  /**
+   * Runs runts to completion. Its stdout and stderr go to files, not pipes: a container created by the command
+   * inherits them and may outlive it, and a pipe would keep the caller waiting for the container's end.
+   */
+  runts(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Result {
+    const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
+    const outFd = openSync(`${out}.stdout`, 'w+');
+    const errFd = openSync(`${out}.stderr`, 'w+');
+    try {
+      const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
+        cwd: opts.cwd,
+        stdio: ['ignore', outFd, errFd],
+        timeout: opts.timeoutMs ?? 30_000,
+      });
+      return { status: r.status, signal: r.signal, stdout: readFileSync(`${out}.stdout`, 'utf8'), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+    } finally {
+      closeSync(outFd);
+      closeSync(errFd);
+      rmSync(`${out}.stdout`, { force: true });
+      rmSync(`${out}.stderr`, { force: true });
+    }
   }
 
-  /** Asynchronous variant, for concurrent commands. */
-  runtsAsync(args: string[]): Promise<Result> {
-    return new Promise((done) => {
-      const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (status, signal) => done({ status, signal, stdout, stderr }));
-    });
+  /** Asynchronous variant, for concurrent commands (output through files too, for the same reason). */
+  async runtsAsync(args: string[]): Promise<Result> {
+    const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
+    const outFd = openSync(`${out}.stdout`, 'w+');
+    const errFd = openSync(`${out}.stderr`, 'w+');
+    try {
+      const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd] });
+      const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('exit', (c, s) => done([c, s])));
+      return { status, signal, stdout: readFileSync(`${out}.stdout`, 'utf8'), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+    } finally {
+      closeSync(outFd);
+      closeSync(errFd);
+      rmSync(`${out}.stdout`, { force: true });
+      rmSync(`${out}.stderr`, { force: true });
+    }
   }
 
   state(id: string): { status: string; pid: number } & Record<string, unknown> {
