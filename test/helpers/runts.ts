@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, mkdtempSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/types.js';
 
@@ -153,4 +154,12 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
   return check();
+}
+
+/** No record, state directory, cgroup or process remains of container `id`. */
+export function assertNoLeftovers(sb: Sandbox, id: string, bundle: string): void {
+  assert.equal(sb.runts(['list', '-q']).stdout.split('\n').includes(id), false, 'no record');
+  assert.equal(existsSync(join(sb.root, id)), false, 'no state directory');
+  for (const h of cgroupHierarchies()) assert.equal(existsSync(join(h, sb.cgroupParent, id)), false, `no cgroup in ${h}`);
+  assert.deepEqual(processesRootedAt(join(bundle, 'rootfs')), [], 'no process');
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sandbox, cgroupHierarchies, eventually, isRoot, processesRootedAt } from '../helpers/runts.js';
+import { Sandbox, assertNoLeftovers, eventually, isRoot, processesRootedAt } from '../helpers/runts.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 
@@ -283,10 +283,3 @@ describe('bad input: one clear line, non-zero exit, nothing left behind', { skip
     assert.ok(!Number.isNaN(Date.parse(last.time)));
   });
 });
-
-function assertNoLeftovers(sb: Sandbox, id: string, bundle: string): void {
-  assert.equal(sb.runts(['list', '-q']).stdout.split('\n').includes(id), false, 'no record');
-  assert.equal(existsSync(join(sb.root, id)), false, 'no state directory');
-  for (const h of cgroupHierarchies()) assert.equal(existsSync(join(h, sb.cgroupParent, id)), false, `no cgroup in ${h}`);
-  assert.deepEqual(processesRootedAt(join(bundle, 'rootfs')), [], 'no process');
-}

@@ -1,0 +1,65 @@
+// --console-socket: runts makes a pty in the container, the slave becomes the process's stdio and controlling
+// terminal, and the master fd is sent over the unix socket (SCM_RIGHTS), as containerd's shim expects.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, isRoot } from '../helpers/runts.js';
+import { nativePort } from '../../src/native/index.js';
+
+const skip = isRoot ? false : 'needs root: real containers';
+
+/** Reads a pty master until the slave side is gone (EIO). */
+function drain(fd: number): string {
+  const buf = Buffer.alloc(4096);
+  let out = '';
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EIO') return out;
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (n === 0) return out;
+    out += buf.subarray(0, n).toString();
+  }
+}
+
+describe('create --console-socket', { skip }, () => {
+  let sb: Sandbox;
+  before(() => (sb = new Sandbox()));
+  after(() => sb.cleanup());
+
+  test('the process gets a pty as stdio and controlling terminal; the master arrives on the socket', async () => {
+    const id = sb.id('tty');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.terminal = true;
+      s.process!.args = ['/bin/sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; ps -o pid,tty | sed -n 2p; exit 0'];
+    });
+    const socket = join(sb.dir, 'console.sock');
+    const master = nativePort().recvFdAsync(socket, 10_000);
+    const created = sb.runts(['create', '--bundle', bundle, '--console-socket', socket, id]);
+    assert.equal(created.status, 0, created.stderr);
+    const fd = await master;
+    try {
+      assert.equal(sb.runts(['start', id]).status, 0);
+      const out = drain(fd).replace(/\r/g, '');
+      assert.match(out, /^\/dev\/pts\/\d+$/m);
+      assert.match(out, /^stdio-is-tty$/m);
+      // pid 1 has the pty as its controlling terminal.
+      assert.match(out, /^\s*1\s+(pts\/\d+|136,\d+)/m); // busybox ps prints major,minor
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('terminal true without a console socket is refused with a clear error', () => {
+    const id = sb.id('notty');
+    const bundle = sb.bundle(id, (s) => (s.process!.terminal = true));
+    const r = sb.runts(['create', '--bundle', bundle, id]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /terminal is true but no --console-socket/);
+  });
+});
