@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,11 @@ export class Sandbox {
   readonly cgroupParent = `/runts-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private ids = new Set<string>();
   private seq = 0;
+
+  constructor() {
+    // Searchable by all: a user-namespaced container's root (an unprivileged host uid) must reach its rootfs.
+    chmodSync(this.dir, 0o711);
+  }
 
   id(name: string): string {
     const id = `${name}-${Math.random().toString(36).slice(2, 8)}`;
