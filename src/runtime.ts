@@ -12,7 +12,9 @@ import { readProcStat } from './linux/proc.js';
 import { loadBundle } from './oci/config.js';
 import { validateId } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
-import type { ContainerStatus } from './machines/container.js';
+import { refusal, type ContainerStatus } from './machines/container.js';
+import type { LinuxResources, Process } from './oci/types.js';
+import type { CgroupStats } from './linux/cgroups/index.js';
 
 export class RuntimeError extends RuntsError {}
 
@@ -48,6 +50,24 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Extra fds from 3 up that the container process keeps. */
   preserveFds?: number;
+}
+
+/** What `exec` runs: a whole process (`--process file`), or arguments and flags over the container's process. */
+export interface ExecOptions {
+  process?: Process;
+  args?: string[];
+  /** Added to the container's environment (K=V). */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid: number };
+  /** Capabilities added to the container's sets. */
+  caps?: string[];
+  noNewPrivs?: boolean;
+  tty?: boolean;
+  consoleSocket?: string;
+  pidFile?: string;
+  preserveFds?: number;
+  detach?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -187,16 +207,71 @@ export class Runtime {
     const created = await this.create(id, opts);
     await this.start(id);
     if (opts.detach) return 0;
-    const { exitCode, signal } = await this.host.env.ports.sys.waitPidAsync(created.pid);
-    const status = exitCode ?? 128 + (signal ?? 0);
+    const status = exitStatus(await this.host.env.ports.sys.waitPidAsync(created.pid));
     const record = this.store.get(id);
     if (record) await this.host.dispatch(record, { type: 'observed.exited', exitStatus: status }).catch(() => undefined);
     if (!opts.keep) await this.delete(id, { force: true });
     return status;
   }
 
+  /**
+   * Starts another process in a created or running container (joining its namespaces and cgroup). Returns the
+   * host pid and `wait()`, which resolves to the exit status (128 + signal when killed).
+   */
+  async exec(id: string, opts: ExecOptions): Promise<{ pid: number; wait: () => Promise<number> }> {
+    const record = this.find(id);
+    const base: Process = (record.facts as LiveContainer["facts"]).spec.process ?? { args: [], cwd: "/", user: { uid: 0, gid: 0 } };
+    const proc = opts.process ?? execProcessFrom(base, opts);
+    if (proc.terminal && !opts.consoleSocket && opts.detach) {
+      throw new RuntimeError('bad_config', 'a detached exec with a terminal needs --console-socket: pass one, or drop --tty');
+    }
+    const settled = await this.host.dispatch(record, { type: 'container.exec' }, {
+      exec: { process: proc, consoleSocket: proc.terminal ? opts.consoleSocket : undefined, preserveFds: opts.preserveFds },
+    });
+    const pid = settled.outcome.execPid!;
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    const sys = this.host.env.ports.sys;
+    return { pid, wait: async () => exitStatus(await sys.waitPidAsync(pid)) };
+  }
+
+  /** Freezes every process of the container (cgroup freezer). */
+  async pause(id: string): Promise<void> {
+    await this.host.dispatch(this.find(id), { type: 'container.pause' });
+  }
+
+  /** Thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    await this.host.dispatch(this.find(id), { type: 'container.resume' });
+  }
+
+  /** Host pids of every process in the container. */
+  async ps(id: string): Promise<number[]> {
+    const settled = await this.live(id, 'ps');
+    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).pids();
+  }
+
+  /** cpu, memory, pids and blkio figures of the container's cgroup (the data of runc's `events --stats`). */
+  async stats(id: string): Promise<CgroupStats> {
+    const settled = await this.live(id, 'get stats of');
+    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
+  }
+
+  /** Changes resource limits of a live container (applied to its cgroup at once). */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await this.host.dispatch(this.find(id), { type: 'container.update' }, { update: resources });
+  }
+
   close(): void {
     this.store.close();
+  }
+
+  /** Reconciles and checks the container still has processes (read-only queries: ps, stats). */
+  private async live(id: string, op: string): Promise<Settled> {
+    const settled = await this.host.refresh(this.find(id));
+    if (settled.status === 'stopped' || settled.status === 'creating') {
+      throw new RuntimeError('bad_state', refusal(settled.facts.id, settled.status, op));
+    }
+    return settled;
   }
 
   private find(partial: string): ContainerRecord {
@@ -210,6 +285,33 @@ export class Runtime {
     }
     throw new RuntimeError('not_found', `container "${partial}" does not exist`);
   }
+}
+
+/** The shell's convention: the exit code, or 128 + the signal that killed it. */
+function exitStatus(w: { exitCode: number | null; signal: number | null }): number {
+  return w.exitCode ?? 128 + (w.signal ?? 0);
+}
+
+/** An exec'd process as runc builds it: the container's process settings, overridden by the exec's flags. */
+function execProcessFrom(base: Process, o: ExecOptions): Process {
+  const addCaps = (set: string[] | undefined) => (o.caps?.length ? [...new Set([...(set ?? []), ...o.caps])] : set);
+  const caps = base.capabilities;
+  return {
+    ...base,
+    terminal: o.tty === true,
+    args: o.args ?? [],
+    env: [...(base.env ?? []), ...(o.env ?? [])],
+    cwd: o.cwd ?? base.cwd ?? '/',
+    user: o.user ? { ...base.user, uid: o.user.uid, gid: o.user.gid, additionalGids: undefined } : base.user,
+    capabilities: caps && {
+      bounding: addCaps(caps.bounding),
+      effective: addCaps(caps.effective),
+      permitted: addCaps(caps.permitted),
+      inheritable: caps.inheritable,
+      ambient: addCaps(caps.ambient),
+    },
+    noNewPrivileges: o.noNewPrivs === true || base.noNewPrivileges === true,
+  };
 }
 
 function stateOf(s: Settled): ContainerState {

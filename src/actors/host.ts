@@ -14,7 +14,7 @@ import {
 import { RuntsError } from '../errors.js';
 import { SCHEMA_VERSION, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
 import type { ContainerEnv, LiveContainer } from './ports.js';
-import { effectActors, type EffectOutcome } from './effects.js';
+import { effectActors, type DispatchRequest, type EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 
 export class HostError extends RuntsError {}
@@ -27,6 +27,7 @@ export interface Settled {
   facts: LiveContainer['facts'];
   record: ContainerRecord | undefined;
   transitions: TransitionDraft[];
+  outcome: EffectOutcome;
 }
 
 /**
@@ -64,7 +65,7 @@ export class ContainerHost {
    * the event in the current state, or the effect's own error when an effect failed (after persisting the state
    * the chart moved to).
    */
-  async dispatch(record: ContainerRecord, event: ContainerEvent | undefined): Promise<Settled> {
+  async dispatch(record: ContainerRecord, event: ContainerEvent | undefined, request: DispatchRequest = {}): Promise<Settled> {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) {
       throw new HostError(
         'bad_state',
@@ -74,7 +75,7 @@ export class ContainerHost {
     const live: LiveContainer = { facts: structuredClone(record.facts) as LiveContainer['facts'] };
     const outcome: EffectOutcome = {};
     const transitions: TransitionDraft[] = [];
-    const machine = containerMachine.provide({ actors: effectActors(live, this.env, outcome) as never });
+    const machine = containerMachine.provide({ actors: effectActors(live, this.env, request, outcome) as never });
     const actor = createActor(machine, {
       snapshot: record.snapshot as never,
       input: { id: record.facts.id },
@@ -100,7 +101,7 @@ export class ContainerHost {
       }
       const saved = await this.persist(record, live, actor, transitions);
       if (outcome.error) throw outcome.error;
-      return { status: statusOf(actor.getSnapshot()), facts: live.facts, record: saved, transitions };
+      return { status: statusOf(actor.getSnapshot()), facts: live.facts, record: saved, transitions, outcome };
     } finally {
       actor.stop();
     }

@@ -8,6 +8,11 @@ import { registerRun } from './run.js';
 import { registerList } from './list.js';
 import { registerSpec } from './spec.js';
 import { registerFeatures } from './features.js';
+import { registerExec } from './exec.js';
+import { registerPs } from './ps.js';
+import { registerPauseResume } from './pause.js';
+import { registerEvents } from './events.js';
+import { registerUpdate } from './update.js';
 
 /** Every command, in the order `runts --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -17,6 +22,11 @@ export function registerCommands(program: Command): void {
   registerKill(program);
   registerDelete(program);
   registerRun(program);
+  registerExec(program);
+  registerPs(program);
+  registerPauseResume(program);
+  registerEvents(program);
+  registerUpdate(program);
   registerList(program);
   registerSpec(program);
   registerFeatures(program);

@@ -81,6 +81,23 @@ export function capabilityMask(names: string[] | undefined): bigint {
   return mask;
 }
 
+/**
+ * The five capability masks of a process. The kernel only lets a capability be ambient when it is also permitted
+ * and inheritable; runc asks anyway and ignores the refusal (its default config lists ambient caps with no
+ * inheritable ones), so only the ones that can be raised are asked for.
+ */
+export function capabilitySets(caps: NonNullable<Process['capabilities']>) {
+  const permitted = capabilityMask(caps.permitted);
+  const inheritable = capabilityMask(caps.inheritable);
+  return {
+    bounding: capabilityMask(caps.bounding),
+    effective: capabilityMask(caps.effective),
+    permitted,
+    inheritable,
+    ambient: capabilityMask(caps.ambient) & permitted & inheritable,
+  };
+}
+
 function idMap(maps: { containerID: number; hostID: number; size: number }[] | undefined): string | undefined {
   if (!maps || maps.length === 0) return undefined;
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
@@ -182,21 +199,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const user = process.user ?? { uid: 0, gid: 0 };
   // Supplementary groups are replaced (cleared when none are given), as runc does.
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
-  const caps = process.capabilities;
-  if (caps) {
-    const permitted = capabilityMask(caps.permitted);
-    const inheritable = capabilityMask(caps.inheritable);
-    plan.caps({
-      bounding: capabilityMask(caps.bounding),
-      effective: capabilityMask(caps.effective),
-      permitted,
-      inheritable,
-      // The kernel only lets a capability be ambient when it is also permitted and inheritable; runc asks anyway
-      // and ignores the refusal (its default config lists ambient caps with no inheritable ones), so keep the
-      // ones that can be raised.
-      ambient: capabilityMask(caps.ambient) & permitted & inheritable,
-    });
-  }
+  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
   if (process.noNewPrivileges) plan.noNewPrivs();
   plan.umask(user.umask ?? 0o022);
 

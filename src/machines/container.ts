@@ -45,7 +45,7 @@ import { RuntsError, type ErrorCode } from '../errors.js';
  * an older chart is detected instead of being restored into states that no longer exist.
  * Bump it whenever states, events or transitions change (a unit test pins the chart's fingerprint).
  */
-export const MACHINE_VERSION = 'container/1';
+export const MACHINE_VERSION = 'container/2';
 
 /** The OCI statuses, in lifecycle order. */
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
@@ -87,6 +87,8 @@ export type ContainerEvent =
   | { type: 'container.pause' }
   | { type: 'container.resume' }
   | { type: 'container.delete'; force: boolean }
+  | { type: 'container.exec' }
+  | { type: 'container.update' }
   | { type: 'observed.exited'; exitStatus: number | null }
   | { type: 'observed.abandoned' }
   | { type: 'observed.frozen' }
@@ -101,6 +103,8 @@ export const CONTAINER_EVENT_TYPES: readonly ContainerEvent['type'][] = [
   'container.pause',
   'container.resume',
   'container.delete',
+  'container.exec',
+  'container.update',
   'observed.exited',
   'observed.abandoned',
   'observed.frozen',
@@ -161,6 +165,8 @@ export const containerMachine = setup({
     freezeCgroup: notProvided<EffectInput>('freezeCgroup'),
     thawCgroup: notProvided<EffectInput>('thawCgroup'),
     destroyContainer: notProvided<EffectInput>('destroyContainer'),
+    spawnExec: notProvided<EffectInput>('spawnExec'),
+    updateCgroup: notProvided<EffectInput>('updateCgroup'),
   },
   guards: {
     isForced: ({ event }) => event.type === 'container.delete' && event.force,
@@ -224,6 +230,8 @@ export const containerMachine = setup({
           on: {
             'container.start': { target: 'starting' },
             'container.kill': { target: 'signalling' },
+            'container.exec': { target: 'execing' },
+            'container.update': { target: 'updating' },
             // created → stopped is allowed; killing the blocked init is destroyContainer's job.
             'container.delete': { target: '#container.stopped.destroying' },
           },
@@ -237,6 +245,26 @@ export const containerMachine = setup({
             onDone: { target: '#container.running.idle' },
             // A failed start (prestart hook) must end in teardown: the host sends container.delete next.
             onError: { target: '#container.stopped.idle', actions: 'recordError' },
+          },
+        },
+        execing: {
+          entry: 'clearError',
+          invoke: {
+            id: 'spawnExec',
+            src: 'spawnExec',
+            input: effectInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+        updating: {
+          entry: 'clearError',
+          invoke: {
+            id: 'updateCgroup',
+            src: 'updateCgroup',
+            input: effectInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
           },
         },
         signalling: {
@@ -269,6 +297,8 @@ export const containerMachine = setup({
           on: {
             'container.kill': { target: 'signalling' },
             'container.pause': { target: 'pausing' },
+            'container.exec': { target: 'execing' },
+            'container.update': { target: 'updating' },
             'container.delete': { guard: 'isForced', target: '#container.stopped.destroying' },
             'observed.frozen': { target: '#container.paused.idle' },
           },
@@ -276,6 +306,26 @@ export const containerMachine = setup({
         // Transient: a paused container's init died; pass through running on the way to stopped.
         exited: {
           always: { target: '#container.stopped.idle', actions: 'clearDeleteAfterResume' },
+        },
+        execing: {
+          entry: 'clearError',
+          invoke: {
+            id: 'spawnExec',
+            src: 'spawnExec',
+            input: effectInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
+        },
+        updating: {
+          entry: 'clearError',
+          invoke: {
+            id: 'updateCgroup',
+            src: 'updateCgroup',
+            input: effectInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
+          },
         },
         signalling: {
           entry: 'clearError',
@@ -310,6 +360,7 @@ export const containerMachine = setup({
           on: {
             'container.kill': { target: 'signalling' },
             'container.resume': { target: 'resuming' },
+            'container.update': { target: 'updating' },
             // Never paused → stopped: thaw first, then running.idle continues to destroying.
             'container.delete': {
               guard: 'isForced',
@@ -317,6 +368,16 @@ export const containerMachine = setup({
               actions: 'markDeleteAfterResume',
             },
             'observed.thawed': { target: '#container.running.idle' },
+          },
+        },
+        updating: {
+          entry: 'clearError',
+          invoke: {
+            id: 'updateCgroup',
+            src: 'updateCgroup',
+            input: effectInput,
+            onDone: { target: 'idle' },
+            onError: { target: 'idle', actions: 'recordError' },
           },
         },
         signalling: {

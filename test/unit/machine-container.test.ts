@@ -38,6 +38,8 @@ function fakeMachine(calls: { effect: Effect; input: unknown }[], failing: Reado
       freezeCgroup: make('freezeCgroup'),
       thawCgroup: make('thawCgroup'),
       destroyContainer: make('destroyContainer'),
+      spawnExec: make('spawnExec'),
+      updateCgroup: make('updateCgroup'),
     },
   });
 }
@@ -51,6 +53,8 @@ const EVENTS: Record<string, ContainerEvent> = {
   resume: { type: 'container.resume' },
   delete: { type: 'container.delete', force: false },
   'delete-force': { type: 'container.delete', force: true },
+  exec: { type: 'container.exec' },
+  update: { type: 'container.update' },
   exited: { type: 'observed.exited', exitStatus: 137 },
   abandoned: { type: 'observed.abandoned' },
   frozen: { type: 'observed.frozen' },
@@ -80,6 +84,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     resume: 'refused',
     delete: 'refused',
     'delete-force': 'refused',
+    exec: 'refused',
+    update: 'refused',
     exited: 'stopped.idle | creating>stopped |',
     abandoned: 'stopped.idle | creating>stopped |',
     frozen: 'refused',
@@ -94,6 +100,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     resume: 'refused',
     delete: 'stopped.deleted | created>stopped | destroyContainer',
     'delete-force': 'stopped.deleted | created>stopped | destroyContainer',
+    exec: 'created.idle | created | spawnExec',
+    update: 'created.idle | created | updateCgroup',
     exited: 'stopped.idle | created>stopped |',
     abandoned: 'refused',
     frozen: 'refused',
@@ -108,6 +116,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     resume: 'refused',
     delete: 'refused',
     'delete-force': 'stopped.deleted | running>stopped | destroyContainer',
+    exec: 'running.idle | running | spawnExec',
+    update: 'running.idle | running | updateCgroup',
     exited: 'stopped.idle | running>stopped |',
     abandoned: 'refused',
     frozen: 'paused.idle | running>paused |',
@@ -122,6 +132,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     resume: 'running.idle | paused>running | thawCgroup',
     delete: 'refused',
     'delete-force': 'stopped.deleted | paused>running>stopped | thawCgroup,destroyContainer',
+    exec: 'refused',
+    update: 'paused.idle | paused | updateCgroup',
     exited: 'stopped.idle | paused>running>stopped |',
     abandoned: 'refused',
     frozen: 'refused',
@@ -136,6 +148,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
     resume: 'refused',
     delete: 'stopped.deleted | stopped | destroyContainer',
     'delete-force': 'stopped.deleted | stopped | destroyContainer',
+    exec: 'refused',
+    update: 'refused',
     exited: 'refused',
     abandoned: 'refused',
     frozen: 'refused',
@@ -153,6 +167,8 @@ const OP: Record<string, string> = {
   resume: 'resume',
   delete: 'delete',
   'delete-force': 'delete',
+  exec: 'exec',
+  update: 'update',
   exited: 'observed.exited',
   abandoned: 'observed.abandoned',
   frozen: 'observed.frozen',
@@ -236,7 +252,7 @@ describe('container machine: helpers', () => {
   it('MACHINE_VERSION is bumped whenever the chart changes', () => {
     // If this fails you changed the chart: bump MACHINE_VERSION and record the new fingerprint.
     const fingerprints: Record<string, string> = {
-      'container/1': '65d26f299b0626477e472b93d7c87480398963d38b046c15d498002cb171fea9',
+      'container/2': '5704389979d037d3e0e9e9a8579091dbd9710b419c46163c7d7bcc6e827562d8',
     };
     const print = createHash('sha256').update(JSON.stringify(containerMachine.definition)).digest('hex');
     assert.equal(print, fingerprints[MACHINE_VERSION], `chart fingerprint for ${MACHINE_VERSION}`);
@@ -484,17 +500,22 @@ describe('container machine: model-based (@xstate/graph)', () => {
     }
     // running.exited is transient (always), so it never is a resting state.
     assert.deepEqual([...reached].sort(), [
+      'created.execing',
       'created.idle',
       'created.signalling',
       'created.starting',
+      'created.updating',
       'creating.pending',
       'creating.spawning',
       'paused.idle',
       'paused.resuming',
       'paused.signalling',
+      'paused.updating',
+      'running.execing',
       'running.idle',
       'running.pausing',
       'running.signalling',
+      'running.updating',
       'stopped.deleted',
       'stopped.destroying',
       'stopped.idle',

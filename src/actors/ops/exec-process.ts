@@ -1,0 +1,33 @@
+import { planExec } from '../../linux/plan-exec.js';
+import type { Process } from '../../oci/types.js';
+import type { ContainerEnv, LiveContainer } from '../ports.js';
+
+/** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
+export interface ExecRequest {
+  process: Process;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+/**
+ * Starts a process inside a running container: it joins the container's cgroup and every namespace of its init,
+ * and gets the requested user, capabilities and no_new_privs. Returns its host pid; the process is a child of
+ * this runts process (so a foreground exec can wait for it).
+ */
+export function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRequest): number {
+  const { facts } = c;
+  const { sys, cgroups } = env.ports;
+  const plan = planExec({
+    initPid: facts.initPid,
+    namespaces: facts.spec.linux?.namespaces ?? [],
+    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(),
+    process: request.process,
+    rootfs: facts.rootfs,
+    consoleSocket: request.consoleSocket,
+    preserveFds: request.preserveFds,
+  });
+  const { pid, pidfd } = sys.spawn(plan);
+  if (pidfd >= 0) sys.closeFd(pidfd);
+  env.log.debug({ id: facts.id, pid, args: request.process.args }, 'exec process started');
+  return pid;
+}

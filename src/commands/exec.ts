@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { withRuntime } from './context.js';
+
+const collect = (value: string, all: string[]) => [...all, value];
+
+export function registerExec(program: Command): void {
+  program
+    .command('exec')
+    .description('run another process in a created or running container; in the foreground, exit with its status')
+    .argument('<container-id>')
+    .argument('[command...]', 'the program and its arguments (or use --process)')
+    .option('-p, --process <file>', 'process.json with the whole process to run (OCI process object)')
+    .option('-d, --detach', 'do not wait for the process')
+    .option('--pid-file <file>', 'write the process pid here')
+    .option('-t, --tty', 'give the process a terminal')
+    .option('--console-socket <path>', 'unix socket that receives the pty master (with --tty)')
+    .option('--cwd <dir>', 'working directory inside the container')
+    .option('-e, --env <K=V>', 'add an environment variable (repeatable)', collect, [])
+    .option('-u, --user <uid[:gid]>', 'user and group ids to run as')
+    .option('-c, --cap <CAP_NAME>', 'add a capability (repeatable)', collect, [])
+    .option('--no-new-privs', 'set no_new_privs for the process')
+    .option('--preserve-fds <n>', 'pass this many extra fds (from 3) to the process', (v) => Number(v), 0)
+    .passThroughOptions()
+    .action(async (id: string, command: string[], opts, cmd: Command) => {
+      const status = await withRuntime(cmd, async (rt) => {
+        const { readExecProcess, parseUser } = await import('./exec-input.js');
+        const proc = await rt.exec(id, {
+          process: opts.process ? readExecProcess(opts.process) : undefined,
+          args: command,
+          env: opts.env,
+          cwd: opts.cwd,
+          user: opts.user ? parseUser(opts.user) : undefined,
+          caps: opts.cap,
+          noNewPrivs: opts.newPrivs === false,
+          tty: opts.tty === true,
+          consoleSocket: opts.consoleSocket,
+          pidFile: opts.pidFile,
+          preserveFds: opts.preserveFds,
+          detach: opts.detach === true,
+        });
+        return opts.detach ? 0 : proc.wait();
+      });
+      if (status !== undefined) process.exitCode = status;
+    });
+}

@@ -1,0 +1,62 @@
+import { CLONE, PlanBuilder } from '../native/plan.js';
+import type { LinuxNamespace, Process } from '../oci/types.js';
+import { capabilitySets, PlanError, processEnv } from './plan-init.js';
+
+export interface ExecPlanInput {
+  /** Host pid of the container's init: its /proc/<pid>/ns/* are the namespaces to join. */
+  initPid: number;
+  /** The container's namespaces (from its config): which of them to join. */
+  namespaces: LinuxNamespace[];
+  cgroupProcsFiles: string[];
+  process: Process;
+  /** Host path of the rootfs (for HOME from its /etc/passwd). */
+  rootfs: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+/** /proc/<pid>/ns/<name> for each OCI namespace type. */
+const NS_FILE: Record<string, { file: string; flag: number }> = {
+  user: { file: 'user', flag: CLONE.NEWUSER },
+  ipc: { file: 'ipc', flag: CLONE.NEWIPC },
+  uts: { file: 'uts', flag: CLONE.NEWUTS },
+  network: { file: 'net', flag: CLONE.NEWNET },
+  pid: { file: 'pid', flag: CLONE.NEWPID },
+  cgroup: { file: 'cgroup', flag: CLONE.NEWCGROUP },
+  time: { file: 'time', flag: CLONE.NEWTIME },
+  mount: { file: 'mnt', flag: CLONE.NEWNS },
+};
+
+/**
+ * The plan for a process joining a running container (`exec`): its cgroup first, then every namespace of the init
+ * — the user namespace first (it owns the others), the mount namespace last (after it, /proc is the container's
+ * and the init's host pid no longer resolves) — then a fork so the process is inside the pid namespace, then the
+ * process settings, as for the init but without the start fifo.
+ */
+export function planExec(input: ExecPlanInput): PlanBuilder {
+  const { process } = input;
+  const args = process.args ?? [];
+  if (args.length === 0) throw new PlanError('bad_config', 'exec needs a command: pass arguments or process.args in --process');
+  const plan = new PlanBuilder();
+  for (const file of input.cgroupProcsFiles) plan.writeFile(file, '0');
+  const terminal = process.terminal === true && input.consoleSocket !== undefined;
+  if (terminal) plan.consoleConnect(input.consoleSocket!);
+  const types = new Set(input.namespaces.map((n) => n.type));
+  for (const type of ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount']) {
+    if (types.has(type as LinuxNamespace['type'])) plan.setns(`/proc/${input.initPid}/ns/${NS_FILE[type].file}`, NS_FILE[type].flag);
+  }
+  plan.fork();
+  if (terminal) plan.consoleSetup();
+  plan.closeFds(3 + (input.preserveFds ?? 0));
+  plan.chdir(process.cwd ?? '/');
+  const user = process.user ?? { uid: 0, gid: 0 };
+  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
+  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
+  if (process.noNewPrivileges) plan.noNewPrivs();
+  if (user.umask !== undefined) plan.umask(user.umask);
+  const env = processEnv(process, input.rootfs);
+  plan.checkExec(args[0], env);
+  plan.ready();
+  plan.exec(args[0], args, env);
+  return plan;
+}

@@ -1,0 +1,179 @@
+// Operations on live containers (issue 3): exec, ps, pause/resume, events, update — each with its wrong-state case.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, eventually, isRoot } from '../helpers/runts.js';
+import { nativePort } from '../../src/native/index.js';
+
+const skip = isRoot ? false : 'needs root: real containers';
+
+describe('live containers', { skip }, () => {
+  let sb: Sandbox;
+  let id: string;
+  let initPid: number;
+  before(() => {
+    sb = new Sandbox();
+    id = sb.id('live');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/sleep', '1000'];
+      s.process!.env = [...(s.process!.env ?? []), 'FROM_CONFIG=1'];
+      s.hostname = 'live-box';
+    });
+    const r = sb.runts(['run', '--detach', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    initPid = sb.state(id).pid;
+  });
+  after(() => sb.cleanup());
+
+  test('exec runs in every namespace of the container and returns the exit status', () => {
+    const r = sb.runts(['exec', id, 'sh', '-c', 'hostname; echo $FROM_CONFIG; cat /proc/1/cmdline; echo; exit 4']);
+    assert.equal(r.status, 4);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['live-box', '1', '/bin/sleep\x001000\x00']);
+    for (const ns of ['pid', 'mnt', 'net', 'ipc', 'uts']) {
+      const r2 = sb.runts(['exec', id, 'readlink', `/proc/self/ns/${ns}`]);
+      assert.equal(r2.stdout.trim(), readlinkOf(initPid, ns), ns);
+    }
+  });
+
+  test('exec joins the container\'s cgroup and gets user, cwd, env, caps and no_new_privs', () => {
+    const r = sb.runts([
+      'exec', '--user', '1000:1000', '--cwd', '/tmp', '--env', 'EXTRA=yes', '--cap', 'CAP_CHOWN', '--no-new-privs', id,
+      'sh', '-c', 'id -u; id -g; pwd; echo $EXTRA; grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status; cat /proc/self/cgroup | grep memory',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 4), ['1000', '1000', '/tmp', 'yes']);
+    // default caps (AUDIT_WRITE 29, KILL 5, NET_BIND_SERVICE 10) + CHOWN 0
+    assert.match(lines[4], /CapBnd:\s+0000000020000421/);
+    assert.match(lines[5], /NoNewPrivs:\s+1/);
+    assert.ok(lines[6].endsWith(`${sb.cgroupParent}/${id}`), lines[6]);
+  });
+
+  test('exec --process runs a whole process.json; the exec inherits no runtime fds', () => {
+    const file = join(sb.dir, 'process.json');
+    writeFileSync(file, JSON.stringify({ args: ['/bin/sh', '-c', 'ls /proc/self/fd | tr "\\n" " "'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
+    const r = sb.runts(['exec', '--process', file, id]);
+    assert.equal(r.status, 0, r.stderr);
+    // 0-2 and the fd ls opens for the directory: nothing of runts'.
+    assert.equal(r.stdout.trim(), '0 1 2 3');
+  });
+
+  test('exec --detach --pid-file leaves the process running in the container', async () => {
+    const pidFile = join(sb.dir, 'exec.pid');
+    const r = sb.runts(['exec', '--detach', '--pid-file', pidFile, id, 'sleep', '500']);
+    assert.equal(r.status, 0, r.stderr);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(existsSync(`/proc/${pid}`));
+    assert.equal(readlinkOf(pid, 'pid'), readlinkOf(initPid, 'pid'));
+    process.kill(pid, 'SIGKILL');
+  });
+
+  test('exec --tty --console-socket gives the process a pty', async () => {
+    const socket = join(sb.dir, 'exec-console.sock');
+    const master = nativePort().recvFdAsync(socket, 10_000);
+    const r = sb.runts(['exec', '--tty', '--console-socket', socket, '--detach', id, 'sh', '-c', 'tty; sleep 0.2']);
+    assert.equal(r.status, 0, r.stderr);
+    const fd = await master;
+    try {
+      const buf = Buffer.alloc(256);
+      const n = readSync(fd, buf);
+      assert.match(buf.subarray(0, n).toString(), /\/dev\/pts\/\d+/);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('ps lists the container\'s processes: json is the array of host pids', () => {
+    const json = JSON.parse(sb.runts(['ps', '--format', 'json', id]).stdout) as number[];
+    assert.ok(json.includes(initPid), JSON.stringify(json));
+    const table = sb.runts(['ps', id]).stdout.split('\n');
+    assert.match(table[0], /PID/);
+    assert.ok(table.some((l) => l.includes(String(initPid)) && l.includes('sleep 1000')));
+  });
+
+  test('pause freezes through the freezer; pause of paused and resume of running are refused', async () => {
+    assert.equal(sb.runts(['pause', id]).status, 0);
+    assert.equal(sb.state(id).status, 'paused');
+    const freezer = readFileSync(join('/sys/fs/cgroup/freezer', sb.cgroupParent, id, 'freezer.state'), 'utf8').trim();
+    assert.equal(freezer, 'FROZEN');
+    const again = sb.runts(['pause', id]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, new RegExp(`cannot pause container "${id}" in state paused`));
+    const exec = sb.runts(['exec', id, 'true']);
+    assert.match(exec.stderr, /cannot exec container .* in state paused/);
+    assert.equal(sb.state(id).status, 'paused', 'refusals change nothing');
+
+    assert.equal(sb.runts(['resume', id]).status, 0);
+    assert.equal(sb.state(id).status, 'running');
+    const resumeRunning = sb.runts(['resume', id]);
+    assert.notEqual(resumeRunning.status, 0);
+    assert.match(resumeRunning.stderr, new RegExp(`cannot resume container "${id}" in state running`));
+  });
+
+  test('a cgroup frozen behind runts\' back shows as paused (reconcile)', () => {
+    const state = join('/sys/fs/cgroup/freezer', sb.cgroupParent, id, 'freezer.state');
+    writeFileSync(state, 'FROZEN');
+    try {
+      assert.equal(sb.state(id).status, 'paused');
+    } finally {
+      writeFileSync(state, 'THAWED');
+    }
+    assert.equal(sb.state(id).status, 'running');
+  });
+
+  test('events --stats prints one stats object shaped like runc\'s', () => {
+    const r = sb.runts(['events', '--stats', id]);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const ev = JSON.parse(lines[0]);
+    assert.equal(ev.type, 'stats');
+    assert.equal(ev.id, id);
+    assert.ok(ev.data.cpu.usage.total > 0);
+    assert.ok(ev.data.memory.usage.usage > 0);
+    assert.ok(ev.data.pids.current >= 1);
+  });
+
+  test('update changes limits on the live cgroup, visible inside', () => {
+    const r = sb.runts(['update', '--memory', '48m', '--pids-limit', '50', '--cpu-quota', '50000', '--cpu-period', '100000', id]);
+    assert.equal(r.status, 0, r.stderr);
+    const inside = sb.runts(['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/pids/pids.max', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+    assert.deepEqual(inside.stdout.trim().split('\n'), [String(48 * 1024 * 1024), '50', '50000']);
+    const file = join(sb.dir, 'resources.json');
+    writeFileSync(file, JSON.stringify({ pids: { limit: 60 } }));
+    assert.equal(sb.runts(['update', '-r', file, id]).status, 0);
+    assert.equal(sb.runts(['exec', id, 'cat', '/sys/fs/cgroup/pids/pids.max']).stdout.trim(), '60');
+    const bad = sb.runts(['update', '--memory', 'lots', id]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /invalid --memory "lots"/);
+  });
+
+  test('events without --stats streams every --interval', async () => {
+    const running = sb.runtsAsync(['events', '--interval', '100ms', id]);
+    await new Promise((r) => setTimeout(r, 600));
+    sb.runts(['kill', id, 'KILL']);
+    const r = await running;
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(lines.length >= 3, `${lines.length} lines`);
+    assert.ok(lines.every((l) => l.type === 'stats' && l.id === id));
+  });
+
+  test('exec into a stopped container is refused', async () => {
+    assert.ok(await eventually(() => sb.state(id).status === 'stopped'));
+    const r = sb.runts(['exec', id, 'true']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`cannot exec container "${id}" in state stopped`));
+    for (const op of ['pause', 'resume', 'ps']) {
+      const r2 = sb.runts([op, id]);
+      assert.notEqual(r2.status, 0, op);
+      assert.match(r2.stderr, /in state stopped/, op);
+    }
+    assert.equal(readdirSync(sb.root).includes(id), true, 'refusals leave the container as it was');
+  });
+});
+
+function readlinkOf(pid: number, ns: string): string {
+  return readlinkSync(`/proc/${pid}/ns/${ns}`);
+}
