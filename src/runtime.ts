@@ -50,6 +50,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Extra fds from 3 up that the container process keeps. */
   preserveFds?: number;
+  /** With process.terminal and no console socket: the process uses the caller's stdio (its terminal) as is. */
+  inheritTerminal?: boolean;
 }
 
 /** What `exec` runs: a whole process (`--process file`), or arguments and flags over the container's process. */
@@ -117,7 +119,7 @@ export class Runtime {
   async create(id: string, opts: CreateOptions = {}): Promise<ContainerState> {
     validateId(id);
     const { bundle, config, rootfs } = loadBundle(opts.bundle ?? process.cwd());
-    if (config.process?.terminal && !opts.consoleSocket) {
+    if (config.process?.terminal && !opts.consoleSocket && !opts.inheritTerminal) {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
     }
     const self = readProcStat(process.pid);
@@ -204,7 +206,8 @@ export class Runtime {
    * return the exit status: the process's code, or 128 + signal when a signal killed it.
    */
   async run(id: string, opts: RunOptions = {}): Promise<number> {
-    const created = await this.create(id, opts);
+    // A foreground run with a terminal and no console socket uses the caller's terminal, as runc does.
+    const created = await this.create(id, { ...opts, inheritTerminal: !opts.detach });
     await this.start(id);
     if (opts.detach) return 0;
     const status = exitStatus(await this.host.env.ports.sys.waitPidAsync(created.pid));

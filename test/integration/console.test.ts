@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, isRoot } from '../helpers/runts.js';
+import { spawnSync } from 'node:child_process';
+import { RUNTS, Sandbox, isRoot } from '../helpers/runts.js';
 import { nativePort } from '../../src/native/index.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
@@ -55,7 +56,20 @@ describe('create --console-socket', { skip }, () => {
     }
   });
 
-  test('terminal true without a console socket is refused with a clear error', () => {
+  test('run with terminal true and no socket uses the caller\'s terminal', () => {
+    const id = sb.id('runtty');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.terminal = true;
+      // The caller's pty is not in the container's own devpts, so ttyname() cannot name it: test the fds.
+      s.process!.args = ['/bin/sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo stdio-is-the-callers-terminal'];
+    });
+    // script(1) gives runts a pty of its own as stdio, as an interactive shell would.
+    const r = spawnSync('script', ['-qec', `${RUNTS} --root ${sb.root} run --bundle ${bundle} ${id}`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /stdio-is-the-callers-terminal/);
+  });
+
+  test('terminal true without a console socket is refused by create with a clear error', () => {
     const id = sb.id('notty');
     const bundle = sb.bundle(id, (s) => (s.process!.terminal = true));
     const r = sb.runts(['create', '--bundle', bundle, id]);

@@ -1,0 +1,31 @@
+import type { BundleFactory } from './bundles.js';
+import type { Tracker } from './cleanup.js';
+import type { RuntimeSpec } from './runtimes.js';
+
+/** Sizes of one benchmark run (the full run's defaults, or --smoke's). */
+export interface BenchOptions {
+  smoke: boolean;
+  /** Iterations per runtime for `run` and the create/start/wait/delete cycle. */
+  iterations: number;
+  /** Containers kept in `created` state while `list` and `state` are timed. */
+  listN: number;
+  /** Timed `list` / `state` calls per runtime at listN containers. */
+  listRuns: number;
+  /** Runs per command for the CLI cold-start figures. */
+  coldRuns: number;
+  /** How many creates/deletes run at once when filling/emptying the listN containers. */
+  batch: number;
+}
+
+/** What every benchmark gets: the runtimes (in alternation order), bundles, and the leftover tracker. */
+export interface BenchContext {
+  opts: BenchOptions;
+  runtimes: RuntimeSpec[];
+  bundles: BundleFactory;
+  tracker: Tracker;
+  /** Directory for pid files. */
+  pidDir: string;
+  /** Throws if the run was interrupted (SIGINT/SIGTERM), so `finally` blocks clean up. */
+  checkAbort(): void;
+  log(msg: string): void;
+}
