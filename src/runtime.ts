@@ -7,6 +7,7 @@ import { ContainerHost, type Settled } from './actors/host.js';
 import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
 import { defaultPorts } from './actors/default-ports.js';
+import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
 import { loadBundle } from './oci/config.js';
@@ -39,6 +40,13 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Replace effects' ports (tests). */
   ports?: Partial<Ports>;
+  /** Stop deadline of delete --force and of waits after SIGKILL (default 5 s, or $RUNTS_STOP_TIMEOUT: "5s", "500ms"). */
+  stopTimeoutMs?: number;
+}
+
+function stopTimeoutFromEnv(): number {
+  const m = /^(\d+)(ms|s)?$/.exec(process.env.RUNTS_STOP_TIMEOUT ?? '');
+  return m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : 5000;
 }
 
 export interface CreateOptions {
@@ -88,13 +96,14 @@ export interface RunOptions extends CreateOptions {
  * await rt.start('web');
  * console.log((await rt.state('web')).status); // "running"
  * await rt.delete('web', { force: true });
- * rt.close();
+ * await rt.close();
  */
 export class Runtime {
   private constructor(
     readonly root: string,
     private readonly store: Store,
     private readonly host: ContainerHost,
+    private readonly workers: WorkerPool,
     readonly log: Logger,
   ) {}
 
@@ -102,8 +111,9 @@ export class Runtime {
     const root = opts.root ?? DEFAULT_ROOT;
     const log = opts.log ?? pino({ level: 'silent' });
     const store = Store.open(root);
-    const ports = { ...defaultPorts(), ...opts.ports };
-    const env: ContainerEnv = { root, ports, log };
+    const workers = new WorkerPool();
+    const ports = { ...defaultPorts(workers), ...opts.ports };
+    const env: ContainerEnv = { root, ports, log, stopTimeoutMs: opts.stopTimeoutMs ?? stopTimeoutFromEnv() };
     const observer = kernelObserver((path) => {
       try {
         const cg = ports.cgroups.open(path);
@@ -112,7 +122,7 @@ export class Runtime {
         return null;
       }
     });
-    return new Runtime(root, store, new ContainerHost(env, store, observer), log);
+    return new Runtime(root, store, new ContainerHost(env, store, observer), workers, log);
   }
 
   /** Creates a container whose init waits, blocked, until `start`. */
@@ -181,7 +191,9 @@ export class Runtime {
 
   /** Deletes a stopped (or created) container; `force` also kills a running or paused one first. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    await this.host.dispatch(this.find(id), { type: 'container.delete', force: opts.force ?? false });
+    const force = opts.force ?? false;
+    // --force on a live container asks its processes to stop first (SIGTERM, then SIGKILL at the deadline).
+    await this.host.dispatch(this.find(id), { type: 'container.delete', force }, { destroy: { graceful: force } });
   }
 
   async state(id: string): Promise<ContainerState> {
@@ -264,7 +276,9 @@ export class Runtime {
     await this.host.dispatch(this.find(id), { type: 'container.update' }, { update: resources });
   }
 
-  close(): void {
+  /** Ends the worker threads and closes the store. */
+  async close(): Promise<void> {
+    await this.workers.close();
     this.store.close();
   }
 

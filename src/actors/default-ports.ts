@@ -2,10 +2,17 @@ import { detectLayout, openCgroup, resolveCgroupPath, type CgroupLayout } from '
 import { nativePort } from '../native/index.js';
 import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
 import type { CgroupPort, Ports } from './ports.js';
+import type { WorkerPool } from '../workers/pool.js';
+import type { StopWaitRequest, StopWaitResult } from '../workers/stop-waiter.js';
 
 /** The real ports: the native addon, this host's cgroupfs, hooks as processes. */
-export function defaultPorts(): Ports {
-  return { sys: nativePort(), cgroups: hostCgroups(), hooks: { run: runHooks, runBestEffort: runHooksBestEffort } };
+export function defaultPorts(workers: WorkerPool): Ports {
+  return {
+    sys: nativePort(),
+    cgroups: hostCgroups(),
+    hooks: { run: runHooks, runBestEffort: runHooksBestEffort },
+    stopWaiter: { wait: (req) => workers.run<StopWaitRequest, StopWaitResult>('waitForStop', req) },
+  };
 }
 
 /** cgroupfs as mounted on this host (detected once, on first use). */

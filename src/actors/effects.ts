@@ -4,7 +4,7 @@ import type { ContainerEnv, LiveContainer } from './ports.js';
 import { createContainer } from './ops/create-container.js';
 import { startContainer } from './ops/start-container.js';
 import { signalContainer } from './ops/signal-container.js';
-import { destroyContainer } from './ops/destroy-container.js';
+import { destroyContainer, type TeardownOptions } from './ops/destroy-container.js';
 import { execProcess, type ExecRequest } from './ops/exec-process.js';
 import { updateContainer } from './ops/update-container.js';
 
@@ -12,6 +12,7 @@ import { updateContainer } from './ops/update-container.js';
 export interface DispatchRequest {
   exec?: ExecRequest;
   update?: LinuxResources;
+  destroy?: TeardownOptions;
 }
 
 /** What the effects of one dispatch left behind for the host: the first error (code and message intact), results. */
@@ -45,7 +46,7 @@ export function effectActors(c: LiveContainer, env: ContainerEnv, request: Dispa
     signalProcess: effect((input: { signal: number; all: boolean }) => signalContainer(c, env, input.signal, input.all)),
     freezeCgroup: effect(() => cgroup().freeze()),
     thawCgroup: effect(() => cgroup().thaw()),
-    destroyContainer: effect(() => destroyContainer(c, env)),
+    destroyContainer: effect(() => destroyContainer(c, env, request.destroy)),
     spawnExec: effect(() => (outcome.execPid = execProcess(c, env, needs(request.exec, 'exec')))),
     updateCgroup: effect(() => updateContainer(c, env, needs(request.update, 'update'))),
   };

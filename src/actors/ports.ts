@@ -5,12 +5,19 @@ import type { CgroupManager } from '../linux/cgroups/index.js';
 import type { Hook, Spec, State } from '../oci/types.js';
 import type { HookPoint } from '../oci/hooks.js';
 import type { ContainerFacts } from '../persistence/store.js';
+import type { StopWaitRequest, StopWaitResult } from '../workers/stop-waiter.js';
 
 /** Everything an effect may touch, behind interfaces so unit tests can pass fakes. */
 export interface Ports {
   sys: SyscallPort;
   cgroups: CgroupPort;
   hooks: HookPort;
+  stopWaiter: StopWaiterPort;
+}
+
+/** Waits (exactly, on a worker thread) until processes and a cgroup are empty; see src/workers/stop-waiter.ts. */
+export interface StopWaiterPort {
+  wait(req: StopWaitRequest): Promise<StopWaitResult>;
 }
 
 export interface CgroupPort {
@@ -31,6 +38,8 @@ export interface ContainerEnv {
   root: string;
   ports: Ports;
   log: Logger;
+  /** How long a stop may take before SIGKILL (graceful delete) or before giving up (after SIGKILL). */
+  stopTimeoutMs: number;
 }
 
 /** A container as effects see it: the stored facts (mutated by effects, persisted by the host) and its config. */

@@ -30,6 +30,6 @@ export async function withRuntime<T>(cmd: Command, fn: (rt: Runtime, log: Logger
     process.exitCode = 1;
     return undefined;
   } finally {
-    rt?.close();
+    await rt?.close();
   }
 }

@@ -91,6 +91,7 @@ describe('containerd drives runts end to end', { skip, timeout: 240_000 }, () =>
       assert.equal(c.status, 0, cd.explain(id, c));
       // The shim ran `runts delete`: runts no longer knows the container.
       const list = spawnSync(RUNTS, ['--root', cd.runtsRoot, 'list', '-q'], { encoding: 'utf8', timeout: 15_000 });
+      assert.equal(list.status, 0, `runts list failed: ${list.stderr}`);
       assert.equal(list.stdout.split('\n').includes(id), false, `runts list: ${list.stdout}${list.stderr}`);
     });
   });
@@ -112,6 +113,7 @@ describe('containerd drives runts end to end', { skip, timeout: 240_000 }, () =>
     assert.doesNotMatch(r.stderr, /did not terminate successfully/, cd.explain(id, r));
     assert.equal(await cd.task(id), undefined, 'no task left');
     const list = spawnSync(RUNTS, ['--root', cd.runtsRoot, 'list', '-q'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(list.status, 0, `runts list failed: ${list.stderr}`);
     assert.equal(list.stdout.split('\n').includes(id), false, `runts kept a record of the failed create: ${list.stdout}`);
   });
 });

@@ -1,5 +1,4 @@
-import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { RuntsError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
@@ -8,16 +7,20 @@ import { hookState } from './oci-state.js';
 
 export class DestroyError extends RuntsError {}
 
-/** How long delete waits for the container's processes to die after SIGKILL before it reports them. */
-export const STOP_DEADLINE_MS = 5000;
+const SIGTERM = 15;
+const SIGKILL = 9;
+
+export interface TeardownOptions {
+  /** Ask the processes to stop (SIGTERM) and give them the stop deadline before SIGKILL (delete --force). */
+  graceful?: boolean;
+}
 
 /**
  * Stops every process of the container and frees what it holds (cgroup, state dir). Idempotent, and keeps going
  * after an error so that one stuck piece does not leak the rest; the errors are reported together at the end.
  */
-export async function teardown(c: LiveContainer, env: ContainerEnv): Promise<void> {
+export async function teardown(c: LiveContainer, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
   const { facts } = c;
-  const { sys, cgroups } = env.ports;
   const errors: string[] = [];
   const attempt = async (what: string, fn: () => unknown) => {
     try {
@@ -26,61 +29,70 @@ export async function teardown(c: LiveContainer, env: ContainerEnv): Promise<voi
       errors.push(`${what}: ${(e as Error).message}`);
     }
   };
-
-  if (facts.initPid > 0 && isProcessAlive(facts.initPid, facts.initStartTime)) {
-    await attempt('killing the init', () => killAndWait(c, env));
-  }
-  if (!facts.cgroupShared) {
-    const cgroup = cgroups.open(facts.cgroupPath);
-    if (cgroup.exists()) {
-      await attempt('killing the rest of the cgroup', async () => {
-        // Frozen processes cannot die: thaw first (a no-op when not frozen).
-        if (cgroup.freezerState() !== 'THAWED') cgroup.thaw();
-        const deadline = Date.now() + STOP_DEADLINE_MS;
-        for (let pids = cgroup.pids(); pids.length > 0; pids = cgroup.pids()) {
-          if (Date.now() > deadline) throw new Error(`processes ${pids.join(', ')} did not die`);
-          for (const pid of pids) killQuietly(pid);
-          await sleep(5);
-        }
-      });
-      await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup.destroy());
-    }
-  }
+  const cgroup = facts.cgroupShared ? undefined : env.ports.cgroups.open(facts.cgroupPath);
+  const hasCgroup = cgroup?.exists() ?? false;
+  // Frozen processes cannot act on a signal, not even SIGKILL on cgroup v1: thaw first.
+  if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
+  await attempt('stopping the processes', () => stopProcesses(c, env, opts.graceful === true && hasCgroup));
+  if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
   await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
 }
 
+/**
+ * Gracefully: SIGTERM to every process, then wait up to the stop deadline; whatever is left gets SIGKILL and is
+ * reported. A pid-namespace init that does not handle SIGTERM never sees it (the kernel drops it), so it gets
+ * SIGKILL at once instead of a pointless wait. Otherwise SIGKILL straight away. The wait is exact (pidfds, on a
+ * worker thread).
+ */
+async function stopProcesses(c: LiveContainer, env: ContainerEnv, graceful: boolean): Promise<void> {
+  const { facts } = c;
+  const { cgroups, stopWaiter } = env.ports;
+  const cgroupPath = facts.cgroupShared ? undefined : facts.cgroupPath;
+  const init = facts.initPid > 0 && isProcessAlive(facts.initPid, facts.initStartTime) ? [{ pid: facts.initPid, startTime: facts.initStartTime }] : [];
+  const members = () => (cgroupPath && cgroups.open(cgroupPath).exists() ? cgroups.open(cgroupPath).pids() : []);
+  if (init.length === 0 && members().length === 0) return;
+
+  if (graceful) {
+    for (const pid of members()) signalQuietly(pid, SIGTERM);
+    if (init.length && isNamespaceInit(facts) && !catchesSignal(facts.initPid, SIGTERM)) signalQuietly(facts.initPid, SIGKILL);
+    const first = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
+    if (first.stopped) return;
+    env.log.warn({ id: facts.id, pids: first.remaining }, `stop deadline of ${env.stopTimeoutMs} ms passed: sending SIGKILL to ${first.remaining.join(', ')}`);
+  }
+  const t0 = process.hrtime.bigint();
+  for (const pid of [...init.map((p) => p.pid), ...members()]) signalQuietly(pid, SIGKILL);
+  const done = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
+  const latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  env.log.debug({ id: facts.id, latencyMs, detection: done.detection }, 'processes stopped after SIGKILL');
+  if (!done.stopped) throw new Error(`processes ${done.remaining.join(', ')} still alive ${env.stopTimeoutMs} ms after SIGKILL`);
+}
+
 /** Full delete: teardown, then poststop hooks (best effort: a failure is a warning, per OCI). */
-export async function destroyContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
-  await teardown(c, env);
+export async function destroyContainer(c: LiveContainer, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
+  await teardown(c, env, opts);
   await env.ports.hooks.runBestEffort('poststop', c.facts.spec.hooks?.poststop, hookState(c, 'stopped'), (msg) =>
     env.log.warn({ id: c.facts.id }, msg),
   );
 }
 
-/** SIGKILL through a pidfd and wait exactly (poll on the pidfd) for the exit. */
-async function killAndWait(c: LiveContainer, env: ContainerEnv): Promise<void> {
-  const { facts } = c;
-  const { sys } = env.ports;
-  let pidfd: number;
+function isNamespaceInit(facts: LiveContainer['facts']): boolean {
+  return (facts.spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
+}
+
+/** Whether a process has a handler for `signal` (SigCgt in /proc/<pid>/status). */
+function catchesSignal(pid: number, signal: number): boolean {
   try {
-    pidfd = sys.pidfdOpen(facts.initPid);
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
   } catch {
-    return; // already gone
-  }
-  try {
-    if (!isProcessAlive(facts.initPid, facts.initStartTime)) return;
-    sys.pidfdSendSignal(pidfd, 9);
-    const exited = await sys.pidfdWaitAsync(pidfd, STOP_DEADLINE_MS);
-    if (!exited) throw new Error(`init ${facts.initPid} still alive ${STOP_DEADLINE_MS} ms after SIGKILL`);
-  } finally {
-    sys.closeFd(pidfd);
+    return false;
   }
 }
 
-function killQuietly(pid: number): void {
+function signalQuietly(pid: number, signal: number): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
     // gone already
   }

@@ -1,0 +1,46 @@
+import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { wrapWorker, type Remote } from './comlink.js';
+
+/**
+ * Where a worker module lives, from here: the compiled `.js` beside this file in dist/, or — when runts runs
+ * from its TypeScript sources — the `.ts` file behind a loader that registers tsx in the worker thread.
+ */
+function workerEntry(name: string): { filename: string; workerData?: { module: string } } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const module = new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
+  return fromSource ? { filename: new URL('./ts-loader.mjs', import.meta.url).href, workerData: { module } } : { filename: module };
+}
+
+/**
+ * runts' worker threads, started only when a command needs them: a piscina pool for one-shot tasks
+ * (stop-waiting) and long-lived comlink-exposed actors (gofer supervisor, OOM rebalancers). `close()` ends them
+ * all so a CLI command exits as soon as its work is done.
+ */
+export class WorkerPool {
+  private piscina: Piscina | undefined;
+  private readonly actors = new Set<Worker>();
+
+  /** Runs the default export of worker module `name` with `input` on a pool thread. */
+  run<I, O>(name: string, input: I): Promise<O> {
+    this.piscina ??= new Piscina({ ...workerEntry('tasks'), minThreads: 0, maxThreads: 2, idleTimeout: 1000 });
+    return this.piscina.run({ name, input });
+  }
+
+  /** Starts a long-lived worker actor and returns its comlink proxy. */
+  start<T>(name: string): Remote<T> {
+    const { filename, workerData } = workerEntry(name);
+    const worker = new Worker(new URL(filename), { workerData });
+    // A resident host keeps them; a CLI command must not wait for them to exit on their own.
+    worker.unref();
+    this.actors.add(worker);
+    worker.once('exit', () => this.actors.delete(worker));
+    return wrapWorker<T>(worker);
+  }
+
+  async close(): Promise<void> {
+    const piscina = this.piscina;
+    this.piscina = undefined;
+    await Promise.all([piscina?.destroy(), ...[...this.actors].map((w) => w.terminate())]);
+  }
+}

@@ -1,0 +1,14 @@
+import { waitForStop, type StopWaitRequest } from './stop-waiter.js';
+
+/** The one-shot tasks the piscina pool runs, by name (piscina loads this module in each pool thread). */
+const tasks = {
+  waitForStop: (input: StopWaitRequest) => waitForStop(input),
+};
+
+export type TaskName = keyof typeof tasks;
+
+export default function run({ name, input }: { name: TaskName; input: never }): unknown {
+  const task = tasks[name];
+  if (!task) throw new Error(`unknown worker task "${name}"`);
+  return task(input);
+}
