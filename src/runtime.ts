@@ -14,7 +14,9 @@ import { loadBundle } from './oci/config.js';
 import { validateId } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
 import { refusal, type ContainerStatus } from './machines/container.js';
-import type { LinuxResources, Process } from './oci/types.js';
+import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.js';
+import { CONTAINER_TYPE, SANDBOX_ID } from './linux/oom-score.js';
+import type { OomRebalancer } from './workers/oom-rebalancer.js';
 import type { CgroupStats } from './linux/cgroups/index.js';
 
 export class RuntimeError extends RuntsError {}
@@ -32,6 +34,8 @@ export interface ContainerState {
   created: string;
   owner: string;
   annotations?: Record<string, string>;
+  /** The sandbox (pod) the container belongs to: its own id for a standalone or root container. */
+  sandbox: string;
 }
 
 export interface RuntimeOptions {
@@ -85,7 +89,11 @@ export interface RunOptions extends CreateOptions {
   detach?: boolean;
   /** Keep the container (stopped) after it exits instead of deleting it. */
   keep?: boolean;
+  /** While waiting, pass SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 this process gets on to the container's. */
+  forwardSignals?: boolean;
 }
+
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
  * The embeddable runtime: every operation runts offers, as calls.
@@ -133,21 +141,26 @@ export class Runtime {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
     }
     const self = readProcStat(process.pid);
+    const sandbox = await this.sandboxFor(id, config);
+    const spec = sandbox ? joinSandbox(config, sandbox.facts.initPid) : config;
     const facts: LiveContainer['facts'] = {
       id,
       bundle,
       rootfs,
-      sandboxId: id,
+      sandboxId: sandbox?.facts.id ?? id,
       initPid: 0,
       initStartTime: null,
       goferPid: 0,
-      cgroupPath: this.host.env.ports.cgroups.resolvePath(config.linux?.cgroupsPath, id),
+      cgroupPath:
+        sandbox && !config.linux?.cgroupsPath
+          ? `${sandbox.facts.cgroupPath}/${id}` // children get a cgroup under their sandbox's
+          : this.host.env.ports.cgroups.resolvePath(config.linux?.cgroupsPath, id),
       created: new Date().toISOString(),
       owner: userInfo().username,
       annotations: config.annotations ?? {},
       creatorPid: process.pid,
       creatorStartTime: self?.startTime ?? null,
-      spec: config,
+      spec,
       ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     };
@@ -168,6 +181,7 @@ export class Runtime {
         throw new RuntimeError('sys', `writing pid file ${opts.pidFile}: ${(e as Error).message}`, { cause: e });
       }
     }
+    await this.rebalanceOom(settled.facts, false);
     return stateOf(settled);
   }
 
@@ -175,7 +189,9 @@ export class Runtime {
   async start(id: string): Promise<ContainerState> {
     const record = this.find(id);
     try {
-      return stateOf(await this.host.dispatch(record, { type: 'container.start' }));
+      const settled = await this.host.dispatch(record, { type: 'container.start' });
+      await this.rebalanceOom(settled.facts, false);
+      return stateOf(settled);
     } catch (e) {
       // OCI: a failed start (a startContainer hook, a dead init) stops and destroys the container.
       const after = this.store.get(record.facts.id);
@@ -192,8 +208,18 @@ export class Runtime {
   /** Deletes a stopped (or created) container; `force` also kills a running or paused one first. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     const force = opts.force ?? false;
+    const record = this.find(id);
+    const { facts } = record;
+    // Destroying the sandbox brings its children down first: their processes die, their records go to stopped
+    // (and their cgroups, nested under the sandbox's, go with it); each child is then deleted on its own.
+    if (facts.sandboxId === facts.id) {
+      for (const child of this.store.list().filter((r) => r.facts.sandboxId === facts.id && r.facts.id !== facts.id)) {
+        await this.host.dispatch(child, { type: 'container.kill', signal: 9, all: true }).catch(() => undefined);
+      }
+    }
     // --force on a live container asks its processes to stop first (SIGTERM, then SIGKILL at the deadline).
-    await this.host.dispatch(this.find(id), { type: 'container.delete', force }, { destroy: { graceful: force } });
+    await this.host.dispatch(record, { type: 'container.delete', force }, { destroy: { graceful: force } });
+    if (facts.sandboxId !== facts.id) await this.rebalanceOom(facts as LiveContainer['facts'], true);
   }
 
   async state(id: string): Promise<ContainerState> {
@@ -222,7 +248,20 @@ export class Runtime {
     const created = await this.create(id, { ...opts, inheritTerminal: !opts.detach });
     await this.start(id);
     if (opts.detach) return 0;
-    const status = exitStatus(await this.host.env.ports.sys.waitPidAsync(created.pid));
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(created.pid, signal);
+      } catch {
+        // already gone: the wait below returns
+      }
+    };
+    if (opts.forwardSignals) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
+    let status: number;
+    try {
+      status = exitStatus(await this.host.env.ports.sys.waitPidAsync(created.pid));
+    } finally {
+      if (opts.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, forward);
+    }
     const record = this.store.get(id);
     if (record) await this.host.dispatch(record, { type: 'observed.exited', exitStatus: status }).catch(() => undefined);
     if (!opts.keep) await this.delete(id, { force: true });
@@ -282,6 +321,38 @@ export class Runtime {
     this.store.close();
   }
 
+  /**
+   * The sandbox a new container joins: CRI marks a child with container-type "container" and the sandbox's id.
+   * The sandbox must exist and be alive (created or running).
+   */
+  private async sandboxFor(id: string, config: Spec): Promise<Settled | undefined> {
+    const annotations = config.annotations ?? {};
+    if (annotations[CONTAINER_TYPE] !== 'container') return undefined;
+    const sandboxId = annotations[SANDBOX_ID];
+    if (!sandboxId) throw new RuntimeError('bad_config', `container "${id}" is a CRI container without ${SANDBOX_ID}: add the annotation`);
+    const record = this.store.get(sandboxId);
+    if (!record) throw new RuntimeError('not_found', `sandbox "${sandboxId}" of container "${id}" does not exist: create the sandbox first`);
+    const settled = await this.host.refresh(record);
+    if (settled.status !== 'created' && settled.status !== 'running') {
+      throw new RuntimeError('bad_state', `sandbox "${sandboxId}" of container "${id}" is ${settled.status}: it must be created or running`);
+    }
+    return settled;
+  }
+
+  /**
+   * Re-applies the sandbox's OOM scores (see src/linux/oom-score.ts) through its rebalancer actor, which
+   * serialises requests. Skipped where no score is involved, so plain containers never start the worker.
+   */
+  private async rebalanceOom(facts: LiveContainer['facts'], destroyed: boolean): Promise<void> {
+    const inSandbox = facts.sandboxId !== facts.id || facts.annotations?.[CONTAINER_TYPE] === 'sandbox';
+    if (!inSandbox && facts.spec.process?.oomScoreAdj === undefined) return;
+    try {
+      await this.workers.actor<OomRebalancer>('oom-rebalancer', facts.sandboxId).rebalance({ root: this.root, sandboxId: facts.sandboxId, destroyed });
+    } catch (e) {
+      this.log.warn({ id: facts.id, sandbox: facts.sandboxId, err: (e as Error).message }, 'OOM score rebalance failed');
+    }
+  }
+
   /** Reconciles and checks the container still has processes (read-only queries: ps, stats). */
   private async live(id: string, op: string): Promise<Settled> {
     const settled = await this.host.refresh(this.find(id));
@@ -331,6 +402,20 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
   };
 }
 
+/** The sandbox namespaces a child shares: network, ipc and uts always; pid when the child asks for no pid namespace of its own. */
+function joinSandbox(config: Spec, sandboxPid: number): Spec {
+  const FILES: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid', user: 'user' };
+  const own = config.linux?.namespaces ?? [];
+  const shared = ['network', 'ipc', 'uts', ...(own.some((n) => n.type === 'pid') ? [] : ['pid'])];
+  const namespaces = [
+    ...own.filter((n) => !shared.includes(n.type)),
+    ...shared.map((type) => ({ type, path: `/proc/${sandboxPid}/ns/${FILES[type]}` })),
+  ] as LinuxNamespace[];
+  // The sandbox's uts namespace carries its hostname; setting another would rename the whole pod.
+  const { hostname: _hostname, ...rest } = config;
+  return { ...rest, linux: { ...config.linux, namespaces } };
+}
+
 function stateOf(s: Settled): ContainerState {
   const f = s.facts;
   return {
@@ -343,6 +428,7 @@ function stateOf(s: Settled): ContainerState {
     created: f.created,
     owner: f.owner,
     ...(Object.keys(f.annotations ?? {}).length ? { annotations: f.annotations } : {}),
+    sandbox: f.sandboxId,
   };
 }
 

@@ -17,7 +17,7 @@ export function registerList(program: Command): void {
         } else if (opts.format === 'json') {
           process.stdout.write(JSON.stringify(states) + '\n');
         } else {
-          const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
+          const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER', 'SANDBOX'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner, s.sandbox])];
           const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
           process.stdout.write(rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i] + 3) : c)).join('')).join('\n') + '\n');
         }

@@ -23,6 +23,7 @@ export function registerRun(program: Command): void {
           consoleSocket: opts.consoleSocket,
           preserveFds: opts.preserveFds,
           keep: opts.keep === true,
+          forwardSignals: true,
         }),
       );
       if (status !== undefined) process.exitCode = status;

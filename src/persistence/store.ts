@@ -263,6 +263,19 @@ export class Store {
   // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
   // (e.g. a CAS retry loop) would keep seeing the snapshot from its first read. Reset it so every
   // public read sees the latest commit of any process.
+  /**
+   * Runs `fn` holding the store's cross-process write lock (an LMDB write transaction), so that what it reads
+   * and what it does from that (e.g. writing oom_score_adj files) is never interleaved with another runts
+   * process doing the same. Keep `fn` short: every writer waits for it.
+   */
+  exclusive<T>(fn: () => T): T {
+    let result: T | undefined;
+    this.write(() => {
+      result = fn();
+    });
+    return result as T;
+  }
+
   private fresh(): void {
     this.env.resetReadTxn();
   }

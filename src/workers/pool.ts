@@ -20,11 +20,20 @@ function workerEntry(name: string): { filename: string; workerData?: { module: s
 export class WorkerPool {
   private piscina: Piscina | undefined;
   private readonly actors = new Set<Worker>();
+  private readonly byKey = new Map<string, Remote<unknown>>();
 
   /** Runs the default export of worker module `name` with `input` on a pool thread. */
   run<I, O>(name: string, input: I): Promise<O> {
     this.piscina ??= new Piscina({ ...workerEntry('tasks'), minThreads: 0, maxThreads: 2, idleTimeout: 1000 });
     return this.piscina.run({ name, input });
+  }
+
+  /** The long-lived actor of module `name` for `key` (e.g. one OOM rebalancer per sandbox), started on first use. */
+  actor<T>(name: string, key: string): Remote<T> {
+    const k = `${name}\0${key}`;
+    let remote = this.byKey.get(k) as Remote<T> | undefined;
+    if (!remote) this.byKey.set(k, (remote = this.start<T>(name)));
+    return remote;
   }
 
   /** Starts a long-lived worker actor and returns its comlink proxy. */
@@ -41,6 +50,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     const piscina = this.piscina;
     this.piscina = undefined;
+    this.byKey.clear();
     await Promise.all([piscina?.destroy(), ...[...this.actors].map((w) => w.terminate())]);
   }
 }
