@@ -7,6 +7,8 @@ import { ContainerHost, type Settled } from './actors/host.js';
 import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
 import { defaultPorts } from './actors/default-ports.js';
+import { describeSpawnError } from './actors/spawn-errors.js';
+import { crashPoint } from './debug/crash.js';
 import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
@@ -165,14 +167,16 @@ export class Runtime {
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     };
     const record = this.host.insert(facts);
+    crashPoint('create.after-insert');
     let settled: Settled;
     try {
       settled = await this.host.dispatch(record, { type: 'container.create' });
     } catch (e) {
       // The create effect already undid what it made; drop the record too, so nothing is left behind.
       this.store.remove(id);
-      throw e;
+      throw describeSpawnError(id, e);
     }
+    crashPoint('create.before-pidfile');
     if (opts.pidFile) {
       try {
         writePidFile(opts.pidFile, settled.facts.initPid);
@@ -279,9 +283,11 @@ export class Runtime {
     if (proc.terminal && !opts.consoleSocket && opts.detach) {
       throw new RuntimeError('bad_config', 'a detached exec with a terminal needs --console-socket: pass one, or drop --tty');
     }
-    const settled = await this.host.dispatch(record, { type: 'container.exec' }, {
-      exec: { process: proc, consoleSocket: proc.terminal ? opts.consoleSocket : undefined, preserveFds: opts.preserveFds },
-    });
+    const settled = await this.host
+      .dispatch(record, { type: 'container.exec' }, {
+        exec: { process: proc, consoleSocket: proc.terminal ? opts.consoleSocket : undefined, preserveFds: opts.preserveFds },
+      })
+      .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
     const pid = settled.outcome.execPid!;
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     const sys = this.host.env.ports.sys;

@@ -1,3 +1,4 @@
+import { statSync, type Stats } from 'node:fs';
 import { isProcessAlive } from '../linux/proc.js';
 import type { ContainerEvent, ContainerStatus } from '../machines/container.js';
 import type { ContainerFacts } from '../persistence/store.js';
@@ -5,6 +6,8 @@ import type { ContainerFacts } from '../persistence/store.js';
 /** Kernel facts a reconcile looks at; a port so unit tests can state them. */
 export interface Observer {
   isAlive(pid: number, startTime: number | null): boolean;
+  /** The init is still runts' own code waiting on the start fifo (it has not exec'd the user program). */
+  isInitWaiting(pid: number): boolean;
   /** Freezer state of the container's cgroup, or null when it has no cgroup any more. */
   freezerState(cgroupPath: string): 'FROZEN' | 'THAWED' | 'FREEZING' | null;
 }
@@ -22,7 +25,7 @@ export function observe(facts: ContainerFacts, status: ContainerStatus, observer
     case 'running':
     case 'paused': {
       if (!observer.isAlive(facts.initPid, facts.initStartTime)) return [{ type: 'observed.exited', exitStatus: null }];
-      if (status === 'created') return [];
+      if (status === 'created') return observer.isInitWaiting(facts.initPid) ? [] : [{ type: 'observed.started' }];
       const freezer = observer.freezerState(facts.cgroupPath);
       if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];
       if (status === 'paused' && freezer === 'THAWED') return [{ type: 'observed.thawed' }];
@@ -35,5 +38,20 @@ export function observe(facts: ContainerFacts, status: ContainerStatus, observer
 
 export const kernelObserver = (freezerState: Observer['freezerState']): Observer => ({
   isAlive: (pid, startTime) => isProcessAlive(pid, startTime),
+  // Until it execs, the init is a clone of this runtime's own Node binary: compare the files themselves (device
+  // and inode), not names — a container may well run a program called /usr/bin/node of its own.
+  isInitWaiting: (pid) => {
+    try {
+      const exe = statSync(`/proc/${pid}/exe`);
+      return exe.ino === nodeBinary().ino && exe.dev === nodeBinary().dev;
+    } catch {
+      return false;
+    }
+  },
   freezerState,
 });
+
+let node: Stats | undefined;
+function nodeBinary(): Stats {
+  return (node ??= statSync(process.execPath));
+}

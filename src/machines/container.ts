@@ -45,7 +45,7 @@ import { RuntsError, type ErrorCode } from '../errors.js';
  * an older chart is detected instead of being restored into states that no longer exist.
  * Bump it whenever states, events or transitions change (a unit test pins the chart's fingerprint).
  */
-export const MACHINE_VERSION = 'container/2';
+export const MACHINE_VERSION = 'container/3';
 
 /** The OCI statuses, in lifecycle order. */
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
@@ -91,6 +91,7 @@ export type ContainerEvent =
   | { type: 'container.update' }
   | { type: 'observed.exited'; exitStatus: number | null }
   | { type: 'observed.abandoned' }
+  | { type: 'observed.started' }
   | { type: 'observed.frozen' }
   | { type: 'observed.thawed' }
   | { type: 'gofer.exited'; exitStatus: number | null };
@@ -107,6 +108,7 @@ export const CONTAINER_EVENT_TYPES: readonly ContainerEvent['type'][] = [
   'container.update',
   'observed.exited',
   'observed.abandoned',
+  'observed.started',
   'observed.frozen',
   'observed.thawed',
   'gofer.exited',
@@ -232,6 +234,9 @@ export const containerMachine = setup({
             'container.kill': { target: 'signalling' },
             'container.exec': { target: 'execing' },
             'container.update': { target: 'updating' },
+            // The init left the start fifo and exec'd the user program: a start we did not finish recording
+            // (its runts was killed after signalling) still happened.
+            'observed.started': { target: '#container.running.idle' },
             // created → stopped is allowed; killing the blocked init is destroyContainer's job.
             'container.delete': { target: '#container.stopped.destroying' },
           },

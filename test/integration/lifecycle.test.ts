@@ -253,7 +253,7 @@ describe('bad input: one clear line, non-zero exit, nothing left behind', { skip
         spec.process.args = ['/no/such/program'];
         writeFileSync(join(b, 'config.json'), JSON.stringify(spec));
       },
-      expect: /\/no\/such\/program.*(ENOENT|no such file)/i,
+      expect: /container "[^"]+": cannot run "\/no\/such\/program": not found in the container.s rootfs/,
     },
   ];
 

@@ -57,6 +57,7 @@ const EVENTS: Record<string, ContainerEvent> = {
   update: { type: 'container.update' },
   exited: { type: 'observed.exited', exitStatus: 137 },
   abandoned: { type: 'observed.abandoned' },
+  started: { type: 'observed.started' },
   frozen: { type: 'observed.frozen' },
   thawed: { type: 'observed.thawed' },
   'gofer-exited': { type: 'gofer.exited', exitStatus: 1 },
@@ -88,6 +89,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     update: 'refused',
     exited: 'stopped.idle | creating>stopped |',
     abandoned: 'stopped.idle | creating>stopped |',
+    started: 'refused',
     frozen: 'refused',
     thawed: 'refused',
     'gofer-exited': 'creating.pending | creating |',
@@ -104,6 +106,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     update: 'created.idle | created | updateCgroup',
     exited: 'stopped.idle | created>stopped |',
     abandoned: 'refused',
+    started: 'running.idle | created>running |',
     frozen: 'refused',
     thawed: 'refused',
     'gofer-exited': 'created.idle | created |',
@@ -120,6 +123,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     update: 'running.idle | running | updateCgroup',
     exited: 'stopped.idle | running>stopped |',
     abandoned: 'refused',
+    started: 'refused',
     frozen: 'paused.idle | running>paused |',
     thawed: 'refused',
     'gofer-exited': 'running.idle | running |',
@@ -136,6 +140,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     update: 'paused.idle | paused | updateCgroup',
     exited: 'stopped.idle | paused>running>stopped |',
     abandoned: 'refused',
+    started: 'refused',
     frozen: 'refused',
     thawed: 'running.idle | paused>running |',
     'gofer-exited': 'paused.idle | paused |',
@@ -152,6 +157,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     update: 'refused',
     exited: 'refused',
     abandoned: 'refused',
+    started: 'refused',
     frozen: 'refused',
     thawed: 'refused',
     'gofer-exited': 'refused',
@@ -171,6 +177,7 @@ const OP: Record<string, string> = {
   update: 'update',
   exited: 'observed.exited',
   abandoned: 'observed.abandoned',
+  started: 'observed.started',
   frozen: 'observed.frozen',
   thawed: 'observed.thawed',
   'gofer-exited': 'gofer.exited',
@@ -252,7 +259,7 @@ describe('container machine: helpers', () => {
   it('MACHINE_VERSION is bumped whenever the chart changes', () => {
     // If this fails you changed the chart: bump MACHINE_VERSION and record the new fingerprint.
     const fingerprints: Record<string, string> = {
-      'container/2': '5704389979d037d3e0e9e9a8579091dbd9710b419c46163c7d7bcc6e827562d8',
+      'container/3': 'ae46c30d7c2b396fc05fc287167ed713c2595534ce8d32d5628549cc53332820',
     };
     const print = createHash('sha256').update(JSON.stringify(containerMachine.definition)).digest('hex');
     assert.equal(print, fingerprints[MACHINE_VERSION], `chart fingerprint for ${MACHINE_VERSION}`);

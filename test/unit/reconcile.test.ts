@@ -4,8 +4,9 @@ import { observe, type Observer } from '../../src/actors/reconcile.js';
 import type { ContainerFacts } from '../../src/persistence/store.js';
 
 const facts = { id: 'c', initPid: 100, initStartTime: 5, creatorPid: 50, creatorStartTime: 1, cgroupPath: '/runts/c' } as ContainerFacts;
-const kernel = (alive: number[], freezer: 'FROZEN' | 'THAWED' | null = 'THAWED'): Observer => ({
+const kernel = (alive: number[], freezer: 'FROZEN' | 'THAWED' | null = 'THAWED', waiting = true): Observer => ({
   isAlive: (pid) => alive.includes(pid),
+  isInitWaiting: () => waiting,
   freezerState: () => freezer,
 });
 
@@ -17,6 +18,8 @@ test('a dead init means stopped, whatever the chart thought', () => {
 
 test('a live init changes nothing; a frozen or thawed cgroup moves running and paused', () => {
   assert.deepEqual(observe(facts, 'created', kernel([100])), []);
+  // A start whose runts died after signalling the init: the init exec'd, so the container runs.
+  assert.deepEqual(observe(facts, 'created', kernel([100], 'THAWED', false)), [{ type: 'observed.started' }]);
   assert.deepEqual(observe(facts, 'running', kernel([100])), []);
   assert.deepEqual(observe(facts, 'running', kernel([100], 'FROZEN')), [{ type: 'observed.frozen' }]);
   assert.deepEqual(observe(facts, 'paused', kernel([100], 'THAWED')), [{ type: 'observed.thawed' }]);

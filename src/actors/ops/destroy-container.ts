@@ -4,6 +4,7 @@ import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { containerDir } from '../paths.js';
 import { hookState } from './oci-state.js';
+import { crashPoint } from '../../debug/crash.js';
 
 export class DestroyError extends RuntsError {}
 
@@ -34,6 +35,7 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
   // Frozen processes cannot act on a signal, not even SIGKILL on cgroup v1: thaw first.
   if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
   await attempt('stopping the processes', () => stopProcesses(c, env, opts.graceful === true && hasCgroup));
+  crashPoint('delete.half-way');
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
   await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
@@ -71,6 +73,7 @@ async function stopProcesses(c: LiveContainer, env: ContainerEnv, graceful: bool
 /** Full delete: teardown, then poststop hooks (best effort: a failure is a warning, per OCI). */
 export async function destroyContainer(c: LiveContainer, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
   await teardown(c, env, opts);
+  crashPoint('delete.before-record-removal');
   await env.ports.hooks.runBestEffort('poststop', c.facts.spec.hooks?.poststop, hookState(c, 'stopped'), (msg) =>
     env.log.warn({ id: c.facts.id }, msg),
   );

@@ -1,6 +1,7 @@
 import { RuntsError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
+import { crashPoint } from '../../debug/crash.js';
 
 export class SignalError extends RuntsError {}
 
@@ -39,6 +40,7 @@ export function signalInit(c: LiveContainer, env: ContainerEnv, signal: number):
       throw new SignalError('bad_state', `container "${facts.id}" has no running init process`);
     }
     sys.pidfdSendSignal(pidfd, signal);
+    crashPoint('kill.after-signal');
   } finally {
     sys.closeFd(pidfd);
   }

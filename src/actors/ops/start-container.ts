@@ -3,6 +3,7 @@ import { RuntsError } from '../../errors.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
+import { crashPoint } from '../../debug/crash.js';
 
 export class StartError extends RuntsError {}
 
@@ -30,6 +31,7 @@ export async function startContainer(c: LiveContainer, env: ContainerEnv): Promi
   } finally {
     closeSync(fd);
   }
+  crashPoint('start.after-signal');
   unlinkSync(fifo);
   await hooks.runBestEffort('poststart', facts.spec.hooks?.poststart, hookState(c, 'running'), (msg) =>
     env.log.warn({ id: facts.id }, msg),

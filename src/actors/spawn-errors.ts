@@ -1,0 +1,28 @@
+import { RuntsError } from '../errors.js';
+import { NativeSpawnError } from '../native/port.js';
+
+export class ContainerSpawnError extends RuntsError {}
+
+/** What to do about a failed step of the container's setup, by operation (the rest get a generic hint). */
+const HINTS: Record<string, (path: string, errno: string) => string> = {
+  checkExec: (p, errno) =>
+    errno === 'EACCES'
+      ? `cannot run "${p}": it is not executable in the container: check process.args[0] and the file's mode`
+      : `cannot run "${p}": not found in the container's rootfs: check process.args[0] and PATH`,
+  chdir: (p) => `cannot use "${p}" as working directory: it does not exist in the container (check process.cwd)`,
+  mount: (p, errno) => `cannot mount on "${p}" (${errno}): check the mounts in config.json`,
+  setrlimit: (_p, errno) => `cannot set an rlimit (${errno}): a hard limit above the current one needs CAP_SYS_RESOURCE`,
+};
+
+/**
+ * Turns the addon's `{operation, errno, path}` into one line that names the container, the cause and the fix,
+ * e.g. `container "web": cannot run "/no/such/binary": not found in the container's rootfs: check ...`.
+ */
+export function describeSpawnError(id: string, e: unknown): unknown {
+  if (!(e instanceof NativeSpawnError)) return e;
+  const hint = HINTS[e.operation];
+  const path = (e as { path?: string }).path ?? '';
+  const errno = (e as { errnoName?: string }).errnoName ?? '';
+  const what = hint ? hint(path, errno) : `${e.message}: the container could not be set up`;
+  return new ContainerSpawnError('sys', `container "${id}": ${what}`, { cause: e });
+}
