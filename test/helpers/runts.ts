@@ -64,13 +64,14 @@ export class Sandbox {
    * Runs runts to completion. Its stdout and stderr go to files, not pipes: a container created by the command
    * inherits them and may outlive it, and a pipe would keep the caller waiting for the container's end.
    */
-  runts(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Result {
+  runts(args: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Result {
     const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
     const outFd = openSync(`${out}.stdout`, 'w+');
     const errFd = openSync(`${out}.stderr`, 'w+');
     try {
       const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
         cwd: opts.cwd,
+        env: opts.env ? { ...process.env, ...opts.env } : process.env,
         stdio: ['ignore', outFd, errFd],
         timeout: opts.timeoutMs ?? 30_000,
       });
@@ -84,12 +85,15 @@ export class Sandbox {
   }
 
   /** Asynchronous variant, for concurrent commands (output through files too, for the same reason). */
-  async runtsAsync(args: string[]): Promise<Result> {
+  async runtsAsync(args: string[], opts: { killAfterMs?: number } = {}): Promise<Result> {
     const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
     const outFd = openSync(`${out}.stdout`, 'w+');
     const errFd = openSync(`${out}.stderr`, 'w+');
     try {
       const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd] });
+      // Random-time SIGKILL of the runts process itself (crash tests).
+      const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+      child.once('exit', () => clearTimeout(timer));
       const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('exit', (c, s) => done([c, s])));
       return { status, signal, stdout: readFileSync(`${out}.stdout`, 'utf8'), stderr: readFileSync(`${out}.stderr`, 'utf8') };
     } finally {
