@@ -13,6 +13,13 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"]
+    },
+    {
+      "target_name": "runts-gofer",
+      "type": "executable",
+      "sources": ["src/gofer/gofer.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-static", "-s"]
     }
   ]
 }

@@ -20,6 +20,13 @@ import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.
 import { CONTAINER_TYPE, SANDBOX_ID } from './linux/oom-score.js';
 import type { OomRebalancer } from './workers/oom-rebalancer.js';
 import type { CgroupStats } from './linux/cgroups/index.js';
+import { followFeed, type EventsOptions, type RuntimeEvent } from './supervisor/events.js';
+import type { Resident, ServeOptions } from './supervisor/supervisor.js';
+import type { TransitionRecord } from './persistence/store.js';
+
+export type { EventsOptions, RuntimeEvent, TransitionEvent, ExitEvent } from './supervisor/events.js';
+export type { Resident, ServeOptions } from './supervisor/supervisor.js';
+export type { TransitionRecord } from './persistence/store.js';
 
 export class RuntimeError extends RuntsError {}
 
@@ -378,6 +385,56 @@ export class Runtime {
       if ((e as RuntsError).code !== 'not_found') throw e;
     }
     throw new RuntimeError('not_found', `container "${partial}" does not exist`);
+  }
+
+  /**
+   * The transition log of a container, oldest first: every move of its statechart (id, seq, from, to, event,
+   * time, the pid of the runts process that made it, and exitStatus for `observed.exited`). Kept after delete
+   * (bounded), so a deleted container's log can still be read by its exact id.
+   * @example for (const t of await rt.history('web')) console.log(t.seq, t.from, '->', t.to, t.event);
+   */
+  async history(id: string): Promise<TransitionRecord[]> {
+    validateId(id);
+    let full = id;
+    try {
+      full = this.store.resolveId(id);
+    } catch (e) {
+      if ((e as RuntsError).code !== 'not_found') throw e; // ambiguous
+    }
+    const log = this.store.history(full);
+    if (log.length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: check the ID with runts list`);
+    return log;
+  }
+
+  /**
+   * Every transition (and each exit) of this root's containers from now on, as they are committed — by this
+   * process or any other (a CLI `pause`, a supervisor recording an exit). Ends when `signal` aborts or the loop
+   * breaks. `since` resumes after an event's `cursor`.
+   * @example
+   * for await (const ev of rt.events({ id: 'web' })) {
+   *   if (ev.type === 'exit') console.log('exited with', ev.exitStatus);
+   *   if (ev.type === 'transition' && ev.to === 'stopped.deleted') break;
+   * }
+   */
+  events(opts: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    return followFeed(this.store, opts);
+  }
+
+  /**
+   * Makes this process the resident host of the root (what `runts supervise` runs): a child subreaper that is the
+   * parent of the containers it creates, records their exit statuses the moment they exit, serves the control
+   * socket `<root>/supervisor.sock` that CLI commands forward to, and with `listen` the visualizer. Close the
+   * returned handle before `close()`. One resident per root.
+   * @example
+   * const rt = await Runtime.open({ root: '/run/runts' });
+   * const resident = await rt.serve({ listen: '127.0.0.1:7433' });
+   * // ... later
+   * await resident.close();
+   * await rt.close();
+   */
+  async serve(opts: ServeOptions = {}): Promise<Resident> {
+    const { Resident } = await import('./supervisor/supervisor.js');
+    return Resident.start(this, { store: this.store, host: this.host }, opts);
   }
 }
 

@@ -19,8 +19,9 @@ export async function withRuntime<T>(cmd: Command, fn: (rt: Runtime, log: Logger
   const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
   let rt: Runtime | undefined;
   try {
-    const { Runtime } = await import('../runtime.js');
-    rt = await Runtime.open({ root: globals.root, log });
+    // With a supervisor answering on <root>/supervisor.sock, calls are forwarded to it (src/supervisor/client.ts).
+    const { openRuntime } = await import('../supervisor/client.js');
+    rt = await openRuntime({ root: globals.root, log });
     return await fn(rt, log);
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];

@@ -11,12 +11,25 @@ function parseInterval(text: string): number {
 export function registerEvents(program: Command): void {
   program
     .command('events')
-    .description('print container stats as JSON lines: once with --stats, else every --interval until it stops')
+    .description(
+      'print container events as JSON lines: stats every --interval until it stops (as runc), once with --stats, ' +
+        'or with --transitions each statechart move and exit as it happens, until the container is deleted',
+    )
     .argument('<container-id>')
     .option('--stats', 'print one stats object and exit')
     .option('--interval <duration>', 'time between stats lines', '5s')
+    .option('--transitions', 'stream {"type":"transition",...} and {"type":"exit",...} lines instead of stats')
     .action(async (id: string, opts, cmd: Command) => {
       await withRuntime(cmd, async (rt) => {
+        if (opts.transitions) {
+          if (opts.stats) throw new Error('--stats and --transitions exclude each other: pick one');
+          const fullId = (await rt.state(id)).id;
+          for await (const ev of rt.events({ id: fullId })) {
+            process.stdout.write(JSON.stringify(ev) + '\n');
+            if (ev.type === 'transition' && ev.to === 'stopped.deleted') return;
+          }
+          return;
+        }
         const interval = parseInterval(opts.interval);
         const { setTimeout: sleep } = await import('node:timers/promises');
         const fullId = (await rt.state(id)).id;

@@ -13,6 +13,9 @@ import { registerPs } from './ps.js';
 import { registerPauseResume } from './pause.js';
 import { registerEvents } from './events.js';
 import { registerUpdate } from './update.js';
+import { registerHistory } from './history.js';
+import { registerSupervise } from './supervise.js';
+import { registerUi } from './ui.js';
 
 /** Every command, in the order `runts --help` lists them. */
 export function registerCommands(program: Command): void {
@@ -26,8 +29,11 @@ export function registerCommands(program: Command): void {
   registerPs(program);
   registerPauseResume(program);
   registerEvents(program);
+  registerHistory(program);
   registerUpdate(program);
   registerList(program);
   registerSpec(program);
   registerFeatures(program);
+  registerSupervise(program);
+  registerUi(program);
 }

@@ -4,6 +4,7 @@ import { CAPABILITIES, CLONE, MS, PlanBuilder, RLIMIT } from '../native/plan.js'
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
 import { RuntsError } from '../errors.js';
+import { MountList, type MountSink } from '../gofer/mount-list.js';
 import { secureJoin } from './secure-join.js';
 
 /** A plan that cannot be made from this config (code bad_config). */
@@ -16,12 +17,20 @@ export interface CgroupView {
   hostDir: string;
 }
 
+/** The container's gofer (src/gofer): started by stage-1 in the container's mount namespace. */
+export interface GoferPlanInput {
+  /** Host path of the runts-gofer executable (opened before any namespace changes). */
+  binary: string;
+  /** Host path of the gofer's unix socket, `<root>/<id>/gofer.sock`. */
+  socketPath: string;
+}
+
 export interface InitPlanInput {
   spec: Spec;
   /** Absolute host path of the rootfs. */
   rootfs: string;
   bundle: string;
-  /** cgroup.procs files the init writes "0" to, first of all, so everything it starts is inside. */
+  /** cgroup.procs files stage-1 joins (writes "0" to) before the init exists, so everything it starts is inside. */
   cgroupProcsFiles: string[];
   cgroupViews: CgroupView[];
   /** The exec fifo: the init blocks reading it until `start` writes a byte. */
@@ -29,6 +38,7 @@ export interface InitPlanInput {
   consoleSocket?: string;
   /** Extra fds (from 3 up) the process keeps, as runc's --preserve-fds. */
   preserveFds?: number;
+  gofer: GoferPlanInput;
 }
 
 const NAMESPACE_FLAGS: Record<string, number> = {
@@ -133,9 +143,16 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
+/** Namespaces that unshare/setns only apply to the caller's children: entered last, so the gofer stays out of them. */
+const CHILDREN_ONLY = new Set(['pid', 'time']);
+
 /**
  * Computes the init's whole plan from the config: the order of the ops here is the order the kernel needs
  * (each ordering constraint is commented where it is made). The native side only executes it.
+ *
+ * Stage-1 (the first cloned process) prepares the namespaces and starts the container's gofer, which performs
+ * the mounts inside the rootfs (see src/gofer/gofer.c); then it joins the cgroup and forks the init, which
+ * mounts proc (it needs the container's pid namespace), makes the devices, pivots and runs the process.
  */
 export function planInit(input: InitPlanInput): PlanBuilder {
   const { spec, rootfs } = input;
@@ -146,6 +163,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const has = (t: string) => namespaces.some((n) => n.type === t);
   const newNs = (t: string) => namespaces.some((n) => n.type === t && !n.path);
   const userns = has('user');
+  if (!has('mount')) throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
 
   const plan = new PlanBuilder({
     uidMap: newNs('user') ? idMap(linux.uidMappings) : undefined,
@@ -153,17 +171,26 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   });
 
   // --- stage 1: still in the runtime's namespaces and as host root.
-  // Join the cgroup before anything else so every process the container ever makes starts inside it.
-  for (const file of input.cgroupProcsFiles) plan.writeFile(file, '0');
+  // Open the cgroup.procs files now, in the host's cgroup namespace and as host root. The write that joins comes
+  // after the gofer started (the gofer stays out of the container's cgroup, where `ps` and `kill --all` look); the
+  // kernel checks it against the opener's credentials, so it still works after unshare(CLONE_NEWUSER).
+  for (const file of input.cgroupProcsFiles) plan.cgroupOpen(file);
   // Open host-side files now, while paths and permissions are the host's (a user-namespaced root could not).
   plan.openFifo(input.fifoPath);
   const terminal = process.terminal === true && input.consoleSocket !== undefined;
   if (terminal) plan.consoleConnect(input.consoleSocket!);
+  plan.goferPrepare(input.gofer.socketPath, input.gofer.binary);
   // Join namespaces given by path; the user namespace first, since it owns the others.
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
-  for (const ns of joins) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
+  for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
+  // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
   let flags = 0;
-  for (const ns of namespaces) if (!ns.path) flags |= NAMESPACE_FLAGS[ns.type];
+  let lateFlags = 0;
+  for (const ns of namespaces) {
+    if (ns.path) continue;
+    if (CHILDREN_ONLY.has(ns.type) || ns.type === 'cgroup') lateFlags |= NAMESPACE_FLAGS[ns.type];
+    else flags |= NAMESPACE_FLAGS[ns.type];
+  }
   if (flags) plan.unshare(flags);
   if (newNs('user')) {
     // The parent writes uid_map/gid_map while we wait; then become root of the new namespace, or files we
@@ -171,6 +198,22 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     plan.usernsSync();
     plan.setIds(0, 0, null);
   }
+  // In a joined mount namespace the gofer's root is that namespace's root ("/") and there is nothing to mount.
+  const goferMounts = new MountList(newNs('mount') ? rootfs : '/');
+  let initMounts: Mount[] = [];
+  if (newNs('mount')) {
+    // Nothing mounted from here on may propagate back to the host: make / recursively slave before the first mount.
+    plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
+    // pivot_root needs the new root to be a mount point; the gofer resolves everything inside this mount.
+    plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
+    initMounts = planGoferMounts(goferMounts, input, newNs('network'));
+  }
+  // After the mounts, before the pid namespace and the cgroup: the gofer is in neither.
+  plan.spawnGofer(goferMounts.encode());
+  // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
+  plan.cgroupJoin();
+  for (const ns of joins) if (CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
+  if (lateFlags) plan.unshare(lateFlags);
   // unshare(CLONE_NEWPID) only affects children: the init is the next process, pid 1 of the new namespace.
   plan.fork();
 
@@ -182,9 +225,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     if (resource === undefined) throw new PlanError('bad_config', `unknown rlimit "${r.type}": use names like RLIMIT_NOFILE`);
     plan.setrlimit(resource, rlimitValue(r.soft), rlimitValue(r.hard));
   }
-  if (newNs('mount')) planRootfs(plan, input, userns, newNs('network'));
-  else if (has('mount')) plan.chdir('/');
-  else throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
+  if (newNs('mount')) planRootfs(plan, input, initMounts, userns, newNs('network'));
+  else plan.chdir('/');
 
   if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
   if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
@@ -213,19 +255,35 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   return plan;
 }
 
-function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, newNet: boolean): void {
+/**
+ * Puts every mount the gofer can do on its list (with a report of each cleaned destination) and returns the ones
+ * left to the init: proc (a proc mount shows the pid namespace of whoever mounts it, and the gofer is outside the
+ * container's) and anything mounted at or under a proc mount (it must land on top of that proc, in order).
+ */
+function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean): Mount[] {
+  const procDirs: string[] = [];
+  const initMounts: Mount[] = [];
+  for (const m of input.spec.mounts ?? []) {
+    const dest = posix.normalize(posix.join('/', m.destination));
+    const underProc = procDirs.some((p) => dest === p || dest.startsWith(p === '/' ? '/' : `${p}/`));
+    if (m.type === 'proc' || underProc) {
+      if (m.type === 'proc') procDirs.push(dest);
+      initMounts.push(m);
+      continue;
+    }
+    planMount(list, (p) => p, input, m, newNet);
+    list.report(m.destination);
+  }
+  return initMounts;
+}
+
+function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[], userns: boolean, newNet: boolean): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
-  // Nothing mounted from here on may propagate back to the host: make / recursively slave (or what the config
-  // asks) before the first mount.
-  plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
-  // pivot_root needs the new root to be a mount point.
-  plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
+  // The gofer made every other mount; these are resolved on the host (secureJoin) and done before pivot_root.
+  for (const m of initMounts) planMount(plan, (p) => secureJoin(rootfs, p), input, m, newNet);
 
-  const mounts = spec.mounts ?? [];
-  for (const m of mounts) planMount(plan, input, m, newNet);
-
-  const devIsBound = mounts.some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
+  const devIsBound = (spec.mounts ?? []).some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
 
   plan.pivotRoot(rootfs);
@@ -238,14 +296,18 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, ne
   if (spec.root?.readonly) plan.remountReadonly('/');
 }
 
-function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean): void {
-  const dest = secureJoin(input.rootfs, m.destination);
+/**
+ * The steps of one OCI mount into `sink`: the gofer's list (container paths, resolved inside the rootfs by the
+ * gofer) or the init's plan (`at` maps each container path to its host path).
+ */
+function planMount(sink: MountSink, at: (containerPath: string) => string, input: InitPlanInput, m: Mount, newNet: boolean): void {
+  const dest = at(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
   const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
-    planCgroupMount(plan, input.cgroupViews, dest, remountFlags);
+    planCgroupMount(sink, input.cgroupViews, dest, remountFlags);
   } else if (isBind(m) || (m.type === 'sysfs' && !newNet)) {
     // sysfs can only be mounted fresh in a network namespace the mounter owns; without one, bind the host's
     // /sys instead (read-only when asked), as runc does.
@@ -257,19 +319,19 @@ function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: bo
     } catch {
       throw new PlanError('not_found', `mount source "${m.source}" for "${m.destination}" does not exist: fix mounts in config.json`);
     }
-    if (isDir) plan.mkdirP(dest, 0o755);
-    else plan.mkfile(dest, 0o644);
-    plan.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
-    if (remountFlags) plan.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
+    if (isDir) sink.mkdirP(dest, 0o755);
+    else sink.mkfile(dest, 0o644);
+    sink.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
+    if (remountFlags) sink.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
   } else {
-    plan.mkdirP(dest, 0o755);
-    plan.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
+    sink.mkdirP(dest, 0o755);
+    sink.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
   }
-  for (const p of opts.propagation) plan.mount('', dest, '', p, '');
+  for (const p of opts.propagation) sink.mount('', dest, '', p, '');
 }
 
 /** A cgroup mount shows the container's own cgroup of each hierarchy (bind mounts: works with or without cgroupns). */
-function planCgroupMount(plan: PlanBuilder, views: CgroupView[], dest: string, flags: number): void {
+function planCgroupMount(plan: MountSink, views: CgroupView[], dest: string, flags: number): void {
   plan.mkdirP(dest, 0o755);
   if (views.length === 1 && views[0].name === '') {
     plan.mount(views[0].hostDir, dest, '', MS.BIND | MS.REC, '');

@@ -25,6 +25,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "plan-parse.h"
 
@@ -170,7 +171,8 @@ Napi::Value throwSpawn(Napi::Env env, const SpawnFailure& f) {
   return env.Undefined();
 }
 
-// spawn(plan: Buffer): { pid, pidfd }. Synchronous: returns once the init has sent READY.
+// spawn(plan: Buffer): { pid, pidfd, goferPid, mounts }. Synchronous: returns once the init has sent READY.
+// goferPid is 0 when the plan starts no gofer; mounts are the cleaned destinations it reported.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsBuffer()) {
@@ -218,7 +220,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
 
   // After FORK, stage-1's PID message and the init's messages race; after an error we therefore read
   // on until EOF, so the init's pid is known and it can be reaped.
-  pid_t initPid = 0;
+  pid_t initPid = 0, goferPid = 0;
+  std::vector<std::string> mounts;
   bool ready = false, failed = false;
   SpawnFailure f;
   Msg m;
@@ -260,6 +263,21 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       case MSG_READY:
         ready = true;
         break;
+      case MSG_GOFER_PID:
+        goferPid = m.pid;
+        break;
+      case MSG_MOUNT:
+        mounts.emplace_back(m.path);
+        break;
+      case MSG_GOFER_ERROR:
+        if (!failed) {
+          failed = true;
+          f.operation = "gofer";
+          f.err = m.err;
+          f.path = m.path;
+          f.opIndex = m.opIndex;
+        }
+        break;
       case MSG_ERROR:
         if (!failed) {
           failed = true;
@@ -284,6 +302,15 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
       kill(initPid, SIGKILL);
       waitRetry(initPid, &status, 0);
     }
+    // The gofer is our child too (CLONE_PARENT), unreaped: same reasoning.
+    int goferStatus = 0;
+    if (goferPid > 0) {
+      kill(goferPid, SIGKILL);
+      waitRetry(goferPid, &goferStatus, 0);
+    }
+    if (failed && f.operation == "gofer" && f.err == 0) {
+      f.message = "the gofer exited before it finished the container's mounts (" + describeStatus(goferStatus) + ")";
+    }
     int stage1Status = 0;
     kill(static_cast<pid_t>(stage1), SIGKILL);
     waitRetry(static_cast<pid_t>(stage1), &stage1Status, 0);
@@ -304,6 +331,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, initPid));
   result.Set("pidfd", static_cast<double>(pidfd < 0 ? -1 : pidfd));
+  result.Set("goferPid", Napi::Number::New(env, goferPid));
+  Napi::Array list = Napi::Array::New(env, mounts.size());
+  for (size_t i = 0; i < mounts.size(); i++) list.Set(static_cast<uint32_t>(i), mounts[i]);
+  result.Set("mounts", list);
   return result;
 }
 

@@ -5,6 +5,7 @@
 // code is allowed: raw syscalls, stack buffers, no malloc/new, no C++ exceptions, no stdio, no locale.
 // The ops were validated and pre-parsed by the parent before the clone; nothing here re-checks them.
 #include "plan-format.h"
+#include "../gofer/wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,18 @@
 #include <termios.h>
 #include <unistd.h>
 
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 1U
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -50,6 +63,13 @@ struct Child {
   int fifoFd = -1;     // OPEN_FIFO
   int consoleFd = -1;  // CONSOLE_CONNECT
   bool readySent = false;
+  int goferListenFd = -1;               // GOFER_PREPARE: the broker's listening socket
+  int goferBinFd = -1;                  // GOFER_PREPARE: the gofer executable, O_PATH
+  int goferDirFd = -1;                  // GOFER_PREPARE: the socket's directory (the state dir), O_PATH
+  const char* goferBinPath = "";        // for errors
+  int cgroupFds[kMaxCgroupFds];         // CGROUP_OPEN, written by CGROUP_JOIN
+  const char* cgroupPaths[kMaxCgroupFds];
+  uint32_t cgroupCount = 0;
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -426,6 +446,153 @@ void splitList(const char* blob, uint32_t len, char** out) {
   out[n] = nullptr;
 }
 
+// Binds and listens on a unix socket at `path` (replacing a stale one). sun_path holds 107 bytes; a longer
+// path (a deep --root) is reached through /proc/self/fd/<dir>/<name> instead. Returns fd or -errno.
+int listenUnixAt(const char* path) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int dirFd = -1;
+  if (strlen(path) < sizeof addr.sun_path) {
+    copyStr(addr.sun_path, sizeof addr.sun_path, path);
+  } else {
+    char dir[kMaxPathLen + 1];
+    size_t len = copyStr(dir, sizeof dir, path);
+    while (len > 0 && dir[len - 1] != '/') len--;
+    if (len == 0) return -ENAMETOOLONG;
+    dir[len - 1] = '\0';
+    dirFd = open(len > 1 ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirFd < 0) return -errno;
+    size_t n = appendStr(addr.sun_path, 0, sizeof addr.sun_path, "/proc/self/fd/");
+    n += formatUint(addr.sun_path + n, sizeof addr.sun_path - n, static_cast<unsigned long>(dirFd));
+    n = appendStr(addr.sun_path, n, sizeof addr.sun_path, "/");
+    const char* name = path + len;
+    if (n + strlen(name) >= sizeof addr.sun_path) {
+      close(dirFd);
+      return -ENAMETOOLONG;
+    }
+    appendStr(addr.sun_path, n, sizeof addr.sun_path, name);
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int err = fd < 0 ? errno : 0;
+  if (err == 0) {
+    unlink(path);
+    if (bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, 64) < 0) err = errno;
+  }
+  if (dirFd >= 0) close(dirFd);
+  if (err != 0) {
+    if (fd >= 0) close(fd);
+    return -err;
+  }
+  return fd;
+}
+
+// 1 = read all, 0 = EOF first, -errno.
+int readFull(int fd, void* buf, size_t len) {
+  char* p = static_cast<char*>(buf);
+  while (len > 0) {
+    ssize_t r = read(fd, p, len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -errno;
+    if (r == 0) return 0;
+    p += r;
+    len -= static_cast<size_t>(r);
+  }
+  return 1;
+}
+
+// The gofer's side of the clone: fixed descriptors (wire.h), stdio on /dev/null (holding the container's
+// stdio would keep containerd waiting for an EOF long after the container ended), execveat of the binary
+// opened before any namespace changed. On failure, an EXEC record on the report pipe.
+[[noreturn]] void goferChild(int listenFd, int reportFd, int listFd, int binFd, int dirFd) {
+  int rep = reportFd;
+  int err = 0;
+  // Above 15 first, so the dup2s to 3..6 cannot overwrite a descriptor still to be moved.
+  int fds[5] = {listenFd, reportFd, listFd, binFd, dirFd};
+  for (int k = 0; k < 5 && err == 0; k++) {
+    fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
+    if (fds[k] < 0) err = errno;
+  }
+  if (err == 0) rep = fds[1];
+  int nul = err == 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+  if (err == 0 && nul < 0) err = errno;
+  const int want[7] = {nul, nul, nul, fds[0], fds[1], fds[2], fds[4]};
+  for (int target = 0; target < 7 && err == 0; target++) {
+    if (dup2(want[target], target) < 0) err = errno;
+  }
+  if (err == 0) {
+    rep = RTG_FD_REPORT;
+    closeFds(7);  // everything else close-on-exec: the socketpair to Node, the fifo, the console socket
+    char name[] = "runts-gofer";
+    char* argv[] = {name, nullptr};
+    char* envp[] = {nullptr};
+    syscall(SYS_execveat, fds[3], "", argv, envp, AT_EMPTY_PATH);
+    err = errno;
+  }
+  uint32_t head[4] = {RTG_R_EXEC, static_cast<uint32_t>(err), 0, 0};
+  (void)!write(rep, head, sizeof head);
+  _exit(127);
+}
+
+// Starts the gofer (see src/gofer/gofer.c) with the mount list in a memfd, forwards its report to the
+// parent (MSG_GOFER_PID, MSG_MOUNT..., or MSG_GOFER_ERROR) and returns once it says DONE: its mounts are
+// then in place, and the init forked next sees them. Returns 0 or an errno of our own steps.
+int spawnGofer(Child& c, uint32_t index, const Op& op) {
+  if (c.goferBinFd < 0 || c.goferListenFd < 0 || c.goferDirFd < 0) return EBADF;
+  int listFd = static_cast<int>(syscall(SYS_memfd_create, "runts-gofer-mounts", MFD_CLOEXEC));
+  if (listFd < 0) return errno;
+  int err = writeAll(listFd, op.str[0], op.len[0]);
+  int pipeFds[2] = {-1, -1};
+  if (err == 0 && pipe2(pipeFds, O_CLOEXEC) < 0) err = errno;
+  long pid = -1;
+  if (err == 0) {
+    // CLONE_PARENT: like the init, the gofer is the Node process's child (reaped there, or adopted by the
+    // caller's subreaper once Node exits), and it is never in the container's pid namespace (not unshared
+    // yet) nor its cgroup (not joined yet).
+    pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) goferChild(c.goferListenFd, pipeFds[1], listFd, c.goferBinFd, c.goferDirFd);
+    if (pid < 0) err = errno;
+  }
+  close(listFd);
+  if (pipeFds[1] >= 0) close(pipeFds[1]);
+  // Only the gofer keeps these: the init forked later must not inherit them.
+  close(c.goferListenFd);
+  close(c.goferBinFd);
+  close(c.goferDirFd);
+  c.goferListenFd = c.goferBinFd = c.goferDirFd = -1;
+  if (err != 0) {
+    if (pipeFds[0] >= 0) close(pipeFds[0]);
+    return err;
+  }
+  const pid_t gofer = static_cast<pid_t>(pid);
+  sendMsg(c.sock, MSG_GOFER_PID, gofer, index, op.code, 0, nullptr);
+  char path[RTG_MAX_PATH];
+  for (;;) {
+    uint32_t head[4];
+    int r = readFull(pipeFds[0], head, sizeof head);
+    if (r > 0 && head[3] >= sizeof path) r = -EPROTO;
+    if (r > 0) r = readFull(pipeFds[0], path, head[3]);
+    if (r <= 0) {
+      // EOF before DONE: the gofer died; the parent reaps it and names its exit status.
+      sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, r < 0 ? -r : 0, "");
+      _exit(1);
+    }
+    path[head[3]] = '\0';
+    if (head[0] == RTG_R_DONE) break;
+    if (head[0] == RTG_R_MOUNTED) {
+      sendMsg(c.sock, MSG_MOUNT, gofer, index, op.code, 0, path);
+    } else if (head[0] == RTG_R_EXEC) {
+      close(pipeFds[0]);
+      return static_cast<int>(head[1]);
+    } else {
+      sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, head[0] == RTG_R_ERROR ? static_cast<int>(head[1]) : EPROTO, path);
+      _exit(1);
+    }
+  }
+  close(pipeFds[0]);
+  return 0;
+}
+
 const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
 
 }  // namespace
@@ -626,6 +793,53 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         err = errno;
         break;
       }
+      case OP_GOFER_PREPARE: {
+        // Both are host paths: resolve them now, before any setns could make them mean something else
+        // (a joined mount namespace is the container's, where anyone could plant a "runts-gofer").
+        c.goferBinPath = op.str[1];
+        c.goferBinFd = open(op.str[1], O_PATH | O_CLOEXEC);
+        if (c.goferBinFd < 0) fail(c, i, op, errno, op.str[1]);
+        int fd = listenUnixAt(s0);
+        if (fd < 0) {
+          err = -fd;
+          break;
+        }
+        c.goferListenFd = fd;
+        // The state directory, O_PATH as host root: fstat needs no permission, so even a user-namespaced
+        // gofer can tell when it is removed.
+        char dir[kMaxPathLen + 1];
+        size_t len = copyStr(dir, sizeof dir, s0);
+        while (len > 0 && dir[len - 1] != '/') len--;
+        if (len > 1) dir[len - 1] = '\0';
+        else copyStr(dir, sizeof dir, len == 1 ? "/" : ".");
+        c.goferDirFd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.goferDirFd < 0) fail(c, i, op, errno, dir);
+        break;
+      }
+      case OP_SPAWN_GOFER:
+        err = spawnGofer(c, i, op);
+        if (err != 0) fail(c, i, op, err, c.goferBinPath);
+        break;
+      case OP_CGROUP_OPEN: {
+        // Opened as host root in the host's namespaces; the kernel checks the later write against the
+        // opener's credentials, so CGROUP_JOIN works even after unshare(CLONE_NEWUSER).
+        int fd = open(s0, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+          err = errno;
+          break;
+        }
+        c.cgroupPaths[c.cgroupCount] = s0;
+        c.cgroupFds[c.cgroupCount++] = fd;
+        break;
+      }
+      case OP_CGROUP_JOIN:
+        for (uint32_t k = 0; k < c.cgroupCount; k++) {
+          int e = writeAll(c.cgroupFds[k], "0", 1);
+          close(c.cgroupFds[k]);
+          if (e != 0) fail(c, i, op, e, c.cgroupPaths[k]);
+        }
+        c.cgroupCount = 0;
+        break;
       default:
         err = EINVAL;
         break;

@@ -11,6 +11,8 @@ export interface FakeCall {
 export interface FakeSpawn {
   pid: number;
   pidfd: number;
+  /** A fake pid when the plan had a `spawnGofer` op, else 0. */
+  goferPid: number;
   header: PlanHeader;
   ops: PlanOp[];
 }
@@ -76,10 +78,11 @@ export class FakeSyscallPort implements SyscallPort {
       throw err;
     }
     const pid = this.nextPid++;
+    const goferPid = decoded.ops.some((o) => o.op === 'spawnGofer') ? this.nextPid++ : 0;
     const pidfd = this.nextFd++;
     this.pidfds.set(pidfd, pid);
-    this.spawns.push({ pid, pidfd, ...decoded });
-    return { pid, pidfd };
+    this.spawns.push({ pid, pidfd, goferPid, ...decoded });
+    return { pid, pidfd, goferPid, mounts: [] };
   }
 
   pidfdOpen(pid: number): number {

@@ -11,7 +11,7 @@ export { FakeSyscallPort } from './fake.js';
 
 /** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
 interface Addon {
-  spawn(plan: Buffer): { pid: number; pidfd: number };
+  spawn(plan: Buffer): { pid: number; pidfd: number; goferPid: number; mounts: string[] };
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): boolean;

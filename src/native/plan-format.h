@@ -37,6 +37,7 @@ constexpr uint32_t kMaxPathLen = 4095;    // PATH_MAX minus the NUL
 constexpr uint32_t kMaxListEntries = 1024;  // argv / env entries (the child builds pointer arrays on its stack)
 constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 constexpr uint32_t kMaxBpfInsns = 4096;     // BPF_MAXINSNS
+constexpr uint32_t kMaxCgroupFds = 64;      // cgroupOpen ops per plan (stage-1 keeps the fds in an array)
 
 enum OpCode : uint32_t {
   OP_WRITE_FILE = 1,
@@ -74,6 +75,10 @@ enum OpCode : uint32_t {
   OP_WAIT_FIFO,
   OP_CHECK_EXEC,
   OP_EXEC,
+  OP_GOFER_PREPARE,
+  OP_SPAWN_GOFER,
+  OP_CGROUP_OPEN,
+  OP_CGROUP_JOIN,
   OP_COUNT_PLUS_ONE
 };
 
@@ -107,7 +112,10 @@ struct Op {
 };
 
 // Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
-enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR };
+//   MSG_GOFER_PID  pid = the gofer (spawnGofer)
+//   MSG_MOUNT      path = one cleaned mount destination the gofer reported (host path, in order)
+//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = the destination
+enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR, MSG_GOFER_PID, MSG_MOUNT, MSG_GOFER_ERROR };
 
 struct Msg {
   int32_t type;

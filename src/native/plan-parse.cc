@@ -44,6 +44,10 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"waitFifo", 0, 0, {}, -1},
     {"checkExec", 0, 2, {S_PATH, S_LIST}, 0},
     {"exec", 0, 3, {S_PATH, S_LIST, S_LIST}, 0},
+    {"goferPrepare", 0, 2, {S_PATH, S_PATH}, 0},
+    {"spawnGofer", 0, 1, {S_BYTES}, -1},
+    {"cgroupOpen", 0, 1, {S_PATH}, 0},
+    {"cgroupJoin", 0, 0, {}, -1},
 };
 
 namespace {
@@ -151,6 +155,7 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
   plan.ops.clear();
   plan.ops.reserve(opCount);
   plan.hasFork = false;
+  uint32_t cgroupOpens = 0;
   for (uint32_t i = 0; i < opCount; i++) {
     Op op;
     std::memset(&op, 0, sizeof op);
@@ -167,6 +172,8 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
       if (!r.str(op.str[k], op.len[k]) || !checkStr(r, spec.kinds[k], op.str[k], op.len[k], spec.name))
         return false;
     }
+    if (op.code == OP_CGROUP_OPEN && ++cgroupOpens > kMaxCgroupFds)
+      return r.fail("more than " + std::to_string(kMaxCgroupFds) + " cgroupOpen ops");
     if (op.code == OP_FORK) {
       if (plan.hasFork) return r.fail("more than one fork op");
       plan.hasFork = true;

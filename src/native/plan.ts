@@ -85,7 +85,11 @@ export type PlanOp =
   | { op: 'ready' }
   | { op: 'waitFifo' }
   | { op: 'checkExec'; path: string; env: string[] }
-  | { op: 'exec'; path: string; argv: string[]; env: string[] };
+  | { op: 'exec'; path: string; argv: string[]; env: string[] }
+  | { op: 'goferPrepare'; socketPath: string; binaryPath: string }
+  | { op: 'spawnGofer'; mountList: Buffer }
+  | { op: 'cgroupOpen'; path: string }
+  | { op: 'cgroupJoin' };
 
 export type PlanOpName = PlanOp['op'];
 
@@ -143,6 +147,10 @@ const OPS: Record<PlanOpName, OpSpec> = {
   waitFifo: { code: 33, nums: [], strs: [] },
   checkExec: { code: 34, nums: [], strs: [['path', 'str'], ['env', 'list']] },
   exec: { code: 35, nums: [], strs: [['path', 'str'], ['argv', 'list'], ['env', 'list']] },
+  goferPrepare: { code: 36, nums: [], strs: [['socketPath', 'str'], ['binaryPath', 'str']] },
+  spawnGofer: { code: 37, nums: [], strs: [['mountList', 'bytes']] },
+  cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
+  cgroupJoin: { code: 39, nums: [], strs: [] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -474,6 +482,34 @@ export class PlanBuilder {
   /** execve, looking `path` up along env's PATH when it has no '/'. */
   exec(path: string, argv: string[], env: string[]): this {
     return this.push({ op: 'exec', path, argv: [...argv], env: [...env] });
+  }
+
+  /**
+   * Stage-1, before any setns: binds the gofer's listening unix socket at socketPath (a longer path than
+   * sun_path allows is bound through /proc/self/fd) and opens the gofer executable O_PATH, so that neither
+   * host path is looked up after the namespaces changed.
+   */
+  goferPrepare(socketPath: string, binaryPath: string): this {
+    return this.push({ op: 'goferPrepare', socketPath, binaryPath });
+  }
+  /**
+   * Stage-1, in the container's new mount namespace: starts the gofer (src/gofer/gofer.c) with this mount
+   * list (src/gofer/mount-list.ts), waits until it performed the mounts and reported the cleaned
+   * destinations; the gofer then stays as the container's file broker. Needs `goferPrepare` first.
+   */
+  spawnGofer(mountList: Buffer): this {
+    return this.push({ op: 'spawnGofer', mountList: Buffer.from(mountList) });
+  }
+  /** Opens a cgroup.procs file for writing now (as host root); `cgroupJoin` writes "0" to it later. At most 64. */
+  cgroupOpen(path: string): this {
+    return this.push({ op: 'cgroupOpen', path });
+  }
+  /**
+   * Writes "0" to every file `cgroupOpen` opened: the process joins those cgroups. The kernel checks the
+   * permission against the opener's credentials, so this works after unshare(CLONE_NEWUSER) too.
+   */
+  cgroupJoin(): this {
+    return this.push({ op: 'cgroupJoin' });
   }
 
   /** The flat buffer for the addon. @throws PlanError on unencodable values. */

@@ -5,6 +5,10 @@ import type { PlanBuilder } from './plan.js';
 export interface SpawnResult {
   pid: number;
   pidfd: number;
+  /** Host pid of the gofer the plan started (`spawnGofer`), 0 when it started none. */
+  goferPid: number;
+  /** The mount destinations the gofer reported, cleaned (host paths inside the rootfs), in order. */
+  mounts: string[];
 }
 
 /** How a process ended: exitCode for a normal exit, signal (number) when killed; the other is null. */
@@ -85,7 +89,8 @@ export class NativeError extends RuntsError {
 
 /**
  * An op of a spawn plan failed in the child (or the spawn machinery did). `operation` is the op name
- * ('mount', 'pivotRoot', 'checkExec', ...), or 'clone'/'socketpair'/'spawn' for the machinery.
+ * ('mount', 'pivotRoot', 'checkExec', ...), 'gofer' when the gofer failed one of its mounts (path = the
+ * destination), or 'clone'/'socketpair'/'spawn' for the machinery.
  * Message: `mount /proc: EPERM (operation not permitted)`.
  */
 export class NativeSpawnError extends NativeError {

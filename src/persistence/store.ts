@@ -3,10 +3,13 @@
  * history, in one LMDB environment under the state root. Many short-lived CLI processes and a
  * resident supervisor share it; LMDB serialises writers across processes with its own lock.
  *
- * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), two named databases:
+ * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), three named databases:
  * - `containers`: id → {@link ContainerRecord}
  * - `history`: [id, seq] → {@link TransitionRecord} (ordered-binary array keys sort by id then seq,
  *   so one container's history is a single cheap range read)
+ * - `feed`: cursor → {@link FeedEntry}: every transition of every container in commit order, keyed by a
+ *   counter that only grows, written in the same transaction as the history append. Readers in any
+ *   process follow it (`Runtime.events()`) by remembering the last cursor they saw.
  *
  * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
  * returns, so a CLI process may exit right after a write without losing it.
@@ -30,6 +33,8 @@ export const SCHEMA_VERSION = 1;
 export const HISTORY_LIMIT = 1000;
 /** File name of the LMDB environment inside the state root. */
 export const DB_FILE = 'runts.mdb';
+/** How many entries the global feed keeps (oldest are dropped on append). */
+export const FEED_LIMIT = 10_000;
 
 /** What runts knows about a container besides its statechart snapshot. */
 export interface ContainerFacts {
@@ -76,6 +81,12 @@ export interface TransitionRecord {
   exitStatus?: number | null;
 }
 
+/** One entry of the global, commit-ordered feed: a transition plus its feed cursor. */
+export interface FeedEntry extends TransitionRecord {
+  /** Position in the feed: strictly increasing across all containers and processes. */
+  cursor: number;
+}
+
 /** A transition as handed to the store (the store assigns `seq`). */
 export type NewTransition = Omit<TransitionRecord, 'seq'> & { seq?: number };
 
@@ -99,6 +110,7 @@ export class Store {
     private readonly env: RootDatabase,
     private readonly records: Database<ContainerRecord, string>,
     private readonly transitions: Database<TransitionRecord, HistoryKey>,
+    private readonly feedDb: Database<FeedEntry, number>,
   ) {}
 
   /**
@@ -137,7 +149,8 @@ export class Store {
     }
     const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });
     const transitions = env.openDB<TransitionRecord, HistoryKey>('history', { encoding: 'json' });
-    return new Store(dir, env, records, transitions);
+    const feed = env.openDB<FeedEntry, number>('feed', { encoding: 'json' });
+    return new Store(dir, env, records, transitions, feed);
   }
 
   /**
@@ -234,6 +247,26 @@ export class Store {
   }
 
   /**
+   * Feed entries with cursor > `after` (all containers, commit order), at most `limit` of them.
+   * @example for (const e of store.feedAfter(last)) last = e.cursor;
+   */
+  feedAfter(after: number, limit = 1000): FeedEntry[] {
+    this.fresh();
+    return [...this.feedDb.getRange({ start: after + 1, limit })].map((e) => e.value);
+  }
+
+  /** The cursor of the newest feed entry (0 when the feed is empty): follow from here to see only new ones. */
+  feedHead(): number {
+    this.fresh();
+    return this.lastFeedCursor();
+  }
+
+  /** The LMDB data file: every commit writes it, so watching it (fs.watch) wakes feed followers. */
+  get dataFile(): string {
+    return path.join(this.root, DB_FILE);
+  }
+
+  /**
    * Resolves a possibly abbreviated id: an exact match, else the only id starting with `partial`.
    * Reads at most two keys past the prefix (no scan of the whole table).
    * @throws StoreError `ambiguous` (naming two candidates) or `not_found`.
@@ -304,6 +337,30 @@ export class Store {
         this.transitions.removeSync(key);
       }
     }
+    this.appendFeed(id, seq - transitions.length, transitions);
+  }
+
+  /**
+   * The same transitions, on the global feed (same write transaction, so a follower never sees a transition the
+   * history lacks). The cursor continues from the newest entry, which the write lock makes safe across processes.
+   */
+  private appendFeed(id: string, firstSeqMinusOne: number, transitions: NewTransition[]): void {
+    let cursor = this.lastFeedCursor();
+    let seq = firstSeqMinusOne;
+    for (const t of transitions) {
+      cursor += 1;
+      seq += 1;
+      this.feedDb.putSync(cursor, { ...t, id, seq, cursor });
+    }
+    const oldestKept = cursor - FEED_LIMIT + 1;
+    if (oldestKept > 1) {
+      for (const key of this.feedDb.getKeys({ start: 0, end: oldestKept })) this.feedDb.removeSync(key);
+    }
+  }
+
+  private lastFeedCursor(): number {
+    for (const key of this.feedDb.getKeys({ reverse: true, limit: 1 })) return key;
+    return 0;
   }
 
   private lastSeq(id: string): number {

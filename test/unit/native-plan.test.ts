@@ -63,7 +63,11 @@ function everyOp(): PlanBuilder {
     .ready()
     .waitFifo()
     .checkExec('sh', ['PATH=/bin', ''])
-    .exec('sh', ['sh', '-c', 'echo "$X"', ''], []);
+    .exec('sh', ['sh', '-c', 'echo "$X"', ''], [])
+    .goferPrepare('/run/runts/x/gofer.sock', '/opt/runts/build/Release/runts-gofer')
+    .spawnGofer(Buffer.from([0x52, 0x54, 0x47, 0x4d, 0, 1, 0, 0xff]))
+    .cgroupOpen('/sys/fs/cgroup/pids/x/cgroup.procs')
+    .cgroupJoin();
 }
 
 describe('plan encoding', () => {
@@ -77,7 +81,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 35);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 39);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
@@ -159,6 +163,16 @@ describe('FakeSyscallPort', () => {
     );
   });
 
+  it('gives a plan with spawnGofer a gofer pid (after the init\'s) and no mounts', () => {
+    const port = new FakeSyscallPort();
+    const plain = port.spawn(new PlanBuilder().fork().ready());
+    assert.equal(plain.goferPid, 0);
+    const withGofer = port.spawn(new PlanBuilder().goferPrepare('/s', '/g').spawnGofer(Buffer.alloc(0)).fork().ready());
+    assert.equal(withGofer.goferPid, withGofer.pid + 1);
+    assert.deepEqual(withGofer.mounts, []);
+    assert.equal(port.spawns[1]?.goferPid, withGofer.goferPid);
+  });
+
   it('throws the configured spawn failure once', () => {
     const port = new FakeSyscallPort();
     port.failSpawn = new Error('boom');
@@ -201,6 +215,9 @@ describe('addon plan validation', { skip: nativeAddonBuilt() ? false : 'addon no
     refuses(patched(chdir, (x) => x.writeUInt32LE(1, 76)), /reserved/);
     refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 72)), /runs past the end/);
     refuses(new PlanBuilder().fork().fork().encode(), /more than one fork/);
+    const cgroups = new PlanBuilder();
+    for (let i = 0; i < 65; i++) cgroups.cgroupOpen(`/sys/fs/cgroup/h${i}/cgroup.procs`);
+    refuses(cgroups.encode(), /more than 64 cgroupOpen/);
     refuses(new PlanBuilder().chdir('/' + 'a'.repeat(5000)).encode(), /longer than 4095/);
     refuses(new PlanBuilder().seccomp(Buffer.alloc(12)).encode(), /seccomp/);
     // setgroups is the third header string: its payload starts at 16 + 16 + 16 + 8 = 56.

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { planInit } from '../../linux/plan-init.js';
+import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
+import { recordGofer, stopGofer } from '../../gofer/lifecycle.js';
 import { effectiveResources } from '../../linux/device-rules.js';
 import { readProcStat } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
@@ -36,12 +38,16 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       fifoPath: fifo,
       consoleSocket: facts.consoleSocket,
       preserveFds: facts.preserveFds,
+      gofer: { binary: requireGoferBinary(), socketPath: goferSocketPath(env.root, facts.id) },
     });
-    const { pid, pidfd } = sys.spawn(plan);
+    const { pid, pidfd, goferPid, mounts } = sys.spawn(plan);
     if (pidfd >= 0) sys.closeFd(pidfd);
     facts.initPid = pid;
     facts.initStartTime = readProcStat(pid)?.startTime ?? null;
-    env.log.debug({ id: facts.id, pid }, 'init spawned and blocked until start');
+    // The gofer (mounts done, now the file broker) is recorded with its start time: stopGofer checks it is still
+    // the same process before the SIGKILL at teardown.
+    recordGofer(facts, goferPid);
+    env.log.debug({ id: facts.id, pid, goferPid, mounts }, 'init spawned and blocked until start');
 
     // prestart (deprecated) and createRuntime run in the runtime's namespaces, createContainer in the container's
     // mount namespace; the init is blocked, so none of them races the user program.
@@ -49,6 +55,10 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     await hooks.run('createRuntime', spec.hooks?.createRuntime, hookState(c, 'creating'));
     await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid });
   } catch (e) {
+    // The gofer lives outside the container's cgroup: teardown's cgroup sweep does not reach it.
+    await stopGofer(facts, sys).catch((cleanupError) =>
+      env.log.warn({ id: facts.id, err: String(cleanupError) }, 'stopping the gofer after a failed create failed'),
+    );
     await teardown(c, env).catch((cleanupError) =>
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
     );

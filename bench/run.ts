@@ -1,0 +1,259 @@
+/**
+ * Side-by-side benchmarks of runts, runc and crun (see bench/README.md).
+ *
+ *   node --import tsx bench/run.ts            # full run (several minutes), writes bench/last-run.md
+ *   node --import tsx bench/run.ts --smoke    # small sizes, writes bench/last-smoke.md
+ *   node --import tsx bench/run.ts --source head   # measure the last commit, built apart from the working tree
+ *
+ * Runtimes alternate per iteration (runts, runc, crun, runts, …) so machine noise spreads evenly over them.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchColdStart } from './cases/cold-start.js';
+import { benchCycle } from './cases/cycle.js';
+import { benchListMany } from './cases/list-many.js';
+import { PLACEHOLDERS } from './cases/placeholders.js';
+import { benchRunTrue } from './cases/run-true.js';
+import { prepareBundles } from './lib/bundles.js';
+import { Tracker, forceDeleteAll, removeCgroupTree } from './lib/cleanup.js';
+import type { BenchContext, BenchOptions } from './lib/context.js';
+import { BenchError } from './lib/errors.js';
+import { RUNTIME_NAMES, renderMarkdown, renderRowText, type Entry, type RunMeta } from './lib/report.js';
+import { which, type RuntimeSpec } from './lib/runtimes.js';
+import { installHead, installWorktree, type RuntsInstall } from './lib/runts-install.js';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.dirname(BENCH_DIR);
+const CRUN_WRAPPER = path.join(BENCH_DIR, 'crun-wrapper.sh');
+const CASES = ['run', 'cycle', 'list', 'cold'] as const;
+type Case = (typeof CASES)[number];
+
+const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only run,cycle,list,cold] [--iterations N] [--list-n N]
+       [--list-runs N] [--cold-runs N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
+
+interface Cli {
+  opts: BenchOptions;
+  only: Set<Case>;
+  build: boolean;
+  source: 'worktree' | 'head';
+  out: string;
+}
+
+function parseCli(argv: string[]): Cli {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      iterations: { type: 'string' },
+      'list-n': { type: 'string' },
+      'list-runs': { type: 'string' },
+      'cold-runs': { type: 'string' },
+      batch: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      source: { type: 'string', default: 'worktree' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  const smoke = values.smoke === true;
+  const int = (name: string, v: string | undefined, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new BenchError('bad_config', `--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const only = new Set<Case>();
+  for (const c of (values.only ?? CASES.join(',')).split(',')) {
+    if (!(CASES as readonly string[]).includes(c)) throw new BenchError('bad_config', `--only: unknown benchmark "${c}"; use ${CASES.join(',')}`);
+    only.add(c as Case);
+  }
+  const source = values.source;
+  if (source !== 'worktree' && source !== 'head') throw new BenchError('bad_config', `--source must be worktree or head, got "${source}"`);
+  return {
+    source,
+    opts: {
+      smoke,
+      iterations: int('iterations', values.iterations, smoke ? 5 : 50),
+      listN: int('list-n', values['list-n'], smoke ? 20 : 1000),
+      listRuns: int('list-runs', values['list-runs'], smoke ? 3 : 10),
+      coldRuns: int('cold-runs', values['cold-runs'], smoke ? 5 : 30),
+      batch: int('batch', values.batch, 8),
+    },
+    only,
+    build: values['no-build'] !== true,
+    out: values.out ?? path.join(BENCH_DIR, smoke ? 'last-smoke.md' : 'last-run.md'),
+  };
+}
+
+function fmtLoad(l: number[]): string {
+  return l.map((x) => x.toFixed(1)).join(' / ');
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? r.stdout.trim().split('\n')[0] : `(${cmd} ${args.join(' ')} failed)`;
+}
+
+function preflight(): { runc: string; crun: string; node: string } {
+  if (process.getuid?.() !== 0) throw new BenchError('sys', 'the benchmarks create real containers: run them as root');
+  which('unshare', 'apt-get install -y util-linux');
+  return { runc: which('runc', 'apt-get install -y runc'), crun: which('crun', 'apt-get install -y crun'), node: process.execPath };
+}
+
+function describeCommands(tools: { runc: string; crun: string; node: string }): string[] {
+  return [
+    `runts = TMP/runts/bin/runts   (private build, see "runts" above; #!/usr/bin/env node → ${process.execPath})`,
+    `runc  = ${tools.runc}`,
+    `crun  = ${CRUN_WRAPPER}   (unshare -m, tmpfs over /sys/fs/cgroup/unified, exec ${tools.crun})`,
+    `RT --root ROOT run --bundle BUNDLE ID                                  # 1`,
+    `RT --root ROOT create --bundle BUNDLE --pid-file PIDFILE ID             # 2`,
+    `RT --root ROOT start ID;  poll /proc/PID/stat until Z or gone;  RT --root ROOT delete ID`,
+    `RT --root ROOT create --bundle BUNDLE ID   (N per runtime, BATCH at a time)   # 5`,
+    `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
+    `RT --version;  RT --root ROOT state ID;  ${tools.node} -e 0;  ${tools.crun} --version   # 7`,
+  ];
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli(process.argv.slice(2));
+  const tools = preflight();
+
+  let aborted: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (aborted) process.exit(130); // second signal: give up on cleanup
+    aborted = sig;
+    process.stderr.write(`\n${sig}: stopping after the current command, then cleaning up (send again to quit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-bench-'));
+  const log = (msg: string) => process.stderr.write(msg + '\n');
+  let install: RuntsInstall;
+  try {
+    install = cli.source === 'head' ? installHead(REPO, workDir, log) : installWorktree(REPO, workDir, cli.build, log);
+  } catch (e) {
+    fs.rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  const runtsBin = install.bin;
+  const runtsVersion = firstLine(runtsBin, ['--version']);
+  const logs = path.join(workDir, 'logs');
+  const pidDir = path.join(workDir, 'pids');
+  fs.mkdirSync(logs);
+  fs.mkdirSync(pidDir);
+  const exe = { runts: runtsBin, runc: tools.runc, crun: CRUN_WRAPPER };
+  const runtimes: RuntimeSpec[] = RUNTIME_NAMES.map((name) => {
+    const root = path.join(workDir, `root-${name}`);
+    fs.mkdirSync(root);
+    return { name, exe: exe[name], root, errLog: path.join(logs, `${name}.stderr`) };
+  });
+  const tracker = new Tracker();
+  const cgroupPrefix = `/runts-bench-${process.pid}`;
+  const entries: Entry[] = [];
+  let failure: unknown;
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  try {
+    const ctx: BenchContext = {
+      opts: cli.opts,
+      runtimes,
+      bundles: prepareBundles(REPO, runtsBin, workDir, cgroupPrefix),
+      tracker,
+      pidDir,
+      checkAbort: () => {
+        if (aborted) throw new BenchError('sys', `interrupted by ${aborted}`);
+      },
+      log,
+    };
+    const record = (rows: Entry[]) => {
+      entries.push(...rows);
+      for (const r of rows) process.stdout.write(renderRowText(r) + '\n');
+    };
+    const { iterations, listN, listRuns, coldRuns, batch } = cli.opts;
+    if (cli.only.has('run')) {
+      log(`[1] run /bin/true × ${iterations} per runtime`);
+      record(benchRunTrue(ctx));
+    }
+    if (cli.only.has('cycle')) {
+      log(`[2] create/start/wait/delete × ${iterations} per runtime`);
+      record(benchCycle(ctx));
+    }
+    record(PLACEHOLDERS.filter((p) => p.num < 5));
+    if (cli.only.has('list')) {
+      log(`[5] list/state with ${listN} containers per runtime (${batch} at a time), ${listRuns} runs`);
+      record(await benchListMany(ctx));
+    }
+    record(PLACEHOLDERS.filter((p) => p.num === 6));
+    if (cli.only.has('cold')) {
+      log(`[7] CLI cold start × ${coldRuns}`);
+      record(benchColdStart(ctx, { node: tools.node, crunDirect: tools.crun }));
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    if (tracker.size > 0) {
+      log(`cleanup: force-deleting ${tracker.size} container(s)…`);
+      await forceDeleteAll(runtimes, tracker, cli.opts.batch);
+    }
+    const leftCgroups = await removeCgroupTree(cgroupPrefix);
+    for (const rt of runtimes) for (const id of tracker.ids(rt.name)) log(`warning: ${rt.name} container ${id} could not be deleted (root ${rt.root})`);
+    for (const dir of leftCgroups) log(`warning: cgroup ${dir} could not be removed`);
+    if (failure === undefined && tracker.size === 0) fs.rmSync(workDir, { recursive: true, force: true });
+    else log(`kept ${workDir} (runtime stderr in ${logs})`);
+  }
+
+  const { iterations, listN, listRuns, coldRuns, batch } = cli.opts;
+  const mem = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  const meta: RunMeta = {
+    title: `runts vs runc vs crun${cli.opts.smoke ? ' (smoke run)' : ''}`,
+    facts: [
+      ['date', started.toISOString()],
+      ['machine', `${os.type()} ${os.release()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${mem} RAM`],
+      ['cgroups', fs.existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 controllers + cgroup2 at /sys/fs/cgroup/unified)' : 'see /proc/mounts'],
+      ['runts', `${runtsVersion}, ${install.origin}`],
+      ['runc', firstLine(tools.runc, ['--version'])],
+      ['crun', firstLine(tools.crun, ['--version'])],
+      ['node', process.version],
+      ['load average (1/5/15 min)', `start ${fmtLoad(loadAtStart)}, end ${fmtLoad(os.loadavg())} — other work on the machine inflates every figure`],
+      ['build', install.build],
+      ['sizes', `iterations ${iterations}, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
+      ...(failure === undefined ? [] : ([['FAILED', (failure as Error).message]] as [string, string][])),
+    ],
+    commands: describeCommands(tools),
+    notes: [
+      'Wall-clock time per command (process.hrtime.bigint around child_process.spawnSync), in milliseconds: median (min–max) over n runs per runtime.',
+      'Runtimes alternate every iteration (runts, runc, crun, runts, …); each has its own --root in a temp dir. Benchmarks 1, 2, 5 (list/state) and 7 start with one untimed warm-up per runtime.',
+      'Each container gets its own bundle (config.json from `runts spec`: terminal false, root.readonly true, ociVersion 1.0.2 because crun 1.8.1 rejects 1.2.0) over one shared busybox rootfs, and its own cgroupsPath /runts-bench-PID/RUNTIME/ID.',
+      'stdin/stdout are /dev/null and stderr a file for every command that starts a container (a pipe would be inherited by the container and keep the caller waiting).',
+      'crun figures include the wrapper (unshare + sh + tmpfs mount), measured on its own in row 7 (`crun --version` without the wrapper).',
+      'Ratios are of medians; > 1 means runts is slower.',
+    ],
+  };
+  const md = renderMarkdown(meta, entries);
+  process.stdout.write('\n' + md);
+  fs.writeFileSync(cli.out, md);
+  log(`wrote ${cli.out}`);
+  if (failure !== undefined) {
+    log(`bench failed: ${(failure as Error).message}`);
+    return 1;
+  }
+  return aborted ? 130 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

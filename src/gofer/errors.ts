@@ -1,0 +1,11 @@
+import { RuntsError } from '../errors.js';
+
+/**
+ * Errors of the gofer (src/gofer/*): a refused or missing path inside a container, a gofer that is not
+ * running, a mount list that cannot be encoded. The message names the path or container and the fix.
+ *
+ * @example
+ * try { await goferRead(root, id, '../../etc/shadow'); }
+ * catch (e) { if (e instanceof GoferError && e.code === 'bad_config') console.error(e.message); }
+ */
+export class GoferError extends RuntsError {}

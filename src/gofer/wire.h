@@ -1,0 +1,92 @@
+/* The gofer's wire formats, shared by src/gofer/gofer.c (the gofer), src/native/child.cc (stage-1,
+ * which starts it) and mirrored in src/gofer/protocol.ts (TypeScript). Plain C: gofer.c is C, child.cc
+ * C++. All integers little-endian (host order; runts targets x86_64 and arm64 Linux).
+ *
+ * Descriptors the gofer is started with (stage-1 dup2s them to these numbers before execveat):
+ *   0,1,2  /dev/null        the gofer must not hold the container's stdio (containerd waits for its EOF)
+ *   3      listening unix socket (the broker's, bound on <root>/<id>/gofer.sock)
+ *   4      report pipe, write end (stage-1 reads it)
+ *   5      memfd holding the mount list
+ *   6      the container's state directory (<root>/<id>), O_PATH: once it is removed (st_nlink 0) the
+ *          container is gone and the gofer exits by itself (a safety net when runts died before it
+ *          could stop it; the runtime's own stop is SIGKILL)
+ *
+ * Mount list (TS -> gofer, in the memfd):
+ *   header  u32 magic = RTG_LIST_MAGIC, u32 version = 1, u32 count, u32 reserved = 0, str root
+ *   entry   u32 kind, u32 mode, u64 flags, str a, str b, str c, str d
+ *   str     u32 len, len bytes (no NUL, no padding)
+ *   kinds   MKDIR  b = path, mode                 (mkdir -p inside the root)
+ *           MKFILE b = path, mode                 (creates parents and an empty file)
+ *           MOUNT  a = source, b = target, c = fstype, d = data, flags  ("" source/fstype/data = NULL)
+ *           SYMLINK a = target, b = linkpath      (EEXIST is fine)
+ *           REPORT b = path                       (send the path's cleaned host path back)
+ *   Every path is resolved inside `root` (openat2 RESOLVE_IN_ROOT): symlinks and ".." never leave it.
+ *
+ * Report (gofer -> stage-1, on fd 4): records of u32 type, i32 err, u32 index, u32 len, len bytes.
+ *   MOUNTED  the cleaned host path of a REPORT entry     DONE    mounts finished, the broker is up
+ *   ERROR    entry `index` failed with errno `err`; the bytes name its path
+ *   EXEC     execveat of the gofer failed with `err` (written by stage-1's clone, not the gofer)
+ *
+ * Broker (client <-> gofer, on the unix socket; one request per connection):
+ *   request   u32 magic = RTG_REQ_MAGIC, u32 op, u32 mode, u32 pathLen, pathLen bytes
+ *   response  i32 status (0 or a positive errno); nothing more unless 0, then per op:
+ *     READ    frames: u32 len + len bytes; len 0 ends; len RTG_FRAME_ERROR is followed by an i32 errno
+ *     LIST    frames as READ, one per entry: u8 type (RTG_T_*) + name
+ *     STAT    u32 mode, u32 uid, u32 gid, u32 nlink, u64 size, i64 mtime seconds, u32 mtime nanoseconds,
+ *             u32 reserved (40 bytes)
+ *     WRITE   the client then sends frames (u32 len + bytes, len 0 ends), the gofer answers an i32 status
+ *     MKDIR   nothing
+ *     PID     u32 the gofer's pid (as its own pid namespace — the runtime's — numbers it): lets a
+ *             teardown that lost the recorded pid (a crash during create) still find and stop it
+ *   Paths are relative to the container's root; resolution refuses (EXDEV) anything that leaves it.
+ */
+#ifndef RUNTS_GOFER_WIRE_H
+#define RUNTS_GOFER_WIRE_H
+
+#define RTG_FD_LISTEN 3
+#define RTG_FD_REPORT 4
+#define RTG_FD_MOUNTS 5
+#define RTG_FD_STATEDIR 6
+
+#define RTG_LIST_MAGIC 0x4D475452u /* "RTGM" */
+#define RTG_LIST_VERSION 1u
+
+enum {
+  RTG_MKDIR = 1,
+  RTG_MKFILE = 2,
+  RTG_MOUNT = 3,
+  RTG_SYMLINK = 4,
+  RTG_REPORT = 5
+};
+
+enum {
+  RTG_R_MOUNTED = 1,
+  RTG_R_ERROR = 2,
+  RTG_R_DONE = 3,
+  RTG_R_EXEC = 4
+};
+
+#define RTG_REQ_MAGIC 0x51475452u /* "RTGQ" */
+
+enum {
+  RTG_READ = 1,
+  RTG_WRITE = 2,
+  RTG_LIST = 3,
+  RTG_STAT = 4,
+  RTG_MKDIR_OP = 5,
+  RTG_PID = 6
+};
+
+/* Entry types of LIST. */
+enum {
+  RTG_T_OTHER = 0,
+  RTG_T_FILE = 1,
+  RTG_T_DIR = 2,
+  RTG_T_SYMLINK = 3
+};
+
+#define RTG_FRAME_ERROR 0xFFFFFFFFu
+#define RTG_MAX_FRAME (1u << 20)
+#define RTG_MAX_PATH 4096u
+
+#endif

@@ -1,0 +1,241 @@
+/**
+ * Exit watching for a resident host, exact and without polling.
+ *
+ * Every watched process is held by a pidfd (opened, then checked against the recorded start time, so a reused PID
+ * is never mistaken for the container's). How the exit is noticed depends on whose child it is:
+ * - Our children (inits, gofers and detached execs the resident spawned: the native spawn uses CLONE_PARENT, so
+ *   they are children of the process that called it): the kernel sends SIGCHLD; on each one every watched pidfd
+ *   is checked without blocking (`pidfdWait(fd, 0)`) and the exited ones are reaped with waitpid, which gives the
+ *   exit status. No thread is parked per container: a libuv pool thread per container (`pidfdWaitAsync`) would
+ *   starve Node's pool — fs, dns, dynamic import — after four containers.
+ * - Other processes' containers (created by a transient CLI, or before the supervisor started): only their parent
+ *   may wait for them, so their status is unknown (null), but the exit is still seen the moment it happens: one
+ *   small worker thread per such process blocks in poll(2) on its pidfd (in 1 s slices, only so it can be stopped).
+ *
+ * As a child subreaper the resident also inherits orphans (e.g. daemons of a container without its own pid
+ * namespace). Those are reaped too — but only zombies that nobody else reaps: not watched, not one of Node's own
+ * child_process children (libuv reaps those and must not lose them), and still a zombie a sweep later.
+ */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { readProcStat } from '../linux/proc.js';
+import type { SyscallPort } from '../native/port.js';
+
+export type WatchKind = 'init' | 'gofer' | 'exec';
+
+/** A watched process. */
+export interface Watch {
+  /** The container it belongs to. */
+  id: string;
+  pid: number;
+  kind: WatchKind;
+  /** Our child when the watch began (its status can be had). */
+  child: boolean;
+  /** Not our child: its parent when the watch began (e.g. a foreground `runts run` that waits for it itself). */
+  parentPid?: number;
+}
+
+/** Called once per watched process: its exit status (128 + signal when killed), or null when unknowable. */
+export type ExitHandler = (w: Watch, exitStatus: number | null) => void;
+
+interface Entry extends Watch {
+  pidfd: number;
+  /** Non-children: the thread polling the pidfd, and the flag that stops it. */
+  waiter?: { worker: Worker; stop: Int32Array };
+}
+
+const WNOHANG = 1;
+const ORPHAN_GRACE_MS = 250;
+// Both src/supervisor (tsx) and dist/supervisor sit two levels below the repository root.
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/runts_native.node', import.meta.url));
+
+// A plain CommonJS worker: it only needs the addon's pidfdWait, and an eval'd source works the same from src/ and
+// dist/. It polls the pidfd (exact: poll returns the moment the process exits) in slices so `stop` is honoured.
+const WAITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const addon = require(workerData.addon);
+const stop = new Int32Array(workerData.stop);
+while (Atomics.load(stop, 0) === 0) {
+  if (addon.pidfdWait(workerData.pidfd, 1000)) { parentPort.postMessage('exited'); break; }
+}
+`;
+
+export class Reaper {
+  private readonly watched = new Map<number, Entry>();
+  private suspects = new Set<number>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private readonly onSigchld = () => {
+    for (const e of [...this.watched.values()]) this.check(e);
+    if (this.reapOrphans) this.scheduleSweep();
+  };
+
+  /**
+   * @param reapOrphans also reap zombie children nobody watches (adopted orphans). Only for a process whose own
+   *   children are all known: an embedding program may hold an `exec()` handle whose `wait()` it calls later.
+   */
+  constructor(
+    private readonly sys: SyscallPort,
+    private readonly onExit: ExitHandler,
+    private readonly log: Logger,
+    private readonly reapOrphans = true,
+  ) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    process.on('SIGCHLD', this.onSigchld);
+  }
+
+  /** Pids being watched (tests, diagnostics). */
+  pids(): number[] {
+    return [...this.watched.keys()];
+  }
+
+  isWatching(pid: number): boolean {
+    return this.watched.has(pid);
+  }
+
+  /**
+   * Watches `pid` (whose start time, when known, must match). A process already gone is reported at once, with
+   * a null status (someone else reaped it, or it is not ours to reap).
+   */
+  watch(w: { id: string; pid: number; startTime: number | null; kind: WatchKind }): void {
+    if (w.pid <= 0 || this.watched.has(w.pid)) return;
+    let pidfd: number;
+    try {
+      pidfd = this.sys.pidfdOpen(w.pid);
+    } catch {
+      this.onExit({ id: w.id, pid: w.pid, kind: w.kind, child: false }, null);
+      return;
+    }
+    const stat = readProcStat(w.pid);
+    if (!stat || (w.startTime !== null && stat.startTime !== w.startTime)) {
+      // The pidfd names whoever has the pid now; the container's process is gone.
+      this.sys.closeFd(pidfd);
+      this.onExit({ id: w.id, pid: w.pid, kind: w.kind, child: false }, null);
+      return;
+    }
+    const child = stat.ppid === process.pid;
+    const entry: Entry = { id: w.id, pid: w.pid, kind: w.kind, child, ...(child ? {} : { parentPid: stat.ppid }), pidfd };
+    this.watched.set(w.pid, entry);
+    if (!entry.child) this.startWaiter(entry);
+    // It may have exited before the watch began (its SIGCHLD already came and went).
+    this.check(entry);
+  }
+
+  /** Stops watching everything (pidfds closed, waiter threads told to stop). */
+  close(): void {
+    if (this.started) process.off('SIGCHLD', this.onSigchld);
+    this.started = false;
+    clearTimeout(this.sweepTimer);
+    for (const e of this.watched.values()) this.release(e);
+    this.watched.clear();
+  }
+
+  private check(e: Entry): void {
+    let exited: boolean;
+    try {
+      exited = this.sys.pidfdWait(e.pidfd, 0);
+    } catch {
+      exited = false;
+    }
+    if (exited) this.finish(e);
+  }
+
+  private finish(e: Entry): void {
+    if (this.watched.get(e.pid) !== e) return;
+    this.watched.delete(e.pid);
+    let status: number | null = null;
+    let reaped = false;
+    try {
+      const r = this.sys.waitPid(e.pid, WNOHANG);
+      if (r.pid === e.pid) {
+        status = r.exitCode ?? 128 + (r.signal ?? 0);
+        reaped = true;
+      }
+    } catch {
+      // ECHILD: not our child, or another waiter (a stop-waiter during delete, run()'s own wait) reaped it first.
+    }
+    this.release(e);
+    // Our child reaped by someone else: that waiter has the status and records it; a null here would race it.
+    if (e.child && !reaped) return;
+    this.log.debug({ id: e.id, pid: e.pid, kind: e.kind, exitStatus: status }, 'watched process exited');
+    this.onExit({ id: e.id, pid: e.pid, kind: e.kind, child: e.child, ...(e.parentPid ? { parentPid: e.parentPid } : {}) }, status);
+  }
+
+  private release(e: Entry): void {
+    if (e.waiter) {
+      // The thread may be inside poll() on this fd: close it only once the thread is gone (see 'exit' below).
+      Atomics.store(e.waiter.stop, 0, 1);
+    } else {
+      this.sys.closeFd(e.pidfd);
+    }
+  }
+
+  private startWaiter(e: Entry): void {
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, pidfd: e.pidfd, stop: stop.buffer } });
+    worker.unref();
+    worker.on('message', () => this.finish(e));
+    worker.on('error', (err) => this.log.warn({ id: e.id, pid: e.pid, err: err.message }, 'exit waiter failed: the exit will be seen at the next command'));
+    worker.on('exit', () => this.sys.closeFd(e.pidfd));
+    e.waiter = { worker, stop };
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweepOrphans();
+    }, ORPHAN_GRACE_MS);
+    this.sweepTimer.unref();
+  }
+
+  /** Reaps adopted orphans: zombie children nobody claims, seen in two sweeps in a row. */
+  private sweepOrphans(): void {
+    const nodeChildren = libuvChildren();
+    if (!nodeChildren) return; // cannot tell Node's children apart: reaping one would lose its 'exit' forever
+    const next = new Set<number>();
+    for (const pid of zombieChildren()) {
+      if (this.watched.has(pid) || nodeChildren.has(pid)) continue;
+      if (!this.suspects.has(pid)) {
+        next.add(pid);
+        continue;
+      }
+      try {
+        const r = this.sys.waitPid(pid, WNOHANG);
+        if (r.pid === pid) this.log.debug({ pid, exitCode: r.exitCode, signal: r.signal }, 'reaped an adopted orphan');
+      } catch {
+        // reaped meanwhile
+      }
+    }
+    this.suspects = next;
+    if (next.size > 0) this.scheduleSweep();
+  }
+}
+
+/** Pids of this process's zombie children. */
+function zombieChildren(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name));
+    if (stat && stat.ppid === process.pid && stat.state === 'Z') out.push(stat.pid);
+  }
+  return out;
+}
+
+/** Pids of live child_process children (libuv waits for them by pid), or undefined when Node cannot say. */
+function libuvChildren(): Set<number> | undefined {
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
+  if (typeof handles !== 'function') return undefined;
+  const pids = new Set<number>();
+  for (const h of handles.call(process)) {
+    const pid = (h as { pid?: unknown } | null)?.pid;
+    if (typeof pid === 'number' && (h as object).constructor?.name === 'ChildProcess') pids.add(pid);
+  }
+  return pids;
+}

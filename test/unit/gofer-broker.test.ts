@@ -1,0 +1,361 @@
+// The real runts-gofer binary, started by hand on a plain directory (no container, no root needed, no mounts):
+// its in-root creation of mount points, its report, and the broker behind the TypeScript client — path refusals,
+// streaming, errors, and what a client sees once the gofer is killed.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
+
+import { nativeAddonBuilt, NativeSpawnError, nativePort, PlanBuilder } from '../../src/native/index.js';
+import {
+  GoferError,
+  goferBinaryPath,
+  goferBuilt,
+  goferList,
+  goferMkdir,
+  goferPidFromSocket,
+  goferRead,
+  goferSocketPath,
+  goferStat,
+  goferWrite,
+  MountList,
+} from '../../src/gofer/index.js';
+
+const skip = goferBuilt() ? false : 'gofer not built (npm run build:native)';
+
+interface Report {
+  type: number;
+  err: number;
+  index: number;
+  path: string;
+}
+
+interface Started {
+  child: ChildProcess;
+  reports: Report[];
+  /** Resolves with the reports once DONE (3) or ERROR (2) arrived, or the report pipe closed. */
+  settled: Promise<Report[]>;
+}
+
+/**
+ * Starts the gofer as stage-1 would: fd 3 the listening socket (moved to socketPath), 4 the report pipe, 5 the list,
+ * and 6, when given, the directory whose removal ends it.
+ */
+async function startGofer(dir: string, list: MountList, socketPath: string, stateDirFd?: number): Promise<Started> {
+  const listFile = join(dir, `list-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(listFile, list.encode());
+  const listFd = openSync(listFile, 'r');
+  const tmpSock = join(dir, `s-${Math.random().toString(36).slice(2)}`);
+  const server = net.createServer();
+  server.listen(tmpSock);
+  await once(server, 'listening');
+  const serverFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'ignore', serverFd, 'pipe', listFd];
+  if (stateDirFd !== undefined) stdio.push(stateDirFd);
+  const child = spawn(goferBinaryPath(), [], { stdio });
+  closeSync(listFd);
+  // Node unlinks a listening socket's path when it closes the server: move the path away first, the child keeps
+  // the socket itself.
+  renameSync(tmpSock, socketPath);
+  server.close();
+  const reports: Report[] = [];
+  const settled = new Promise<Report[]>((resolve) => {
+    let buf = Buffer.alloc(0);
+    const pipe = child.stdio[4] as Readable;
+    pipe.on('data', (b: Buffer) => {
+      buf = Buffer.concat([buf, b]);
+      while (buf.length >= 16 && buf.length >= 16 + buf.readUInt32LE(12)) {
+        const len = buf.readUInt32LE(12);
+        const r = { type: buf.readUInt32LE(0), err: buf.readInt32LE(4), index: buf.readUInt32LE(8), path: buf.toString('utf8', 16, 16 + len) };
+        reports.push(r);
+        buf = buf.subarray(16 + len);
+        if (r.type === 3 || r.type === 2) resolve(reports);
+      }
+    });
+    pipe.on('close', () => resolve(reports));
+  });
+  return { child, reports, settled };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function refusal(path: string) {
+  return (e: unknown) =>
+    e instanceof GoferError && e.code === 'bad_config' && e.message === `path "${path}" leaves the container's rootfs: refused`;
+}
+
+describe('runts-gofer broker (real binary, no container)', { skip, timeout: 60_000 }, () => {
+  let dir = '';
+  let root = '';
+  let stateRoot = '';
+  let outside = '';
+  let gofer: Started | undefined;
+  const id = 'c1';
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'runts-gofer-broker-'));
+    root = join(dir, 'root');
+    outside = join(dir, 'outside');
+    stateRoot = join(dir, 'state');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    mkdirSync(outside);
+    mkdirSync(join(stateRoot, id), { recursive: true });
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
+    writeFileSync(join(outside, 'secret'), 'host secret');
+    symlinkSync('/', join(root, 'link')); // absolute, to the root
+    symlinkSync('../..', join(root, 'sub/up')); // relative, climbing out
+    symlinkSync(outside, join(root, 'abs-outside')); // absolute, to a host directory
+    symlinkSync('etc', join(root, 'inner')); // relative, staying inside
+    execFileSync('mkfifo', [join(root, 'fifo')]);
+    const list = new MountList(root)
+      .mkdirP('/made/deep/er', 0o750)
+      .mkfile('/made/file', 0o600)
+      .symlink('deep', '/made/link')
+      // Through an absolute symlink to a host directory: resolved as if root were "/", so it lands in root.
+      .mkdirP(`/abs-outside/created`, 0o755)
+      .report('/abs-outside/created')
+      .report('/made/link/er');
+    gofer = await startGofer(dir, list, goferSocketPath(stateRoot, id));
+    children.push(gofer.child);
+    await gofer.settled;
+  });
+
+  after(async () => {
+    for (const c of children) await kill(c);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates mount points inside the root and reports their cleaned paths', () => {
+    assert.deepEqual(
+      gofer!.reports.map((r) => r.type),
+      [1, 1, 3],
+      `reports: ${JSON.stringify(gofer!.reports)}`,
+    );
+    const real = realpathSync(root);
+    assert.equal(gofer!.reports[0].path, join(real, outside, 'created'));
+    assert.equal(gofer!.reports[1].path, join(real, 'made/deep/er'));
+    assert.equal(existsSync(join(outside, 'created')), false, 'nothing made on the host through the symlink');
+    assert.ok(lstatSync(join(root, outside, 'created')).isDirectory());
+    assert.equal(lstatSync(join(root, 'made/deep/er')).mode & 0o7777, 0o750);
+    assert.equal(lstatSync(join(root, 'made/file')).mode & 0o7777, 0o600);
+    assert.equal(readlinkSync(join(root, 'made/link')), 'deep');
+  });
+
+  it('writes, reads back, stats, lists and makes directories', async () => {
+    await goferWrite(stateRoot, id, '/sub/hello.txt', 'hi there\n', { mode: 0o640 });
+    assert.equal(readFileSync(join(root, 'sub/hello.txt'), 'utf8'), 'hi there\n');
+    assert.equal((await goferRead(stateRoot, id, 'sub/hello.txt')).toString(), 'hi there\n');
+    const st = await goferStat(stateRoot, id, '/sub/hello.txt');
+    assert.deepEqual([st.type, st.mode, st.size], ['file', 0o640, 9]);
+    assert.equal((await goferStat(stateRoot, id, '/')).type, 'directory');
+    const entries = await goferList(stateRoot, id, '/');
+    const byName = Object.fromEntries(entries.map((e) => [e.name, e.type]));
+    assert.equal(byName.etc, 'directory');
+    assert.equal(byName.link, 'symlink');
+    assert.equal(byName.fifo, 'other');
+    assert.equal(byName['.'], undefined);
+    await goferMkdir(stateRoot, id, '/sub/newdir', 0o700);
+    assert.equal(lstatSync(join(root, 'sub/newdir')).mode & 0o7777, 0o700);
+    await assert.rejects(goferMkdir(stateRoot, id, '/sub/newdir'), (e: unknown) => e instanceof GoferError && e.code === 'exists');
+    // A symlink that stays inside is followed.
+    assert.match((await goferRead(stateRoot, id, '/inner/passwd')).toString(), /^root:/);
+  });
+
+  it('streams files larger than a frame both ways', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    async function* pieces() {
+      for (let at = 0; at < big.length; at += 700_000) yield big.subarray(at, at + 700_000);
+    }
+    await goferWrite(stateRoot, id, '/sub/big', pieces());
+    assert.ok(readFileSync(join(root, 'sub/big')).equals(big));
+    assert.ok((await goferRead(stateRoot, id, '/sub/big')).equals(big));
+  });
+
+  it('refuses "..", absolute escapes and symlinks that lead out', async () => {
+    for (const p of ['../outside/secret', '/../outside/secret', 'sub/../../outside/secret', '/link/etc/passwd', '/sub/up/outside/secret', `/abs-outside/secret`]) {
+      await assert.rejects(goferRead(stateRoot, id, p), refusal(p), p);
+    }
+    await assert.rejects(goferWrite(stateRoot, id, '/sub/up/outside/planted', 'x'), refusal('/sub/up/outside/planted'));
+    await assert.rejects(goferList(stateRoot, id, '/link'), refusal('/link'));
+    await assert.rejects(goferMkdir(stateRoot, id, '/../planted'), refusal('/../planted'));
+    assert.equal(existsSync(join(outside, 'planted')), false);
+    assert.equal(existsSync(join(dir, 'planted')), false);
+  });
+
+  it('answers missing paths, directories and special files with clear errors, without blocking on a fifo', async () => {
+    await assert.rejects(goferRead(stateRoot, id, '/nope'), (e: unknown) => e instanceof GoferError && e.code === 'not_found' && /"\/nope" does not exist in container "c1"/.test(e.message));
+    await assert.rejects(goferRead(stateRoot, id, '/etc'), /is a directory: name a file/);
+    await assert.rejects(goferRead(stateRoot, id, '/fifo'), /not a regular file/);
+    await assert.rejects(goferWrite(stateRoot, id, '/fifo', 'x'), /not a regular file/);
+    await assert.rejects(goferList(stateRoot, id, '/etc/passwd'), (e: unknown) => e instanceof GoferError && e.code === 'not_found');
+  });
+
+  it('serves concurrent clients one after the other and survives a client that hangs up', async () => {
+    const raw = net.createConnection(goferSocketPath(stateRoot, id));
+    await once(raw, 'connect');
+    raw.destroy(); // gone before sending anything
+    const reads = await Promise.all(Array.from({ length: 8 }, () => goferRead(stateRoot, id, '/etc/passwd')));
+    for (const r of reads) assert.match(r.toString(), /^root:/);
+  });
+
+  it('reports a mount list entry it cannot do, naming the path, and exits', async () => {
+    const sock = join(stateRoot, 'bad.sock');
+    const bad = await startGofer(dir, new MountList(root).mkdirP('/etc/passwd/below'), sock);
+    children.push(bad.child);
+    const reports = await bad.settled;
+    assert.equal(reports.at(-1)?.type, 2, 'an ERROR record');
+    assert.equal(reports.at(-1)?.err, 20, 'ENOTDIR');
+    assert.equal(reports.at(-1)?.path, '/etc/passwd/below');
+    const [code] = await once(bad.child, 'exit');
+    assert.equal(code, 1);
+  });
+
+  it('exits by itself once the directory on fd 6 (the container\'s state directory) is removed', { timeout: 15_000 }, async () => {
+    const watched = join(dir, 'watched-state-dir');
+    mkdirSync(watched);
+    const dirFd = openSync(watched, 'r');
+    const sock = join(stateRoot, 'self', 'gofer.sock');
+    mkdirSync(join(stateRoot, 'self'));
+    let started: Started;
+    try {
+      started = await startGofer(dir, new MountList(root), sock, dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    children.push(started.child);
+    await started.settled;
+    assert.match((await goferRead(stateRoot, 'self', '/etc/passwd')).toString(), /^root:/, 'serving while it exists');
+    rmSync(watched, { recursive: true });
+    // The check runs between requests (and every 10 s when idle): this request is the last one served.
+    await goferRead(stateRoot, 'self', '/etc/passwd');
+    const [code, signal] = await once(started.child, 'exit');
+    assert.deepEqual([code, signal], [0, null]);
+    await assert.rejects(goferRead(stateRoot, 'self', '/etc/passwd'), /gofer of container "self" is not running/);
+  });
+
+  it('ignores SIGTERM and SIGPIPE; after SIGKILL every call fails with "not running"', async () => {
+    const child = gofer!.child;
+    assert.equal(await goferPidFromSocket(stateRoot, id), child.pid, 'it tells its pid');
+    child.kill('SIGTERM');
+    child.kill('SIGPIPE');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await goferRead(stateRoot, id, '/etc/passwd')).length > 0, true, 'still serving');
+    await kill(child);
+    const notRunning = (e: unknown) =>
+      e instanceof GoferError &&
+      e.code === 'sys' &&
+      e.message === 'the gofer of container "c1" is not running (it exited): files inside cannot be reached; delete the container';
+    await assert.rejects(goferRead(stateRoot, id, '/etc/passwd'), notRunning);
+    await assert.rejects(goferWrite(stateRoot, id, '/x', 'x'), notRunning);
+    await assert.rejects(goferList(stateRoot, 'no-such-container', '/'), /gofer of container "no-such-container" is not running/);
+    assert.equal(await goferPidFromSocket(stateRoot, id), null);
+  });
+});
+
+describe('the addon starts the gofer (spawnGofer without a container)', { skip: skip || (nativeAddonBuilt() ? false : 'addon not built'), timeout: 60_000 }, () => {
+  const port = nativePort();
+  let dir = '';
+  const started: number[] = [];
+
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'runts-gofer-spawn-'))));
+  after(() => {
+    for (const pid of started) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        port.waitPid(pid);
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Our children (or zombies) that are gofers. */
+  function goferChildren(): number[] {
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((n) => {
+        try {
+          const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+          return stat.includes('(runts-gofer)') && Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number)
+      .filter((pid) => !started.includes(pid));
+  }
+
+  /** A plan with no namespaces: the gofer's root is "/" as it is, the list says what to do in it. */
+  function plan(socketPath: string, list: MountList, binary = goferBinaryPath()): PlanBuilder {
+    return new PlanBuilder().goferPrepare(socketPath, binary).spawnGofer(list.encode()).ready();
+  }
+
+  it('binds a socket path longer than sun_path allows, reports the cleaned paths and serves through it', async () => {
+    // <dir>/state/<long id>/gofer.sock is well over 107 bytes.
+    const id = `c-${'x'.repeat(120)}`;
+    const stateRoot = join(dir, 'state');
+    mkdirSync(join(stateRoot, id), { recursive: true });
+    const socketPath = goferSocketPath(stateRoot, id);
+    assert.ok(Buffer.byteLength(socketPath) > 107);
+    writeFileSync(join(dir, 'note'), 'through a long path');
+    const r = port.spawn(plan(socketPath, new MountList('/').mkdirP(join(dir, 'made')).report(join(dir, 'made'))));
+    started.push(r.pid, r.goferPid);
+    port.waitPid(r.pid); // stage-1 ends with the plan
+    assert.ok(r.goferPid > 0 && r.goferPid !== r.pid);
+    assert.deepEqual(r.mounts, [join(realpathSync(dir), 'made')]);
+    assert.equal(readFileSync(`/proc/${r.goferPid}/comm`, 'utf8').trim(), 'runts-gofer');
+    assert.equal((await goferRead(stateRoot, id, join(dir, 'note'))).toString(), 'through a long path');
+    const fds = readdirSync(`/proc/${r.goferPid}/fd`).map(Number).sort((a, b) => a - b);
+    assert.deepEqual(fds, [0, 1, 2, 3, 5, 6], 'stdio, socket, root and state dir only: no leaked descriptor');
+  });
+
+  it('turns a failed entry into a NativeSpawnError "gofer" naming the path, and leaves no gofer behind', () => {
+    writeFileSync(join(dir, 'plainfile'), '');
+    mkdirSync(join(dir, 's2'));
+    const bad = join(dir, 'plainfile', 'below');
+    assert.throws(
+      () => port.spawn(plan(join(dir, 's2', 'gofer.sock'), new MountList('/').mkdirP(bad))),
+      (e: unknown) => e instanceof NativeSpawnError && e.operation === 'gofer' && e.errnoName === 'ENOTDIR' && e.path === bad,
+    );
+    assert.deepEqual(goferChildren(), [], 'the failed gofer was killed and reaped');
+  });
+
+  it('names the binary when it cannot be found', () => {
+    mkdirSync(join(dir, 's3'));
+    const missing = join(dir, 'no-such-gofer');
+    assert.throws(
+      () => port.spawn(plan(join(dir, 's3', 'gofer.sock'), new MountList('/'), missing)),
+      (e: unknown) => e instanceof NativeSpawnError && e.operation === 'goferPrepare' && e.errnoName === 'ENOENT' && e.path === missing,
+    );
+  });
+});
