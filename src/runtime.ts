@@ -19,6 +19,7 @@ import { refusal, type ContainerStatus } from './machines/container.js';
 import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.js';
 import { CONTAINER_TYPE, SANDBOX_ID } from './linux/oom-score.js';
 import type { OomRebalancer } from './workers/oom-rebalancer.js';
+import type { GoferData, GoferDirEntry } from './gofer/client.js';
 import type { CgroupStats } from './linux/cgroups/index.js';
 import { followFeed, type EventsOptions, type RuntimeEvent } from './supervisor/events.js';
 import type { Resident, ServeOptions } from './supervisor/supervisor.js';
@@ -326,6 +327,39 @@ export class Runtime {
   /** Changes resource limits of a live container (applied to its cgroup at once). */
   async update(id: string, resources: LinuxResources): Promise<void> {
     await this.host.dispatch(this.find(id), { type: 'container.update' }, { update: resources });
+  }
+
+  /**
+   * Reads a file inside the container through its gofer (the broker in its mount namespace). Paths are the
+   * container's; one that leaves the rootfs (`..`, a symlink pointing out) is refused.
+   */
+  async readFile(id: string, path: string): Promise<Buffer> {
+    const { goferRead } = await import('./gofer/client.js');
+    return goferRead(this.root, await this.brokerOf(id), path);
+  }
+
+  /** Streams a file out of the container (see readFile). */
+  async *readFileStream(id: string, path: string): AsyncGenerator<Buffer> {
+    const { goferReadStream } = await import('./gofer/client.js');
+    yield* goferReadStream(this.root, await this.brokerOf(id), path);
+  }
+
+  /** Writes (creates or replaces) a file inside the container (see readFile). */
+  async writeFile(id: string, path: string, data: GoferData, opts: { mode?: number } = {}): Promise<void> {
+    const { goferWrite } = await import('./gofer/client.js');
+    await goferWrite(this.root, await this.brokerOf(id), path, data, opts);
+  }
+
+  /** Lists a directory inside the container (see readFile). */
+  async listDir(id: string, path: string): Promise<GoferDirEntry[]> {
+    const { goferList } = await import('./gofer/client.js');
+    return goferList(this.root, await this.brokerOf(id), path);
+  }
+
+  /** The container whose gofer serves file calls: it must not be stopped (its gofer is gone with it). */
+  private async brokerOf(id: string): Promise<string> {
+    const settled = await this.live(id, 'reach files of');
+    return settled.facts.id;
   }
 
   /** Ends the worker threads and closes the store. */

@@ -12,7 +12,7 @@ import {
   type ContainerStatus,
 } from '../machines/container.js';
 import { RuntsError } from '../errors.js';
-import { SCHEMA_VERSION, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
+import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
 import type { ContainerEnv, LiveContainer } from './ports.js';
 import { effectActors, type DispatchRequest, type EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
@@ -57,7 +57,17 @@ export class ContainerHost {
 
   /** Reconciles a container with the kernel and persists what changed; returns where it is now. */
   async refresh(record: ContainerRecord): Promise<Settled> {
-    return this.dispatch(record, undefined);
+    // Reconciling has no effects, so losing a compare-and-set race to another runts process is harmless: read
+    // the record again and redo it (a few times at most).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dispatch(record, undefined);
+      } catch (e) {
+        const latest = this.store.get(record.facts.id);
+        if (!(e instanceof StoreError) || e.code !== 'bad_state' || !latest || attempt >= 3) throw e;
+        record = latest;
+      }
+    }
   }
 
   /**
@@ -86,7 +96,10 @@ export class ContainerHost {
     });
     actor.start();
     try {
-      for (const observed of observe(live.facts, statusOf(actor.getSnapshot()), this.observer)) {
+      // An observation sent as the event (e.g. the exit status a waiting parent reaped) is more precise than the
+      // reconcile would be (which cannot know the status): do not reconcile first.
+      const observations = event && /^(observed|gofer)\./.test(event.type) ? [] : observe(live.facts, statusOf(actor.getSnapshot()), this.observer, actor.getSnapshot().context.goferExited);
+      for (const observed of observations) {
         if (actor.getSnapshot().can(observed)) actor.send(observed);
         await waitFor(actor, isSettled);
       }

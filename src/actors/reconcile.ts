@@ -17,7 +17,17 @@ export interface Observer {
  * PID now naming another process) means stopped; a creator that died mid-create means the create was abandoned;
  * a cgroup frozen or thawed behind our back means paused or running.
  */
-export function observe(facts: ContainerFacts, status: ContainerStatus, observer: Observer): ContainerEvent[] {
+export function observe(facts: ContainerFacts, status: ContainerStatus, observer: Observer, goferExited = false): ContainerEvent[] {
+  const events = observeInit(facts, status, observer);
+  // A gofer that died unexpectedly: the container keeps running, its file broker is gone (recorded once).
+  const goferPid = facts.goferPid;
+  if (!goferExited && goferPid > 0 && status !== 'stopped' && !events.some((e) => e.type === 'observed.exited')) {
+    if (!observer.isAlive(goferPid, (facts.goferStartTime as number | null | undefined) ?? null)) events.unshift({ type: 'gofer.exited', exitStatus: null });
+  }
+  return events;
+}
+
+function observeInit(facts: ContainerFacts, status: ContainerStatus, observer: Observer): ContainerEvent[] {
   switch (status) {
     case 'creating':
       return observer.isAlive(facts.creatorPid, facts.creatorStartTime) ? [] : [{ type: 'observed.abandoned' }];

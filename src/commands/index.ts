@@ -13,6 +13,7 @@ import { registerPs } from './ps.js';
 import { registerPauseResume } from './pause.js';
 import { registerEvents } from './events.js';
 import { registerUpdate } from './update.js';
+import { registerCp } from './cp.js';
 import { registerHistory } from './history.js';
 import { registerSupervise } from './supervise.js';
 import { registerUi } from './ui.js';
@@ -31,6 +32,7 @@ export function registerCommands(program: Command): void {
   registerEvents(program);
   registerHistory(program);
   registerUpdate(program);
+  registerCp(program);
   registerList(program);
   registerSpec(program);
   registerFeatures(program);

@@ -201,6 +201,12 @@ function forwardingRuntime(opts: RuntimeOptions & { root: string; log: Logger })
         wait: () => Promise.reject(new SupervisorError('bad_state', `process ${pid} was started by the supervisor, which waits for it`)),
       };
     },
+    // Files go through the container's gofer socket directly: nothing to forward.
+    readFileStream: (id: string, path: string) => ({
+      async *[Symbol.asyncIterator]() {
+        yield* (await openLocal()).readFileStream(id, path);
+      },
+    }),
     events: (o?: Parameters<Runtime['events']>[0]) => ({
       async *[Symbol.asyncIterator]() {
         yield* (await openLocal()).events(o);

@@ -141,13 +141,17 @@ export class Resident {
     if (facts.initPid > 0 && !this.reaper.isWatching(facts.initPid)) {
       this.reaper.watch({ id, pid: facts.initPid, startTime: facts.initStartTime, kind: 'init' });
     }
-    if (facts.goferPid > 0 && !this.reaper.isWatching(facts.goferPid)) {
+    if (facts.goferPid > 0 && !goferExitRecorded(record.snapshot) && !this.reaper.isWatching(facts.goferPid)) {
       this.reaper.watch({ id, pid: facts.goferPid, startTime: null, kind: 'gofer' });
     }
   }
 
   private exited(w: Watch, exitStatus: number | null): void {
-    if (w.kind !== 'init') return; // gofers and execs only needed reaping
+    if (w.kind === 'gofer') {
+      void this.queue.run(w.id, () => this.recordGoferExit(w.id, exitStatus));
+      return;
+    }
+    if (w.kind !== 'init') return; // execs only needed reaping
     if (w.child) {
       void this.queue.run(w.id, () => this.recordExit(w.id, w.pid, exitStatus));
       return;
@@ -166,6 +170,22 @@ export class Resident {
       void this.queue.run(w.id, () => this.recordExit(w.id, w.pid, exitStatus));
     }, NON_CHILD_GRACE_MS);
     this.pendingExits.add(timer);
+  }
+
+  /**
+   * An unexpected gofer exit becomes `gofer.exited` on the container's chart (the transition log shows it). Policy:
+   * the container keeps running; file calls then fail with a clear error. A gofer killed by delete finds its
+   * container stopped or gone: nothing to record.
+   */
+  private async recordGoferExit(id: string, exitStatus: number | null): Promise<void> {
+    const record = this.internals.store.get(id);
+    if (!record || !LIVE.has(statusOfRecord(record.snapshot)) || goferExitRecorded(record.snapshot)) return;
+    try {
+      await this.internals.host.dispatch(record, { type: 'gofer.exited', exitStatus });
+      this.log.debug({ id, exitStatus }, 'gofer exit recorded');
+    } catch (e) {
+      this.log.debug({ id, err: (e as Error).message }, 'gofer exit not recorded (the container changed meanwhile)');
+    }
   }
 
   /** Records the exit on the container's chart (see record-exit.ts). */
@@ -273,4 +293,9 @@ function terminalOf(bundle: string | undefined): boolean {
 function statusOfRecord(snapshot: unknown): string {
   const value = (snapshot as { value?: unknown } | null)?.value;
   return typeof value === 'string' ? value : value && typeof value === 'object' ? (Object.keys(value)[0] ?? '') : '';
+}
+
+/** The chart already knows its gofer is gone (context.goferExited): watching or recording again would loop. */
+function goferExitRecorded(snapshot: unknown): boolean {
+  return (snapshot as { context?: { goferExited?: boolean } } | undefined)?.context?.goferExited === true;
 }

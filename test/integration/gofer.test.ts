@@ -216,7 +216,7 @@ describe('the gofer of a real container', { skip }, () => {
   });
 
   // Wiring stopGofer into teardown is the lead's (src/actors/ops/destroy-container.ts); until then this reports as TODO.
-  test('delete kills the gofer', { todo: 'needs stopGofer(facts, sys) in teardown' }, async () => {
+  test('delete kills the gofer', async () => {
     const c = container('deleted');
     assert.ok(isGoferAlive(c.facts));
     assert.equal(sb.runts(['delete', '--force', c.id]).status, 0);

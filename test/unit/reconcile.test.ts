@@ -26,6 +26,13 @@ test('a live init changes nothing; a frozen or thawed cgroup moves running and p
   assert.deepEqual(observe(facts, 'paused', kernel([100], 'FROZEN')), []);
 });
 
+test('a dead gofer is reported once, while the container keeps running', () => {
+  const withGofer = { ...facts, goferPid: 200, goferStartTime: 7 } as ContainerFacts;
+  assert.deepEqual(observe(withGofer, 'running', kernel([100])), [{ type: 'gofer.exited', exitStatus: null }]);
+  assert.deepEqual(observe(withGofer, 'running', kernel([100, 200])), []);
+  assert.deepEqual(observe(withGofer, 'running', kernel([100]), true), [], 'already recorded');
+});
+
 test('a create whose runts process died is abandoned; one in progress is left alone', () => {
   assert.deepEqual(observe(facts, 'creating', kernel([])), [{ type: 'observed.abandoned' }]);
   assert.deepEqual(observe(facts, 'creating', kernel([50])), []);

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { planInit } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
-import { recordGofer, stopGofer } from '../../gofer/lifecycle.js';
+import { recordGofer } from '../../gofer/lifecycle.js';
+import { crashPoint } from '../../debug/crash.js';
 import { effectiveResources } from '../../linux/device-rules.js';
 import { readProcStat } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
@@ -28,6 +29,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
     if (!made.created) facts.cgroupShared = true;
     for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+    crashPoint('create.after-cgroup');
 
     const plan = planInit({
       spec,
@@ -47,6 +49,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     // The gofer (mounts done, now the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
     recordGofer(facts, goferPid);
+    crashPoint('create.after-clone');
     env.log.debug({ id: facts.id, pid, goferPid, mounts }, 'init spawned and blocked until start');
 
     // prestart (deprecated) and createRuntime run in the runtime's namespaces, createContainer in the container's
@@ -55,10 +58,6 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     await hooks.run('createRuntime', spec.hooks?.createRuntime, hookState(c, 'creating'));
     await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid });
   } catch (e) {
-    // The gofer lives outside the container's cgroup: teardown's cgroup sweep does not reach it.
-    await stopGofer(facts, sys).catch((cleanupError) =>
-      env.log.warn({ id: facts.id, err: String(cleanupError) }, 'stopping the gofer after a failed create failed'),
-    );
     await teardown(c, env).catch((cleanupError) =>
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
     );

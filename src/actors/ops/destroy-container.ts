@@ -5,6 +5,7 @@ import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { containerDir } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
+import { stopGofer } from '../../gofer/lifecycle.js';
 
 export class DestroyError extends RuntsError {}
 
@@ -36,6 +37,9 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
   if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
   await attempt('stopping the processes', () => stopProcesses(c, env, opts.graceful === true && hasCgroup));
   crashPoint('delete.half-way');
+  // The gofer lives outside the container's cgroup, so the sweep above does not reach it; with the root given, it
+  // is found through its socket even when its pid was never recorded (runts killed mid-create).
+  await attempt('stopping the gofer', () => stopGofer(facts, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
   await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
