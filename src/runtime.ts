@@ -74,6 +74,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** With process.terminal and no console socket: the process uses the caller's stdio (its terminal) as is. */
   inheritTerminal?: boolean;
+  /** The container dies with this process (a foreground run): its init gets SIGKILL when its parent dies. */
+  attached?: boolean;
 }
 
 /** What `exec` runs: a whole process (`--process file`), or arguments and flags over the container's process. */
@@ -173,6 +175,7 @@ export class Runtime {
       spec,
       ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
+      ...(opts.attached ? { attached: true } : {}),
     };
     const record = this.host.insert(facts);
     crashPoint('create.after-insert');
@@ -257,7 +260,7 @@ export class Runtime {
    */
   async run(id: string, opts: RunOptions = {}): Promise<number> {
     // A foreground run with a terminal and no console socket uses the caller's terminal, as runc does.
-    const created = await this.create(id, { ...opts, inheritTerminal: !opts.detach });
+    const created = await this.create(id, { ...opts, inheritTerminal: !opts.detach, attached: !opts.detach });
     await this.start(id);
     if (opts.detach) return 0;
     const forward = (signal: NodeJS.Signals) => {

@@ -1,6 +1,6 @@
 import { CLONE, PlanBuilder } from '../native/plan.js';
 import type { LinuxNamespace, Process } from '../oci/types.js';
-import { capabilitySets, PlanError, processEnv } from './plan-init.js';
+import { capabilitySets, PlanError, processEnv, PR_SET_DUMPABLE } from './plan-init.js';
 
 export interface ExecPlanInput {
   /** Host pid of the container's init: its /proc/<pid>/ns/* are the namespaces to join. */
@@ -38,6 +38,9 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
   const args = process.args ?? [];
   if (args.length === 0) throw new PlanError('bad_config', 'exec needs a command: pass arguments or process.args in --process');
   const plan = new PlanBuilder();
+  // Not dumpable before joining anything: the container's processes must never open this Node copy's
+  // /proc/<pid>/exe (the host's node binary) for writing, nor ptrace it, while it sets up (execve resets it).
+  plan.prctl(PR_SET_DUMPABLE, 0);
   for (const file of input.cgroupProcsFiles) plan.writeFile(file, '0');
   const terminal = process.terminal === true && input.consoleSocket !== undefined;
   if (terminal) plan.consoleConnect(input.consoleSocket!);

@@ -39,6 +39,8 @@ export interface InitPlanInput {
   /** Extra fds (from 3 up) the process keeps, as runc's --preserve-fds. */
   preserveFds?: number;
   gofer: GoferPlanInput;
+  /** A foreground `run`: the init dies (SIGKILL) if the runts process that waits for it dies. */
+  attached?: boolean;
 }
 
 const NAMESPACE_FLAGS: Record<string, number> = {
@@ -51,6 +53,11 @@ const NAMESPACE_FLAGS: Record<string, number> = {
   cgroup: CLONE.NEWCGROUP,
   time: CLONE.NEWTIME,
 };
+
+/** prctl options and the signal used with them. */
+export const PR_SET_PDEATHSIG = 1;
+export const PR_SET_DUMPABLE = 4;
+const SIGKILL = 9;
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -218,6 +225,10 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   plan.fork();
 
   // --- the init.
+  // Until it execs it is a copy of the runtime's Node: not dumpable, so no process that can see it (a sandbox
+  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — the host's node binary — or ptrace it.
+  plan.prctl(PR_SET_DUMPABLE, 0);
+  if (input.attached) plan.prctl(PR_SET_PDEATHSIG, SIGKILL);
   plan.umask(0); // exact modes for the nodes and dirs made below
   if (process.oomScoreAdj !== undefined) plan.writeFile('/proc/self/oom_score_adj', String(process.oomScoreAdj));
   for (const r of process.rlimits ?? []) {

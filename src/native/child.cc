@@ -728,6 +728,10 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
       case OP_NO_NEW_PRIVS:
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
         break;
+      case OP_PRCTL:
+        // A plain prctl(option, arg) the plan chose (PR_SET_PDEATHSIG, PR_SET_DUMPABLE).
+        if (prctl(static_cast<int>(op.num[0]), static_cast<unsigned long>(op.num[1]), 0, 0, 0) < 0) err = errno;
+        break;
       case OP_SECCOMP: {
         struct sock_fprog prog;
         prog.len = static_cast<unsigned short>(op.len[0] / sizeof(struct sock_filter));

@@ -79,6 +79,7 @@ enum OpCode : uint32_t {
   OP_SPAWN_GOFER,
   OP_CGROUP_OPEN,
   OP_CGROUP_JOIN,
+  OP_PRCTL,
   OP_COUNT_PLUS_ONE
 };
 

@@ -48,6 +48,7 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"spawnGofer", 0, 1, {S_BYTES}, -1},
     {"cgroupOpen", 0, 1, {S_PATH}, 0},
     {"cgroupJoin", 0, 0, {}, -1},
+    {"prctl", 2, 0, {}, -1},
 };
 
 namespace {

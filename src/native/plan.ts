@@ -76,6 +76,7 @@ export type PlanOp =
   | { op: 'setIds'; uid: number; gid: number; groups: number[] | null }
   | ({ op: 'caps' } & CapSets)
   | { op: 'noNewPrivs' }
+  | { op: 'prctl'; option: number; arg: number }
   | { op: 'seccomp'; bpf: Buffer }
   | { op: 'openFifo'; path: string }
   | { op: 'consoleConnect'; socketPath: string }
@@ -151,6 +152,7 @@ const OPS: Record<PlanOpName, OpSpec> = {
   spawnGofer: { code: 37, nums: [], strs: [['mountList', 'bytes']] },
   cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
   cgroupJoin: { code: 39, nums: [], strs: [] },
+  prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -442,6 +444,10 @@ export class PlanBuilder {
   }
   noNewPrivs(): this {
     return this.push({ op: 'noNewPrivs' });
+  }
+  /** prctl(option, arg): PR_SET_PDEATHSIG (1) so a process dies with its parent, PR_SET_DUMPABLE (4). */
+  prctl(option: number, arg: number): this {
+    return this.push({ op: 'prctl', option, arg });
   }
   /** Installs a compiled seccomp filter (`struct sock_filter[]`, 8 bytes per instruction). */
   seccomp(bpf: Buffer): this {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -85,23 +85,27 @@ export class Sandbox {
   }
 
   /** Asynchronous variant, for concurrent commands (output through files too, for the same reason). */
-  async runtsAsync(args: string[], opts: { killAfterMs?: number } = {}): Promise<Result> {
+  runtsAsync(args: string[], opts: { killAfterMs?: number; keepChild: true }): { child: Promise<ChildProcess>; result: Promise<Result> };
+  runtsAsync(args: string[], opts?: { killAfterMs?: number }): Promise<Result>;
+  runtsAsync(args: string[], opts: { killAfterMs?: number; keepChild?: boolean } = {}): Promise<Result> | { child: Promise<ChildProcess>; result: Promise<Result> } {
     const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
     const outFd = openSync(`${out}.stdout`, 'w+');
     const errFd = openSync(`${out}.stderr`, 'w+');
-    try {
-      const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd] });
-      // Random-time SIGKILL of the runts process itself (crash tests).
-      const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
-      child.once('exit', () => clearTimeout(timer));
-      const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('exit', (c, s) => done([c, s])));
-      return { status, signal, stdout: readFileSync(`${out}.stdout`, 'utf8'), stderr: readFileSync(`${out}.stderr`, 'utf8') };
-    } finally {
-      closeSync(outFd);
-      closeSync(errFd);
-      rmSync(`${out}.stdout`, { force: true });
-      rmSync(`${out}.stderr`, { force: true });
-    }
+    const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd] });
+    // Random-time SIGKILL of the runts process itself (crash tests).
+    const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+    const result = new Promise<Result>((done) =>
+      child.once('exit', (status, signal) => {
+        clearTimeout(timer);
+        const r = { status, signal, stdout: readFileSync(`${out}.stdout`, 'utf8'), stderr: readFileSync(`${out}.stderr`, 'utf8') };
+        closeSync(outFd);
+        closeSync(errFd);
+        rmSync(`${out}.stdout`, { force: true });
+        rmSync(`${out}.stderr`, { force: true });
+        done(r);
+      }),
+    );
+    return opts.keepChild ? { child: Promise.resolve(child), result } : result;
   }
 
   state(id: string): { status: string; pid: number } & Record<string, unknown> {

@@ -41,6 +41,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       consoleSocket: facts.consoleSocket,
       preserveFds: facts.preserveFds,
       gofer: { binary: requireGoferBinary(), socketPath: goferSocketPath(env.root, facts.id) },
+      attached: facts.attached === true,
     });
     const { pid, pidfd, goferPid, mounts } = sys.spawn(plan);
     if (pidfd >= 0) sys.closeFd(pidfd);
