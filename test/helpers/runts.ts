@@ -64,6 +64,17 @@ export class Sandbox {
    * Runs runts to completion. Its stdout and stderr go to files, not pipes: a container created by the command
    * inherits them and may outlive it, and a pipe would keep the caller waiting for the container's end.
    */
+  /** Another bundle over `shared`'s rootfs (a symlink), with its config copied and its own cgroup path. */
+  bundleFrom(shared: string, id: string): string {
+    const dir = join(this.dir, `bundle-${id}`);
+    mkdirSync(dir, { recursive: true });
+    const spec = JSON.parse(readFileSync(join(shared, 'config.json'), 'utf8'));
+    spec.root.path = join(shared, 'rootfs');
+    spec.linux.cgroupsPath = `${this.cgroupParent}/${id}`;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+    return dir;
+  }
+
   runts(args: string[], opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Result {
     const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
     const outFd = openSync(`${out}.stdout`, 'w+');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { planInit } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
 import { recordGofer } from '../../gofer/lifecycle.js';
@@ -9,6 +9,7 @@ import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { teardown } from './destroy-container.js';
+import { compileSeccomp } from '../../linux/seccomp.js';
 
 /**
  * Makes the container up to `created`: state dir and exec fifo, the cgroup (before any process, so every child is
@@ -21,6 +22,8 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
   const { sys, cgroups, hooks } = env.ports;
   const dir = containerDir(env.root, facts.id);
   const fifo = execFifoPath(env.root, facts.id);
+  // Before anything is made: a profile runts cannot apply fails create with nothing to undo.
+  const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp, sys) : undefined;
   try {
     mkdirSync(dir, { mode: 0o700 });
     sys.mkfifo(fifo, 0o600);
@@ -42,6 +45,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       preserveFds: facts.preserveFds,
       gofer: { binary: requireGoferBinary(), socketPath: goferSocketPath(env.root, facts.id) },
       attached: facts.attached === true,
+      seccomp,
     });
     const { pid, pidfd, goferPid, mounts } = sys.spawn(plan);
     if (pidfd >= 0) sys.closeFd(pidfd);
@@ -50,6 +54,8 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     // The gofer (mounts done, now the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
     recordGofer(facts, goferPid);
+    // Only runts talks to the gofer: its socket is 0600 like every file under the state root.
+    if (goferPid > 0) chmodSync(goferSocketPath(env.root, facts.id), 0o600);
     crashPoint('create.after-clone');
     env.log.debug({ id: facts.id, pid, goferPid, mounts }, 'init spawned and blocked until start');
 
