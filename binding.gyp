@@ -5,8 +5,10 @@
       "sources": [
         "src/native/addon.cc",
         "src/native/child.cc",
-        "src/native/plan-parse.cc"
+        "src/native/plan-parse.cc",
+        "src/native/seccomp.cc"
       ],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

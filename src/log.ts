@@ -1,5 +1,6 @@
 import { appendFileSync, openSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 
 export type LogFormat = 'text' | 'json';
 
@@ -19,7 +20,9 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.debug ? 'debug' : 'info';
   const fd = opts.file ? openSync(opts.file, 'a', 0o600) : opts.debug ? 2 : -1;
-  if (fd < 0) return pino({ level: 'silent' });
+  if (fd < 0) return silentLogger();
+  // Loaded only when something is logged: pino (with sonic-boom) costs a cold CLI command ~15 ms to load.
+  const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const stream =
     opts.format === 'json'
       ? pino.destination({ fd, sync: true })
@@ -41,4 +44,27 @@ function textLine(jsonLine: string): string {
   const { time, level, msg, ...rest } = JSON.parse(jsonLine) as Record<string, unknown>;
   const fields = Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return [`time=${JSON.stringify(time)}`, `level=${level}`, `msg=${JSON.stringify(msg ?? '')}`, ...fields].join(' ') + '\n';
+}
+
+const noop = (): void => {};
+
+/**
+ * A logger that drops everything, without loading pino: what a command gets without --log or --debug (the common,
+ * latency-sensitive case). It has the Logger methods runts calls; `child` returns itself.
+ */
+export function silentLogger(): Logger {
+  const log = {
+    level: 'silent',
+    fatal: noop,
+    error: noop,
+    warn: noop,
+    info: noop,
+    debug: noop,
+    trace: noop,
+    silent: noop,
+    isLevelEnabled: () => false,
+    child: () => log,
+    flush: noop,
+  };
+  return log as unknown as Logger;
 }

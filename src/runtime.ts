@@ -2,7 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { pino } from 'pino';
+import { silentLogger } from './log.js';
 import { ContainerHost, type Settled } from './actors/host.js';
 import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
@@ -129,7 +129,7 @@ export class Runtime {
 
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const root = opts.root ?? DEFAULT_ROOT;
-    const log = opts.log ?? pino({ level: 'silent' });
+    const log = opts.log ?? silentLogger();
     const store = Store.open(root);
     const workers = new WorkerPool();
     const ports = { ...defaultPorts(workers), ...opts.ports };

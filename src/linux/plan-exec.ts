@@ -13,6 +13,8 @@ export interface ExecPlanInput {
   rootfs: string;
   consoleSocket?: string;
   preserveFds?: number;
+  /** The container's linux.seccomp, compiled (src/linux/seccomp.ts): exec'd processes are filtered like the init. */
+  seccomp?: Buffer;
 }
 
 /** /proc/<pid>/ns/<name> for each OCI namespace type. */
@@ -53,11 +55,14 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
   plan.closeFds(3 + (input.preserveFds ?? 0));
   plan.chdir(process.cwd ?? '/');
   const user = process.user ?? { uid: 0, gid: 0 };
+  // Same placement as the init's (plan-init.ts): before the ids and caps change unless no_new_privs allows later.
+  if (input.seccomp && !process.noNewPrivileges) plan.seccomp(input.seccomp);
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
   if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
   if (process.noNewPrivileges) plan.noNewPrivs();
   if (user.umask !== undefined) plan.umask(user.umask);
   const env = processEnv(process, input.rootfs);
+  if (input.seccomp && process.noNewPrivileges) plan.seccomp(input.seccomp);
   plan.checkExec(args[0], env);
   plan.ready();
   plan.exec(args[0], args, env);

@@ -41,6 +41,8 @@ export interface InitPlanInput {
   gofer: GoferPlanInput;
   /** A foreground `run`: the init dies (SIGKILL) if the runts process that waits for it dies. */
   attached?: boolean;
+  /** linux.seccomp compiled by src/linux/seccomp.ts (in the parent: the child only installs it). */
+  seccomp?: Buffer;
 }
 
 const NAMESPACE_FLAGS: Record<string, number> = {
@@ -250,6 +252,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   plan.chdir(process.cwd ?? '/');
 
   const user = process.user ?? { uid: 0, gid: 0 };
+  // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before the ids change and the caps drop.
+  if (input.seccomp && !process.noNewPrivileges) plan.seccomp(input.seccomp);
   // Supplementary groups are replaced (cleared when none are given), as runc does.
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
   if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
@@ -258,6 +262,9 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 
   const env = processEnv(process, rootfs);
   const args = process.args ?? [];
+  // Otherwise as late as can still report to `create`: a profile too strict for checkExec/ready/the fifo read/
+  // execve fails create with the refused op, instead of a dead init after start.
+  if (input.seccomp && process.noNewPrivileges) plan.seccomp(input.seccomp);
   // Fail `create` (not `start`) when the program is missing, like runc.
   plan.checkExec(args[0], env);
   plan.ready();

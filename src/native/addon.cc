@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "plan-parse.h"
+#include "seccomp.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -316,9 +317,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     waitRetry(static_cast<pid_t>(stage1), &stage1Status, 0);
     if (!failed) {
       f.operation = "spawn";
+      // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.
+      const bool filtered = std::any_of(plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.code == OP_SECCOMP; });
       f.message = "container init exited before it was ready (" +
                   describeStatus(initPid != 0 && initPid != stage1 ? status : stage1Status) +
-                  "); does the plan contain a ready op?";
+                  (filtered ? "); the seccomp profile may deny a syscall needed before the program runs (e.g. sendmsg, "
+                              "read, execve): allow it in linux.seccomp"
+                            : "); does the plan contain a ready op?");
     }
     return throwSpawn(env, f);
   }
@@ -656,6 +661,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp, "compileSeccomp"));
   return exports;
 }
 

@@ -1,5 +1,5 @@
 import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from './plan.js';
-import { NativeError, type SpawnResult, type SyscallPort, type WaitResult } from './port.js';
+import { NativeError, type SeccompProfile, type SpawnResult, type SyscallPort, type WaitResult } from './port.js';
 
 /** One recorded call of the fake. */
 export interface FakeCall {
@@ -157,5 +157,19 @@ export class FakeSyscallPort implements SyscallPort {
 
   closeFd(fd: number): void {
     this.record('closeFd', [fd]);
+  }
+
+  /** Set to make the next compileSeccomp throw that error. */
+  failSeccomp: Error | undefined;
+
+  /** Records the profile and returns a one-instruction program (`ret SECCOMP_RET_ALLOW`); compiles nothing. */
+  compileSeccomp(profile: SeccompProfile): Buffer {
+    this.record('compileSeccomp', [profile]);
+    if (this.failSeccomp !== undefined) {
+      const err = this.failSeccomp;
+      this.failSeccomp = undefined;
+      throw err;
+    }
+    return Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
   }
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { PlanBuilder, PlanError } from './plan.js';
-import { NativeError, NativeSpawnError, type SyscallPort, type WaitResult } from './port.js';
+import { NativeError, NativeSpawnError, SeccompCompileError, type SeccompProfile, type SyscallPort, type WaitResult } from './port.js';
 
 export * from './plan.js';
 export * from './port.js';
@@ -25,6 +25,7 @@ interface Addon {
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
+  compileSeccomp(profile: SeccompProfile): Buffer;
 }
 
 /** Errors as thrown by the addon (see the header comment of addon.cc). */
@@ -36,6 +37,7 @@ interface AddonError extends Error {
   description?: string;
   operation?: string;
   opIndex?: number;
+  field?: string;
 }
 
 // Both src/native/index.ts (tsx) and dist/native/index.js (tsc output) sit two levels below the repo root.
@@ -59,6 +61,9 @@ function convert(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
   const a = e as AddonError;
   if (a.code === 'ERR_RUNTS_BAD_PLAN') return new PlanError(a.message);
+  if (a.code === 'ERR_RUNTS_SECCOMP' || a.code === 'ERR_RUNTS_SECCOMP_SYS') {
+    return new SeccompCompileError(a.code === 'ERR_RUNTS_SECCOMP' ? 'bad_config' : 'sys', a.field ?? '', a.message, { cause: e });
+  }
   if (typeof a.operation === 'string') {
     return new NativeSpawnError(
       {
@@ -113,6 +118,7 @@ const port: SyscallPort = {
   setChildSubreaper: (on) => call((a) => a.setChildSubreaper(on)),
   setDumpable: (on) => call((a) => a.setDumpable(on)),
   closeFd: (fd) => call((a) => a.closeFd(fd)),
+  compileSeccomp: (profile) => call((a) => a.compileSeccomp(profile)),
 };
 
 /**

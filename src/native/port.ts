@@ -55,6 +55,39 @@ export interface SyscallPort {
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
+  /**
+   * Compiles a seccomp profile with libseccomp (in this process, never in a cloned child) into the
+   * `struct sock_filter[]` that a plan's `seccomp` op installs. Syscall names this libseccomp does not know are
+   * skipped (runc does the same).
+   * @throws SeccompCompileError for an action, architecture or operator it cannot apply (or a libseccomp failure).
+   */
+  compileSeccomp(profile: SeccompProfile): Buffer;
+}
+
+/** A seccomp profile as the addon takes it (the shape of OCI `linux.seccomp`, names as in the spec). */
+export interface SeccompProfile {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  syscalls?: {
+    names: string[];
+    action: string;
+    errnoRet?: number;
+    /** value/valueTwo: JSON numbers (above 2^53 already rounded) or exact bigints. */
+    args?: { index: number; value: number | bigint; valueTwo?: number | bigint; op: string }[];
+  }[];
+}
+
+/**
+ * The addon refused a seccomp profile. `field` names the part of it, relative to `linux.seccomp`
+ * (e.g. "syscalls[2].action"); code 'bad_config' for a profile that cannot be applied, 'sys' when libseccomp failed.
+ */
+export class SeccompCompileError extends RuntsError {
+  readonly field: string;
+  constructor(code: 'bad_config' | 'sys', field: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.field = field;
+  }
 }
 
 /** The errno fields the addon attaches to its errors. */

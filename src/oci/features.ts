@@ -2,7 +2,8 @@
  * `runts features`: what this runtime supports, in the shape of runc's `runc features` (OCI runtime
  * spec features.md).
  */
-import { CAPABILITIES, HOOK_POINTS, SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_OPERATORS } from './constants.js';
+import { CAPABILITIES, HOOK_POINTS } from './constants.js';
+import { SUPPORTED_SECCOMP_ACTIONS, SUPPORTED_SECCOMP_ARCHS, SUPPORTED_SECCOMP_OPERATORS } from '../linux/seccomp.js';
 import { OCI_VERSION } from './default-spec.js';
 import { MOUNT_OPTIONS } from './mount-options.js';
 
@@ -29,7 +30,10 @@ export interface Features {
 }
 
 export interface FeaturesOptions {
-  /** Set once the init applies seccomp filters; until then runts reports seccomp as unsupported. */
+  /**
+   * Report seccomp as supported (default true: profiles are compiled with libseccomp and installed by the init and
+   * exec'd processes). false reports `{ enabled: false }`, for a build without the addon.
+   */
   seccompEnabled?: boolean;
   /** runts version, reported as an annotation. */
   version?: string;
@@ -44,7 +48,7 @@ export interface FeaturesOptions {
  * process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
  */
 export function features(opts: FeaturesOptions = {}): Features {
-  const seccomp = opts.seccompEnabled === true;
+  const seccomp = opts.seccompEnabled !== false;
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
@@ -55,7 +59,12 @@ export function features(opts: FeaturesOptions = {}): Features {
       capabilities: [...CAPABILITIES.keys()],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: seccomp
-        ? { enabled: true, actions: [...SECCOMP_ACTIONS], operators: [...SECCOMP_OPERATORS], archs: [...SECCOMP_ARCHS] }
+        ? {
+            enabled: true,
+            actions: [...SUPPORTED_SECCOMP_ACTIONS],
+            operators: [...SUPPORTED_SECCOMP_OPERATORS],
+            archs: [...SUPPORTED_SECCOMP_ARCHS],
+          }
         : { enabled: false },
       apparmor: { enabled: false },
       selinux: { enabled: false },

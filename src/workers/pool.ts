@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { wrapWorker, type Remote } from './comlink.js';
 
 /**
@@ -24,7 +25,11 @@ export class WorkerPool {
 
   /** Runs the default export of worker module `name` with `input` on a pool thread. */
   run<I, O>(name: string, input: I): Promise<O> {
-    this.piscina ??= new Piscina({ ...workerEntry('tasks'), minThreads: 0, maxThreads: 2, idleTimeout: 1000 });
+    if (!this.piscina) {
+      // Loaded on first use: most commands never run a pool task, and piscina costs a cold start several ms.
+      const { Piscina: PiscinaClass } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+      this.piscina = new PiscinaClass({ ...workerEntry('tasks'), minThreads: 0, maxThreads: 2, idleTimeout: 1000 });
+    }
     return this.piscina.run({ name, input });
   }
 

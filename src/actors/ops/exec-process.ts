@@ -1,4 +1,5 @@
 import { planExec } from '../../linux/plan-exec.js';
+import { compileSeccomp } from '../../linux/seccomp.js';
 import type { Process } from '../../oci/types.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 
@@ -17,6 +18,8 @@ export interface ExecRequest {
 export function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRequest): number {
   const { facts } = c;
   const { sys, cgroups } = env.ports;
+  // exec'd processes get the container's profile too, as with runc.
+  const seccomp = facts.spec.linux?.seccomp;
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
@@ -25,6 +28,7 @@ export function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRe
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,
     preserveFds: request.preserveFds,
+    seccomp: seccomp ? compileSeccomp(seccomp, sys) : undefined,
   });
   const { pid, pidfd } = sys.spawn(plan);
   if (pidfd >= 0) sys.closeFd(pidfd);

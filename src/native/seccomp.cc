@@ -1,0 +1,369 @@
+// compileSeccomp(profile) → Buffer: the `struct sock_filter[]` libseccomp generates for an OCI profile.
+//
+// profile: { defaultAction: string, defaultErrnoRet?: number, architectures?: string[],
+//            syscalls?: [{ names: string[], action: string, errnoRet?: number,
+//                          args?: [{ index: number, value: bigint|number, valueTwo?: bigint|number, op: string }] }] }
+//
+// Errors: a JS Error with .code 'ERR_RUNTS_SECCOMP' and .field (e.g. "syscalls[2].action") for a profile this
+// runtime cannot apply (unknown action/arch/operator, SCMP_ACT_NOTIFY, an errno out of range); with .code an errno
+// name and .syscall for a libseccomp failure. Unknown syscall *names* are skipped, as runc does: a profile lists
+// syscalls of every architecture, and libseccomp only knows the ones of those it was told to filter.
+#include "seccomp.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319
+#endif
+
+namespace runts {
+namespace {
+
+struct Named {
+  const char* name;
+  uint32_t value;
+};
+
+// OCI architecture names → libseccomp tokens. Only what this libseccomp knows (2.5 has no LoongArch).
+const Named kArchs[] = {
+    {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+    {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+    {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+    {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+    {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
+    {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+    {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+    {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+    {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+    {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+    {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+    {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+    {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+    {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+    {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+    {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
+#ifdef SCMP_ARCH_PARISC
+    {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
+    {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
+#endif
+#ifdef SCMP_ARCH_RISCV64
+    {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
+#endif
+#ifdef SCMP_ARCH_LOONGARCH64
+    {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
+#endif
+};
+
+const Named kOps[] = {
+    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+};
+
+// Actions that take no errno. ERRNO and TRACE are handled apart; NOTIFY is refused (no listener support).
+const Named kActions[] = {
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+};
+
+template <size_t N>
+std::string namesOf(const Named (&table)[N], const char* extra = nullptr) {
+  std::string out;
+  for (const Named& n : table) out += (out.empty() ? "" : ", ") + std::string(n.name);
+  if (extra != nullptr) out += std::string(", ") + extra;
+  return out;
+}
+
+template <size_t N>
+bool lookup(const Named (&table)[N], const std::string& name, uint32_t& out) {
+  for (const Named& n : table) {
+    if (name == n.name) {
+      out = n.value;
+      return true;
+    }
+  }
+  return false;
+}
+
+// A profile error: thrown once, then every helper returns false up the stack.
+struct Ctx {
+  Napi::Env env;
+  bool failed = false;
+  bool fail(const std::string& field, const std::string& message) {
+    if (failed) return false;
+    failed = true;
+    Napi::Error e = Napi::Error::New(env, field + ": " + message);
+    e.Set("code", "ERR_RUNTS_SECCOMP");
+    e.Set("field", field);
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+  bool sys(int err, const std::string& call, const std::string& field) {
+    if (failed) return false;
+    failed = true;
+    Napi::Error e = Napi::Error::New(env, field + ": " + call + " failed: " + strerror(err));
+    e.Set("code", "ERR_RUNTS_SECCOMP_SYS");
+    e.Set("errno", Napi::Number::New(env, err));
+    e.Set("syscall", call);
+    e.Set("field", field);
+    e.ThrowAsJavaScriptException();
+    return false;
+  }
+};
+
+bool getString(Ctx& c, const Napi::Object& o, const char* key, const std::string& field, std::string& out) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) return c.fail(field, "must be a string");
+  out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// An optional errno (0..65535: the kernel keeps 16 bits of SECCOMP_RET_DATA). Absent → fallback.
+bool getErrno(Ctx& c, const Napi::Object& o, const char* key, const std::string& field, uint32_t fallback,
+              uint32_t& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    out = fallback;
+    return true;
+  }
+  if (!v.IsNumber()) return c.fail(field, "must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0 || d > 65535 || d != static_cast<double>(static_cast<uint32_t>(d))) {
+    return c.fail(field, "must be an integer from 0 to 65535");
+  }
+  out = static_cast<uint32_t>(d);
+  return true;
+}
+
+// A u64 comparison value: a BigInt (exact) or a Number (JSON; above 2^53 already rounded by the parser).
+bool getU64(Ctx& c, const Napi::Value& v, const std::string& field, uint64_t& out) {
+  if (v.IsBigInt()) {
+    bool lossless = true;
+    out = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) return c.fail(field, "must be from 0 to 2^64-1");
+    return true;
+  }
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0)) return c.fail(field, "must be from 0 to 2^64-1");
+    out = d >= 18446744073709551615.0 ? UINT64_MAX : static_cast<uint64_t>(d);
+    return true;
+  }
+  return c.fail(field, "must be a number");
+}
+
+// An action name (+ its errno for ERRNO/TRACE) → the libseccomp action value.
+bool parseAction(Ctx& c, const std::string& name, uint32_t errnoRet, const std::string& field, uint32_t& out) {
+  if (name == "SCMP_ACT_ERRNO") {
+    out = SCMP_ACT_ERRNO(errnoRet);
+    return true;
+  }
+  if (name == "SCMP_ACT_TRACE") {
+    out = SCMP_ACT_TRACE(errnoRet);
+    return true;
+  }
+  if (name == "SCMP_ACT_NOTIFY") {
+    return c.fail(field, "SCMP_ACT_NOTIFY is not supported (runts has no seccomp listener): use SCMP_ACT_ERRNO or "
+                         "SCMP_ACT_LOG instead");
+  }
+  if (lookup(kActions, name, out)) return true;
+  return c.fail(field, "unknown action \"" + name + "\": use one of " +
+                           namesOf(kActions, "SCMP_ACT_ERRNO, SCMP_ACT_TRACE"));
+}
+
+struct Guard {
+  scmp_filter_ctx ctx = nullptr;
+  int fd = -1;
+  ~Guard() {
+    if (ctx != nullptr) seccomp_release(ctx);
+    if (fd >= 0) close(fd);
+  }
+};
+
+bool addRule(Ctx& c, scmp_filter_ctx ctx, const Napi::Object& rule, const std::string& field, uint32_t defaultAction) {
+  std::string actionName;
+  if (!getString(c, rule, "action", field + ".action", actionName)) return false;
+  uint32_t errnoRet = 0;
+  if (!getErrno(c, rule, "errnoRet", field + ".errnoRet", EPERM, errnoRet)) return false;
+  uint32_t action = 0;
+  if (!parseAction(c, actionName, errnoRet, field + ".action", action)) return false;
+
+  std::vector<scmp_arg_cmp> cmps;
+  Napi::Value argsV = rule.Get("args");
+  if (!argsV.IsUndefined() && !argsV.IsNull()) {
+    if (!argsV.IsArray()) return c.fail(field + ".args", "must be an array");
+    Napi::Array args = argsV.As<Napi::Array>();
+    for (uint32_t j = 0; j < args.Length(); j++) {
+      const std::string af = field + ".args[" + std::to_string(j) + "]";
+      Napi::Value av = args.Get(j);
+      if (!av.IsObject()) return c.fail(af, "must be an object");
+      Napi::Object a = av.As<Napi::Object>();
+      Napi::Value idx = a.Get("index");
+      if (!idx.IsNumber()) return c.fail(af + ".index", "must be a number");
+      double index = idx.As<Napi::Number>().DoubleValue();
+      if (index < 0 || index > 5 || index != static_cast<double>(static_cast<int>(index))) {
+        return c.fail(af + ".index", "must be an integer from 0 to 5");
+      }
+      std::string opName;
+      if (!getString(c, a, "op", af + ".op", opName)) return false;
+      uint32_t op = 0;
+      if (!lookup(kOps, opName, op)) return c.fail(af + ".op", "unknown operator \"" + opName + "\": use one of " + namesOf(kOps));
+      uint64_t value = 0, valueTwo = 0;
+      if (!getU64(c, a.Get("value"), af + ".value", value)) return false;
+      Napi::Value v2 = a.Get("valueTwo");
+      if (!v2.IsUndefined() && !v2.IsNull() && !getU64(c, v2, af + ".valueTwo", valueTwo)) return false;
+      // MASKED_EQ compares (arg & value) == valueTwo: datum_a is the mask, datum_b the expected value.
+      cmps.push_back(scmp_arg_cmp{static_cast<unsigned int>(index), static_cast<scmp_compare>(op), value, valueTwo});
+    }
+  }
+  // libseccomp refuses a rule whose action is the default one (it would change nothing); runc skips it too.
+  if (action == defaultAction) return true;
+
+  // Two conditions on one argument cannot be ANDed by libseccomp: like runc, each becomes its own rule (OR).
+  bool repeated = false;
+  for (size_t a = 0; a < cmps.size(); a++)
+    for (size_t b = a + 1; b < cmps.size(); b++)
+      if (cmps[a].arg == cmps[b].arg) repeated = true;
+
+  Napi::Value namesV = rule.Get("names");
+  if (!namesV.IsArray()) return c.fail(field + ".names", "must be an array of syscall names");
+  Napi::Array names = namesV.As<Napi::Array>();
+  for (uint32_t k = 0; k < names.Length(); k++) {
+    const std::string nf = field + ".names[" + std::to_string(k) + "]";
+    Napi::Value nv = names.Get(k);
+    if (!nv.IsString()) return c.fail(nf, "must be a string");
+    const std::string name = nv.As<Napi::String>().Utf8Value();
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;  // not a syscall of these architectures: skipped, as runc does
+    int rc;
+    if (repeated) {
+      for (const scmp_arg_cmp& cmp : cmps) {
+        rc = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
+        if (rc < 0) return c.sys(-rc, "seccomp_rule_add(" + name + ")", nf);
+      }
+      continue;
+    }
+    rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned int>(cmps.size()), cmps.empty() ? nullptr : cmps.data());
+    if (rc < 0) return c.sys(-rc, "seccomp_rule_add(" + name + ")", nf);
+  }
+  return true;
+}
+
+}  // namespace
+
+Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Ctx c{env};
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "compileSeccomp(profile): profile must be an object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+
+  std::string defName;
+  if (!getString(c, p, "defaultAction", "defaultAction", defName)) return env.Undefined();
+  uint32_t defErrno = 0;
+  if (!getErrno(c, p, "defaultErrnoRet", "defaultErrnoRet", EPERM, defErrno)) return env.Undefined();
+  uint32_t defAction = 0;
+  if (!parseAction(c, defName, defErrno, "defaultAction", defAction)) return env.Undefined();
+
+  Guard g;
+  g.ctx = seccomp_init(defAction);
+  if (g.ctx == nullptr) {
+    c.sys(EINVAL, "seccomp_init", "defaultAction");
+    return env.Undefined();
+  }
+  // The filter is only exported here; the child installs it itself, after its own no_new_privs decision.
+  seccomp_attr_set(g.ctx, SCMP_FLTATR_CTL_NNP, 0);
+
+  Napi::Value archV = p.Get("architectures");
+  if (!archV.IsUndefined() && !archV.IsNull()) {
+    if (!archV.IsArray()) {
+      c.fail("architectures", "must be an array of SCMP_ARCH_* names");
+      return env.Undefined();
+    }
+    Napi::Array archs = archV.As<Napi::Array>();
+    for (uint32_t i = 0; i < archs.Length(); i++) {
+      const std::string af = "architectures[" + std::to_string(i) + "]";
+      Napi::Value av = archs.Get(i);
+      if (!av.IsString()) {
+        c.fail(af, "must be a string");
+        return env.Undefined();
+      }
+      const std::string name = av.As<Napi::String>().Utf8Value();
+      uint32_t arch = 0;
+      if (!lookup(kArchs, name, arch)) {
+        c.fail(af, "unknown architecture \"" + name + "\": use one of " + namesOf(kArchs));
+        return env.Undefined();
+      }
+      int rc = seccomp_arch_add(g.ctx, arch);
+      // EEXIST: the native arch is already in every new filter. EDOM: the other byte order (MIPS, PPC, S390X on
+      // x86_64) cannot share one filter; no process of that arch can run on this host anyway, so it is skipped.
+      if (rc < 0 && rc != -EEXIST && rc != -EDOM) {
+        c.sys(-rc, "seccomp_arch_add(" + name + ")", af);
+        return env.Undefined();
+      }
+    }
+  }
+
+  Napi::Value sysV = p.Get("syscalls");
+  if (!sysV.IsUndefined() && !sysV.IsNull()) {
+    if (!sysV.IsArray()) {
+      c.fail("syscalls", "must be an array");
+      return env.Undefined();
+    }
+    Napi::Array rules = sysV.As<Napi::Array>();
+    for (uint32_t i = 0; i < rules.Length(); i++) {
+      const std::string rf = "syscalls[" + std::to_string(i) + "]";
+      Napi::Value rv = rules.Get(i);
+      if (!rv.IsObject()) {
+        c.fail(rf, "must be an object");
+        return env.Undefined();
+      }
+      if (!addRule(c, g.ctx, rv.As<Napi::Object>(), rf, defAction)) return env.Undefined();
+    }
+  }
+
+  // libseccomp 2.5 exports only to an fd: a memfd keeps it in memory, with no size limit as a pipe would have.
+  g.fd = static_cast<int>(syscall(SYS_memfd_create, "runts-seccomp", 1u /* MFD_CLOEXEC */));
+  if (g.fd < 0) {
+    c.sys(errno, "memfd_create", "export");
+    return env.Undefined();
+  }
+  int rc = seccomp_export_bpf(g.ctx, g.fd);
+  if (rc < 0) {
+    c.sys(-rc, "seccomp_export_bpf", "export");
+    return env.Undefined();
+  }
+  off_t size = lseek(g.fd, 0, SEEK_END);
+  if (size < 0 || lseek(g.fd, 0, SEEK_SET) < 0) {
+    c.sys(errno, "lseek", "export");
+    return env.Undefined();
+  }
+  std::vector<char> bytes(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t r = read(g.fd, bytes.data() + got, bytes.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      c.sys(r < 0 ? errno : EIO, "read", "export");
+      return env.Undefined();
+    }
+    got += static_cast<size_t>(r);
+  }
+  return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+}
+
+}  // namespace runts

@@ -1,0 +1,125 @@
+// linux.seccomp in real containers: libseccomp compiles the profile in the runtime, the init (and every exec'd
+// process) installs it; denied syscalls get the configured errno; a profile runts cannot apply fails create cleanly.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
+import type { LinuxSeccomp, Spec } from '../../src/oci/types.js';
+
+const skip = isRoot ? false : 'needs root: real containers';
+
+const denyMkdir = (errnoRet: number): LinuxSeccomp => ({
+  defaultAction: 'SCMP_ACT_ALLOW',
+  architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet }],
+});
+
+describe('seccomp', { skip }, () => {
+  let sb: Sandbox;
+  before(() => (sb = new Sandbox()));
+  after(() => sb.cleanup());
+
+  const run = (script: string, edit: (s: Spec) => void) => {
+    const id = sb.id('sc');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/sh', '-c', script];
+      edit(s);
+    });
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout.trim().split('\n'), err: r.stderr };
+  };
+
+  test('a denied syscall fails with EPERM while others work; the init is in filter mode', () => {
+    const { out, err } = run('grep Seccomp: /proc/self/status; mkdir /tmp/x || echo mkdir-failed; touch /tmp/y && echo touched; ls -d /tmp/x 2>/dev/null || echo no-x', (s) => {
+      s.linux!.seccomp = denyMkdir(1);
+    });
+    assert.deepEqual(out, ['Seccomp:\t2', 'mkdir-failed', 'touched', 'no-x']);
+    assert.match(err, /mkdir: can't create directory '\/tmp\/x': Operation not permitted/);
+  });
+
+  test('errnoRet 38 comes back as ENOSYS', () => {
+    const { out, err } = run('mkdir /tmp/x || echo mkdir-failed', (s) => (s.linux!.seccomp = denyMkdir(38)));
+    assert.deepEqual(out, ['mkdir-failed']);
+    assert.match(err, /Function not implemented/);
+  });
+
+  test('argument conditions: kill(pid, 9) is denied, kill(pid, 15) is not', () => {
+    // 999999 does not exist: an allowed kill says ESRCH, a denied one the rule's errno.
+    const { out, err } = run('kill -9 999999; echo a; kill -15 999999; echo b', (s) => {
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 38, args: [{ index: 1, value: 9, op: 'SCMP_CMP_EQ' }] }] };
+    });
+    assert.deepEqual(out, ['a', 'b']);
+    const lines = err.trim().split('\n');
+    assert.match(lines[0], /can't kill pid 999999: Function not implemented/);
+    assert.match(lines[1], /can't kill pid 999999: No such process/);
+  });
+
+  test('without no_new_privs the filter is installed before the capabilities drop, for a non-root user too', () => {
+    const { out } = run('id -u; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status; mkdir /tmp/x 2>/dev/null || echo mkdir-failed', (s) => {
+      s.process!.noNewPrivileges = false;
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.linux!.seccomp = denyMkdir(1);
+    });
+    assert.deepEqual(out, ['1000', 'NoNewPrivs:\t0', 'Seccomp:\t2', 'mkdir-failed']);
+  });
+
+  test('exec\'d processes get the container\'s profile', () => {
+    const id = sb.id('exec');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/sleep', '60'];
+      s.linux!.seccomp = denyMkdir(1);
+    });
+    assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+    assert.equal(sb.runts(['start', id]).status, 0);
+    const r = sb.runts(['exec', id, '/bin/sh', '-c', 'grep Seccomp: /proc/self/status; mkdir /tmp/e || echo mkdir-failed; touch /tmp/f && echo touched']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['Seccomp:\t2', 'mkdir-failed', 'touched']);
+    assert.match(r.stderr, /Operation not permitted/);
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+  });
+
+  test('an allow-list too small for the init to start fails create with one line, and leaves nothing behind', () => {
+    // The filter is installed before the init reports ready; with sendmsg/read/execve denied it cannot even report
+    // its error, so create names the likely cause.
+    for (const noNewPrivileges of [true, false]) {
+      const id = sb.id('small');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/true'];
+        s.process!.noNewPrivileges = noNewPrivileges;
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['write', 'exit_group'], action: 'SCMP_ACT_ALLOW' }] };
+      });
+      const r = sb.runts(['create', '--bundle', bundle, id]);
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /the seccomp profile may deny a syscall needed before the program runs/);
+      assertNoLeftovers(sb, id, bundle);
+    }
+  });
+
+  const invalid: [string, LinuxSeccomp, RegExp][] = [
+    ['unknown action', { defaultAction: 'SCMP_ACT_FOO' as 'SCMP_ACT_ALLOW' }, /SCMP_ACT_FOO/],
+    ['unknown architecture (config)', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_VAX'] }, /SCMP_ARCH_VAX/],
+    ['architecture libseccomp lacks', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_LOONGARCH64'] }, /linux\.seccomp\.architectures\[0\]: unknown architecture "SCMP_ARCH_LOONGARCH64": use one of /],
+    [
+      'unknown operator',
+      { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 9, op: 'SCMP_CMP_ABOUT' as 'SCMP_CMP_EQ' }] }] },
+      /SCMP_CMP_ABOUT/,
+    ],
+    [
+      'SCMP_ACT_NOTIFY',
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
+      /linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY is not supported/,
+    ],
+  ];
+  for (const [name, profile, message] of invalid) {
+    test(`an invalid profile (${name}) fails create with one clear line and leaves nothing behind`, () => {
+      const id = sb.id('bad');
+      const bundle = sb.bundle(id, (s) => (s.linux!.seccomp = profile));
+      const r = sb.runts(['create', '--bundle', bundle, id]);
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
+      assertNoLeftovers(sb, id, bundle);
+    });
+  }
+});
