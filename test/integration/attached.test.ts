@@ -23,8 +23,9 @@ describe('attached run and stopping', { skip }, () => {
   };
 
   test('SIGTERM to a foreground run reaches the container process', async () => {
-    const { pidFile, out, running } = foreground('trap "echo got-term > /out; exit 3" TERM; while true; do sleep 0.1; done');
-    assert.ok(await eventually(() => existsSync(pidFile)));
+    const { id, pidFile, out, running } = foreground('trap "echo got-term > /out; exit 3" TERM; while true; do sleep 0.1; done');
+    // Started (not only created), and the trap installed, before the signal is sent.
+    assert.ok(await eventually(() => existsSync(pidFile) && sb.runts(['state', id]).stdout.includes('"running"')));
     await new Promise((r) => setTimeout(r, 200));
     (await running.child).kill('SIGTERM');
     const r = await running.result;

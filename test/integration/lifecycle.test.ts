@@ -38,7 +38,8 @@ describe('run', { skip }, () => {
     const bundle = sb.bundle(id, (s) => (s.process!.args = ['/bin/sleep', '1000']));
     const pidFile = join(sb.dir, `${id}.pid`);
     const running = sb.runtsAsync(['run', '--bundle', bundle, '--pid-file', pidFile, id]);
-    assert.ok(await eventually(() => existsSync(pidFile)));
+    // The pid file appears at create: wait for start too, or the kill races it.
+    assert.ok(await eventually(() => existsSync(pidFile) && sb.runts(['state', id]).stdout.includes('"running"')));
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
     assert.equal((await running).status, 137);
   });
