@@ -1,6 +1,6 @@
 import { CLONE, PlanBuilder } from '../native/plan.js';
 import type { LinuxNamespace, Process } from '../oci/types.js';
-import { capabilitySets, PlanError, processEnv, PR_SET_DUMPABLE } from './plan-init.js';
+import { PlanError, planProcessSetup, PR_SET_DUMPABLE } from './plan-init.js';
 
 export interface ExecPlanInput {
   /** Host pid of the container's init: its /proc/<pid>/ns/* are the namespaces to join. */
@@ -51,18 +51,7 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
     if (types.has(type as LinuxNamespace['type'])) plan.setns(`/proc/${input.initPid}/ns/${NS_FILE[type].file}`, NS_FILE[type].flag);
   }
   plan.fork();
-  if (terminal) plan.consoleSetup();
-  plan.closeFds(3 + (input.preserveFds ?? 0));
-  plan.chdir(process.cwd ?? '/');
-  const user = process.user ?? { uid: 0, gid: 0 };
-  // Same placement as the init's (plan-init.ts): before the ids and caps change unless no_new_privs allows later.
-  if (input.seccomp && !process.noNewPrivileges) plan.seccomp(input.seccomp);
-  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
-  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
-  if (process.noNewPrivileges) plan.noNewPrivs();
-  if (user.umask !== undefined) plan.umask(user.umask);
-  const env = processEnv(process, input.rootfs);
-  if (input.seccomp && process.noNewPrivileges) plan.seccomp(input.seccomp);
+  const env = planProcessSetup(plan, process, input.rootfs, { terminal, preserveFds: input.preserveFds, seccomp: input.seccomp });
   plan.checkExec(args[0], env);
   plan.ready();
   plan.exec(args[0], args, env);

@@ -101,6 +101,36 @@ export function capabilityMask(names: string[] | undefined): bigint {
 }
 
 /**
+ * What the init and an exec'd process share, in this order: the terminal as stdio, no inherited fds, the working
+ * directory, then identity and confinement — seccomp, ids, capabilities, no_new_privs, umask. Returns the
+ * environment to exec with.
+ *
+ * seccomp goes as late as can still report to `create` (a profile too strict for checkExec/ready/execve fails
+ * there with the refused op, not as a dead init after start) — but without no_new_privs, installing a filter
+ * needs CAP_SYS_ADMIN, so then it goes before the ids change and the capabilities drop (runc's rule).
+ */
+export function planProcessSetup(
+  plan: PlanBuilder,
+  process: Process,
+  rootfs: string,
+  o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; defaultUmask?: number },
+): string[] {
+  if (o.terminal) plan.consoleSetup();
+  plan.closeFds(3 + (o.preserveFds ?? 0));
+  plan.chdir(process.cwd ?? '/');
+  const user = process.user ?? { uid: 0, gid: 0 };
+  if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp);
+  // Supplementary groups are replaced (cleared when none are given), as runc does.
+  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
+  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
+  if (process.noNewPrivileges) plan.noNewPrivs();
+  const umask = user.umask ?? o.defaultUmask;
+  if (umask !== undefined) plan.umask(umask);
+  if (o.seccomp && process.noNewPrivileges) plan.seccomp(o.seccomp);
+  return processEnv(process, rootfs);
+}
+
+/**
  * The five capability masks of a process. The kernel only lets a capability be ambient when it is also permitted
  * and inheritable; runc asks anyway and ignores the refusal (its default config lists ambient caps with no
  * inheritable ones), so only the ones that can be raised are asked for.
@@ -247,24 +277,13 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   for (const key of Object.keys(linux.sysctl ?? {}).sort()) {
     plan.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, linux.sysctl![key]);
   }
-  if (terminal) plan.consoleSetup();
-  plan.closeFds(3 + (input.preserveFds ?? 0));
-  plan.chdir(process.cwd ?? '/');
-
-  const user = process.user ?? { uid: 0, gid: 0 };
-  // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it before the ids change and the caps drop.
-  if (input.seccomp && !process.noNewPrivileges) plan.seccomp(input.seccomp);
-  // Supplementary groups are replaced (cleared when none are given), as runc does.
-  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
-  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
-  if (process.noNewPrivileges) plan.noNewPrivs();
-  plan.umask(user.umask ?? 0o022);
-
-  const env = processEnv(process, rootfs);
+  const env = planProcessSetup(plan, process, rootfs, {
+    terminal,
+    preserveFds: input.preserveFds,
+    seccomp: input.seccomp,
+    defaultUmask: 0o022,
+  });
   const args = process.args ?? [];
-  // Otherwise as late as can still report to `create`: a profile too strict for checkExec/ready/the fifo read/
-  // execve fails create with the refused op, instead of a dead init after start.
-  if (input.seccomp && process.noNewPrivileges) plan.seccomp(input.seccomp);
   // Fail `create` (not `start`) when the program is missing, like runc.
   plan.checkExec(args[0], env);
   plan.ready();

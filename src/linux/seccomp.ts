@@ -8,51 +8,15 @@ import { nativePort } from '../native/index.js';
 import { PLAN_LIMITS } from '../native/plan.js';
 import { SeccompCompileError, type SyscallPort } from '../native/port.js';
 import type { LinuxSeccomp } from '../oci/types.js';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_OPERATORS } from '../oci/constants.js';
 
-/** Actions runts applies (SCMP_ACT_NOTIFY is refused: there is no seccomp listener support). */
-export const SUPPORTED_SECCOMP_ACTIONS: readonly string[] = [
-  'SCMP_ACT_ALLOW',
-  'SCMP_ACT_ERRNO',
-  'SCMP_ACT_KILL',
-  'SCMP_ACT_KILL_PROCESS',
-  'SCMP_ACT_KILL_THREAD',
-  'SCMP_ACT_LOG',
-  'SCMP_ACT_TRACE',
-  'SCMP_ACT_TRAP',
-];
+/** Actions runts applies: the OCI ones but SCMP_ACT_NOTIFY (there is no seccomp listener support). */
+export const SUPPORTED_SECCOMP_ACTIONS: readonly string[] = SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY');
 
-export const SUPPORTED_SECCOMP_OPERATORS: readonly string[] = [
-  'SCMP_CMP_EQ',
-  'SCMP_CMP_GE',
-  'SCMP_CMP_GT',
-  'SCMP_CMP_LE',
-  'SCMP_CMP_LT',
-  'SCMP_CMP_MASKED_EQ',
-  'SCMP_CMP_NE',
-];
+export const SUPPORTED_SECCOMP_OPERATORS: readonly string[] = SECCOMP_OPERATORS;
 
-/** The architectures Debian 12's libseccomp (2.5) knows; LoongArch needs 2.6. Must match kArchs in seccomp.cc. */
-export const SUPPORTED_SECCOMP_ARCHS: readonly string[] = [
-  'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_ARM',
-  'SCMP_ARCH_MIPS',
-  'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32',
-  'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64',
-  'SCMP_ARCH_MIPSEL64N32',
-  'SCMP_ARCH_PARISC',
-  'SCMP_ARCH_PARISC64',
-  'SCMP_ARCH_PPC',
-  'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE',
-  'SCMP_ARCH_RISCV64',
-  'SCMP_ARCH_S390',
-  'SCMP_ARCH_S390X',
-  'SCMP_ARCH_X32',
-  'SCMP_ARCH_X86',
-  'SCMP_ARCH_X86_64',
-];
+/** The architectures Debian 12's libseccomp (2.5) knows: the OCI ones but LoongArch (2.6). Must match kArchs in seccomp.cc. */
+export const SUPPORTED_SECCOMP_ARCHS: readonly string[] = SECCOMP_ARCHS.filter((a) => a !== 'SCMP_ARCH_LOONGARCH64');
 
 /**
  * A seccomp profile runts cannot apply. Message: `linux.seccomp.syscalls[0].action: unknown action "SCMP_ACT_FOO":

@@ -152,6 +152,26 @@ function errorText(error: unknown): string {
 const effectInput = ({ context }: { context: ContainerContext }): EffectInput => ({ id: context.id });
 
 /**
+ * A substate that runs one effect and goes back to `idle` either way (recording the error on failure): kill, exec
+ * and update, in every status that allows them. The status does not change.
+ */
+function effectThenIdle<const S extends 'signalProcess' | 'spawnExec' | 'updateCgroup', I extends EffectInput>(
+  src: S,
+  input: (args: { context: ContainerContext; event: ContainerEvent }) => I,
+) {
+  return {
+    entry: 'clearError' as const,
+    invoke: {
+      id: src,
+      src,
+      input,
+      onDone: { target: 'idle' },
+      onError: { target: 'idle', actions: 'recordError' as const },
+    },
+  };
+}
+
+/**
  * The container statechart. Supply the effects with `provide` before running it for real.
  */
 export const containerMachine = setup({
@@ -252,36 +272,9 @@ export const containerMachine = setup({
             onError: { target: '#container.stopped.idle', actions: 'recordError' },
           },
         },
-        execing: {
-          entry: 'clearError',
-          invoke: {
-            id: 'spawnExec',
-            src: 'spawnExec',
-            input: effectInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
-        updating: {
-          entry: 'clearError',
-          invoke: {
-            id: 'updateCgroup',
-            src: 'updateCgroup',
-            input: effectInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
-        signalling: {
-          entry: 'clearError',
-          invoke: {
-            id: 'signalProcess',
-            src: 'signalProcess',
-            input: signalInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
+        execing: effectThenIdle('spawnExec', effectInput),
+        updating: effectThenIdle('updateCgroup', effectInput),
+        signalling: effectThenIdle('signalProcess', signalInput),
       },
     },
     running: {
@@ -312,36 +305,9 @@ export const containerMachine = setup({
         exited: {
           always: { target: '#container.stopped.idle', actions: 'clearDeleteAfterResume' },
         },
-        execing: {
-          entry: 'clearError',
-          invoke: {
-            id: 'spawnExec',
-            src: 'spawnExec',
-            input: effectInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
-        updating: {
-          entry: 'clearError',
-          invoke: {
-            id: 'updateCgroup',
-            src: 'updateCgroup',
-            input: effectInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
-        signalling: {
-          entry: 'clearError',
-          invoke: {
-            id: 'signalProcess',
-            src: 'signalProcess',
-            input: signalInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
+        execing: effectThenIdle('spawnExec', effectInput),
+        updating: effectThenIdle('updateCgroup', effectInput),
+        signalling: effectThenIdle('signalProcess', signalInput),
         pausing: {
           entry: 'clearError',
           invoke: {
@@ -375,26 +341,8 @@ export const containerMachine = setup({
             'observed.thawed': { target: '#container.running.idle' },
           },
         },
-        updating: {
-          entry: 'clearError',
-          invoke: {
-            id: 'updateCgroup',
-            src: 'updateCgroup',
-            input: effectInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
-        signalling: {
-          entry: 'clearError',
-          invoke: {
-            id: 'signalProcess',
-            src: 'signalProcess',
-            input: signalInput,
-            onDone: { target: 'idle' },
-            onError: { target: 'idle', actions: 'recordError' },
-          },
-        },
+        updating: effectThenIdle('updateCgroup', effectInput),
+        signalling: effectThenIdle('signalProcess', signalInput),
         resuming: {
           entry: 'clearError',
           invoke: {
