@@ -44,6 +44,10 @@ export class Sandbox {
     return id;
   }
 
+  untrack(id: string): void {
+    this.ids.delete(id);
+  }
+
   /** A bundle with a busybox rootfs and the default config, changed by `edit`. */
   bundle(id: string, edit: (spec: Spec) => void = () => undefined): string {
     const dir = join(this.dir, `bundle-${id}`);

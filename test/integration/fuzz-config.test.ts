@@ -75,11 +75,13 @@ describe('config.json fuzzing', { skip }, () => {
           if (spec.process && typeof spec.process === 'object' && !Array.isArray(spec.process)) (spec.process as Record<string, Json>).terminal = false;
         }
         writeFileSync(join(bundle, 'config.json'), JSON.stringify(raw));
-        sb.track(id);
         try {
           await rt.create(id, { bundle });
           created++;
+          // Tracked (for cleanup after a failure) only while it exists: cleanup deletes each tracked ID.
+          sb.track(id);
           await rt.delete(id, { force: true });
+          sb.untrack(id);
         } catch (e) {
           assert.ok(isRuntsError(e), `not a RuntsError: ${(e as Error)?.stack}`);
           assert.ok(!(e as Error).message.includes('\n'), `one line: ${(e as Error).message}`);
