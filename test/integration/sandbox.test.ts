@@ -6,11 +6,20 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, isRoot } from '../helpers/runts.js';
 import type { Spec } from '../../src/oci/types.js';
+import { Store } from '../../src/persistence/store.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 const TYPE = 'io.kubernetes.cri.container-type';
 const SANDBOX = 'io.kubernetes.cri.sandbox-id';
 const oom = (pid: number) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8'));
+const goferOf = (root: string, id: string) => {
+  const store = Store.open(root);
+  try {
+    return store.get(id)!.facts.goferPid;
+  } finally {
+    store.close();
+  }
+};
 
 describe('sandboxes', { skip }, () => {
   let sb: Sandbox;
@@ -77,6 +86,9 @@ describe('sandboxes', { skip }, () => {
     assert.equal(sb.runts(['create', '--bundle', a.bundle, a.id]).status, 0);
     assert.equal(oom(pod.pid), 300, 'after creating a');
     assert.equal(oom(sb.state(a.id).pid), 300, 'each container keeps its own score');
+    // Each gofer gets its own container's score.
+    assert.equal(oom(goferOf(sb.root, a.id)), 300, 'gofer of a');
+    assert.equal(oom(goferOf(sb.root, b.id)), 700, 'gofer of b');
     assert.equal(sb.runts(['start', a.id]).status, 0);
     assert.equal(sb.runts(['start', b.id]).status, 0);
     assert.equal(oom(pod.pid), 300, 'after starting both');
