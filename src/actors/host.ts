@@ -148,7 +148,10 @@ export class ContainerHost {
   ): Promise<ContainerRecord | undefined> {
     const snapshot = actor.getSnapshot();
     if (snapshot.status === 'done' || stateName(snapshot) === 'stopped.deleted') {
-      this.store.remove(live.facts.id, record.version, transitions);
+      // Destruction is final: whatever another writer recorded meanwhile (say, a supervisor noting the init's exit
+      // while we killed it) is moot, so no compare-and-set here. The ID was ours throughout, so no new container
+      // of that name can be caught by this.
+      this.store.remove(live.facts.id, undefined, transitions);
       return undefined;
     }
     if (transitions.length === 0 && JSON.stringify(live.facts) === JSON.stringify(record.facts)) return record;

@@ -141,6 +141,9 @@ export class Store {
         // Commit = data on disk before transactionSync returns; no background flush a short-lived
         // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
         overlappingSync: false,
+        // A fixed, generous map (address space only: the file grows as it is written). Growing the map while
+        // several runts processes write at once made transactions fail (MDB_BAD_TXN under 100 parallel creates).
+        mapSize: 2 * 1024 ** 3,
         // Not in lmdb's typings, but honoured by its native open(): file mode of the data and lock files.
         permissionsMode: 0o600,
       } as Parameters<typeof open>[0] & { permissionsMode: number });
