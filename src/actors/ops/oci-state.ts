@@ -1,16 +1,10 @@
+import { ociState } from '../../oci/state.js';
 import type { State } from '../../oci/types.js';
 import type { LiveContainer } from '../ports.js';
 import type { ContainerStatus } from '../../machines/container.js';
 
-/** The OCI state handed to hooks. */
+/** The OCI state handed to hooks (the runtime spec's shape: src/oci/state.ts). */
 export function hookState(c: LiveContainer, status: ContainerStatus): State {
   const { id, bundle, initPid, annotations } = c.facts;
-  return {
-    ociVersion: '1.2.0',
-    id,
-    status,
-    pid: status === 'stopped' ? 0 : initPid,
-    bundle,
-    ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
-  } as State;
+  return ociState({ id, status, pid: initPid, bundle, annotations });
 }
