@@ -9,6 +9,8 @@
 // .opIndex; a malformed plan throws with .code 'ERR_RUNTS_BAD_PLAN'.
 #include <napi.h>
 
+#include "send-fd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -604,25 +606,8 @@ Napi::Value SendFd(const Napi::CallbackInfo& info) {
   int64_t sock, fd;
   if (!argInt(info, 0, sock) || !argInt(info, 1, fd)) return info.Env().Undefined();
   char payload[] = "fd";
-  struct iovec iov = {payload, 2};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  memset(control, 0, sizeof control);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  const int f = static_cast<int>(fd);
-  memcpy(CMSG_DATA(cm), &f, sizeof f);
-  ssize_t r;
-  do r = sendmsg(static_cast<int>(sock), &msg, MSG_NOSIGNAL);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) return throwSys(info.Env(), errno, "sendmsg");
+  const int err = runts::sendFdWithPayload(static_cast<int>(sock), static_cast<int>(fd), payload, 2);
+  if (err != 0) return throwSys(info.Env(), err, "sendmsg");
   return info.Env().Undefined();
 }
 

@@ -5,6 +5,7 @@
 // code is allowed: raw syscalls, stack buffers, no malloc/new, no C++ exceptions, no stdio, no locale.
 // The ops were validated and pre-parsed by the parent before the clone; nothing here re-checks them.
 #include "plan-format.h"
+#include "send-fd.h"
 #include "../gofer/wire.h"
 
 #include <errno.h>
@@ -348,29 +349,8 @@ int consoleSetup(Child& c, char* failPath, size_t failCap) {
   }
   if (err == 0) {
     // The payload names the pty (runc does the same); the fd travels as SCM_RIGHTS ancillary data.
-    struct iovec iov;
-    iov.iov_base = slavePath;
-    iov.iov_len = strlen(slavePath);
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof(int));
-    ssize_t r;
-    do r = sendmsg(c.consoleFd, &msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    if (r < 0) {
-      err = errno;
-      copyStr(failPath, failCap, "console socket");
-    }
+    err = sendFdWithPayload(c.consoleFd, master, slavePath, strlen(slavePath));
+    if (err != 0) copyStr(failPath, failCap, "console socket");
   }
   close(master);
   if (slave > 2) close(slave);
