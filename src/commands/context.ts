@@ -13,15 +13,25 @@ export interface GlobalOptions {
  * Opens the runtime for one command, runs `fn`, closes it, and turns a failure into runc's behaviour: one line on
  * stderr, the same message as the last `error` line of the log (containerd shows that line), exit status 1.
  */
-export async function withRuntime<T>(cmd: Command, fn: (rt: Runtime, log: Logger) => Promise<T>): Promise<T | undefined> {
+export async function withRuntime<T>(
+  cmd: Command,
+  fn: (rt: Runtime, log: Logger) => Promise<T>,
+  opts: { /** A Runtime of this process, never forwarded (the resident host and the visualizer are one). */ local?: boolean; root?: string } = {},
+): Promise<T | undefined> {
   const globals = cmd.optsWithGlobals() as GlobalOptions;
+  const root = opts.root ?? globals.root;
   const { createLogger } = await import('../log.js');
   const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
   let rt: Runtime | undefined;
   try {
-    // With a supervisor answering on <root>/supervisor.sock, calls are forwarded to it (src/supervisor/client.ts).
-    const { openRuntime } = await import('../supervisor/client.js');
-    rt = await openRuntime({ root: globals.root, log });
+    if (opts.local) {
+      const { Runtime } = await import('../runtime.js');
+      rt = await Runtime.open({ root, log });
+    } else {
+      // With a supervisor answering on <root>/supervisor.sock, calls are forwarded to it (src/supervisor/client.ts).
+      const { openRuntime } = await import('../supervisor/client.js');
+      rt = await openRuntime({ root, log });
+    }
     return await fn(rt, log);
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from './context.js';
+import { withRuntime } from './context.js';
 
 export function registerSupervise(program: Command): void {
   program
@@ -11,29 +11,20 @@ export function registerSupervise(program: Command): void {
     .option('--root <dir>', 'state root (instead of the global --root)')
     .option('--listen [address]', 'serve the visualizer at HOST:PORT (default 127.0.0.1:7433; loopback unless given)')
     .action(async (opts, cmd: Command) => {
-      const globals = cmd.optsWithGlobals() as GlobalOptions;
-      const root: string = (cmd.opts().root as string | undefined) ?? globals.root;
-      const { createLogger } = await import('../log.js');
-      const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
-      const { Runtime } = await import('../runtime.js');
-      const { DEFAULT_LISTEN } = await import('../ui/listen.js');
-      let rt: Awaited<ReturnType<typeof Runtime.open>> | undefined;
-      try {
-        rt = await Runtime.open({ root, log });
-        const resident = await rt.serve({ listen: opts.listen === true ? DEFAULT_LISTEN : opts.listen, reapOrphans: true });
-        process.stdout.write(`runts: supervising ${rt.root} (pid ${process.pid}) on ${resident.socketPath}\n`);
-        if (resident.url) process.stdout.write(`runts: visualizer at ${resident.url}\n`);
-        const signal = await untilSignal();
-        log.info({ signal }, 'supervisor stopping');
-        await resident.close();
-      } catch (e) {
-        const msg = (e as Error).message.split('\n')[0];
-        log.error(msg);
-        process.stderr.write(`runts: ${msg}\n`);
-        process.exitCode = 1;
-      } finally {
-        await rt?.close();
-      }
+      const root = cmd.opts().root as string | undefined;
+      await withRuntime(
+        cmd,
+        async (rt, log) => {
+          const { DEFAULT_LISTEN } = await import('../ui/listen.js');
+          const resident = await rt.serve({ listen: opts.listen === true ? DEFAULT_LISTEN : opts.listen, reapOrphans: true });
+          process.stdout.write(`runts: supervising ${rt.root} (pid ${process.pid}) on ${resident.socketPath}\n`);
+          if (resident.url) process.stdout.write(`runts: visualizer at ${resident.url}\n`);
+          const signal = await untilSignal();
+          log.info({ signal }, 'supervisor stopping');
+          await resident.close();
+        },
+        { local: true, root },
+      );
     });
 }
 
