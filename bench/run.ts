@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { benchColdStart } from './cases/cold-start.js';
 import { benchCycle } from './cases/cycle.js';
 import { benchListMany } from './cases/list-many.js';
-import { PLACEHOLDERS } from './cases/placeholders.js';
+import { benchApiCycle, benchResidentMany, benchStopResident } from './cases/embedded.js';
+import { benchStopTransient } from './cases/stop-transient.js';
 import { benchRunTrue } from './cases/run-true.js';
 import { prepareBundles } from './lib/bundles.js';
 import { Tracker, forceDeleteAll, removeCgroupTree } from './lib/cleanup.js';
@@ -29,10 +30,10 @@ import { installHead, installWorktree, type RuntsInstall } from './lib/runts-ins
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const CRUN_WRAPPER = path.join(BENCH_DIR, 'crun-wrapper.sh');
-const CASES = ['run', 'cycle', 'list', 'cold'] as const;
+const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold'] as const;
 type Case = (typeof CASES)[number];
 
-const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only run,cycle,list,cold] [--iterations N] [--list-n N]
+const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only ${CASES.join(',')}] [--iterations N] [--list-n N]
        [--list-runs N] [--cold-runs N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
 
 interface Cli {
@@ -169,6 +170,7 @@ async function main(): Promise<number> {
       runtimes,
       bundles: prepareBundles(REPO, runtsBin, workDir, cgroupPrefix),
       tracker,
+      workDir,
       pidDir,
       checkAbort: () => {
         if (aborted) throw new BenchError('sys', `interrupted by ${aborted}`);
@@ -188,12 +190,24 @@ async function main(): Promise<number> {
       log(`[2] create/start/wait/delete × ${iterations} per runtime`);
       record(benchCycle(ctx));
     }
-    record(PLACEHOLDERS.filter((p) => p.num < 5));
+    const dist = path.join(path.dirname(path.dirname(runtsBin)), 'dist');
+    if (cli.only.has('api')) {
+      log(`[3] embedded API cycle × ${iterations}, alternating with runc/crun run`);
+      record(benchApiCycle(ctx, dist));
+    }
+    if (cli.only.has('stop')) {
+      log(`[4] stop detection: resident host × ${iterations}, transient CLI × ${Math.max(3, Math.ceil(iterations / 2))} per runtime`);
+      record(benchStopResident(ctx, dist));
+      record(benchStopTransient(ctx));
+    }
     if (cli.only.has('list')) {
       log(`[5] list/state with ${listN} containers per runtime (${batch} at a time), ${listRuns} runs`);
       record(await benchListMany(ctx));
     }
-    record(PLACEHOLDERS.filter((p) => p.num === 6));
+    if (cli.only.has('resident')) {
+      log(`[6] ${listN} sleeping containers under one resident host`);
+      record(benchResidentMany(ctx, dist));
+    }
     if (cli.only.has('cold')) {
       log(`[7] CLI cold start × ${coldRuns}`);
       record(benchColdStart(ctx, { node: tools.node, crunDirect: tools.crun }));

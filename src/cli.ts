@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { printErr, printOut } from './commands/output.js';
 import { VERSION } from './version.js';
 
 /**
  * runts' command line: runc's global flags and commands (CONTRACT.md). Commands are thin: parse, one Runtime call,
  * print, exit status. Heavy modules are imported only by the commands that need them.
  */
-export function buildProgram(): Command {
+export function buildProgram(argv?: string[]): Command {
   const program = new Command('runts')
     .description('An OCI container runtime: runc\'s command line, each container a statechart')
     .version(VERSION, '-v, --version', 'print the version')
@@ -19,15 +20,15 @@ export function buildProgram(): Command {
     .addOption(new Option('--criu <path>', 'accepted for runc compatibility').hideHelp())
     .showHelpAfterError(false)
     .enablePositionalOptions()
-    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'runts: ')) });
-  registerCommands(program);
+    .configureOutput({ writeOut: printOut, writeErr: printErr, outputError: (str, write) => write(str.replace(/^error: /, 'runts: ')) });
+  registerCommands(program, argv);
   return program;
 }
 
 const argv = process.argv;
-buildProgram()
+buildProgram(argv)
   .parseAsync(argv)
   .catch((e) => {
-    process.stderr.write(`runts: ${(e as Error).message}\n`);
+    printErr(`runts: ${(e as Error).message}\n`);
     process.exitCode = 1;
   });

@@ -148,6 +148,7 @@ export class Runtime {
   /** Creates a container whose init waits, blocked, until `start`. */
   async create(id: string, opts: CreateOptions = {}): Promise<ContainerState> {
     validateId(id);
+    this.host.env.ports.cgroups.warmUpAttach();
     const { bundle, config, rootfs } = loadBundle(opts.bundle ?? process.cwd());
     if (config.process?.terminal && !opts.consoleSocket && !opts.inheritTerminal) {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
@@ -222,6 +223,7 @@ export class Runtime {
 
   /** Deletes a stopped (or created) container; `force` also kills a running or paused one first. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    this.host.env.ports.cgroups.warmUpAttach(); // see create: a burst of creates and deletes stays warm
     const force = opts.force ?? false;
     const record = this.find(id);
     const { facts } = record;

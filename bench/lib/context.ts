@@ -23,6 +23,8 @@ export interface BenchContext {
   runtimes: RuntimeSpec[];
   bundles: BundleFactory;
   tracker: Tracker;
+  /** The run's temp dir (roots, logs, bundles). */
+  workDir: string;
   /** Directory for pid files. */
   pidDir: string;
   /** Throws if the run was interrupted (SIGINT/SIGTERM), so `finally` blocks clean up. */

@@ -41,7 +41,7 @@ export function installWorktree(repo: string, workDir: string, build: boolean, l
   if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) throw new BenchError('not_found', 'dist/cli.js is missing: run npm run build:ts');
   if (!fs.existsSync(path.join(repo, ADDON))) throw new BenchError('not_found', `${ADDON} is missing: run npm run build:native`);
   const dir = path.join(workDir, 'runts');
-  fs.cpSync(path.join(repo, 'bin'), path.join(dir, 'bin'), { recursive: true });
+  fs.cpSync(path.join(repo, 'bin'), path.join(dir, 'bin'), { recursive: true, verbatimSymlinks: true });
   fs.cpSync(path.join(repo, 'dist'), path.join(dir, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(repo, 'package.json'), path.join(dir, 'package.json'));
   // The native outputs (addon, helper executables such as the gofer): the regular files of build/Release.

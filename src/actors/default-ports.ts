@@ -1,4 +1,4 @@
-import { detectLayout, openCgroup, resolveCgroupPath, type CgroupLayout } from '../linux/cgroups/index.js';
+import { detectLayout, openCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
 import { nativePort } from '../native/index.js';
 import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
 import type { CgroupPort, Ports } from './ports.js';
@@ -22,6 +22,7 @@ export function hostCgroups(detect: () => CgroupLayout = () => detectLayout()): 
   return {
     resolvePath: resolveCgroupPath,
     open: (path) => openCgroup(get(), path),
+    warmUpAttach: () => warmUpCgroupAttach(get()),
     views(path) {
       const l = get();
       const dirs = openCgroup(l, path).dirs;

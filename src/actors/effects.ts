@@ -21,33 +21,51 @@ export interface EffectOutcome {
   execPid?: number;
 }
 
+/** What one dispatch hands its effects: the container, the command's payload, and where to leave results. */
+export interface DispatchContext {
+  container: LiveContainer;
+  request: DispatchRequest;
+  outcome: EffectOutcome;
+}
+
+// Keyed by the dispatch's actor system (one per createActor): the chart is provided with the effects once per
+// host (building a provided machine costs about half a millisecond), and each effect finds its dispatch here.
+const dispatches = new WeakMap<object, DispatchContext>();
+
+/** Makes `ctx` what the effects of the actor whose system is `system` act on. Call before starting it. */
+export function bindDispatch(system: object, ctx: DispatchContext): void {
+  dispatches.set(system, ctx);
+}
+
 /**
- * The real effect actors for one container, by the names the chart invokes. Each one keeps the original error
- * (the chart only sees that it failed) so the command can report the cause exactly.
+ * The real effect actors, by the names the chart invokes, for the dispatches of one host (see bindDispatch). Each
+ * one keeps the original error (the chart only sees that it failed) so the command can report the cause exactly.
  */
-export function effectActors(c: LiveContainer, env: ContainerEnv, request: DispatchRequest, outcome: EffectOutcome) {
-  const effect = <I>(run: (input: I) => unknown | Promise<unknown>) =>
-    fromPromise<void, I>(async ({ input }) => {
+export function effectActors(env: ContainerEnv) {
+  const effect = <I>(run: (d: DispatchContext, input: I) => unknown | Promise<unknown>) =>
+    fromPromise<void, I>(async ({ input, system }) => {
+      const d = dispatches.get(system);
+      if (!d) throw new Error('internal: an effect ran outside a dispatch');
       try {
-        await run(input);
+        await run(d, input);
       } catch (e) {
-        outcome.error ??= e;
+        d.outcome.error ??= e;
         throw e;
       }
     });
-  const cgroup = () => env.ports.cgroups.open(c.facts.cgroupPath);
+  const cgroup = (c: LiveContainer) => env.ports.cgroups.open(c.facts.cgroupPath);
   const needs = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`internal: ${what} dispatched without its request`);
     return value;
   };
   return {
-    spawnInit: effect(() => createContainer(c, env)),
-    startInit: effect(() => startContainer(c, env)),
-    signalProcess: effect((input: { signal: number; all: boolean }) => signalContainer(c, env, input.signal, input.all)),
-    freezeCgroup: effect(() => cgroup().freeze()),
-    thawCgroup: effect(() => cgroup().thaw()),
-    destroyContainer: effect(() => destroyContainer(c, env, request.destroy)),
-    spawnExec: effect(() => (outcome.execPid = execProcess(c, env, needs(request.exec, 'exec')))),
-    updateCgroup: effect(() => updateContainer(c, env, needs(request.update, 'update'))),
+    spawnInit: effect(({ container }) => createContainer(container, env)),
+    startInit: effect(({ container }) => startContainer(container, env)),
+    signalProcess: effect(({ container }, input: { signal: number; all: boolean }) => signalContainer(container, env, input.signal, input.all)),
+    freezeCgroup: effect(({ container }) => cgroup(container).freeze()),
+    thawCgroup: effect(({ container }) => cgroup(container).thaw()),
+    destroyContainer: effect(({ container, request }) => destroyContainer(container, env, request.destroy)),
+    spawnExec: effect(({ container, request, outcome }) => (outcome.execPid = execProcess(container, env, needs(request.exec, 'exec')))),
+    updateCgroup: effect(({ container, request }) => updateContainer(container, env, needs(request.update, 'update'))),
   };
 }

@@ -1,6 +1,7 @@
 import { createActor, waitFor } from 'xstate';
 import {
   containerMachine,
+  type ContainerMachine,
   isSettled,
   MACHINE_VERSION,
   observeTransitions,
@@ -14,10 +15,16 @@ import {
 import { RuntsError } from '../errors.js';
 import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
 import type { ContainerEnv, LiveContainer } from './ports.js';
-import { effectActors, type DispatchRequest, type EffectOutcome } from './effects.js';
+import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 
 export class HostError extends RuntsError {}
+
+// Imported on the first dispatch, not at load: the effects bring every container operation (plans, cgroups,
+// seccomp) that `state` and `list`, answered from the snapshot, never need, and each command's start-up would pay
+// for loading them. The promise is kept: even a cached import() goes through the module loader (and its hooks).
+let effects: Promise<typeof import('./effects.js')> | undefined;
+const loadEffects = () => (effects ??= import('./effects.js'));
 
 type TransitionDraft = Omit<TransitionRecord, 'seq'>;
 
@@ -37,6 +44,9 @@ export interface Settled {
  * status.
  */
 export class ContainerHost {
+  /** The chart with this host's effects (see effects.ts), provided on the first dispatch. */
+  private machine: ContainerMachine | undefined;
+
   constructor(
     readonly env: ContainerEnv,
     readonly store: Store,
@@ -45,7 +55,7 @@ export class ContainerHost {
 
   /** Inserts a new record in `creating` (taking the ID exclusively: a second create of the ID fails here). */
   insert(facts: LiveContainer['facts']): ContainerRecord {
-    const actor = createActor(containerMachine, { input: { id: facts.id } });
+    const actor = createActor(containerMachine(), { input: { id: facts.id } });
     actor.start();
     const snapshot = actor.getPersistedSnapshot();
     actor.stop();
@@ -105,8 +115,9 @@ export class ContainerHost {
     const live: LiveContainer = { facts: structuredClone(record.facts) as LiveContainer['facts'] };
     const outcome: EffectOutcome = {};
     const transitions: TransitionDraft[] = [];
-    const machine = containerMachine.provide({ actors: effectActors(live, this.env, request, outcome) as never });
-    const actor = createActor(machine, {
+    const { effectActors, bindDispatch } = await loadEffects();
+    this.machine ??= containerMachine().provide({ actors: effectActors(this.env) as never });
+    const actor = createActor(this.machine, {
       snapshot: record.snapshot as never,
       input: { id: record.facts.id },
       // Every microstep, so paused → running → stopped is logged as two moves, not one.
@@ -114,6 +125,7 @@ export class ContainerHost {
         transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
       ),
     });
+    bindDispatch(actor.system, { container: live, request, outcome });
     actor.start();
     try {
       // An observation sent as the event (e.g. the exit status a waiting parent reaped) is more precise than the
@@ -143,7 +155,7 @@ export class ContainerHost {
   private async persist(
     record: ContainerRecord,
     live: LiveContainer,
-    actor: ReturnType<typeof createActor<typeof containerMachine>>,
+    actor: ReturnType<typeof createActor<ContainerMachine>>,
     transitions: TransitionDraft[],
   ): Promise<ContainerRecord | undefined> {
     const snapshot = actor.getSnapshot();

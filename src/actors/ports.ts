@@ -26,6 +26,8 @@ export interface CgroupPort {
   open(path: string): CgroupManager;
   /** What a `cgroup` mount inside the container shows: each hierarchy's directory of this cgroup. */
   views(path: string): CgroupView[];
+  /** Starts the kernel's wait for moving a process into a cgroup ahead of the move (see warmUpCgroupAttach). */
+  warmUpAttach(): void;
 }
 
 export interface HookPort {

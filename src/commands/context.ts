@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
+import { printErr } from './output.js';
 
 export interface GlobalOptions {
   root: string;
@@ -36,8 +37,8 @@ export async function withRuntime<T>(
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     log.error(msg);
-    process.stderr.write(`runts: ${msg}\n`);
-    if (globals.debug && !(e as { code?: string }).code) process.stderr.write(`${(e as Error).stack}\n`);
+    printErr(`runts: ${msg}\n`);
+    if (globals.debug && !(e as { code?: string }).code) printErr(`${(e as Error).stack}\n`);
     process.exitCode = 1;
     return undefined;
   } finally {

@@ -1,6 +1,4 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
 
@@ -21,6 +19,8 @@ export function registerCp(program: Command): void {
         const from = containerPath(source);
         const to = containerPath(destination);
         if (from && !to) {
+          const { Readable } = await import('node:stream');
+          const { pipeline } = await import('node:stream/promises');
           await pipeline(Readable.from(rt.readFileStream(from.id, from.path)), createWriteStream(destination));
         } else if (to && !from) {
           await rt.writeFile(to.id, to.path, createReadStream(source));

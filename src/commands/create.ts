@@ -13,6 +13,8 @@ export function registerCreate(program: Command): void {
     .option('--no-pivot', 'accepted for runc compatibility (runts always uses pivot_root)')
     .option('--no-new-keyring', 'accepted for runc compatibility')
     .action(async (id: string, opts, cmd: Command) => {
+      // First thing: the kernel's wait for the init's cgroup move then runs while runts loads and plans.
+      (await import('../linux/cgroups/attach-warmup.js')).warmUpCgroupAttach();
       await withRuntime(cmd, (rt) =>
         rt.create(id, { bundle: opts.bundle, pidFile: opts.pidFile, consoleSocket: opts.consoleSocket, preserveFds: opts.preserveFds }),
       );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { printOut } from './output.js';
 
 export function registerFeatures(program: Command): void {
   program
@@ -6,6 +7,6 @@ export function registerFeatures(program: Command): void {
     .description('print what this runtime supports, as JSON')
     .action(async () => {
       const { features } = await import('../oci/features.js');
-      process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+      printOut(JSON.stringify(features(), null, '    ') + '\n');
     });
 }

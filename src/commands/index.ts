@@ -18,24 +18,55 @@ import { registerHistory } from './history.js';
 import { registerSupervise } from './supervise.js';
 import { registerUi } from './ui.js';
 
-/** Every command, in the order `runts --help` lists them. */
-export function registerCommands(program: Command): void {
-  registerCreate(program);
-  registerStart(program);
-  registerState(program);
-  registerKill(program);
-  registerDelete(program);
-  registerRun(program);
-  registerExec(program);
-  registerPs(program);
-  registerPauseResume(program);
-  registerEvents(program);
-  registerHistory(program);
-  registerUpdate(program);
-  registerCp(program);
-  registerList(program);
-  registerSpec(program);
-  registerFeatures(program);
-  registerSupervise(program);
-  registerUi(program);
+/** Every command by name (and alias), in the order `runts --help` lists them. */
+const COMMANDS: Record<string, (program: Command) => void> = {
+  create: registerCreate,
+  start: registerStart,
+  state: registerState,
+  kill: registerKill,
+  delete: registerDelete,
+  run: registerRun,
+  exec: registerExec,
+  ps: registerPs,
+  pause: registerPauseResume,
+  resume: registerPauseResume,
+  events: registerEvents,
+  history: registerHistory,
+  update: registerUpdate,
+  cp: registerCp,
+  list: registerList,
+  'ps-all': registerList,
+  spec: registerSpec,
+  features: registerFeatures,
+  supervise: registerSupervise,
+  ui: registerUi,
+};
+
+/**
+ * Registers the commands on `program`. Given the command line, only the command it invokes: building all twenty
+ * commands and their options is a millisecond that `runts state` would pay on every call. Help, unknown commands
+ * and anything unclear get them all (for the listing and the suggestions).
+ */
+export function registerCommands(program: Command, argv?: string[]): void {
+  const invoked = argv && invokedCommand(program, argv);
+  if (invoked) {
+    COMMANDS[invoked](program);
+    return;
+  }
+  for (const register of new Set(Object.values(COMMANDS))) register(program);
+}
+
+/** The command `argv` invokes: its first word that is neither a global option nor an option's value. */
+function invokedCommand(program: Command, argv: string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
+  for (let i = 2; i < argv.length; i++) {
+    const word = argv[i];
+    if (word === '--') return undefined;
+    if (word.startsWith('-')) {
+      if (takesValue.has(word)) i++;
+      continue;
+    }
+    return Object.hasOwn(COMMANDS, word) ? word : undefined;
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { withRuntime } from './context.js';
+import { printOut } from './output.js';
 
 export function registerPs(program: Command): void {
   program
@@ -15,16 +15,16 @@ export function registerPs(program: Command): void {
       await withRuntime(cmd, async (rt) => {
         const pids = await rt.ps(id);
         if (opts.format === 'json') {
-          process.stdout.write(JSON.stringify(pids) + '\n');
+          printOut(JSON.stringify(pids) + '\n');
           return;
         }
         // As runc: run ps(1) on the host and keep the header and the container's lines.
-        const ps = spawnSync('ps', psOptions.length ? psOptions : ['-ef'], { encoding: 'utf8' });
+        const ps = process.getBuiltinModule('node:child_process').spawnSync('ps', psOptions.length ? psOptions : ['-ef'], { encoding: 'utf8' });
         const [header, ...lines] = ps.stdout.split('\n');
         const column = header.trim().split(/\s+/).indexOf('PID');
         const inside = new Set(pids.map(String));
         const mine = lines.filter((l) => l.trim() && inside.has(l.trim().split(/\s+/)[column]));
-        process.stdout.write([header, ...mine].join('\n') + '\n');
+        printOut([header, ...mine].join('\n') + '\n');
       });
     });
 }

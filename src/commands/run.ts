@@ -15,6 +15,8 @@ export function registerRun(program: Command): void {
     .option('--no-pivot', 'accepted for runc compatibility (runts always uses pivot_root)')
     .option('--no-new-keyring', 'accepted for runc compatibility')
     .action(async (id: string, opts, cmd: Command) => {
+      // First thing: the kernel's wait for the init's cgroup move then runs while runts loads and plans.
+      (await import('../linux/cgroups/attach-warmup.js')).warmUpCgroupAttach();
       const status = await withRuntime(cmd, (rt) =>
         rt.run(id, {
           bundle: opts.bundle,

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { printErr } from './output.js';
 
 export function registerSpec(program: Command): void {
   program
@@ -12,7 +13,7 @@ export function registerSpec(program: Command): void {
       const { defaultSpec } = await import('../oci/default-spec.js');
       const file = join(opts.bundle, 'config.json');
       if (existsSync(file)) {
-        process.stderr.write(`runts: ${file} already exists: remove it first, or pass another --bundle\n`);
+        printErr(`runts: ${file} already exists: remove it first, or pass another --bundle\n`);
         process.exitCode = 1;
         return;
       }

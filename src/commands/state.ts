@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
+import { printOut } from './output.js';
 
 export function registerState(program: Command): void {
   program
@@ -8,7 +9,7 @@ export function registerState(program: Command): void {
     .argument('<container-id>')
     .action(async (id: string, _opts, cmd: Command) => {
       await withRuntime(cmd, async (rt) => {
-        process.stdout.write(JSON.stringify(await rt.state(id), null, 2) + '\n');
+        printOut(JSON.stringify(await rt.state(id), null, 2) + '\n');
       });
     });
 }

@@ -12,7 +12,7 @@
  * for (const e of await goferList('/run/runts', 'web', '/etc')) console.log(e.type, e.name);
  */
 import { closeSync, openSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import { GoferError } from './errors.js';
 import { goferSocketPath } from './paths.js';
@@ -189,7 +189,7 @@ async function connect(t: Target): Promise<Conn> {
       dirFd = openSync(dirname(socketPath), 'r');
       path = `/proc/self/fd/${dirFd}/${basename(socketPath)}`;
     }
-    const sock = net.createConnection(path);
+    const sock = process.getBuiltinModule('node:net').createConnection(path);
     await new Promise<void>((resolve, reject) => {
       sock.once('connect', resolve);
       sock.once('error', reject);

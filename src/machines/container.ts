@@ -3,7 +3,7 @@
  *
  * Pure: no I/O. Every effect (spawning the init, signalling, freezing, destroying) is a named
  * actor declared here with a default that fails loudly, and supplied for real by the host with
- * `containerMachine.provide({ actors: { ... } })`. Because invokes reference actors by name, the
+ * `containerMachine().provide({ actors: { ... } })`. Because invokes reference actors by name, the
  * persisted snapshot stays plain JSON and can be restored in another process.
  *
  * Top-level state = OCI status (creating, created, running, paused, stopped). Substates say
@@ -23,7 +23,7 @@
  *
  * @example
  * ```ts
- * const live = containerMachine.provide({ actors: { spawnInit: fromPromise(async ({ input }) => spawn(input.id)) } });
+ * const live = containerMachine().provide({ actors: { spawnInit: fromPromise(async ({ input }) => spawn(input.id)) } });
  * const actor = createActor(live, { input: { id: 'web' } }).start();
  * actor.send({ type: 'container.create' });
  * await waitFor(actor, isSettled);
@@ -138,7 +138,7 @@ function notProvided<I>(name: string) {
   return fromPromise<void, I>(async () => {
     throw new ContainerMachineError(
       'bad_config',
-      `effect "${name}" is not provided; supply it with containerMachine.provide({ actors: { ${name} } })`,
+      `effect "${name}" is not provided; supply it with containerMachine().provide({ actors: { ${name} } })`,
     );
   });
 }
@@ -173,8 +173,20 @@ function effectThenIdle<const S extends 'signalProcess' | 'spawnExec' | 'updateC
 
 /**
  * The container statechart. Supply the effects with `provide` before running it for real.
+ *
+ * Built on first use and then kept: building it costs over a millisecond, which `runts state` and `list` (answered
+ * from the persisted snapshot) need not pay.
  */
-export const containerMachine = setup({
+export function containerMachine(): ContainerMachine {
+  return (built ??= buildContainerMachine());
+}
+let built: ContainerMachine | undefined;
+
+/** The type of {@link containerMachine}'s chart. */
+export type ContainerMachine = ReturnType<typeof buildContainerMachine>;
+
+function buildContainerMachine() {
+  return setup({
   types: {
     context: {} as ContainerContext,
     events: {} as ContainerEvent,
@@ -379,6 +391,7 @@ export const containerMachine = setup({
     },
   },
 });
+}
 
 function signalInput({ context, event }: { context: ContainerContext; event: ContainerEvent }): SignalInput {
   // Entered only through container.kill, whose payload carries the signal.
@@ -389,7 +402,7 @@ function signalInput({ context, event }: { context: ContainerContext; event: Con
 }
 
 /** A snapshot of the container machine (live or restored). */
-export type ContainerSnapshot = SnapshotFrom<typeof containerMachine>;
+export type ContainerSnapshot = SnapshotFrom<ContainerMachine>;
 
 /** Minimal shape read by the helpers below, so persisted-then-restored snapshots work too. */
 interface ValueHolder {

@@ -8,4 +8,4 @@ import { containerMachine } from './container.js';
 export * from './container.js';
 
 /** Every machine, by a stable file-safe name (used as docs/statecharts/<name>.*). */
-export const machines: { name: string; machine: AnyStateMachine }[] = [{ name: 'container', machine: containerMachine }];
+export const machines: { name: string; machine: AnyStateMachine }[] = [{ name: 'container', machine: containerMachine() }];

@@ -3,7 +3,7 @@
  * environment, the container's state JSON on stdin, and an optional timeout. The caller decides *when* a
  * point runs and in which namespace (see `RunHooksOptions.nsenterPid`); this module only runs programs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { RuntsError } from '../errors.js';
 import type { HOOK_POINTS } from './constants.js';
@@ -102,7 +102,8 @@ function runHook(point: HookPoint, hook: Hook, state: State, opts: RunHooksOptio
   return new Promise<void>((resolvePromise, rejectPromise) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, {
+      // Loaded here, not at the top: most commands run no hook and child_process costs every command start-up.
+      child = process.getBuiltinModule('node:child_process').spawn(file, args, {
         argv0,
         env: envObject(hook.env ?? []),
         cwd: state.bundle,

@@ -11,8 +11,12 @@
  *   counter that only grows, written in the same transaction as the history append. Readers in any
  *   process follow it (`Runtime.events()`) by remembering the last cursor they saw.
  *
- * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
- * returns, so a CLI process may exit right after a write without losing it.
+ * Every write is one synchronous transaction (`transactionSync`), committed (visible to every process, and kept
+ * when this one exits) before it returns. Commits are not fsynced, as runc and crun do not fsync their state
+ * files: what the store describes (processes, mounts, cgroups) does not outlive the machine, and an fsync costs
+ * each command about a millisecond per write on a disk. The default root, /run/runts, is a tmpfs on most systems,
+ * where fsync does nothing anyway. A system crash may damage a database on a disk; `open` then says so and how to
+ * start afresh.
  *
  * @example
  * ```ts
@@ -26,6 +30,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { RuntsError, type ErrorCode } from '../errors.js';
+
+/** LMDB's meta-page magic, stored little-endian at byte 24 of each of the two meta pages (pages 0 and 1). */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_META_PAGES = [0, 4096];
+
+/**
+ * Refuses a database file that is not LMDB (garbage, truncated by a crash, another program's): lmdb's native code
+ * crashes the process on such a file instead of returning an error. A missing or empty file is fine (LMDB creates
+ * it); a valid one has the magic in at least one of its two meta pages.
+ */
+function checkHeader(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return; // missing (created by open) or unreadable (open reports it)
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return;
+    const word = Buffer.alloc(4);
+    const ok = LMDB_META_PAGES.some((page) => fs.readSync(fd, word, 0, 4, page + 24) === 4 && word.readUInt32LE(0) === LMDB_MAGIC);
+    if (!ok) {
+      throw new StoreError('sys', `state database ${file} is damaged (no LMDB header; a system crash while it was written?): remove ${file} and ${file}-lock — containers do not survive a reboot, so nothing running is lost`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** Version of the record layout below; stored in each record so a later runts can migrate. */
 export const SCHEMA_VERSION = 1;
@@ -134,13 +167,15 @@ export class Store {
     }
     let env: RootDatabase;
     try {
+      checkHeader(path.join(dir, DB_FILE));
       env = open({
         path: path.join(dir, DB_FILE),
         noSubdir: true,
         encoding: 'json',
-        // Commit = data on disk before transactionSync returns; no background flush a short-lived
-        // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
+        // Commit = visible to all and kept after this process exits (see above for why no fsync). No background
+        // flush either (lmdb-js defaults to overlapping sync on Linux), which a short-lived CLI could exit before.
         overlappingSync: false,
+        noSync: true,
         // A fixed, generous map (address space only: the file grows as it is written). Growing the map while
         // several runts processes write at once made transactions fail (MDB_BAD_TXN under 100 parallel creates).
         mapSize: 2 * 1024 ** 3,
@@ -148,6 +183,11 @@ export class Store {
         permissionsMode: 0o600,
       } as Parameters<typeof open>[0] & { permissionsMode: number });
     } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      const file = path.join(dir, DB_FILE);
+      if (/MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH/.test((cause as Error).message)) {
+        throw new StoreError('sys', `state database ${file} is damaged (${(cause as Error).message}; a system crash while it was written?): remove ${file} and ${file}-lock — containers do not survive a reboot, so nothing running is lost`, { cause });
+      }
       throw new StoreError('sys', `cannot open state database in "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
     const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });

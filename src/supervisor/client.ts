@@ -5,7 +5,7 @@
  * this process's own fds — the command runs here as a transient host, exactly as without a supervisor.
  */
 import { existsSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { CreateOptions, ExecOptions, RunOptions, Runtime, RuntimeOptions } from '../runtime.js';
@@ -77,7 +77,7 @@ function parseHello(line: string | undefined): Hello | undefined {
 
 function connect(path: string): Promise<Socket | undefined> {
   return new Promise((done) => {
-    const socket = createConnection(path);
+    const socket = process.getBuiltinModule('node:net').createConnection(path);
     const timer = setTimeout(() => {
       socket.destroy();
       done(undefined);

@@ -1,31 +1,21 @@
-import { ContainerHost } from '../actors/host.js';
-import type { Observer } from '../actors/reconcile.js';
+import type { ContainerHost } from '../actors/host.js';
 import type { Store } from '../persistence/store.js';
 
 /**
  * Moves a container's chart to stopped with its init's exit status, as the process that reaped the init.
  *
- * Every dispatch reconciles first, and a reconcile would see the dead init and record the exit without a status
- * (`observed.exited` with null) before the event carrying the status arrives — which the chart then refuses. So
- * for this one dispatch the observer reports that init as alive and still waiting: the only fact delivered is
- * ours. Retries when another process wrote the record meanwhile; does nothing when the container is gone, has
- * another init, or is already stopped.
+ * A dispatch of an `observed.*` event does not reconcile first (which would see the dead init and record the exit
+ * without a status), so the only fact delivered is ours. Retries when another process wrote the record meanwhile;
+ * does nothing when the container is gone, has another init, or is already stopped.
  * @returns true when the exit was recorded.
  * @example await recordExit(host, store, 'web', 4242, 137);
  */
 export async function recordExit(host: ContainerHost, store: Store, id: string, pid: number, exitStatus: number | null): Promise<boolean> {
-  const base = host.observer;
-  const observer: Observer = {
-    ...base,
-    isAlive: (p, startTime) => (p === pid ? true : base.isAlive(p, startTime)),
-    isInitWaiting: (p) => (p === pid ? true : base.isInitWaiting(p)),
-  };
-  const exitHost = new ContainerHost(host.env, store, observer);
   for (let attempt = 0; attempt < 5; attempt++) {
     const record = store.get(id);
     if (!record || record.facts.initPid !== pid) return false; // deleted, or re-created with another init
     try {
-      await exitHost.dispatch(record, { type: 'observed.exited', exitStatus });
+      await host.dispatch(record, { type: 'observed.exited', exitStatus });
       return true;
     } catch (e) {
       if (/changed concurrently/.test((e as Error).message)) continue; // another process wrote it: read it again

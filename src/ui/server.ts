@@ -76,7 +76,7 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', pageHtml(source.root));
-    if (path === '/chart.svg') return send(res, 200, 'image/svg+xml', (chart ??= loadChart(containerMachine)));
+    if (path === '/chart.svg') return send(res, 200, 'image/svg+xml', (chart ??= loadChart(containerMachine())));
     if (path === '/api/containers') return send(res, 200, 'application/json', JSON.stringify(await containersWithLeaf(source)));
     const m = /^\/api\/containers\/([^/]+)\/history$/.exec(path);
     if (m) {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { wrapWorker, type Remote } from './comlink.js';
 
@@ -44,6 +44,7 @@ export class WorkerPool {
   /** Starts a long-lived worker actor and returns its comlink proxy. */
   start<T>(name: string): Remote<T> {
     const { filename, workerData } = workerEntry(name);
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(new URL(filename), { workerData });
     // A resident host keeps them; a CLI command must not wait for them to exit on their own.
     worker.unref();

@@ -52,6 +52,18 @@ describe('cli', () => {
     assert.match(f.stderr, /missing required argument/);
   });
 
+  test('a global option whose value is a command name does not pick the command (only the invoked one is built)', () => {
+    // --root's value "list" and --log-format's "json" are values, not commands: the command is "state" / "list".
+    const st = runts(['--root', join(dir, 'list'), '--log-format', 'json', 'state', 'nosuch']);
+    assert.equal(st.stderr.trim(), 'runts: container "nosuch" does not exist');
+    const ls = runts(['--root', join(dir, 'list'), 'list', '--format', 'json']);
+    assert.equal(ls.status, 0, ls.stderr);
+    assert.deepEqual(JSON.parse(ls.stdout), []);
+    // The suggestion for a mistyped command needs every command registered.
+    assert.match(runts(['stat']).stderr, /Did you mean one of start, state\?/);
+    assert.match(runts(['help', 'list']).stdout, /Usage: runts list\|ps-all/);
+  });
+
   test('state of an unknown container is an error naming it', () => {
     const r = runts(['--root', join(dir, 'state'), 'state', 'nosuch']);
     assert.notEqual(r.status, 0);

@@ -10,6 +10,7 @@ import {
   sharesToWeight,
   swapToV2,
   v1DeviceWrites,
+  warmUpCgroupAttach,
   type CgroupLayout,
 } from '../../src/linux/cgroups/index.js';
 
@@ -416,5 +417,35 @@ describe('stats', () => {
       assert.deepEqual(s.memory.raw, {});
       assert.deepEqual(s.pids, { current: 0, limit: 0 });
     }
+  });
+});
+
+describe('warmUpCgroupAttach', () => {
+  const waitFor = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it("writes this process's pid to the cgroup it is already in (first hierarchy), so nothing moves", async () => {
+    const l = fakeHost('hybrid', '4:cpu:/mine/here\n3:cpuacct:/mine/here\n0::/\n');
+    const own = path.join(l.controllers.cpu, 'mine/here');
+    fs.mkdirSync(own, { recursive: true });
+    warmUpCgroupAttach(l);
+    const file = path.join(own, 'cgroup.procs');
+    await waitFor(() => fs.existsSync(file) && read(file) !== '');
+    assert.equal(read(file), String(process.pid));
+    // Nothing was written anywhere else (no container cgroup, no other hierarchy).
+    assert.deepEqual(fs.readdirSync(l.controllers.memory), []);
+  });
+
+  it('on a pure v2 host, uses the cgroup2 tree; never throws when the file cannot be opened', async () => {
+    const l = fakeHost('v2', '0::/svc\n');
+    fs.mkdirSync(path.join(l.unified!, 'svc'));
+    await new Promise((r) => setTimeout(r, 50)); // one warm-up at a time: let the previous test's finish
+    warmUpCgroupAttach(l);
+    const file = path.join(l.unified!, 'svc', 'cgroup.procs');
+    await waitFor(() => fs.existsSync(file) && read(file) !== '');
+    assert.equal(read(file), String(process.pid));
+    const missing = fakeHost('v2', '0::/not/there\n');
+    assert.doesNotThrow(() => warmUpCgroupAttach(missing));
   });
 });

@@ -30,7 +30,7 @@ function fakeMachine(calls: { effect: Effect; input: unknown }[], failing: Reado
       calls.push({ effect, input });
       if (failing.has(effect)) throw new Error(`boom ${effect}`);
     });
-  return containerMachine.provide({
+  return containerMachine().provide({
     actors: {
       spawnInit: make('spawnInit'),
       startInit: make('startInit'),
@@ -249,7 +249,7 @@ describe('container machine: helpers', () => {
   });
 
   it('the default effects fail loudly instead of pretending', async () => {
-    const actor = createActor(containerMachine, { input: { id: ID } }).start();
+    const actor = createActor(containerMachine(), { input: { id: ID } }).start();
     actor.send({ type: 'container.create' });
     await waitFor(actor, isSettled, { timeout: 1000 });
     assert.equal(stateName(actor.getSnapshot()), 'stopped.idle');
@@ -261,7 +261,7 @@ describe('container machine: helpers', () => {
     const fingerprints: Record<string, string> = {
       'container/3': 'ae46c30d7c2b396fc05fc287167ed713c2595534ce8d32d5628549cc53332820',
     };
-    const print = createHash('sha256').update(JSON.stringify(containerMachine.definition)).digest('hex');
+    const print = createHash('sha256').update(JSON.stringify(containerMachine().definition)).digest('hex');
     assert.equal(print, fingerprints[MACHINE_VERSION], `chart fingerprint for ${MACHINE_VERSION}`);
   });
 });
@@ -466,7 +466,7 @@ describe('container machine: model-based (@xstate/graph)', () => {
 
   function statusPath(from: any, event: AnyEventObject): ContainerStatus[] {
     const path = [statusOf(from)];
-    for (const [snap] of getMicrosteps(containerMachine, from, event as any)) {
+    for (const [snap] of getMicrosteps(containerMachine(), from, event as any)) {
       const s = statusOf(snap);
       if (path.at(-1) !== s) path.push(s);
     }
@@ -474,7 +474,7 @@ describe('container machine: model-based (@xstate/graph)', () => {
   }
 
   it('every edge of the reachable graph takes only allowed status moves', () => {
-    const adj = getAdjacencyMap(containerMachine, options);
+    const adj = getAdjacencyMap(containerMachine(), options);
     let edges = 0;
     const throughRunning = new Set<string>();
     const vertices = Object.values(adj) as { state: any; transitions: Record<string, { event: AnyEventObject }> }[];
@@ -494,7 +494,7 @@ describe('container machine: model-based (@xstate/graph)', () => {
   });
 
   it('every shortest path only takes allowed status moves, and every leaf state is reachable', () => {
-    const paths = getShortestPaths(containerMachine, options);
+    const paths = getShortestPaths(containerMachine(), options);
     const reached = new Set<string>();
     for (const p of paths) {
       reached.add(stateName(p.state));

@@ -57,8 +57,8 @@ describe('generated statechart docs', () => {
   });
 
   it('is derived from the machine: every state, effect, guard and eventless transition appears', () => {
-    const mmd = toMermaid(containerMachine);
-    const dot = toDot(containerMachine);
+    const mmd = toMermaid(containerMachine());
+    const dot = toDot(containerMachine());
     for (const leaf of ['creating_pending', 'created_starting', 'running_exited', 'paused_resuming', 'stopped_deleted']) {
       assert.match(mmd, new RegExp(`state "\\w+" as ${leaf}\\b`));
     }

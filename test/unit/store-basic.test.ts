@@ -220,6 +220,21 @@ describe('store files', () => {
     }
   });
 
+  it('refuses a damaged database file with a one-line error naming it and the fix (lmdb itself would crash)', () => {
+    const root = path.join(dir, 'damaged');
+    fs.mkdirSync(root);
+    fs.writeFileSync(path.join(root, DB_FILE), Buffer.alloc(20_000, 0x78));
+    let err: unknown;
+    try {
+      Store.open(root);
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof StoreError);
+    assert.match(err.message, /state database .*damaged\b.*remove .*runts\.mdb and .*runts\.mdb-lock/);
+    assert.doesNotMatch(err.message, /\n/);
+  });
+
   it('fails with a StoreError naming the root when it cannot be created', () => {
     const file = path.join(dir, 'a-file');
     fs.writeFileSync(file, '');

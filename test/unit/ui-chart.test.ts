@@ -18,7 +18,7 @@ function titles(svg: string, cls: 'node' | 'cluster'): string[] {
 
 describe('visualizer chart', () => {
   test('the generated docs SVG is served without prologue or fixed size, and names every leaf state', () => {
-    const svg = loadChart(containerMachine);
+    const svg = loadChart(containerMachine());
     assert.match(svg, /^<svg[^>]*viewBox=/);
     assert.doesNotMatch(svg.slice(0, svg.indexOf('>')), /\s(width|height)=/);
     const nodes = titles(svg, 'node');
@@ -29,8 +29,8 @@ describe('visualizer chart', () => {
   test('without the docs file, a drawing of the machine has the same node and cluster titles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runts-ui-chart-'));
     try {
-      const svg = loadChart(containerMachine, join(dir, 'missing.svg'));
-      assert.equal(svg, drawStates(containerMachine));
+      const svg = loadChart(containerMachine(), join(dir, 'missing.svg'));
+      assert.equal(svg, drawStates(containerMachine()));
       const nodes = titles(svg, 'node');
       for (const leaf of LEAVES) assert.ok(nodes.includes(leaf), `node ${leaf}`);
       assert.deepEqual(titles(svg, 'cluster'), ['cluster_creating', 'cluster_created', 'cluster_running', 'cluster_paused', 'cluster_stopped']);

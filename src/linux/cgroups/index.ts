@@ -1,5 +1,6 @@
 export { CgroupError } from './cgroup-error.js';
 export { resolveCgroupPath } from './cgroup-path.js';
+export { warmUpCgroupAttach } from './attach-warmup.js';
 export {
   detectLayout,
   parseMountinfo,

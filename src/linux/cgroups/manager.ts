@@ -44,7 +44,7 @@ function errnoOf(e: unknown): string | undefined {
  * hang from the runtime's own cgroup in that hierarchy; /proc/self/cgroup names it from the hierarchy's root,
  * while the mount may expose only a subtree (mountRoot), so that prefix is cut first.
  */
-function leafDir(h: CgroupHierarchy, cgPath: string, own: Record<string, string>): string {
+export function leafDir(h: CgroupHierarchy, cgPath: string, own: Record<string, string>): string {
   if (cgPath.startsWith('/')) return path.join(h.mountpoint, cgPath);
   let base = (h.version === 2 ? own[''] : own[h.controllers[0]]) ?? '/';
   if (h.mountRoot !== '/' && (base === h.mountRoot || base.startsWith(`${h.mountRoot}/`))) {
@@ -70,6 +70,15 @@ function chainBelow(top: string, leaf: string): string[] {
  * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
  * short-lived. Get one with {@link openCgroup}.
  */
+// Whether each hierarchy's mountpoint is real cgroupfs, asked once per process (a statfs per hierarchy per
+// container operation added up to a millisecond): mounts do not change type under a running runtime.
+const cgroupFsMounts = new Map<string, boolean>();
+function isCgroupFsMount(mountpoint: string): boolean {
+  let real = cgroupFsMounts.get(mountpoint);
+  if (real === undefined) cgroupFsMounts.set(mountpoint, (real = isCgroupFs(mountpoint)));
+  return real;
+}
+
 export class CgroupManager {
   /** The cgroup path as given (absolute, or relative to the runtime's own cgroup). */
   readonly path: string;
@@ -83,7 +92,7 @@ export class CgroupManager {
     this.targets = layout.hierarchies.map((hierarchy) => ({
       hierarchy,
       dir: leafDir(hierarchy, cgPath, layout.own),
-      fake: !isCgroupFs(hierarchy.mountpoint),
+      fake: !isCgroupFsMount(hierarchy.mountpoint),
     }));
     for (const t of this.targets) {
       if (path.relative(t.hierarchy.mountpoint, t.dir) === '') {

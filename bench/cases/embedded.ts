@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DriverRequest, DriverResult } from '../embedded-driver.js';
+import type { BenchContext } from '../lib/context.js';
+import { BenchError } from '../lib/errors.js';
+import type { Row } from '../lib/report.js';
+
+const BENCH_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const REPO = path.dirname(BENCH_DIR);
+
+/** Runs bench/embedded-driver.ts in a fresh process against the install's dist/ and returns its result. */
+function drive(ctx: BenchContext, dist: string, mode: DriverRequest['mode'], n: number, others: DriverRequest['others'] = []): DriverResult {
+  const root = path.join(ctx.workDir, `root-embedded-${mode}`);
+  const out = path.join(ctx.pidDir, `embedded-${mode}.json`);
+  const req: DriverRequest = { mode, dist, root, bundles: ctx.bundles, n, others, out };
+  const errLog = path.join(ctx.workDir, 'logs', `embedded-${mode}.stderr`);
+  const errFd = fs.openSync(errLog, 'a');
+  try {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(BENCH_DIR, 'embedded-driver.ts'), JSON.stringify(req)], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', errFd],
+    });
+    if (r.status !== 0) {
+      const tail = fs.readFileSync(errLog, 'utf8').trim().split('\n').slice(-3).join(' / ');
+      throw new BenchError('sys', `embedded ${mode} benchmark failed (status ${r.status}): ${tail}; see ${errLog}`);
+    }
+  } finally {
+    fs.closeSync(errFd);
+  }
+  return JSON.parse(fs.readFileSync(out, 'utf8')) as DriverResult;
+}
+
+/**
+ * Benchmark 3: the create / start / wait / delete cycle of /bin/true through the embedded `Runtime` API in one warm
+ * process, alternating every cycle with runc's and crun's `run` of /bin/true (the target compares with crun's).
+ */
+export function benchApiCycle(ctx: BenchContext, dist: string): Row[] {
+  const r = drive(ctx, dist, 'api', ctx.opts.iterations, ctx.runtimes.filter((rt) => rt.name !== 'runts'));
+  const perSecond = r.samples.runts ? 1000 / [...r.samples.runts].sort((a, b) => a - b)[Math.floor(r.samples.runts.length / 2)] : 0;
+  return [
+    {
+      kind: 'row',
+      num: 3,
+      title: 'runts: embedded `Runtime` API create/start/wait/delete cycle in one warm process; runc, crun: `run` /bin/true',
+      samples: r.samples,
+      note: `${perSecond.toFixed(0)} containers/s through the API; alternating every cycle`,
+    },
+  ];
+}
+
+/** Benchmark 4 (resident host): SIGKILL of a container's init → `stopped` committed to the store. */
+export function benchStopResident(ctx: BenchContext, dist: string): Row[] {
+  const r = drive(ctx, dist, 'stop', ctx.opts.iterations);
+  return [
+    {
+      kind: 'row',
+      num: 4,
+      title: 'stop detection with the resident host: SIGKILL → `stopped` in the store (visible to every process)',
+      samples: r.samples,
+      note: 'runc and crun have no resident host; the seed polled every 100 ms (50 ms on average)',
+    },
+  ];
+}
+
+/** Benchmark 6: N sleeping containers under one resident host. */
+export function benchResidentMany(ctx: BenchContext, dist: string): Row[] {
+  const n = ctx.opts.listN;
+  const r = drive(ctx, dist, 'heap', n);
+  const kb = (x: number | undefined) => (x ?? NaN).toFixed(1);
+  const s = (x: number | undefined) => ((x ?? NaN) / 1000).toFixed(1);
+  return [
+    {
+      kind: 'row',
+      num: 6,
+      title: `${n} sleeping containers under one resident host: \`run --detach\` of each`,
+      samples: r.samples,
+      note: `heap ${kb(r.heapPerContainerKB)} KB and RSS ${kb(r.rssPerContainerKB)} KB per idle container (resident process; each container's gofer is a process of its own); create all ${s(r.createAllMs)} s`,
+    },
+    {
+      kind: 'row',
+      num: 6,
+      title: `… \`delete --force\` of each of the ${n}`,
+      samples: { runts: r.deleteSamples ?? [] },
+      note: `delete all ${s(r.deleteAllMs)} s`,
+    },
+  ];
+}

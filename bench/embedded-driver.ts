@@ -1,0 +1,193 @@
+/**
+ * The benchmarks that need runts embedded in a warm process (items 3, 4 with the resident host, and 6). bench/run.ts
+ * starts this in a child process of its own (a clean heap for item 6, `--expose-gc`) and reads the JSON result it
+ * writes to `out` (not stdout: the containers it starts inherit its stdio):
+ *
+ *   node --expose-gc --import tsx bench/embedded-driver.ts '<json DriverRequest>'
+ *
+ * It loads runts from the benchmark's private install (`dist`), never from the repo's src/.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeBundle, type BundleFactory } from './lib/bundles.js';
+import type { RuntimeName } from './lib/report.js';
+import { argvOf, type RuntimeSpec } from './lib/runtimes.js';
+import { elapsedMs } from './lib/stats.js';
+
+export interface DriverRequest {
+  mode: 'api' | 'stop' | 'heap';
+  /** The install's dist/ directory. */
+  dist: string;
+  /** runts' state root for this benchmark (its own, empty). */
+  root: string;
+  bundles: BundleFactory;
+  n: number;
+  /** api: the CLI runtimes whose `run` alternates with the API cycle. */
+  others?: RuntimeSpec[];
+  /** Where the DriverResult JSON goes. */
+  out: string;
+}
+
+export interface DriverResult {
+  samples: Partial<Record<RuntimeName, number[]>>;
+  /** heap: extra figures. */
+  heapPerContainerKB?: number;
+  rssPerContainerKB?: number;
+  createAllMs?: number;
+  deleteAllMs?: number;
+  deleteSamples?: number[];
+}
+
+interface RuntimeApi {
+  create(id: string, o: { bundle: string }): Promise<{ pid: number }>;
+  start(id: string): Promise<unknown>;
+  run(id: string, o: { bundle: string; detach: boolean }): Promise<number>;
+  state(id: string): Promise<{ pid: number; status: string }>;
+  delete(id: string, o: { force: boolean }): Promise<void>;
+  serve(o: object): Promise<{ close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+const req = JSON.parse(process.argv[2]) as DriverRequest;
+const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(path.join(req.dist, rel)).href)) as T;
+const { Runtime } = await load<{ Runtime: { open(o: { root: string }): Promise<RuntimeApi> } }>('index.js');
+const rt = await Runtime.open({ root: req.root });
+const now = () => process.hrtime.bigint();
+
+/** Item 3: create → start → wait for the exit (this process is the init's parent) → delete, through the API. */
+async function api(): Promise<DriverResult> {
+  const { nativePort } = await load<{ nativePort(): { waitPidAsync(pid: number): Promise<unknown> } }>('native/index.js');
+  const sys = nativePort();
+  const samples: DriverResult['samples'] = {};
+  for (let i = -1; i < req.n; i++) {
+    const id = i < 0 ? 'api-warmup' : `api-${i}`;
+    const bundle = writeBundle(req.bundles, 'runts', id, ['/bin/true']);
+    const t0 = now();
+    const { pid } = await rt.create(id, { bundle });
+    await rt.start(id);
+    await sys.waitPidAsync(pid).catch(() => undefined);
+    await rt.delete(id, { force: true });
+    if (i >= 0) (samples.runts ??= []).push(elapsedMs(t0, now()));
+    for (const other of req.others ?? []) {
+      const oid = `apirun-${i + 1}`;
+      const args = argvOf(other, ['run', '--bundle', writeBundle(req.bundles, other.name, oid, ['/bin/true']), oid]);
+      const t1 = now();
+      const r = spawnSync(other.exe, args, { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`${other.name} run failed (status ${r.status})`);
+      if (i >= 0) (samples[other.name] ??= []).push(elapsedMs(t1, now()));
+    }
+  }
+  return { samples };
+}
+
+// The observer of item 4: a thread with its own handle on the store that kills the init and then reads the
+// record every 20 µs until it says stopped — what `runts state` in any other process would read. On a thread of
+// its own so that neither its polling nor its clock share the resident host's event loop.
+const STOP_OBSERVER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const pause = new Int32Array(new SharedArrayBuffer(4));
+import(workerData.store).then(({ Store }) => {
+  const store = Store.open(workerData.root);
+  const top = (id) => { const v = store.get(id)?.snapshot.value; return typeof v === 'string' ? v : Object.keys(v ?? {})[0]; };
+  parentPort.on('message', ({ id, pid }) => {
+    const t0 = process.hrtime.bigint();
+    process.kill(pid, 'SIGKILL');
+    let ms;
+    while (top(id) !== 'stopped') {
+      ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms > 5000) break;
+      Atomics.wait(pause, 0, 0, 0.02);
+    }
+    parentPort.postMessage(Number(process.hrtime.bigint() - t0) / 1e6);
+  });
+  parentPort.postMessage('ready');
+});
+`;
+
+/**
+ * Item 4 with the resident host: this process serves as the supervisor (what `runts supervise` runs) and starts a
+ * `sleep` container; the observer thread SIGKILLs its init and times how long until the store says `stopped`.
+ */
+async function stop(): Promise<DriverResult> {
+  const resident = await rt.serve({});
+  const observer = new Worker(STOP_OBSERVER, { eval: true, workerData: { store: pathToFileURL(path.join(req.dist, 'persistence/store.js')).href, root: req.root } });
+  let waiting: ((v: unknown) => void) | undefined;
+  let failed: unknown;
+  observer.on('message', (v) => waiting?.(v));
+  observer.on('error', (e) => (failed = e));
+  const next = () => (failed ? Promise.reject(failed) : new Promise<unknown>((resolve) => (waiting = resolve)));
+  const samples: DriverResult['samples'] = {};
+  try {
+    await next(); // ready
+    for (let i = -1; i < req.n; i++) {
+      const id = i < 0 ? 'stop-warmup' : `stop-${i}`;
+      await rt.run(id, { bundle: writeBundle(req.bundles, 'runts', id, ['/bin/sleep', '1000']), detach: true });
+      const { pid } = await rt.state(id);
+      await new Promise((r) => setTimeout(r, 20)); // let the init settle into sleep
+      const reply = next();
+      observer.postMessage({ id, pid });
+      const ms = (await reply) as number;
+      if (ms > 5000) throw new Error(`container ${id} not stopped 5 s after SIGKILL`);
+      if (i >= 0) (samples.runts ??= []).push(ms);
+      await rt.delete(id, { force: true });
+    }
+  } finally {
+    await observer.terminate();
+    await resident.close();
+  }
+  return { samples };
+}
+
+/** Item 6: N sleeping containers under one resident host: heap and RSS per container, create all, delete all. */
+async function heap(): Promise<DriverResult> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the heap benchmark needs node --expose-gc');
+  const measure = () => {
+    gc();
+    gc();
+    return process.memoryUsage();
+  };
+  const bundles = Array.from({ length: req.n }, (_, i) => writeBundle(req.bundles, 'runts', `heap-${i}`, ['/bin/sleep', '100000']));
+  const resident = await rt.serve({});
+  const create: number[] = [];
+  const del: number[] = [];
+  try {
+    const before = measure();
+    const t0 = now();
+    for (let i = 0; i < req.n; i++) {
+      const t = now();
+      await rt.run(`heap-${i}`, { bundle: bundles[i], detach: true });
+      create.push(elapsedMs(t, now()));
+    }
+    const createAllMs = elapsedMs(t0, now());
+    await new Promise((r) => setTimeout(r, 500)); // let the host settle (exit watches, caches)
+    const after = measure();
+    const t1 = now();
+    for (let i = 0; i < req.n; i++) {
+      const t = now();
+      await rt.delete(`heap-${i}`, { force: true });
+      del.push(elapsedMs(t, now()));
+    }
+    return {
+      samples: { runts: create },
+      heapPerContainerKB: (after.heapUsed - before.heapUsed) / req.n / 1024,
+      rssPerContainerKB: (after.rss - before.rss) / req.n / 1024,
+      createAllMs,
+      deleteAllMs: elapsedMs(t1, now()),
+      deleteSamples: del,
+    };
+  } finally {
+    for (let i = 0; i < req.n; i++) await rt.delete(`heap-${i}`, { force: true }).catch(() => undefined);
+    await resident.close();
+  }
+}
+
+try {
+  const result = req.mode === 'api' ? await api() : req.mode === 'stop' ? await stop() : await heap();
+  writeFileSync(req.out, JSON.stringify(result));
+} finally {
+  await rt.close();
+}

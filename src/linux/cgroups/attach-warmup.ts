@@ -1,0 +1,38 @@
+import { closeSync, openSync, write } from 'node:fs';
+import path from 'node:path';
+import { leafDir } from './manager.js';
+import { detectLayout, type CgroupLayout } from './layout.js';
+
+let inFlight = false;
+
+/**
+ * Starts, in the background, the wait the kernel imposes on the first move of a process into a cgroup, so that
+ * the create's real move (the init's, a few milliseconds later) finds it done or under way.
+ *
+ * Why: writing a pid to cgroup.procs takes the kernel's global cgroup_threadgroup_rwsem for writing, and the
+ * first writer after a quiet spell waits for a whole RCU grace period (7–16 ms measured on a 2-core VM — runc and
+ * crun pay it too); writers in the following tens of milliseconds pass at once or wait only for what is left of
+ * it. Writing our own pid to the cgroup we are already in is such a writer and moves nothing. The write runs on a
+ * libuv pool thread, so the caller goes on (record, plan, mounts) while the grace period elapses; the file is
+ * opened here, synchronously, because a pool write that needed the main thread between its steps (fs.writeFile:
+ * open, then write) would wait for the caller's synchronous work to end and start too late. One at a time: a
+ * resident host creating many containers needs no more, and must not tie up the pool.
+ *
+ * Best effort: any failure (no cgroupfs, no permission) only loses the head start.
+ */
+export function warmUpCgroupAttach(layout?: CgroupLayout): void {
+  if (inFlight) return;
+  let fd: number;
+  try {
+    const l = layout ?? detectLayout();
+    if (l.hierarchies.length === 0) return;
+    fd = openSync(path.join(leafDir(l.hierarchies[0], '.', l.own), 'cgroup.procs'), 'w');
+  } catch {
+    return;
+  }
+  inFlight = true;
+  write(fd, String(process.pid), () => {
+    closeSync(fd);
+    inFlight = false;
+  });
+}
