@@ -169,6 +169,7 @@ export class Runtime {
           ? `${sandbox.facts.cgroupPath}/${id}` // children get a cgroup under their sandbox's
           : this.host.env.ports.cgroups.resolvePath(config.linux?.cgroupsPath, id),
       created: new Date().toISOString(),
+      ociVersion: config.ociVersion,
       owner: userInfo().username,
       annotations: config.annotations ?? {},
       creatorPid: process.pid,
@@ -240,14 +241,15 @@ export class Runtime {
   }
 
   async state(id: string): Promise<ContainerState> {
-    return stateOf(await this.host.refresh(this.find(id)));
+    return stateOf(await this.host.refresh(this.find(id), { statusOnly: true }));
   }
 
   async list(): Promise<ContainerState[]> {
     const states: ContainerState[] = [];
-    for (const record of this.store.list()) {
+    // Records without their specs: stateOf needs none, and refresh fetches one when it has to dispatch.
+    for (const record of this.store.list({ withSpec: false })) {
       try {
-        states.push(stateOf(await this.host.refresh(record)));
+        states.push(stateOf(await this.host.refresh(record, { statusOnly: true })));
       } catch (e) {
         // A record deleted or changed by another process while we listed: skip it rather than fail the list.
         if ((e as RuntsError).code !== 'not_found' && (e as RuntsError).code !== 'bad_state') throw e;
@@ -521,7 +523,8 @@ function joinSandbox(config: Spec, sandboxPid: number): Spec {
 function stateOf(s: Settled): ContainerState {
   const f = s.facts;
   return {
-    ociVersion: f.spec.ociVersion ?? '1.2.0',
+    // The bundle's, as runc reports it (kept in the facts too, for listings read without specs).
+    ociVersion: (f.ociVersion as string | undefined) ?? f.spec?.ociVersion ?? '1.2.0',
     id: f.id,
     pid: s.status === 'stopped' ? 0 : f.initPid,
     status: s.status,

@@ -15,13 +15,14 @@ export interface Observer {
 /**
  * Turns what the kernel says into events for the chart, so the chart never contradicts it: a dead init (or its
  * PID now naming another process) means stopped; a creator that died mid-create means the create was abandoned;
- * a cgroup frozen or thawed behind our back means paused or running.
+ * a cgroup frozen or thawed behind our back means paused or running. `ignoreGofer`: do not look at the gofer (its exit
+ * is already recorded, or the caller only wants the status).
  */
-export function observe(facts: ContainerFacts, status: ContainerStatus, observer: Observer, goferExited = false): ContainerEvent[] {
+export function observe(facts: ContainerFacts, status: ContainerStatus, observer: Observer, ignoreGofer = false): ContainerEvent[] {
   const events = observeInit(facts, status, observer);
   // A gofer that died unexpectedly: the container keeps running, its file broker is gone (recorded once).
   const goferPid = facts.goferPid;
-  if (!goferExited && goferPid > 0 && status !== 'stopped' && !events.some((e) => e.type === 'observed.exited')) {
+  if (!ignoreGofer && goferPid > 0 && status !== 'stopped' && !events.some((e) => e.type === 'observed.exited')) {
     if (!observer.isAlive(goferPid, (facts.goferStartTime as number | null | undefined) ?? null)) events.unshift({ type: 'gofer.exited', exitStatus: null });
   }
   return events;

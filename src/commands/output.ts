@@ -5,14 +5,19 @@
  */
 import { writeSync } from 'node:fs';
 
-/** Writes all of `text` to `fd`, waiting out EAGAIN when the fd is a non-blocking pipe someone else left full. */
+/**
+ * Writes all of `text` to `fd`, waiting out EAGAIN when the fd is a non-blocking pipe someone else left full. A
+ * reader that went away (EPIPE, e.g. `runts list | head -1`) ends the output quietly, as SIGPIPE would end runc.
+ */
 function writeAll(fd: number, text: string): void {
   let buf = Buffer.from(text);
   while (buf.length > 0) {
     try {
       buf = buf.subarray(writeSync(fd, buf));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }

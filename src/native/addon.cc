@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -631,6 +632,18 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// flock(fd, LOCK_EX) when the second argument is true, flock(fd, LOCK_UN) when false. Blocks; EINTR is retried.
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int64_t fd;
+  if (!argInt(info, 0, fd)) return info.Env().Undefined();
+  const int op = info.Length() > 1 && info[1].ToBoolean().Value() ? LOCK_EX : LOCK_UN;
+  int rc;
+  while ((rc = flock(static_cast<int>(fd), op)) < 0 && errno == EINTR) {
+  }
+  if (rc < 0) return throwSys(info.Env(), errno, "flock");
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
@@ -646,6 +659,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp, "compileSeccomp"));
   return exports;
 }

@@ -159,6 +159,10 @@ export class FakeSyscallPort implements SyscallPort {
     this.record('closeFd', [fd]);
   }
 
+  flock(fd: number, exclusive: boolean): void {
+    this.record('flock', [fd, exclusive]);
+  }
+
   /** Set to make the next compileSeccomp throw that error. */
   failSeccomp: Error | undefined;
 

@@ -25,6 +25,7 @@ interface Addon {
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
+  flock(fd: number, exclusive: boolean): void;
   compileSeccomp(profile: SeccompProfile): Buffer;
 }
 
@@ -118,6 +119,7 @@ const port: SyscallPort = {
   setChildSubreaper: (on) => call((a) => a.setChildSubreaper(on)),
   setDumpable: (on) => call((a) => a.setDumpable(on)),
   closeFd: (fd) => call((a) => a.closeFd(fd)),
+  flock: (fd, exclusive) => call((a) => a.flock(fd, exclusive)),
   compileSeccomp: (profile) => call((a) => a.compileSeccomp(profile)),
 };
 

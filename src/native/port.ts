@@ -55,6 +55,8 @@ export interface SyscallPort {
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
+  /** flock(2): takes the exclusive lock (blocking) when `exclusive`, releases it otherwise. */
+  flock(fd: number, exclusive: boolean): void;
   /**
    * Compiles a seccomp profile with libseccomp (in this process, never in a cloned child) into the
    * `struct sock_filter[]` that a plan's `seccomp` op installs. Syscall names this libseccomp does not know are

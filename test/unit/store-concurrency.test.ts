@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
+import { OPEN_LOCK_FILE, SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
@@ -176,6 +176,41 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
       assert.equal(store.get('durable')?.version, 1);
     } finally {
       store.close();
+    }
+  });
+
+  it('opening waits while another process holds the open/close lock (the last closer cannot race a new opener)', async () => {
+    const root = path.join(dir, 'openlock');
+    Store.open(root).close();
+    const marker = path.join(root, 'marker');
+    // A process that holds the lock as a closing process would, then says "released" just before letting go.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `
+        import fs from 'node:fs';
+        import { nativePort } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/native/index.ts')).href)};
+        const fd = fs.openSync(${JSON.stringify(path.join(root, OPEN_LOCK_FILE))}, 'a');
+        nativePort().flock(fd, true);
+        fs.writeFileSync(${JSON.stringify(marker)}, 'holding');
+        await new Promise((r) => setTimeout(r, 300));
+        fs.writeFileSync(${JSON.stringify(marker)}, 'released');
+        fs.closeSync(fd);
+        `,
+      ],
+      { cwd: REPO, stdio: 'inherit' },
+    );
+    try {
+      while (!fs.existsSync(marker)) await new Promise((r) => setTimeout(r, 10));
+      const store = Store.open(root); // blocks until the holder lets go
+      store.close();
+      assert.equal(fs.readFileSync(marker, 'utf8'), 'released');
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 });
