@@ -16,8 +16,8 @@
  * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
  * returns, so a CLI process may exit right after a write without losing it. (On the default root, /run/runts, a
  * tmpfs on most systems, the fsync costs nothing.) lmdb-js's `noSync` and `noMetaSync` were tried for speed and
- * lost commits under concurrent writers in several processes (2 of 300 parallel `create`s found their own
- * record gone): do not turn them on.
+ * lost commits under concurrent writers in several processes (1 of 1,000 parallel `create`s found its own
+ * record gone, even with the open/close lock below): do not turn them on.
  *
  * Opening and closing the environment are serialised across processes by an flock on `runts.mdb-open`
  * (see {@link whileOpeningOrClosing}); without it, about one `create` in 300 run 8 at a time lost its first write.
