@@ -204,6 +204,7 @@ export class Runtime {
 
   /** Runs the user program of a created container. */
   async start(id: string): Promise<ContainerState> {
+    this.host.env.ports.cgroups.warmUpAttach(); // see create: a burst of container operations stays warm
     const record = this.find(id);
     try {
       const settled = await this.host.dispatch(record, { type: 'container.start' });
