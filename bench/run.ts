@@ -118,8 +118,12 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT run --bundle BUNDLE ID                                  # 1`,
     `RT --root ROOT create --bundle BUNDLE --pid-file PIDFILE ID             # 2`,
     `RT --root ROOT start ID;  poll /proc/PID/stat until Z or gone;  RT --root ROOT delete ID`,
+    `runts: Runtime.create → start → wait for the exit → delete({force}), in one process; runc, crun: RT run   # 3`,
+    `runts: rt.serve() + run({detach}) of sleep; SIGKILL; poll the store until stopped    # 4 (resident host)`,
+    `RT create + start (sleep); SIGKILL; RT --root ROOT state ID until "stopped"             # 4 (transient CLI)`,
     `RT --root ROOT create --bundle BUNDLE ID   (N per runtime, BATCH at a time)   # 5`,
     `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
+    `runts: rt.serve() + N × run({detach}) of sleep, heap/RSS before and after, N × delete({force})   # 6`,
     `RT --version;  RT --root ROOT state ID;  ${tools.node} -e 0;  ${tools.crun} --version   # 7`,
   ];
 }

@@ -19,8 +19,8 @@
  * lost commits under concurrent writers in several processes (1 of 1,000 parallel `create`s found its own
  * record gone, even with the open/close lock below): do not turn them on.
  *
- * Opening and closing the environment are serialised across processes by an flock on `runts.mdb-open`
- * (see {@link whileOpeningOrClosing}); without it, about one `create` in 300 run 8 at a time lost its first write.
+ * Every write, and opening and closing the environment, also hold an flock of runts' own on `runts.mdb-flock`
+ * (see {@link holdingStoreLock}): without it, about one `create` in 200 run 8 at a time lost its first write.
  *
  * @example
  * ```ts
@@ -138,21 +138,23 @@ export class StoreError extends RuntsError {
 type HistoryKey = [string, number];
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
-/** Lock file that serialises opening and closing the environment across processes (see below). */
-export const OPEN_LOCK_FILE = `${DB_FILE}-open`;
+/** runts' own cross-process lock of the store (see {@link holdingStoreLock}). */
+export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
 
 /**
- * Runs `fn` (opening or closing the LMDB environment) holding an exclusive flock on `<root>/runts.mdb-open`.
+ * Runs `fn` — a write transaction, or opening or closing the LMDB environment — holding an exclusive flock on
+ * `<root>/runts.mdb-flock`.
  *
- * Why: LMDB keeps its writer mutex in the lock file. The last process to close the environment destroys that
- * mutex; a process opening it at the same moment waits for the closer's file lock, then finds another user gone
- * and the lock file already set up — so it does not set it up again and takes the destroyed mutex, and two
- * processes write at once: one commit is lost. (Measured: 2–5 lost `create`s per 1,000 run 8 at a time; none
- * with any process keeping the environment open, none with this lock.) Holding this lock, an open never
- * overlaps a close. Held only for the open or the close itself, never across a fork.
+ * Why: LMDB's own writer mutex (kept in its lock file) did not keep the writers of separate, short-lived runts
+ * processes apart. Filling a root with 1,000 containers, 8 `create`s at a time, lost 1 to 5 first writes per run
+ * (`container "<id>" does not exist`): another process's commit took the same LMDB transaction id. One way it
+ * happens: the last process to close the environment destroys that mutex while a process opening it waits, then
+ * takes it without setting it up again. Serialising only opens and closes still lost 3 of 600; serialising every
+ * write as well lost none of several thousand. The fd exists only while `fn` runs, never across a fork, so a
+ * process killed here cannot leave the lock held by a child.
  */
-function whileOpeningOrClosing<T>(root: string, fn: () => T): T {
-  const fd = fs.openSync(path.join(root, OPEN_LOCK_FILE), 'a', 0o600);
+function holdingStoreLock<T>(root: string, fn: () => T): T {
+  const fd = fs.openSync(path.join(root, STORE_LOCK_FILE), 'a', 0o600);
   try {
     nativePort().flock(fd, true);
     return fn();
@@ -197,7 +199,7 @@ export class Store {
     let env: RootDatabase;
     try {
       checkHeader(path.join(dir, DB_FILE));
-      env = whileOpeningOrClosing(dir, () => open({
+      env = holdingStoreLock(dir, () => open({
         path: path.join(dir, DB_FILE),
         noSubdir: true,
         encoding: 'json',
@@ -218,7 +220,7 @@ export class Store {
       }
       throw new StoreError('sys', `cannot open state database in "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
-    return whileOpeningOrClosing(dir, () => {
+    return holdingStoreLock(dir, () => {
       // Creating a named database on first use is a write: done under the same lock as the open.
       const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });
       const specs = env.openDB<unknown, string>('specs', { encoding: 'json' });
@@ -370,7 +372,7 @@ export class Store {
 
   /** Closes the environment (pending writes are already committed: every write is synchronous). */
   close(): void {
-    whileOpeningOrClosing(this.root, () => this.env.close());
+    holdingStoreLock(this.root, () => this.env.close());
   }
 
   // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
@@ -413,7 +415,7 @@ export class Store {
 
   private write(body: () => void): void {
     try {
-      this.env.transactionSync(body);
+      holdingStoreLock(this.root, () => this.env.transactionSync(body));
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError('sys', `state database write in "${this.root}" failed: ${(e as Error).message}; check disk space and permissions`, { cause: e });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { OPEN_LOCK_FILE, SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
+import { STORE_LOCK_FILE, SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
@@ -179,9 +179,9 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
     }
   });
 
-  it('opening waits while another process holds the open/close lock (the last closer cannot race a new opener)', async () => {
+  it('opening and writing wait while another process holds the store lock (writers never overlap)', async () => {
     const root = path.join(dir, 'openlock');
-    Store.open(root).close();
+    const store = Store.open(root);
     const marker = path.join(root, 'marker');
     // A process that holds the lock as a closing process would, then says "released" just before letting go.
     const holder = spawn(
@@ -194,7 +194,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
         `
         import fs from 'node:fs';
         import { nativePort } from ${JSON.stringify(pathToFileURL(path.join(REPO, 'src/native/index.ts')).href)};
-        const fd = fs.openSync(${JSON.stringify(path.join(root, OPEN_LOCK_FILE))}, 'a');
+        const fd = fs.openSync(${JSON.stringify(path.join(root, STORE_LOCK_FILE))}, 'a');
         nativePort().flock(fd, true);
         fs.writeFileSync(${JSON.stringify(marker)}, 'holding');
         await new Promise((r) => setTimeout(r, 300));
@@ -206,11 +206,12 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
     );
     try {
       while (!fs.existsSync(marker)) await new Promise((r) => setTimeout(r, 10));
-      const store = Store.open(root); // blocks until the holder lets go
-      store.close();
+      store.insert({ facts: { id: 'w' } as never, snapshot: {}, schemaVersion: SCHEMA_VERSION, machineVersion: 'm' }); // blocks until the holder lets go
       assert.equal(fs.readFileSync(marker, 'utf8'), 'released');
+      assert.equal(store.get('w')?.version, 1);
     } finally {
       holder.kill('SIGKILL');
+      store.close();
     }
   });
 });
