@@ -3,9 +3,9 @@ import { writeBundle } from '../lib/bundles.js';
 import type { BenchContext } from '../lib/context.js';
 import { BenchError } from '../lib/errors.js';
 import { readPidFile, sleepSync } from '../lib/proc.js';
-import type { Row, RuntimeName } from '../lib/report.js';
+import { formatMs, RUNTIME_NAMES, type Row, type RuntimeName } from '../lib/report.js';
 import { mustSucceed, rtSync } from '../lib/runtimes.js';
-import { elapsedMs } from '../lib/stats.js';
+import { elapsedMs, quantile } from '../lib/stats.js';
 
 /**
  * Benchmark 4 (transient CLI): a `sleep` container is SIGKILLed, then `<rt> state` is run until it says `stopped`;
@@ -44,7 +44,7 @@ export function benchStopTransient(ctx: BenchContext): Row[] {
       num: 4,
       title: 'stop detection with the transient CLI: SIGKILL → first `state` that says `stopped`',
       samples,
-      note: 'one `state` call each: the kill is noticed by the command that looks',
+      note: `p50/p99 ${RUNTIME_NAMES.map((rt) => `${rt} ${formatMs(quantile(samples[rt], 0.5) ?? NaN)}/${formatMs(quantile(samples[rt], 0.99) ?? NaN)}`).join(', ')} ms; one \`state\` call each: the kill is noticed by the command that looks`,
     },
   ];
 }

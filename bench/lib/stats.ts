@@ -29,3 +29,10 @@ export function ratio(a: Summary | undefined, b: Summary | undefined): number | 
 export function elapsedMs(start: bigint, end: bigint): number {
   return Number(end - start) / 1e6;
 }
+
+/** The q-quantile (0..1) of samples, nearest rank; undefined when there are none. @example quantile([1, 2, 3, 4], 0.99) // 4 */
+export function quantile(samples: readonly number[] | undefined, q: number): number | undefined {
+  if (!samples || samples.length === 0) return undefined;
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}

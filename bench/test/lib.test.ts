@@ -120,3 +120,13 @@ describe('helpers', () => {
     assert.equal(showCommand('/bin/x', ['--root', '/tmp/a b', "it's"]), `/bin/x --root '/tmp/a b' 'it'\\''s'`);
   });
 });
+
+describe('quantile', () => {
+  it('is the nearest-rank quantile', async () => {
+    const { quantile } = await import('../lib/stats.js');
+    assert.equal(quantile([3, 1, 2, 4], 0.5), 2);
+    assert.equal(quantile([3, 1, 2, 4], 0.99), 4);
+    assert.equal(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.99), 99);
+    assert.equal(quantile([], 0.5), undefined);
+  });
+});
