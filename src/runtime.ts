@@ -242,7 +242,7 @@ export class Runtime {
   }
 
   async state(id: string): Promise<ContainerState> {
-    return stateOf(await this.host.refresh(this.find(id), { statusOnly: true }));
+    return stateOf(await this.host.refresh(this.find(id)));
   }
 
   async list(): Promise<ContainerState[]> {

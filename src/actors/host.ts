@@ -67,9 +67,9 @@ export class ContainerHost {
 
   /**
    * Reconciles a container with the kernel and persists what changed; returns where it is now. `statusOnly`: the
-   * caller reports the OCI status and nothing else (`state`, `list`), so the fast path skips the one kernel fact
-   * that cannot change it, the gofer's liveness — a `list` of 1,000 is 1,000 fewer /proc reads. A dead gofer is
-   * still recorded by the next command that acts on the container (or at once by a supervisor).
+   * caller reports the OCI status of many containers and nothing else (`list`), so the fast path skips the one
+   * kernel fact that cannot change it, the gofer's liveness — a `list` of 1,000 is 1,000 fewer /proc reads. A dead
+   * gofer is still recorded by the next command on that container, `state` included (or at once by a supervisor).
    */
   async refresh(record: ContainerRecord, opts: { statusOnly?: boolean } = {}): Promise<Settled> {
     const unchanged = this.unchanged(record, opts.statusOnly ?? false);
