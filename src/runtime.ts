@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger } from './log.js';
-import { ContainerHost, type Settled } from './actors/host.js';
+import { ContainerHost, UnrecordedError, type Settled } from './actors/host.js';
 import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
 import { defaultPorts } from './actors/default-ports.js';
@@ -185,8 +185,17 @@ export class Runtime {
     try {
       settled = await this.host.dispatch(record, { type: 'container.create' });
     } catch (e) {
-      // The create effect already undid what it made; drop the record too, so nothing is left behind.
-      this.store.remove(id);
+      // A failed create effect undid what it made. One that worked but could not be recorded (the store failed
+      // under it) left a container nobody knows of: tear it down here. Then drop the record, so nothing is left.
+      if (e instanceof UnrecordedError) {
+        const { teardown } = await import('./actors/ops/destroy-container.js');
+        await teardown({ facts: e.facts }, this.host.env).catch((err) => this.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
+      }
+      try {
+        this.store.remove(id);
+      } catch {
+        // already gone (e.g. the very record whose loss made the write fail)
+      }
       throw describeSpawnError(id, e);
     }
     crashPoint('create.before-pidfile');

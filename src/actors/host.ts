@@ -20,6 +20,17 @@ import { observe, type Observer } from './reconcile.js';
 
 export class HostError extends RuntsError {}
 
+/** A dispatch whose effects ran but whose outcome could not be written to the store (message and code: the cause's). */
+export class UnrecordedError extends RuntsError {
+  constructor(
+    cause: unknown,
+    /** The container's facts after the effects: what exists now (processes, cgroup, state dir). */
+    readonly facts: LiveContainer['facts'],
+  ) {
+    super((cause as RuntsError).code ?? 'sys', (cause as Error).message, { cause });
+  }
+}
+
 // Imported on the first dispatch, not at load: the effects bring every container operation (plans, cgroups,
 // seccomp) that `state` and `list`, answered from the snapshot, never need, and each command's start-up would pay
 // for loading them. The promise is kept: even a cached import() goes through the module loader (and its hooks).
@@ -83,7 +94,8 @@ export class ContainerHost {
         return await this.dispatch(record, undefined);
       } catch (e) {
         const latest = this.store.get(record.facts.id);
-        if (!(e instanceof StoreError) || e.code !== 'bad_state' || !latest || attempt >= 3) throw e;
+        const cause = e instanceof UnrecordedError ? e.cause : e;
+        if (!(cause instanceof StoreError) || cause.code !== 'bad_state' || !latest || attempt >= 3) throw e;
         record = latest;
       }
     }
@@ -153,7 +165,13 @@ export class ContainerHost {
         actor.send(event);
         await waitFor(actor, isSettled);
       }
-      const saved = await this.persist(record, live, actor, transitions);
+      let saved: ContainerRecord | undefined;
+      try {
+        saved = await this.persist(record, live, actor, transitions);
+      } catch (e) {
+        // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
+        throw new UnrecordedError(e, live.facts);
+      }
       if (outcome.error) throw outcome.error;
       return { status: statusOf(actor.getSnapshot()), facts: live.facts, record: saved, transitions, outcome };
     } finally {
