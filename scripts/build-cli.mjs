@@ -2,8 +2,8 @@
  * Bundles the CLI (dist/cli.js and everything it imports from dist/, commander and xstate) into one CommonJS file,
  * dist/runts.cjs, which bin/runts loads. Why: a cold `runts state` spent most of its time resolving and compiling
  * ~150 separate ES modules; one file is one read and one compile, and as CommonJS it can be compiled through
- * vm.Script with a V8 code cache (bin/runts writes dist/runts.cjs.cache on first use; Node 20 has no
- * module.enableCompileCache).
+ * vm.Script with V8 code caches (bin/runts.cjs writes dist/runts.cjs.<command>.cache on each command's first use;
+ * Node 20 has no module.enableCompileCache).
  *
  * lmdb's JavaScript (and msgpackr, ordered-binary, weak-lru-cache) is bundled too: loaded from node_modules it cost
  * ~20 ms of every command (about 40 small CommonJS files, a libc probe that loads child_process, and a second native

@@ -1,4 +1,4 @@
-import { detectLayout, openCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
+import { hostLayout, openCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
 import { nativePort } from '../native/index.js';
 import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
 import type { CgroupPort, Ports } from './ports.js';
@@ -16,7 +16,7 @@ export function defaultPorts(workers: WorkerPool): Ports {
 }
 
 /** cgroupfs as mounted on this host (detected once, on first use). */
-export function hostCgroups(detect: () => CgroupLayout = () => detectLayout()): CgroupPort {
+export function hostCgroups(detect: () => CgroupLayout = hostLayout): CgroupPort {
   let layout: CgroupLayout | undefined;
   const get = () => (layout ??= detect());
   return {

@@ -1,7 +1,7 @@
 /**
  * The LMDB store: container records (facts + persisted statechart snapshot) and their transition
  * history, in one LMDB environment under the state root. Many short-lived CLI processes and a
- * resident supervisor share it; LMDB serialises writers across processes with its own lock.
+ * resident supervisor share it; writers in separate processes are serialised by runts' own lock (below).
  *
  * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), four named databases:
  * - `containers`: id → {@link ContainerRecord}, without `facts.spec`
@@ -17,7 +17,7 @@
  * returns, so a CLI process may exit right after a write without losing it. (On the default root, /run/runts, a
  * tmpfs on most systems, the fsync costs nothing.) lmdb-js's `noSync` and `noMetaSync` were tried for speed and
  * lost commits under concurrent writers in several processes (1 of 1,000 parallel `create`s found its own
- * record gone, even with the open/close lock below): do not turn them on.
+ * record gone, with opens and closes already serialised): do not turn them on.
  *
  * Every write, and opening and closing the environment, also hold an flock of runts' own on `runts.mdb-flock`
  * (see {@link holdingStoreLock}): without it, about one `create` in 200 run 8 at a time lost its first write.
@@ -57,12 +57,19 @@ function checkHeader(file: string): void {
     if (size === 0) return;
     const word = Buffer.alloc(4);
     const ok = LMDB_META_PAGES.some((page) => fs.readSync(fd, word, 0, 4, page + 24) === 4 && word.readUInt32LE(0) === LMDB_MAGIC);
-    if (!ok) {
-      throw new StoreError('sys', `state database ${file} is damaged (no LMDB header; a system crash while it was written?): remove ${file} and ${file}-lock — containers do not survive a reboot, so nothing running is lost`);
-    }
+    if (!ok) throw damaged(file, 'no LMDB header');
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The one-line error for a database file runts cannot use, naming the file and the fix. */
+function damaged(file: string, why: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'sys',
+    `state database ${file} is damaged (${why}; a system crash while it was written?): remove ${file} and ${file}-lock — containers do not survive a reboot, so nothing running is lost`,
+    { cause },
+  );
 }
 
 /** Version of the record layout below; stored in each record so a later runts can migrate. */
@@ -196,38 +203,36 @@ export class Store {
     } catch (cause) {
       throw new StoreError('sys', `cannot create state root "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
-    let env: RootDatabase;
+    const file = path.join(dir, DB_FILE);
     try {
-      checkHeader(path.join(dir, DB_FILE));
-      env = holdingStoreLock(dir, () => open({
-        path: path.join(dir, DB_FILE),
-        noSubdir: true,
-        encoding: 'json',
-        // Commit = data on disk before transactionSync returns; no background flush a short-lived
-        // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
-        overlappingSync: false,
-        // A fixed, generous map (address space only: the file grows as it is written). Growing the map while
-        // several runts processes write at once made transactions fail (MDB_BAD_TXN under 100 parallel creates).
-        mapSize: 2 * 1024 ** 3,
-        // Not in lmdb's typings, but honoured by its native open(): file mode of the data and lock files.
-        permissionsMode: 0o600,
-      } as Parameters<typeof open>[0] & { permissionsMode: number }));
+      return holdingStoreLock(dir, () => {
+        checkHeader(file);
+        const env = open({
+          path: file,
+          noSubdir: true,
+          encoding: 'json',
+          // Commit = data on disk before transactionSync returns; no background flush a short-lived
+          // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
+          overlappingSync: false,
+          // A fixed, generous map (address space only: the file grows as it is written). Growing the map while
+          // several runts processes write at once made transactions fail (MDB_BAD_TXN under 100 parallel creates).
+          mapSize: 2 * 1024 ** 3,
+          // Not in lmdb's typings, but honoured by its native open(): file mode of the data and lock files.
+          permissionsMode: 0o600,
+        } as Parameters<typeof open>[0] & { permissionsMode: number });
+        // Creating a named database on first use is a write: done under the same lock as the open.
+        const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });
+        const specs = env.openDB<unknown, string>('specs', { encoding: 'json' });
+        const transitions = env.openDB<TransitionRecord, HistoryKey>('history', { encoding: 'json' });
+        const feed = env.openDB<FeedEntry, number>('feed', { encoding: 'json' });
+        return new Store(dir, env, records, specs, transitions, feed);
+      });
     } catch (cause) {
       if (cause instanceof StoreError) throw cause;
-      const file = path.join(dir, DB_FILE);
-      if (/MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH/.test((cause as Error).message)) {
-        throw new StoreError('sys', `state database ${file} is damaged (${(cause as Error).message}; a system crash while it was written?): remove ${file} and ${file}-lock — containers do not survive a reboot, so nothing running is lost`, { cause });
-      }
-      throw new StoreError('sys', `cannot open state database in "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
+      const message = (cause as Error).message;
+      if (/MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH/.test(message)) throw damaged(file, message, cause);
+      throw new StoreError('sys', `cannot open state database in "${dir}": ${message}; check --root and its permissions`, { cause });
     }
-    return holdingStoreLock(dir, () => {
-      // Creating a named database on first use is a write: done under the same lock as the open.
-      const records = env.openDB<ContainerRecord, string>('containers', { encoding: 'json' });
-      const specs = env.openDB<unknown, string>('specs', { encoding: 'json' });
-      const transitions = env.openDB<TransitionRecord, HistoryKey>('history', { encoding: 'json' });
-      const feed = env.openDB<FeedEntry, number>('feed', { encoding: 'json' });
-      return new Store(dir, env, records, specs, transitions, feed);
-    });
   }
 
   /**
@@ -282,12 +287,13 @@ export class Store {
   ): ContainerRecord {
     let result!: ContainerRecord;
     this.write(() => {
-      const current = this.withSpec(this.records.get(id));
+      const current = this.records.get(id);
       if (current === undefined) throw notFound(id);
       if (current.version !== expectedVersion) throw changed(id);
       result = {
         ...current,
-        ...(next.facts === undefined ? {} : { facts: next.facts }),
+        // The stored spec is read back only when the caller keeps the facts as they are.
+        facts: next.facts ?? this.withSpec(current)!.facts,
         ...(next.snapshot === undefined ? {} : { snapshot: next.snapshot }),
         version: current.version + 1,
       };

@@ -1,7 +1,7 @@
 import { closeSync, openSync, write } from 'node:fs';
 import path from 'node:path';
 import { leafDir } from './manager.js';
-import { detectLayout, type CgroupLayout } from './layout.js';
+import { hostLayout, type CgroupLayout } from './layout.js';
 
 let inFlight = false;
 
@@ -24,7 +24,7 @@ export function warmUpCgroupAttach(layout?: CgroupLayout): void {
   if (inFlight) return;
   let fd: number;
   try {
-    const l = layout ?? detectLayout();
+    const l = layout ?? hostLayout();
     if (l.hierarchies.length === 0) return;
     fd = openSync(path.join(leafDir(l.hierarchies[0], '.', l.own), 'cgroup.procs'), 'w');
   } catch {

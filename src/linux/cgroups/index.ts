@@ -3,6 +3,7 @@ export { resolveCgroupPath } from './cgroup-path.js';
 export { warmUpCgroupAttach } from './attach-warmup.js';
 export {
   detectLayout,
+  hostLayout,
   parseMountinfo,
   parseProcCgroup,
   V1_CONTROLLERS,

@@ -165,3 +165,14 @@ export function detectLayout(opts: DetectOptions = {}): CgroupLayout {
   if (v2) hierarchies.push(v2);
   return { mode, hierarchies, controllers, unified: v2?.mountpoint, own: parseProcCgroup(procCgroup) };
 }
+
+let host: CgroupLayout | undefined;
+
+/**
+ * This host's layout, detected once per process and shared (the early cgroup-attach warm-up of `create`/`run`
+ * and the runtime's cgroup port would otherwise each read mountinfo): a runtime's mounts and own cgroups do not
+ * change under it.
+ */
+export function hostLayout(): CgroupLayout {
+  return (host ??= detectLayout());
+}

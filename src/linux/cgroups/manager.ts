@@ -66,10 +66,6 @@ function chainBelow(top: string, leaf: string): string[] {
   return out;
 }
 
-/**
- * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
- * short-lived. Get one with {@link openCgroup}.
- */
 // Whether each hierarchy's mountpoint is real cgroupfs, asked once per process (a statfs per hierarchy per
 // container operation added up to a millisecond): mounts do not change type under a running runtime.
 const cgroupFsMounts = new Map<string, boolean>();
@@ -79,6 +75,10 @@ function isCgroupFsMount(mountpoint: string): boolean {
   return real;
 }
 
+/**
+ * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
+ * short-lived. Get one with {@link openCgroup}.
+ */
 export class CgroupManager {
   /** The cgroup path as given (absolute, or relative to the runtime's own cgroup). */
   readonly path: string;
