@@ -26,6 +26,8 @@ export interface DispatchContext {
   container: LiveContainer;
   request: DispatchRequest;
   outcome: EffectOutcome;
+  /** Puts the spec into `container.facts` when the record was read without it (Store.get withSpec false). */
+  loadSpec(): void;
 }
 
 // Keyed by the dispatch's actor system (one per createActor): the chart is provided with the effects once per
@@ -47,6 +49,7 @@ export function effectActors(env: ContainerEnv) {
       const d = dispatches.get(system);
       if (!d) throw new Error('internal: an effect ran outside a dispatch');
       try {
+        d.loadSpec();
         await run(d, input);
       } catch (e) {
         d.outcome.error ??= e;

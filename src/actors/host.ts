@@ -85,8 +85,6 @@ export class ContainerHost {
   async refresh(record: ContainerRecord, opts: { statusOnly?: boolean } = {}): Promise<Settled> {
     const unchanged = this.unchanged(record, opts.statusOnly ?? false);
     if (unchanged) return unchanged;
-    // A record listed without its spec (Store.list): the dispatch's effects may need it.
-    if (!('spec' in record.facts)) record = this.store.get(record.facts.id) ?? record;
     // Reconciling has no effects, so losing a compare-and-set race to another runts process is harmless: read
     // the record again and redo it (a few times at most).
     for (let attempt = 1; ; attempt++) {
@@ -146,7 +144,13 @@ export class ContainerHost {
         transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
       ),
     });
-    bindDispatch(actor.system, { container: live, request, outcome });
+    // A record read without its spec (Store.list, an exit being recorded) gets it only if an effect runs.
+    const loadSpec = () => {
+      if ((live.facts as { spec?: unknown }).spec !== undefined) return;
+      const stored = this.store.get(live.facts.id)?.facts as LiveContainer['facts'] | undefined;
+      if (stored?.spec !== undefined) live.facts.spec = stored.spec;
+    };
+    bindDispatch(actor.system, { container: live, request, outcome, loadSpec });
     actor.start();
     try {
       // An observation sent as the event (e.g. the exit status a waiting parent reaped) is more precise than the

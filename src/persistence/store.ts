@@ -15,7 +15,8 @@
  *
  * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
  * returns, so a CLI process may exit right after a write without losing it. (On the default root, /run/runts, a
- * tmpfs on most systems, the fsync costs nothing.) lmdb-js's `noSync` and `noMetaSync` were tried for speed and
+ * tmpfs on most systems, the fsync costs nothing.) Other processes see the commit before that fsync: see
+ * {@link VISIBLE_THEN_FLUSHED}. lmdb-js's `noSync` and `noMetaSync` were tried for speed and
  * lost commits under concurrent writers in several processes (1 of 1,000 parallel `create`s found its own
  * record gone, with opens and closes already serialised): do not turn them on.
  *
@@ -145,6 +146,15 @@ export class StoreError extends RuntsError {
 type HistoryKey = [string, number];
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
+/**
+ * lmdb-js transaction flags for every write: its default for transactionSync (3: abortable, synchronous commit) plus
+ * LMDB's per-transaction MDB_NOSYNC (0x10000), which in an overlapping-sync environment means "write the new snapshot
+ * unflushed (visible to every reader at once), then flush and mark it flushed before the commit returns" — not "skip
+ * the flush". A watcher sees a recorded stop 0.3–0.6 ms sooner (two disk syncs); the writer still returns only once
+ * the commit is on disk. Checked by test/unit/store-commit-order.test.ts.
+ */
+const VISIBLE_THEN_FLUSHED = 0x10000 | 3;
+
 /** runts' own cross-process lock of the store (see {@link holdingStoreLock}). */
 export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
 
@@ -211,9 +221,11 @@ export class Store {
           path: file,
           noSubdir: true,
           encoding: 'json',
-          // Commit = data on disk before transactionSync returns; no background flush a short-lived
-          // CLI could exit before (lmdb-js defaults to overlapping sync on Linux).
-          overlappingSync: false,
+          // Overlapping sync: a commit is visible to every reader before it is flushed, then flushed before
+          // transactionSync returns (see write()). The previous snapshot is kept flushed, and the first process
+          // to open the file after a crash of another boot goes back to it if the newest was never flushed.
+          overlappingSync: true,
+          usePreviousSnapshot: true,
           // A fixed, generous map (address space only: the file grows as it is written). Growing the map while
           // several runts processes write at once made transactions fail (MDB_BAD_TXN under 100 parallel creates).
           mapSize: 2 * 1024 ** 3,
@@ -251,10 +263,14 @@ export class Store {
     return stored;
   }
 
-  /** The record of exactly this id (spec included), or undefined. Always reads the latest committed data. */
-  get(id: string): ContainerRecord | undefined {
+  /**
+   * The record of exactly this id, or undefined. Always reads the latest committed data. `withSpec: false` leaves
+   * `facts.spec` out (see the `specs` database): what recording an exit needs, at half the cost.
+   */
+  get(id: string, opts: { withSpec?: boolean } = {}): ContainerRecord | undefined {
     this.fresh();
-    return this.withSpec(this.records.get(id));
+    const rec = this.records.get(id);
+    return opts.withSpec === false ? rec : this.withSpec(rec);
   }
 
   /** All container ids, sorted. */
@@ -421,7 +437,7 @@ export class Store {
 
   private write(body: () => void): void {
     try {
-      holdingStoreLock(this.root, () => this.env.transactionSync(body));
+      holdingStoreLock(this.root, () => this.env.transactionSync(body, VISIBLE_THEN_FLUSHED));
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError('sys', `state database write in "${this.root}" failed: ${(e as Error).message}; check disk space and permissions`, { cause: e });

@@ -12,7 +12,8 @@ import type { Store } from '../persistence/store.js';
  */
 export async function recordExit(host: ContainerHost, store: Store, id: string, pid: number, exitStatus: number | null): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const record = store.get(id);
+    // Without its spec: the exit only moves the chart (the host fetches the spec should an effect need it).
+    const record = store.get(id, { withSpec: false });
     if (!record || record.facts.initPid !== pid) return false; // deleted, or re-created with another init
     try {
       await host.dispatch(record, { type: 'observed.exited', exitStatus });

@@ -1,0 +1,54 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
+// One write, traced: the order of the data file's page writes, meta-page writes (LMDB's meta is 128 bytes here) and
+// fdatasyncs is what decides when other processes can see a commit and when it is on disk.
+describe('a store commit', { skip: hasStrace ? false : 'strace is not installed (scripts/setup.sh installs it)' }, () => {
+  it('is visible before it is flushed, and flushed before the write returns', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-commit-order-'));
+    try {
+      const script = `
+        import fs from 'node:fs';
+        import { Store } from ${JSON.stringify(STORE_URL)};
+        const store = Store.open(process.env.RUNTS_ROOT);
+        const facts = { id: 'c1', bundle: '/b', rootfs: '/b/rootfs', sandboxId: 'c1', initPid: 1, initStartTime: null, goferPid: 0,
+          cgroupPath: '', created: '', owner: 'root', annotations: {}, creatorPid: 1, creatorStartTime: null };
+        const rec = store.insert({ facts, snapshot: { value: 'created' }, schemaVersion: 1, machineVersion: '1' });
+        fs.existsSync('/runts-commit-order-begin');
+        store.update('c1', rec.version, { snapshot: { value: 'stopped' } });
+        fs.existsSync('/runts-commit-order-end');
+      `;
+      const r = spawnSync(
+        'strace',
+        ['-f', '-y', '-qq', '-e', 'trace=pwrite64,fdatasync,fsync,access,faccessat,faccessat2,statx,newfstatat,stat', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+        { cwd: REPO, env: { ...process.env, RUNTS_ROOT: root }, encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stderr.split('\n');
+      const begin = lines.findIndex((l) => l.includes('/runts-commit-order-begin'));
+      const end = lines.findIndex((l) => l.includes('/runts-commit-order-end'));
+      assert.ok(begin >= 0 && end > begin, `markers not traced:\n${r.stderr.slice(-2000)}`);
+      const commit = lines
+        .slice(begin + 1, end)
+        .filter((l) => l.includes('runts.mdb>'))
+        .map((l) => (/fdatasync|fsync/.test(l) ? 'sync' : /, 128, \d+\) = 128/.test(l) ? 'meta' : 'page'));
+      const firstSync = commit.indexOf('sync');
+      assert.ok(firstSync > 0, `no flush in the commit: ${commit.join(' ')}`);
+      // Visible (the new meta page written) before the first flush: readers do not wait for the disk.
+      assert.ok(commit.slice(0, firstSync).includes('meta'), `meta written only after the flush: ${commit.join(' ')}`);
+      // Durable before update() returned: a flush and then the meta that marks the snapshot flushed.
+      assert.equal(commit.at(-1), 'meta', `the commit does not end with the flushed meta: ${commit.join(' ')}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
