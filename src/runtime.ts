@@ -241,7 +241,8 @@ export class Runtime {
     // Destroying the sandbox brings its children down first: their processes die, their records go to stopped
     // (and their cgroups, nested under the sandbox's, go with it); each child is then deleted on its own.
     if (facts.sandboxId === facts.id) {
-      for (const child of this.store.list().filter((r) => r.facts.sandboxId === facts.id && r.facts.id !== facts.id)) {
+      // Without specs: every container of the root is read, and the kill's effect fetches a child's spec if it runs.
+      for (const child of this.store.list({ withSpec: false }).filter((r) => r.facts.sandboxId === facts.id && r.facts.id !== facts.id)) {
         await this.host.dispatch(child, { type: 'container.kill', signal: 9, all: true }).catch(() => undefined);
       }
     }

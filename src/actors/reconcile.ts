@@ -1,13 +1,15 @@
-import { statSync, type Stats } from 'node:fs';
-import { isProcessAlive } from '../linux/proc.js';
+import { isLive, isProcessAlive, PF_FORKNOEXEC, readProcStat } from '../linux/proc.js';
 import type { ContainerEvent, ContainerStatus } from '../machines/container.js';
 import type { ContainerFacts } from '../persistence/store.js';
 
 /** Kernel facts a reconcile looks at; a port so unit tests can state them. */
 export interface Observer {
   isAlive(pid: number, startTime: number | null): boolean;
-  /** The init is still runts' own code waiting on the start fifo (it has not exec'd the user program). */
-  isInitWaiting(pid: number): boolean;
+  /**
+   * The container's init: gone (or its pid now names another process), still runts' own code waiting on the start
+   * fifo, or started (it exec'd the user program).
+   */
+  initState(pid: number, startTime: number | null): 'gone' | 'waiting' | 'started';
   /** Freezer state of the container's cgroup, or null when it has no cgroup any more. */
   freezerState(cgroupPath: string): 'FROZEN' | 'THAWED' | 'FREEZING' | null;
 }
@@ -35,8 +37,9 @@ function observeInit(facts: ContainerFacts, status: ContainerStatus, observer: O
     case 'created':
     case 'running':
     case 'paused': {
-      if (!observer.isAlive(facts.initPid, facts.initStartTime)) return [{ type: 'observed.exited', exitStatus: null }];
-      if (status === 'created') return observer.isInitWaiting(facts.initPid) ? [] : [{ type: 'observed.started' }];
+      const init = observer.initState(facts.initPid, facts.initStartTime);
+      if (init === 'gone') return [{ type: 'observed.exited', exitStatus: null }];
+      if (status === 'created') return init === 'waiting' ? [] : [{ type: 'observed.started' }];
       const freezer = observer.freezerState(facts.cgroupPath);
       if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];
       if (status === 'paused' && freezer === 'THAWED') return [{ type: 'observed.thawed' }];
@@ -49,20 +52,13 @@ function observeInit(facts: ContainerFacts, status: ContainerStatus, observer: O
 
 export const kernelObserver = (freezerState: Observer['freezerState']): Observer => ({
   isAlive: (pid, startTime) => isProcessAlive(pid, startTime),
-  // Until it execs, the init is a clone of this runtime's own Node binary: compare the files themselves (device
-  // and inode), not names — a container may well run a program called /usr/bin/node of its own.
-  isInitWaiting: (pid) => {
-    try {
-      const exe = statSync(`/proc/${pid}/exe`);
-      return exe.ino === nodeBinary().ino && exe.dev === nodeBinary().dev;
-    } catch {
-      return false;
-    }
+  // Until it execs the user program, the init is the clone runts made and carries PF_FORKNOEXEC, which execve
+  // clears: exact (no name to imitate), and read from the same /proc/<pid>/stat as its liveness — one read per
+  // container in a `list`, where a stat of /proc/<pid>/exe cost as much again.
+  initState: (pid, startTime) => {
+    const stat = pid > 0 ? readProcStat(pid) : null;
+    if (!isLive(stat, startTime)) return 'gone';
+    return (stat.flags & PF_FORKNOEXEC) !== 0 ? 'waiting' : 'started';
   },
   freezerState,
 });
-
-let node: Stats | undefined;
-function nodeBinary(): Stats {
-  return (node ??= statSync(process.execPath));
-}

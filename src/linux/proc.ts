@@ -8,7 +8,12 @@ export interface ProcStat {
   ppid: number;
   /** Start time in clock ticks since boot: with the pid it names one process for its whole life (PID reuse guard). */
   startTime: number;
+  /** The kernel's task flags (PF_*), e.g. {@link PF_FORKNOEXEC}. */
+  flags: number;
 }
+
+/** Task flag: the process was forked (cloned) and has not exec'd since; execve clears it. */
+export const PF_FORKNOEXEC = 0x40;
 
 /**
  * Reads /proc/<pid>/stat, or returns null when there is no such process.
@@ -24,8 +29,8 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
   const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state); start time is field 22.
-  return { pid, state: fields[0], ppid: Number(fields[1]), startTime: Number(fields[19]) };
+  // fields[0] is field 3 (state); flags is field 9, start time field 22.
+  return { pid, state: fields[0], ppid: Number(fields[1]), startTime: Number(fields[19]), flags: Number(fields[6]) };
 }
 
 /**
@@ -33,8 +38,11 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
  * time was recorded — still the same process rather than a new one that reused the PID.
  */
 export function isProcessAlive(pid: number, startTime: number | null | undefined, procRoot = '/proc'): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  const stat = readProcStat(pid, procRoot);
+  return isLive(Number.isInteger(pid) && pid > 0 ? readProcStat(pid, procRoot) : null, startTime);
+}
+
+/** Whether `stat` is of a live process (not a zombie) that is the one started at `startTime` (when known). */
+export function isLive(stat: ProcStat | null, startTime: number | null | undefined): stat is ProcStat {
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
   return startTime == null || stat.startTime === startTime;
 }

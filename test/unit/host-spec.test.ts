@@ -43,7 +43,7 @@ describe('dispatching a record read without its spec', () => {
     },
   };
   // The creator is gone (so the record can be abandoned); no process of the container exists.
-  const observer: Observer = { isAlive: () => false, isInitWaiting: () => false, freezerState: () => null };
+  const observer: Observer = { isAlive: () => false, initState: () => 'gone', freezerState: () => null };
   const host = new ContainerHost(env, store, observer);
   const facts = {
     id: 'c1', bundle: '/b', rootfs: '/b/rootfs', sandboxId: 'c1', initPid: 0, initStartTime: null, goferPid: 0,

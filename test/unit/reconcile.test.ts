@@ -6,7 +6,7 @@ import type { ContainerFacts } from '../../src/persistence/store.js';
 const facts = { id: 'c', initPid: 100, initStartTime: 5, creatorPid: 50, creatorStartTime: 1, cgroupPath: '/runts/c' } as ContainerFacts;
 const kernel = (alive: number[], freezer: 'FROZEN' | 'THAWED' | null = 'THAWED', waiting = true): Observer => ({
   isAlive: (pid) => alive.includes(pid),
-  isInitWaiting: () => waiting,
+  initState: (pid) => (!alive.includes(pid) ? 'gone' : waiting ? 'waiting' : 'started'),
   freezerState: () => freezer,
 });
 
@@ -37,4 +37,22 @@ test('a create whose runts process died is abandoned; one in progress is left al
   assert.deepEqual(observe(facts, 'creating', kernel([])), [{ type: 'observed.abandoned' }]);
   assert.deepEqual(observe(facts, 'creating', kernel([50])), []);
   assert.deepEqual(observe(facts, 'stopped', kernel([])), []);
+});
+
+test("the kernel observer tells a forked init still waiting from one that exec'd, in one read of /proc/<pid>/stat", async () => {
+  const { spawn } = await import('node:child_process');
+  const { kernelObserver } = await import('../../src/actors/reconcile.js');
+  const { readProcStat } = await import('../../src/linux/proc.js');
+  // python's os.fork(): a child that was forked and never exec'd, as runts' init is until start.
+  const py = spawn('python3', ['-c', 'import os, time\npid = os.fork()\nif pid: print(pid, flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const forked = Number(await new Promise<string>((resolve) => py.stdout.once('data', (d) => resolve(String(d)))));
+    const observer = kernelObserver(() => null);
+    assert.equal(observer.initState(forked, readProcStat(forked)!.startTime), 'waiting');
+    assert.equal(observer.initState(py.pid!, readProcStat(py.pid!)!.startTime), 'started');
+    assert.equal(observer.initState(forked, readProcStat(forked)!.startTime + 1), 'gone', 'another process with the pid');
+    process.kill(forked, 'SIGKILL');
+  } finally {
+    py.kill('SIGKILL');
+  }
 });
