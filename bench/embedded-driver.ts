@@ -27,6 +27,8 @@ export interface DriverRequest {
   n: number;
   /** api: the CLI runtimes whose `run` alternates with the API cycle. */
   others?: RuntimeSpec[];
+  /** stop: after the single stops, `count` bursts of `size` containers killed at once. */
+  bursts?: { size: number; count: number };
   /** Where the DriverResult JSON goes. */
   out: string;
 }
@@ -39,6 +41,8 @@ export interface DriverResult {
   createAllMs?: number;
   deleteAllMs?: number;
   deleteSamples?: number[];
+  /** stop: SIGKILL of a burst's inits at once → all of them `stopped` in the store, one sample per burst. */
+  burstSamples?: number[];
 }
 
 interface RuntimeApi {
@@ -83,8 +87,8 @@ async function api(): Promise<DriverResult> {
   return { samples };
 }
 
-// The observer of item 4: a thread with its own handle on the store that kills the init and then reads the
-// record every 20 µs until it says stopped — what `runts state` in any other process would read. On a thread of
+// The observer of item 4: a thread with its own handle on the store that kills the inits and then reads their
+// records every 20 µs until all say stopped — what `runts state` in any other process would read. On a thread of
 // its own so that neither its polling nor its clock share the resident host's event loop.
 const STOP_OBSERVER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -92,11 +96,11 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 import(workerData.store).then(({ Store }) => {
   const store = Store.open(workerData.root);
   const top = (id) => { const v = store.get(id)?.snapshot.value; return typeof v === 'string' ? v : Object.keys(v ?? {})[0]; };
-  parentPort.on('message', ({ id, pid }) => {
+  parentPort.on('message', ({ ids, pids }) => {
     const t0 = process.hrtime.bigint();
-    process.kill(pid, 'SIGKILL');
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
     let ms;
-    while (top(id) !== 'stopped') {
+    while (ids.some((id) => top(id) !== 'stopped')) {
       ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (ms > 5000) break;
       Atomics.wait(pause, 0, 0, 0.02);
@@ -109,7 +113,8 @@ import(workerData.store).then(({ Store }) => {
 
 /**
  * Item 4 with the resident host: this process serves as the supervisor (what `runts supervise` runs) and starts a
- * `sleep` container; the observer thread SIGKILLs its init and times how long until the store says `stopped`.
+ * `sleep` container; the observer thread SIGKILLs its init and times how long until the store says `stopped`. Then
+ * the same for bursts of containers killed at once (until the last of them is `stopped`).
  */
 async function stop(): Promise<DriverResult> {
   const resident = await rt.serve({});
@@ -120,6 +125,7 @@ async function stop(): Promise<DriverResult> {
   observer.on('error', (e) => (failed = e));
   const next = () => (failed ? Promise.reject(failed) : new Promise<unknown>((resolve) => (waiting = resolve)));
   const samples: DriverResult['samples'] = {};
+  let burstSamples: number[] | undefined;
   try {
     await next(); // ready
     for (let i = -1; i < req.n; i++) {
@@ -128,17 +134,32 @@ async function stop(): Promise<DriverResult> {
       const { pid } = await rt.state(id);
       await new Promise((r) => setTimeout(r, 20)); // let the init settle into sleep
       const reply = next();
-      observer.postMessage({ id, pid });
+      observer.postMessage({ ids: [id], pids: [pid] });
       const ms = (await reply) as number;
       if (ms > 5000) throw new Error(`container ${id} not stopped 5 s after SIGKILL`);
       if (i >= 0) (samples.runts ??= []).push(ms);
       await rt.delete(id, { force: true });
     }
+    for (let b = 0; b < (req.bursts?.count ?? 0); b++) {
+      const ids = Array.from({ length: req.bursts!.size }, (_, i) => `burst-${b}-${i}`);
+      const pids: number[] = [];
+      for (const id of ids) {
+        await rt.run(id, { bundle: writeBundle(req.bundles, 'runts', id, ['/bin/sleep', '1000']), detach: true });
+        pids.push((await rt.state(id)).pid);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      const reply = next();
+      observer.postMessage({ ids, pids });
+      const ms = (await reply) as number;
+      if (ms > 5000) throw new Error(`burst ${b}: not all ${ids.length} containers stopped 5 s after SIGKILL`);
+      (burstSamples ??= []).push(ms);
+      for (const id of ids) await rt.delete(id, { force: true });
+    }
   } finally {
     await observer.terminate();
     await resident.close();
   }
-  return { samples };
+  return { samples, burstSamples };
 }
 
 /** Item 6: N sleeping containers under one resident host: heap and RSS per container, create all, delete all. */

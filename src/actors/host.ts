@@ -125,6 +125,31 @@ export class ContainerHost {
    * the chart moved to).
    */
   async dispatch(record: ContainerRecord, event: ContainerEvent | undefined, request: DispatchRequest = {}): Promise<Settled> {
+    return this.commit(await this.run(record, event, request));
+  }
+
+  /**
+   * Several dispatches whose outcomes are written in one store transaction — one lock, one commit, one disk flush:
+   * the resident host records a burst of exits so (each `dispatch` on its own would commit, and flush, once per
+   * container). Each result is what `dispatch` would have returned or thrown for that item.
+   */
+  async dispatchMany(items: { record: ContainerRecord; event: ContainerEvent }[]): Promise<(Settled | Error)[]> {
+    const runs: (Run | Error)[] = [];
+    for (const { record, event } of items) runs.push(await this.run(record, event).catch((e: Error) => e));
+    return this.store.batch(() =>
+      runs.map((run) => {
+        if (run instanceof Error) return run;
+        try {
+          return this.commit(run);
+        } catch (e) {
+          return e as Error;
+        }
+      }),
+    );
+  }
+
+  /** Restores the actor, reconciles it, sends `event` and waits until its effects settle; writes nothing. */
+  private async run(record: ContainerRecord, event: ContainerEvent | undefined, request: DispatchRequest = {}): Promise<Run> {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) {
       throw new HostError(
         'bad_state',
@@ -160,37 +185,43 @@ export class ContainerHost {
         if (actor.getSnapshot().can(observed)) actor.send(observed);
         await waitFor(actor, isSettled);
       }
+      let refused: HostError | undefined;
       if (event) {
-        const status = statusOf(actor.getSnapshot());
         if (!actor.getSnapshot().can(event)) {
-          await this.persist(record, live, actor, transitions);
-          throw new HostError('bad_state', refusal(live.facts.id, status, opName(event.type)));
+          refused = new HostError('bad_state', refusal(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type)));
+        } else {
+          actor.send(event);
+          await waitFor(actor, isSettled);
         }
-        actor.send(event);
-        await waitFor(actor, isSettled);
       }
-      let saved: ContainerRecord | undefined;
-      try {
-        saved = await this.persist(record, live, actor, transitions);
-      } catch (e) {
-        // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
-        throw new UnrecordedError(e, live.facts);
-      }
-      if (outcome.error) throw outcome.error;
-      return { status: statusOf(actor.getSnapshot()), facts: live.facts, record: saved, transitions, outcome };
+      return { record, live, final: actor.getSnapshot(), persisted: actor.getPersistedSnapshot(), transitions, outcome, refused };
     } finally {
       actor.stop();
     }
   }
 
-  private async persist(
-    record: ContainerRecord,
-    live: LiveContainer,
-    actor: ReturnType<typeof createActor<ContainerMachine>>,
-    transitions: TransitionDraft[],
-  ): Promise<ContainerRecord | undefined> {
-    const snapshot = actor.getSnapshot();
-    if (snapshot.status === 'done' || stateName(snapshot) === 'stopped.deleted') {
+  /**
+   * Writes a settled dispatch and returns its result. Throws the refusal (after writing what the reconcile moved),
+   * an UnrecordedError when the write failed after the effects ran, or the effect's own error.
+   */
+  private commit(run: Run): Settled {
+    if (run.refused) {
+      this.persist(run);
+      throw run.refused;
+    }
+    let saved: ContainerRecord | undefined;
+    try {
+      saved = this.persist(run);
+    } catch (e) {
+      // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
+      throw new UnrecordedError(e, run.live.facts);
+    }
+    if (run.outcome.error) throw run.outcome.error;
+    return { status: statusOf(run.final), facts: run.live.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
+  }
+
+  private persist({ record, live, final, persisted, transitions }: Run): ContainerRecord | undefined {
+    if (final.status === 'done' || stateName(final) === 'stopped.deleted') {
       // Destruction is final: whatever another writer recorded meanwhile (say, a supervisor noting the init's exit
       // while we killed it) is moot, so no compare-and-set here. The ID was ours throughout, so no new container
       // of that name can be caught by this.
@@ -198,8 +229,21 @@ export class ContainerHost {
       return undefined;
     }
     if (transitions.length === 0 && JSON.stringify(live.facts) === JSON.stringify(record.facts)) return record;
-    return this.store.update(live.facts.id, record.version, { facts: live.facts, snapshot: actor.getPersistedSnapshot() }, transitions);
+    return this.store.update(live.facts.id, record.version, { facts: live.facts, snapshot: persisted }, transitions);
   }
+}
+
+/** A dispatch whose chart has settled, not yet written (see `dispatch` and `dispatchMany`). */
+interface Run {
+  record: ContainerRecord;
+  live: LiveContainer;
+  /** Where the chart ended, and its stored form. */
+  final: { status: string; value: unknown };
+  persisted: unknown;
+  transitions: TransitionDraft[];
+  outcome: EffectOutcome;
+  /** The chart did not allow the event: nothing was sent (what the reconcile moved is still written). */
+  refused?: HostError;
 }
 
 /** Settled states without invoked actors: restoring a snapshot there starts nothing. */

@@ -184,6 +184,9 @@ function holdingStoreLock<T>(root: string, fn: () => T): T {
  * The runts state store. Open one per process; all methods are synchronous.
  */
 export class Store {
+  /** Inside `batch`: writes join its transaction. */
+  private batching = false;
+
   private constructor(
     /** The state root directory. */
     readonly root: string,
@@ -397,9 +400,25 @@ export class Store {
     holdingStoreLock(this.root, () => this.env.close());
   }
 
-  // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
-  // (e.g. a CAS retry loop) would keep seeing the snapshot from its first read. Reset it so every
-  // public read sees the latest commit of any process.
+  /**
+   * Runs `fn` — several writes to this store — as one write transaction: one lock, one commit, one disk flush (the
+   * resident host records a burst of exits so). A write inside that fails (a lost compare-and-set) throws as usual
+   * having written nothing, and `fn` may catch it and go on; an error `fn` lets out writes none of them.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.batching) return fn();
+    let result!: T;
+    this.write(() => {
+      this.batching = true;
+      try {
+        result = fn();
+      } finally {
+        this.batching = false;
+      }
+    });
+    return result;
+  }
+
   /**
    * Runs `fn` holding the store's cross-process write lock (an LMDB write transaction), so that what it reads
    * and what it does from that (e.g. writing oom_score_adj files) is never interleaved with another runts
@@ -431,11 +450,15 @@ export class Store {
     return spec === undefined ? rec : { ...rec, facts: { ...rec.facts, spec } };
   }
 
+  // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
+  // (e.g. a CAS retry loop) would keep seeing the snapshot from its first read. Reset it so every
+  // public read sees the latest commit of any process.
   private fresh(): void {
     this.env.resetReadTxn();
   }
 
   private write(body: () => void): void {
+    if (this.batching) return body();
     try {
       holdingStoreLock(this.root, () => this.env.transactionSync(body, VISIBLE_THEN_FLUSHED));
     } catch (e) {

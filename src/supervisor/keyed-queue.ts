@@ -7,13 +7,18 @@ export class KeyedQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
+    return this.runMany([key], task);
+  }
+
+  /** Runs `task` once every task queued so far for any of `keys` is done; later tasks of those keys wait for it. */
+  runMany<T>(keys: string[], task: () => Promise<T>): Promise<T> {
+    const previous = Promise.all(keys.map((key) => this.tails.get(key)));
     const result = previous.then(task, task);
     const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
-    // Forget the key once its last task is done, so the map does not grow with every container ever seen.
+    for (const key of keys) this.tails.set(key, tail);
+    // Forget the keys once their last task is done, so the map does not grow with every container ever seen.
     void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      for (const key of keys) if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return result;
   }

@@ -1,5 +1,12 @@
 import type { ContainerHost } from '../actors/host.js';
-import type { Store } from '../persistence/store.js';
+import type { ContainerRecord, Store } from '../persistence/store.js';
+
+/** One reaped init: its container, pid and exit status. */
+export interface Exit {
+  id: string;
+  pid: number;
+  exitStatus: number | null;
+}
 
 /**
  * Moves a container's chart to stopped with its init's exit status, as the process that reaped the init.
@@ -25,4 +32,31 @@ export async function recordExit(host: ContainerHost, store: Store, id: string, 
     }
   }
   return false;
+}
+
+/**
+ * Records several exits (the inits reaped on one SIGCHLD) with one store transaction, so a burst of N exits costs one
+ * commit and one disk flush instead of N, and all of them become visible at once. An exit that lost a race with
+ * another writer is recorded again on its own (recordExit). Results in the order of `exits`.
+ */
+export async function recordExits(host: ContainerHost, store: Store, exits: Exit[]): Promise<(boolean | Error)[]> {
+  const results: (boolean | Error)[] = exits.map(() => false);
+  const items: { record: ContainerRecord; event: { type: 'observed.exited'; exitStatus: number | null } }[] = [];
+  const at: number[] = [];
+  exits.forEach(({ id, pid, exitStatus }, i) => {
+    const record = store.get(id, { withSpec: false });
+    if (!record || record.facts.initPid !== pid) return; // deleted, or re-created with another init
+    items.push({ record, event: { type: 'observed.exited', exitStatus } });
+    at.push(i);
+  });
+  const settled = await host.dispatchMany(items);
+  for (const [k, outcome] of settled.entries()) {
+    const i = at[k]!;
+    if (!(outcome instanceof Error)) results[i] = true;
+    else if (/changed concurrently/.test(outcome.message)) {
+      const { id, pid, exitStatus } = exits[i]!;
+      results[i] = await recordExit(host, store, id, pid, exitStatus).catch((e: Error) => e);
+    } else if ((outcome as { code?: string }).code !== 'bad_state') results[i] = outcome;
+  }
+  return results;
 }

@@ -17,7 +17,7 @@ import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
 import { followFeed } from './events.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { recordExit } from './record-exit.js';
+import { recordExit, recordExits, type Exit } from './record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
@@ -62,6 +62,8 @@ export class Resident {
   private ui: { url: string; close(): Promise<void> } | undefined;
   private following: Promise<void> | undefined;
   private readonly pendingExits = new Set<NodeJS.Timeout>();
+  /** Exits reaped in the current pass, recorded together by recordReaped(). */
+  private readonly reaped: Exit[] = [];
   private closed = false;
 
   private constructor(
@@ -153,7 +155,10 @@ export class Resident {
     }
     if (w.kind !== 'init') return; // execs only needed reaping
     if (w.child) {
-      void this.queue.run(w.id, () => this.recordExit(w.id, w.pid, exitStatus));
+      // The reaper reports every exit one SIGCHLD found before anything else runs: gather them and record them
+      // together (one commit, one flush for the burst), after the current synchronous pass.
+      if (this.reaped.length === 0) queueMicrotask(() => this.recordReaped());
+      this.reaped.push({ id: w.id, pid: w.pid, exitStatus });
       return;
     }
     const record = this.internals.store.get(w.id);
@@ -186,6 +191,26 @@ export class Resident {
     } catch (e) {
       this.log.debug({ id, err: (e as Error).message }, 'gofer exit not recorded (the container changed meanwhile)');
     }
+  }
+
+  /** Records the exits gathered by exited() on their containers' charts, in one store transaction (record-exit.ts). */
+  private recordReaped(): void {
+    const exits = this.reaped.splice(0);
+    void this.queue.runMany(
+      exits.map((e) => e.id),
+      async () => {
+        try {
+          const results = await recordExits(this.internals.host, this.internals.store, exits);
+          results.forEach((r, i) => {
+            const { id, pid, exitStatus } = exits[i]!;
+            if (r instanceof Error) this.log.warn({ id, pid, err: r.message }, 'recording an exit failed');
+            else if (r) this.log.debug({ id, pid, exitStatus }, 'exit recorded');
+          });
+        } catch (e) {
+          this.log.warn({ ids: exits.map((x) => x.id), err: (e as Error).message }, 'recording exits failed');
+        }
+      },
+    );
   }
 
   /** Records the exit on the container's chart (see record-exit.ts). */

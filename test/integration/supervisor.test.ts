@@ -266,4 +266,24 @@ describe('Runtime.serve(): an embedding program as the resident host', { skip },
     assert.equal(JSON.parse(state.stdout).status, 'stopped');
     await rt.delete(id);
   });
+
+  test('a burst of exits (12 inits killed at once) is recorded, each with its status', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => sb.id(`burst${i}`));
+    const pids: number[] = [];
+    try {
+      for (const id of ids) {
+        await rt.run(id, { bundle: sb.bundle(id, sleeper), detach: true });
+        pids.push((await rt.state(id)).pid);
+      }
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      // Read the history, not `state`: a state call reconciles, and would record a dead init itself (status unknown)
+      // if it came before the reaper.
+      const lastMoves = async () => Promise.all(ids.map(async (id) => (await rt.history(id)).at(-1)!));
+      const deadline = Date.now() + 10_000;
+      while ((await lastMoves()).some((t) => t.event !== 'observed.exited') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const last of await lastMoves()) assert.deepEqual([last.to, last.event, last.exitStatus, last.pid], ['stopped.idle', 'observed.exited', 137, process.pid], last.id);
+    } finally {
+      for (const id of ids) await rt.delete(id, { force: true }).catch(() => undefined);
+    }
+  });
 });
