@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -633,6 +634,46 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 }
 
 // flock(fd, LOCK_EX) when the second argument is true, flock(fd, LOCK_UN) when false. Blocks; EINTR is retried.
+// An epoll set of pidfds, each registered with a key (its pid): which watched processes have exited is then one
+// epoll_wait, not one poll per process (the resident host watches two pidfds per container).
+Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return throwSys(info.Env(), errno, "epoll_create1");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Value EpollAdd(const Napi::CallbackInfo& info) {
+  int64_t epfd, fd, key;
+  if (!argInt(info, 0, epfd) || !argInt(info, 1, fd) || !argInt(info, 2, key)) return info.Env().Undefined();
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(key);
+  if (epoll_ctl(static_cast<int>(epfd), EPOLL_CTL_ADD, static_cast<int>(fd), &ev) < 0) return throwSys(info.Env(), errno, "epoll_ctl");
+  return info.Env().Undefined();
+}
+
+Napi::Value EpollDelete(const Napi::CallbackInfo& info) {
+  int64_t epfd, fd;
+  if (!argInt(info, 0, epfd) || !argInt(info, 1, fd)) return info.Env().Undefined();
+  if (epoll_ctl(static_cast<int>(epfd), EPOLL_CTL_DEL, static_cast<int>(fd), nullptr) < 0) return throwSys(info.Env(), errno, "epoll_ctl");
+  return info.Env().Undefined();
+}
+
+// The keys of up to `max` registered fds that are ready now (never blocks). Level-triggered: a caller that got `max`
+// handles them (removing their fds) and asks again.
+Napi::Value EpollReady(const Napi::CallbackInfo& info) {
+  int64_t epfd, max;
+  if (!argInt(info, 0, epfd) || !argInt(info, 1, max)) return info.Env().Undefined();
+  std::vector<epoll_event> events(static_cast<size_t>(std::clamp<int64_t>(max, 1, 1024)));
+  int r;
+  while ((r = epoll_wait(static_cast<int>(epfd), events.data(), static_cast<int>(events.size()), 0)) < 0 && errno == EINTR) {
+  }
+  if (r < 0) return throwSys(info.Env(), errno, "epoll_wait");
+  Napi::Array keys = Napi::Array::New(info.Env(), static_cast<size_t>(r));
+  for (int i = 0; i < r; i++) keys.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(events[i].data.u64)));
+  return keys;
+}
+
 Napi::Value Flock(const Napi::CallbackInfo& info) {
   int64_t fd;
   if (!argInt(info, 0, fd)) return info.Env().Undefined();
@@ -660,6 +701,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
+  exports.Set("epollCreate", Napi::Function::New(env, EpollCreate, "epollCreate"));
+  exports.Set("epollAdd", Napi::Function::New(env, EpollAdd, "epollAdd"));
+  exports.Set("epollDelete", Napi::Function::New(env, EpollDelete, "epollDelete"));
+  exports.Set("epollReady", Napi::Function::New(env, EpollReady, "epollReady"));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp, "compileSeccomp"));
   return exports;
 }

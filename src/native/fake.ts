@@ -41,6 +41,8 @@ export class FakeSyscallPort implements SyscallPort {
   private nextFd = 1000;
   private readonly pidfds = new Map<number, number>();
   private readonly waiters = new Map<number, (() => void)[]>();
+  /** epoll fd → registered fd → key. */
+  private readonly epolls = new Map<number, Map<number, number>>();
 
   private record(method: keyof SyscallPort, args: unknown[]): void {
     this.calls.push({ method, args });
@@ -157,6 +159,29 @@ export class FakeSyscallPort implements SyscallPort {
 
   closeFd(fd: number): void {
     this.record('closeFd', [fd]);
+  }
+
+  epollCreate(): number {
+    this.record('epollCreate', []);
+    const fd = this.nextFd++;
+    this.epolls.set(fd, new Map());
+    return fd;
+  }
+
+  epollAdd(epfd: number, fd: number, key: number): void {
+    this.record('epollAdd', [epfd, fd, key]);
+    this.epolls.get(epfd)?.set(fd, key);
+  }
+
+  epollDelete(epfd: number, fd: number): void {
+    this.record('epollDelete', [epfd, fd]);
+    this.epolls.get(epfd)?.delete(fd);
+  }
+
+  /** Keys of the registered pidfds whose fake process has exited. */
+  epollReady(epfd: number, max: number): number[] {
+    this.record('epollReady', [epfd, max]);
+    return [...(this.epolls.get(epfd) ?? new Map<number, number>())].filter(([fd]) => this.exited.has(this.pidOf(fd))).map(([, key]) => key).slice(0, max);
   }
 
   flock(fd: number, exclusive: boolean): void {

@@ -26,6 +26,10 @@ interface Addon {
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
   flock(fd: number, exclusive: boolean): void;
+  epollCreate(): number;
+  epollAdd(epfd: number, fd: number, key: number): void;
+  epollDelete(epfd: number, fd: number): void;
+  epollReady(epfd: number, max: number): number[];
   compileSeccomp(profile: SeccompProfile): Buffer;
 }
 
@@ -120,6 +124,10 @@ const port: SyscallPort = {
   setDumpable: (on) => call((a) => a.setDumpable(on)),
   closeFd: (fd) => call((a) => a.closeFd(fd)),
   flock: (fd, exclusive) => call((a) => a.flock(fd, exclusive)),
+  epollCreate: () => call((a) => a.epollCreate()),
+  epollAdd: (epfd, fd, key) => call((a) => a.epollAdd(epfd, fd, key)),
+  epollDelete: (epfd, fd) => call((a) => a.epollDelete(epfd, fd)),
+  epollReady: (epfd, max) => call((a) => a.epollReady(epfd, max)),
   compileSeccomp: (profile) => call((a) => a.compileSeccomp(profile)),
 };
 

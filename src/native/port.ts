@@ -57,6 +57,13 @@ export interface SyscallPort {
   closeFd(fd: number): void;
   /** flock(2): takes the exclusive lock (blocking) when `exclusive`, releases it otherwise. */
   flock(fd: number, exclusive: boolean): void;
+  /** An epoll set (close it with closeFd): pidfds registered in it tell which watched processes exited, at once. */
+  epollCreate(): number;
+  /** Registers `fd` (readable = ready; a pidfd: its process exited) under `key`. */
+  epollAdd(epfd: number, fd: number, key: number): void;
+  epollDelete(epfd: number, fd: number): void;
+  /** The keys of up to `max` ready fds, without blocking; when `max` come back, handle them and ask again. */
+  epollReady(epfd: number, max: number): number[];
   /**
    * Compiles a seccomp profile with libseccomp (in this process, never in a cloned child) into the
    * `struct sock_filter[]` that a plan's `seccomp` op installs. Syscall names this libseccomp does not know are

@@ -4,10 +4,10 @@
  * Every watched process is held by a pidfd (opened, then checked against the recorded start time, so a reused PID
  * is never mistaken for the container's). How the exit is noticed depends on whose child it is:
  * - Our children (inits, gofers and detached execs the resident spawned: the native spawn uses CLONE_PARENT, so
- *   they are children of the process that called it): the kernel sends SIGCHLD; on each one every watched pidfd
- *   is checked without blocking (`pidfdWait(fd, 0)`) and the exited ones are reaped with waitpid, which gives the
- *   exit status. No thread is parked per container: a libuv pool thread per container (`pidfdWaitAsync`) would
- *   starve Node's pool — fs, dns, dynamic import — after four containers.
+ *   they are children of the process that called it): the kernel sends SIGCHLD; on each one an epoll set of their
+ *   pidfds says which have exited — one epoll_wait, however many containers are watched — and those are reaped
+ *   with waitpid, which gives the exit status. No thread is parked per container: a libuv pool thread per
+ *   container (`pidfdWaitAsync`) would starve Node's pool — fs, dns, dynamic import — after four containers.
  * - Other processes' containers (created by a transient CLI, or before the supervisor started): only their parent
  *   may wait for them, so their status is unknown (null), but the exit is still seen the moment it happens: one
  *   small worker thread per such process blocks in poll(2) on its pidfd (in 1 s slices, only so it can be stopped).
@@ -47,6 +47,8 @@ interface Entry extends Watch {
 }
 
 const WNOHANG = 1;
+/** Exited children taken from the epoll set per call (more are fetched while a call comes back full). */
+const READY_BATCH = 64;
 const ORPHAN_GRACE_MS = 250;
 // Both src/supervisor (tsx) and dist/supervisor sit two levels below the repository root.
 const ADDON_PATH = fileURLToPath(new URL('../../build/Release/runts_native.node', import.meta.url));
@@ -67,8 +69,10 @@ export class Reaper {
   private suspects = new Set<number>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private started = false;
+  /** The epoll set of our children's pidfds, keyed by pid (created with the first one). */
+  private childExits: number | undefined;
   private readonly onSigchld = () => {
-    for (const e of [...this.watched.values()]) this.check(e);
+    this.finishExitedChildren();
     if (this.reapOrphans) this.scheduleSweep();
   };
 
@@ -121,7 +125,8 @@ export class Reaper {
     const child = stat.ppid === process.pid;
     const entry: Entry = { id: w.id, pid: w.pid, kind: w.kind, child, ...(child ? {} : { parentPid: stat.ppid }), pidfd };
     this.watched.set(w.pid, entry);
-    if (!entry.child) this.startWaiter(entry);
+    if (entry.child) this.sys.epollAdd((this.childExits ??= this.sys.epollCreate()), pidfd, w.pid);
+    else this.startWaiter(entry);
     // It may have exited before the watch began (its SIGCHLD already came and went).
     this.check(entry);
   }
@@ -133,6 +138,26 @@ export class Reaper {
     clearTimeout(this.sweepTimer);
     for (const e of this.watched.values()) this.release(e);
     this.watched.clear();
+    if (this.childExits !== undefined) this.sys.closeFd(this.childExits);
+    this.childExits = undefined;
+  }
+
+  /** Finishes every watched child that has exited (its pidfd is ready in the epoll set). */
+  private finishExitedChildren(): void {
+    if (this.childExits === undefined) return;
+    for (;;) {
+      let ready: number[];
+      try {
+        ready = this.sys.epollReady(this.childExits, READY_BATCH);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'reading exited children failed: their exits are seen at the next command');
+        return;
+      }
+      const entries = ready.map((pid) => this.watched.get(pid)).filter((e) => e !== undefined);
+      for (const e of entries) this.finish(e);
+      // A full batch may hide more; finishing removed these from the set (an entry not watched any more never stays).
+      if (ready.length < READY_BATCH || entries.length === 0) return;
+    }
   }
 
   private check(e: Entry): void {
@@ -171,6 +196,11 @@ export class Reaper {
       // The thread may be inside poll() on this fd: close it only once the thread is gone (see 'exit' below).
       Atomics.store(e.waiter.stop, 0, 1);
     } else {
+      try {
+        if (this.childExits !== undefined) this.sys.epollDelete(this.childExits, e.pidfd);
+      } catch {
+        // not registered: closing the pidfd is all there is to do
+      }
       this.sys.closeFd(e.pidfd);
     }
   }

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import pino from 'pino';
+import { readProcStat } from '../../src/linux/proc.js';
+import { FakeSyscallPort } from '../../src/native/fake.js';
+import { Reaper, type Watch } from '../../src/supervisor/reaper.js';
+
+// The reaper checks its processes' identity in /proc, so the watched processes are real children (sleeps); their
+// exits come from the fake port, so which ones "exited" is up to the test.
+test('on SIGCHLD the reaper asks its epoll set which children exited: one call however many it watches', async () => {
+  const sys = new FakeSyscallPort();
+  const exits: [Watch, number | null][] = [];
+  const reaper = new Reaper(sys, (w, status) => exits.push([w, status]), pino({ level: 'silent' }), false);
+  const sleeps: ChildProcess[] = Array.from({ length: 40 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+  try {
+    reaper.start();
+    for (const [i, p] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid: p.pid!, startTime: readProcStat(p.pid!)!.startTime, kind: 'init' });
+    assert.equal(reaper.pids().length, 40);
+    const dying = [sleeps[3]!.pid!, sleeps[17]!.pid!, sleeps[39]!.pid!];
+    sys.exit(dying[0]!, { signal: 9 });
+    sys.exit(dying[1]!, { exitCode: 0 });
+    sys.exit(dying[2]!, { exitCode: 3 });
+    const before = sys.calls.length;
+    process.emit('SIGCHLD' as never);
+    const calls = sys.calls.slice(before).map((c) => c.method);
+    assert.equal(calls.filter((m) => m === 'epollReady').length, 1);
+    assert.equal(calls.filter((m) => m === 'pidfdWait').length, 0, 'no pidfd is polled one by one');
+    assert.deepEqual(
+      exits.map(([w, status]) => [w.pid, w.child, status]),
+      [
+        [dying[0], true, 137],
+        [dying[1], true, 0],
+        [dying[2], true, 3],
+      ],
+    );
+    assert.equal(reaper.pids().length, 37, 'the exited ones are not watched any more');
+    // Their pidfds left the set: the next SIGCHLD finds nothing.
+    exits.length = 0;
+    process.emit('SIGCHLD' as never);
+    assert.deepEqual(exits, []);
+  } finally {
+    reaper.close();
+    for (const p of sleeps) p.kill('SIGKILL');
+  }
+  assert.equal(sys.calls.filter((c) => c.method === 'closeFd').length, 41, 'every pidfd and the epoll set closed');
+});
