@@ -45,3 +45,22 @@ test('on SIGCHLD the reaper asks its epoll set which children exited: one call h
   }
   assert.equal(sys.calls.filter((c) => c.method === 'closeFd').length, 41, 'every pidfd and the epoll set closed');
 });
+
+test('more exited children than one epoll batch are all finished on one SIGCHLD', async () => {
+  const sys = new FakeSyscallPort();
+  const exited: number[] = [];
+  const reaper = new Reaper(sys, (w) => exited.push(w.pid), pino({ level: 'silent' }), false);
+  const sleeps: ChildProcess[] = Array.from({ length: 100 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+  try {
+    reaper.start();
+    for (const [i, p] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid: p.pid!, startTime: readProcStat(p.pid!)!.startTime, kind: 'init' });
+    const dying = sleeps.slice(0, 70).map((p) => p.pid!);
+    for (const pid of dying) sys.exit(pid, { signal: 9 });
+    process.emit('SIGCHLD' as never);
+    assert.deepEqual([...exited].sort(), [...dying].sort());
+    assert.equal(reaper.pids().length, 30);
+  } finally {
+    reaper.close();
+    for (const p of sleeps) p.kill('SIGKILL');
+  }
+});
