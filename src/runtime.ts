@@ -257,7 +257,7 @@ export class Runtime {
 
   async list(): Promise<ContainerState[]> {
     const states: ContainerState[] = [];
-    // Records without their specs: stateOf needs none, and refresh fetches one when it has to dispatch.
+    // Records without their specs: stateOf needs none, and an effect that runs in a refresh fetches its own.
     for (const record of this.store.list({ withSpec: false })) {
       try {
         states.push(stateOf(await this.host.refresh(record, { statusOnly: true })));

@@ -136,7 +136,7 @@ export class ContainerHost {
   async dispatchMany(items: { record: ContainerRecord; event: ContainerEvent }[]): Promise<(Settled | Error)[]> {
     const runs: (Run | Error)[] = [];
     for (const { record, event } of items) runs.push(await this.run(record, event).catch((e: Error) => e));
-    return this.store.batch(() =>
+    return this.store.transaction(() =>
       runs.map((run) => {
         if (run instanceof Error) return run;
         try {

@@ -1,4 +1,4 @@
-import { isLive, isProcessAlive, PF_FORKNOEXEC, readProcStat } from '../linux/proc.js';
+import { isProcessAlive, liveProcStat, PF_FORKNOEXEC } from '../linux/proc.js';
 import type { ContainerEvent, ContainerStatus } from '../machines/container.js';
 import type { ContainerFacts } from '../persistence/store.js';
 
@@ -56,8 +56,8 @@ export const kernelObserver = (freezerState: Observer['freezerState']): Observer
   // clears: exact (no name to imitate), and read from the same /proc/<pid>/stat as its liveness — one read per
   // container in a `list`, where a stat of /proc/<pid>/exe cost as much again.
   initState: (pid, startTime) => {
-    const stat = pid > 0 ? readProcStat(pid) : null;
-    if (!isLive(stat, startTime)) return 'gone';
+    const stat = liveProcStat(pid, startTime);
+    if (!stat) return 'gone';
     return (stat.flags & PF_FORKNOEXEC) !== 0 ? 'waiting' : 'started';
   },
   freezerState,

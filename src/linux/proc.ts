@@ -38,13 +38,15 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
  * time was recorded — still the same process rather than a new one that reused the PID.
  */
 export function isProcessAlive(pid: number, startTime: number | null | undefined, procRoot = '/proc'): boolean {
-  return isLive(Number.isInteger(pid) && pid > 0 ? readProcStat(pid, procRoot) : null, startTime);
+  return liveProcStat(pid, startTime, procRoot) !== null;
 }
 
-/** Whether `stat` is of a live process (not a zombie) that is the one started at `startTime` (when known). */
-export function isLive(stat: ProcStat | null, startTime: number | null | undefined): stat is ProcStat {
-  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
-  return startTime == null || stat.startTime === startTime;
+/** The /proc/<pid>/stat of the process, when it is alive in the sense of {@link isProcessAlive}; else null. */
+export function liveProcStat(pid: number, startTime: number | null | undefined, procRoot = '/proc'): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const stat = readProcStat(pid, procRoot);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
+  return startTime == null || stat.startTime === startTime ? stat : null;
 }
 
 /** Reads a process's oom_score_adj; null when the process is gone. */

@@ -633,7 +633,6 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// flock(fd, LOCK_EX) when the second argument is true, flock(fd, LOCK_UN) when false. Blocks; EINTR is retried.
 // An epoll set of pidfds, each registered with a key (its pid): which watched processes have exited is then one
 // epoll_wait, not one poll per process (the resident host watches two pidfds per container).
 Napi::Value EpollCreate(const Napi::CallbackInfo& info) {
@@ -674,6 +673,7 @@ Napi::Value EpollReady(const Napi::CallbackInfo& info) {
   return keys;
 }
 
+// flock(fd, LOCK_EX) when the second argument is true, flock(fd, LOCK_UN) when false. Blocks; EINTR is retried.
 Napi::Value Flock(const Napi::CallbackInfo& info) {
   int64_t fd;
   if (!argInt(info, 0, fd)) return info.Env().Undefined();

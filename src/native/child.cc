@@ -481,14 +481,21 @@ int readFull(int fd, void* buf, size_t len) {
   return 1;
 }
 
-// The gofer's side of the clone: fixed descriptors (wire.h), stdio on /dev/null (holding the container's
-// stdio would keep containerd waiting for an EOF long after the container ended), execveat of the binary
-// opened before any namespace changed. On failure, an EXEC record on the report pipe.
-[[noreturn]] void goferChild(int listenFd, int reportFd, int listFd, int binFd, int dirFd) {
-  int rep = reportFd;
+// What the gofer starts with: its listening socket, the report pipe, the mount list, its binary, the state dir.
+struct GoferFds {
+  int listenFd, reportFd, listFd, binFd, dirFd;
+};
+
+// The gofer's side of the clone (`arg`: its GoferFds), on a stack of its own in our memory until the execveat
+// (CLONE_VM | CLONE_VFORK: see spawnGofer): fixed descriptors (wire.h), stdio on /dev/null (holding the container's
+// stdio would keep containerd waiting for an EOF long after the container ended), execveat of the binary opened
+// before any namespace changed. On failure, an EXEC record on the report pipe.
+[[noreturn]] int goferChild(void* arg) {
+  const GoferFds& f = *static_cast<const GoferFds*>(arg);
+  int rep = f.reportFd;
   int err = 0;
   // Above 15 first, so the dup2s to 3..6 cannot overwrite a descriptor still to be moved.
-  int fds[5] = {listenFd, reportFd, listFd, binFd, dirFd};
+  int fds[5] = {f.listenFd, f.reportFd, f.listFd, f.binFd, f.dirFd};
   for (int k = 0; k < 5 && err == 0; k++) {
     fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
     if (fds[k] < 0) err = errno;
@@ -514,15 +521,6 @@ int readFull(int fd, void* buf, size_t len) {
   _exit(127);
 }
 
-struct GoferFds {
-  int listenFd, reportFd, listFd, binFd, dirFd;
-};
-
-int goferEntry(void* arg) {
-  const GoferFds* f = static_cast<const GoferFds*>(arg);
-  goferChild(f->listenFd, f->reportFd, f->listFd, f->binFd, f->dirFd);
-}
-
 // The gofer runs on this stack until its execveat (see spawnGofer). Only this single-threaded process uses it.
 alignas(16) char goferStack[64 * 1024];
 
@@ -545,7 +543,7 @@ int spawnGofer(Child& c, uint32_t index, const Op& op) {
     // execveat, and we go on once it has exec'd or failed. A copy of our page tables — as large as the Node
     // process we were cloned from — cost about half a millisecond per create. Signals stay blocked in the child.
     GoferFds fds = {c.goferListenFd, pipeFds[1], listFd, c.goferBinFd, c.goferDirFd};
-    pid = clone(goferEntry, goferStack + sizeof goferStack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &fds);
+    pid = clone(goferChild, goferStack + sizeof goferStack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &fds);
     if (pid < 0) err = errno;
   }
   close(listFd);

@@ -184,7 +184,7 @@ function holdingStoreLock<T>(root: string, fn: () => T): T {
  * The runts state store. Open one per process; all methods are synchronous.
  */
 export class Store {
-  /** Inside `batch`: writes join its transaction. */
+  /** Inside `transaction`: writes join it. */
   private batching = false;
 
   private constructor(
@@ -401,11 +401,13 @@ export class Store {
   }
 
   /**
-   * Runs `fn` — several writes to this store — as one write transaction: one lock, one commit, one disk flush (the
-   * resident host records a burst of exits so). A write inside that fails (a lost compare-and-set) throws as usual
-   * having written nothing, and `fn` may catch it and go on; an error `fn` lets out writes none of them.
+   * Runs `fn` as one write transaction under the store's cross-process lock. The writes `fn` makes join it — one
+   * commit, one disk flush (the resident host records a burst of exits so) — and what `fn` reads and does from
+   * that (e.g. writing oom_score_adj files) is never interleaved with another runts process doing the same. A write
+   * inside that fails (a lost compare-and-set) throws as usual having written nothing, and `fn` may catch it and go
+   * on; an error `fn` lets out writes none of them. Keep `fn` short: every writer waits for it.
    */
-  batch<T>(fn: () => T): T {
+  transaction<T>(fn: () => T): T {
     if (this.batching) return fn();
     let result!: T;
     this.write(() => {
@@ -417,19 +419,6 @@ export class Store {
       }
     });
     return result;
-  }
-
-  /**
-   * Runs `fn` holding the store's cross-process write lock (an LMDB write transaction), so that what it reads
-   * and what it does from that (e.g. writing oom_score_adj files) is never interleaved with another runts
-   * process doing the same. Keep `fn` short: every writer waits for it.
-   */
-  exclusive<T>(fn: () => T): T {
-    let result: T | undefined;
-    this.write(() => {
-      result = fn();
-    });
-    return result as T;
   }
 
   /** Writes a record, its spec (when it has one) into `specs`. Inside a write transaction. */

@@ -19,15 +19,14 @@ export interface Exit {
  */
 export async function recordExit(host: ContainerHost, store: Store, id: string, pid: number, exitStatus: number | null): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    // Without its spec: the exit only moves the chart (the host fetches the spec should an effect need it).
-    const record = store.get(id, { withSpec: false });
-    if (!record || record.facts.initPid !== pid) return false; // deleted, or re-created with another init
+    const record = recordOf(store, id, pid);
+    if (!record) return false;
     try {
       await host.dispatch(record, { type: 'observed.exited', exitStatus });
       return true;
     } catch (e) {
-      if (/changed concurrently/.test((e as Error).message)) continue; // another process wrote it: read it again
-      if ((e as { code?: string }).code === 'bad_state') return false; // refused: already stopped
+      if (lostRace(e as Error)) continue; // another process wrote it: read it again
+      if (refused(e as Error)) return false; // already stopped
       throw e;
     }
   }
@@ -44,8 +43,8 @@ export async function recordExits(host: ContainerHost, store: Store, exits: Exit
   const items: { record: ContainerRecord; event: { type: 'observed.exited'; exitStatus: number | null } }[] = [];
   const at: number[] = [];
   exits.forEach(({ id, pid, exitStatus }, i) => {
-    const record = store.get(id, { withSpec: false });
-    if (!record || record.facts.initPid !== pid) return; // deleted, or re-created with another init
+    const record = recordOf(store, id, pid);
+    if (!record) return;
     items.push({ record, event: { type: 'observed.exited', exitStatus } });
     at.push(i);
   });
@@ -53,10 +52,22 @@ export async function recordExits(host: ContainerHost, store: Store, exits: Exit
   for (const [k, outcome] of settled.entries()) {
     const i = at[k]!;
     if (!(outcome instanceof Error)) results[i] = true;
-    else if (/changed concurrently/.test(outcome.message)) {
+    else if (lostRace(outcome)) {
       const { id, pid, exitStatus } = exits[i]!;
       results[i] = await recordExit(host, store, id, pid, exitStatus).catch((e: Error) => e);
-    } else if ((outcome as { code?: string }).code !== 'bad_state') results[i] = outcome;
+    } else if (!refused(outcome)) results[i] = outcome;
   }
   return results;
 }
+
+/** The record of the container whose init `pid` was; undefined once it is deleted or re-created with another init. */
+function recordOf(store: Store, id: string, pid: number): ContainerRecord | undefined {
+  // Without its spec: the exit only moves the chart (the host fetches the spec should an effect need it).
+  const record = store.get(id, { withSpec: false });
+  return record?.facts.initPid === pid ? record : undefined;
+}
+
+/** Another process wrote the record between our read and our write. */
+const lostRace = (e: Error) => /changed concurrently/.test(e.message);
+/** The chart does not take the exit: the container is already stopped. */
+const refused = (e: Error) => (e as { code?: string }).code === 'bad_state';

@@ -36,7 +36,7 @@ export class OomRebalancer {
   private apply(req: RebalanceRequest): RebalanceResult | null {
     let store = this.stores.get(req.root);
     if (!store) this.stores.set(req.root, (store = Store.open(req.root)));
-    return store.exclusive(() => {
+    return store.transaction(() => {
       const records = store!.list().filter((r) => r.facts.sandboxId === req.sandboxId);
       const sandbox = records.find((r) => r.facts.id === req.sandboxId);
       if (!sandbox || sandbox.facts.initPid <= 0) return null; // the sandbox is gone: nothing to adjust

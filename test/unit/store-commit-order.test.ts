@@ -63,7 +63,7 @@ describe('a store commit', { skip: hasStrace ? false : 'strace is not installed 
     const separate = traceWrites(`for (const id of ['c1', 'c2', 'c3']) store.update(id, 1, { snapshot: { value: 'stopped' } });`);
     assert.equal(separate.filter((e) => e === 'sync').length, 3, separate.join(' '));
     const batched = traceWrites(`
-      const lost = store.batch(() => ['c1', 'c2', 'c3'].map((id) => {
+      const lost = store.transaction(() => ['c1', 'c2', 'c3'].map((id) => {
         try { store.update(id, id === 'c2' ? 7 : 1, { snapshot: { value: 'stopped' } }); return null; } catch (e) { return e.message; }
       }));
       if (JSON.stringify(lost) !== JSON.stringify([null, 'container "c2" changed concurrently, retry', null])) throw new Error(JSON.stringify(lost));
