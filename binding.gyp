@@ -4,7 +4,6 @@
       "target_name": "runts_native",
       "sources": [
         "src/native/addon.cc",
-        "src/native/child.cc",
         "src/native/plan-parse.cc",
         "src/native/seccomp.cc"
       ],
@@ -15,6 +14,15 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"]
+    },
+    {
+      "target_name": "runts-init",
+      "type": "executable",
+      "sources": ["src/native/init-main.cc", "src/native/child.cc", "src/native/plan-parse.cc"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
+      "ldflags": ["-static", "-s"]
     },
     {
       "target_name": "runts-gofer",

@@ -1,6 +1,6 @@
-// runts_native: the Node side of the addon (normal C++; nothing here runs after a clone except via
-// runChild in child.cc). spawn() runs a validated plan in cloned children; the rest are thin syscall
-// wrappers that Node lacks (pidfds, waitpid, SCM_RIGHTS, prctl).
+// runts_native: the Node side of the addon (normal C++; nothing here runs after a clone but execInit). spawn()
+// validates a plan and hands it to runts-init (init-main.cc, child.cc), which runs it in the container's
+// processes; the rest are thin syscall wrappers that Node lacks (pidfds, waitpid, SCM_RIGHTS, prctl).
 //
 // Plan wire format and the child protocol: see plan-format.h (and src/native/plan.ts).
 //
@@ -11,13 +11,16 @@
 
 #include "send-fd.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -176,6 +180,59 @@ Napi::Value throwSpawn(Napi::Env env, const SpawnFailure& f) {
   return env.Undefined();
 }
 
+// runts-init (init-main.cc): built beside this addon (build/Release), opened once per process.
+struct InitBinary {
+  std::string path;
+  int fd = -1;
+  int err = 0;
+};
+
+const InitBinary& initBinary() {
+  static const InitBinary bin = [] {
+    InitBinary b;
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&initBinary), &info) == 0 || info.dli_fname == nullptr) {
+      b.path = "runts-init";
+      b.err = ENOENT;
+      return b;
+    }
+    const std::string self = info.dli_fname;
+    b.path = self.substr(0, self.rfind('/') + 1) + "runts-init";
+    b.fd = open(b.path.c_str(), O_PATH | O_CLOEXEC);
+    if (b.fd < 0) b.err = errno;
+    return b;
+  }();
+  return bin;
+}
+
+// What the CLONE_VM child needs for its exec; everything is prepared before the clone.
+struct InitExec {
+  int binFd, sock, planFd;
+  char** argv;
+  const char* path;
+};
+
+constexpr size_t kInitExecStack = 64 * 1024;
+
+// The CLONE_VM | CLONE_VFORK child: it shares Node's memory and runs while the cloning thread waits, so only
+// syscalls on its own stack until the exec. Node marks its own stdio FD_CLOEXEC; the container must inherit the
+// runtime's stdio (containerd hands its fifos over as 0, 1, 2), so the flag is cleared in our copy of the fd
+// table, as it is on runts-init's two descriptors. On failure, one MSG_ERROR with opIndex -1.
+int execInit(void* arg) {
+  const InitExec& x = *static_cast<const InitExec*>(arg);
+  for (int fd : {0, 1, 2, x.sock, x.planFd}) fcntl(fd, F_SETFD, 0);
+  char* envp[] = {nullptr};
+  syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = MSG_ERROR;
+  m.opIndex = -1;
+  m.err = errno;
+  strncpy(m.path, x.path, sizeof m.path - 1);
+  send(x.sock, &m, sizeof m, MSG_NOSIGNAL);
+  _exit(127);
+}
+
 // spawn(plan: Buffer): { pid, pidfd, goferPid, mounts }. Synchronous: returns once the init has sent READY.
 // goferPid is 0 when the plan starts no gofer; mounts are the cleaned destinations it reported.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -202,17 +259,54 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     return throwSpawn(env, f);
   }
 
-  // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler
-  // runs in the child before it resets dispositions. fork() is avoided: it runs pthread_atfork handlers.
+  const InitBinary& bin = initBinary();
+  if (bin.fd < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    SpawnFailure f;
+    f.operation = "runts-init";
+    f.err = bin.err;
+    f.path = bin.path;
+    f.message = "runts-init " + bin.path + ": " + errnoCode(bin.err) + " (" + strerror(bin.err) +
+                "); it is built beside the addon: run npm run build:native";
+    return throwSpawn(env, f);
+  }
+  int planFd = static_cast<int>(syscall(SYS_memfd_create, "runts-plan", MFD_CLOEXEC));
+  int planErr = planFd < 0 ? errno : 0;
+  for (size_t at = 0; planErr == 0 && at < buf.Length();) {
+    ssize_t w = write(planFd, buf.Data() + at, buf.Length() - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) planErr = errno;
+    else at += static_cast<size_t>(w);
+  }
+  if (planErr != 0) {
+    if (planFd >= 0) close(planFd);
+    close(sv[0]);
+    close(sv[1]);
+    SpawnFailure f;
+    f.operation = "memfd_create";
+    f.err = planErr;
+    return throwSpawn(env, f);
+  }
+
+  // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
+  // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (1.5 MB,
+  // 0.3–0.7 ms), the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
+  // the init waited for `start`.
+  // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
+  // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork
+  // handlers.
+  std::string sockArg = std::to_string(sv[1]), planArg = std::to_string(planFd);
+  char name[] = "runts-init";
+  char* argv[] = {name, sockArg.data(), planArg.data(), nullptr};
+  InitExec exec = {bin.fd, sv[1], planFd, argv, bin.path.c_str()};
+  std::unique_ptr<char[]> stack(new char[kInitExecStack]);
   uint64_t all = ~0ULL, old = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
-  long stage1 = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (stage1 == 0) {
-    close(sv[0]);
-    runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sv[1], plan.hasFork);
-  }
+  const int stage1 = clone(execInit, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
   const int cloneErr = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
+  close(planFd);
   // Our copy of the child end must go, or EOF (every child gone) would never arrive.
   close(sv[1]);
   if (stage1 < 0) {
@@ -284,7 +378,13 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
         }
         break;
       case MSG_ERROR:
-        if (!failed) {
+        if (!failed && m.opIndex < 0) {
+          // runts-init itself: its exec failed, or it could not read the plan (see init-main.cc).
+          failed = true;
+          f.operation = "runts-init";
+          f.err = m.err;
+          f.path = m.path;
+        } else if (!failed) {
           failed = true;
           const bool known = m.opCode > 0 && m.opCode < static_cast<int32_t>(OP_COUNT_PLUS_ONE);
           f.operation = known ? kOpSpecs[m.opCode].name : "spawn";

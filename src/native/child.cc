@@ -1,9 +1,10 @@
 // The child side of spawn(): an interpreter of the plan's ops (format: plan-format.h / plan.ts).
 //
-// This code runs in a process cloned from the multithreaded Node process. Another thread may have held
-// the malloc lock (or any other lock) at the moment of the clone, so from here on only async-signal-safe
-// code is allowed: raw syscalls, stack buffers, no malloc/new, no C++ exceptions, no stdio, no locale.
-// The ops were validated and pre-parsed by the parent before the clone; nothing here re-checks them.
+// It runs in runts-init (init-main.cc), the small static program the addon execs as stage 1 of every spawn:
+// single-threaded, with an address space of its own, so the init it forks is cheap to copy and holds nothing of
+// Node's. The code still keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the gofer
+// borrows this memory until its execveat (CLONE_VM, see spawnGofer), and the failure paths must work whatever
+// state the process is in. The ops were validated by the addon before it started us; nothing here re-checks them.
 #include "plan-format.h"
 #include "send-fd.h"
 #include "../gofer/wire.h"
@@ -591,12 +592,9 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
 }  // namespace
 
 [[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork) {
-  // Signals first: until now we run with the parent's blocked mask and Node's handlers (which would run
-  // JS-engine code in a copy of a multithreaded process) and Node's ignored SIGPIPE.
+  // Signals first: execve kept the addon's all-blocked mask and Node's ignored SIGPIPE; the container must
+  // start with neither.
   resetSignals();
-  // Node marks its own stdio FD_CLOEXEC; the container must inherit the runtime's stdio (containerd
-  // hands its fifos over as 0, 1, 2), so clear the flag in our copy of the fd table.
-  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
   Child c;
   c.sock = sock;
   if (!hasFork) sendMsg(c.sock, MSG_PID, selfPid(), 0, 0, 0, nullptr);
@@ -845,26 +843,6 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
   }
   // A plan that ends without EXEC: the process simply exits (useful for tests and one-shot setups).
   _exit(0);
-}
-
-const char* errnoName(int err) {
-  switch (err) {
-#define E(x) \
-  case x:    \
-    return #x;
-    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
-    E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
-    E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC)
-    E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK)
-    E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOMSG) E(EPROTO) E(EBADMSG) E(EOVERFLOW) E(ENOTSOCK)
-    E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETUNREACH)
-    E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN) E(ENOTCONN) E(ETIMEDOUT) E(ECONNREFUSED)
-    E(EALREADY) E(EINPROGRESS) E(ESTALE) E(EDQUOT) E(ECANCELED) E(EOWNERDEAD) E(ENOMEDIUM)
-    E(ELIBBAD) E(EUSERS) E(ENOKEY)
-#undef E
-    default:
-      return nullptr;
-  }
 }
 
 }  // namespace runts

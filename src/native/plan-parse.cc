@@ -1,7 +1,9 @@
-// Parent-side validation of a plan buffer (format: plan-format.h). Everything the child will trust is
-// checked here, before the clone, so a malformed plan becomes a JS exception and never a crash.
+// Validation of a plan buffer (format: plan-format.h), shared by the addon and runts-init. The addon checks
+// everything stage 1 will trust before it starts runts-init, so a malformed plan becomes a JS exception and never
+// a crash; runts-init parses the same bytes again to point its ops into them.
 #include "plan-parse.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace runts {
@@ -183,6 +185,27 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
   }
   if (r.at != len) return r.fail("trailing bytes after the last op");
   return true;
+}
+
+// Shared by the addon (error codes for JS) and runts-init (the messages it sends): a static table, no allocation.
+const char* errnoName(int err) {
+  switch (err) {
+#define E(x) \
+  case x:    \
+    return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
+    E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
+    E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC)
+    E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK) E(ENAMETOOLONG) E(ENOLCK)
+    E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOMSG) E(EPROTO) E(EBADMSG) E(EOVERFLOW) E(ENOTSOCK)
+    E(EMSGSIZE) E(EPROTONOSUPPORT) E(EOPNOTSUPP) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETUNREACH)
+    E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN) E(ENOTCONN) E(ETIMEDOUT) E(ECONNREFUSED)
+    E(EALREADY) E(EINPROGRESS) E(ESTALE) E(EDQUOT) E(ECANCELED) E(EOWNERDEAD) E(ENOMEDIUM)
+    E(ELIBBAD) E(EUSERS) E(ENOKEY)
+#undef E
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace runts

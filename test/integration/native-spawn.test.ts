@@ -203,6 +203,18 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.ok(!fs.readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8').includes(String(r.pid)));
   });
 
+  it('the waiting init is forked from runts-init, not from a copy of Node', { timeout: TIMEOUT }, async () => {
+    const fifo = newFifo();
+    const r = spawn(containerPlan({ fifo, inside: (p) => p.closeFds(3).ready().waitFifo().exec('/bin/true', ['true'], ENV) }));
+    const vmPte = (pid: number | 'self') => Number(/^VmPTE:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    // Stage 1 execs the small static program built beside the addon; the init it forks keeps that image until
+    // its own exec, so it holds no copy of Node's memory and page tables.
+    assert.equal(fs.readlinkSync(`/proc/${r.pid}/exe`), fileURLToPath(new URL('../../build/Release/runts-init', import.meta.url)));
+    assert.ok(vmPte(r.pid) * 2 < vmPte('self'), `init page tables ${vmPte(r.pid)} kB vs Node's ${vmPte('self')} kB`);
+    start(fifo);
+    assert.equal((await reap(r)).exitCode, 0);
+  });
+
   it('without closeFds an inheritable fd leaks (control for the test above); no fork: the first process runs', { timeout: TIMEOUT }, async () => {
     const file = path.join(tmp, 'fds-control');
     const r = spawn(

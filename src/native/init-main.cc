@@ -1,0 +1,63 @@
+// runts-init: stage 1 of every spawn (see Spawn in addon.cc). The addon execs it from a CLONE_VM | CLONE_VFORK
+// child with two descriptors it keeps open across the exec: its end of the socketpair to the addon and a memfd
+// holding the plan, already validated there. It parses the plan into ops that point into its own copy and runs
+// them (child.cc) — the same messages on the same socket as before, so the addon cannot tell the difference.
+//
+// Usage (by the addon only): runts-init <socket fd> <plan memfd>
+#include "plan-parse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+// Anything wrong here is a bug in how the addon started us: say so on the socket, where the addon reads spawn
+// failures, and on stderr for a person who ran the program by hand.
+[[noreturn]] void fail(int sock, int err, const char* what) {
+  runts::Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = runts::MSG_ERROR;
+  m.err = err;
+  strncpy(m.path, what, sizeof m.path - 1);
+  if (sock >= 0) (void)!send(sock, &m, sizeof m, MSG_NOSIGNAL);
+  (void)!write(2, "runts-init: ", 12);
+  (void)!write(2, what, strlen(what));
+  (void)!write(2, "\n", 1);
+  _exit(1);
+}
+
+int fdArg(const char* s) {
+  char* end = nullptr;
+  long v = strtol(s, &end, 10);
+  return end != s && *end == '\0' && v >= 0 && v < 1 << 20 ? static_cast<int>(v) : -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int sock = argc == 3 ? fdArg(argv[1]) : -1;
+  const int planFd = argc == 3 ? fdArg(argv[2]) : -1;
+  if (sock < 0 || planFd < 0) fail(sock, EINVAL, "is started by the runts addon (usage: runts-init <socket fd> <plan fd>)");
+  struct stat st;
+  if (fstat(planFd, &st) < 0) fail(sock, errno, "cannot read the plan");
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t r = pread(planFd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) fail(sock, r < 0 ? errno : EIO, "cannot read the plan");
+    got += static_cast<size_t>(r);
+  }
+  close(planFd);
+  runts::Plan plan;
+  std::string error;
+  if (!runts::parsePlan(bytes.data(), bytes.size(), plan, error)) fail(sock, EPROTO, error.c_str());
+  runts::runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sock, plan.hasFork);
+}
