@@ -68,7 +68,9 @@ export function effectActors(env: ContainerEnv) {
     freezeCgroup: effect(({ container }) => cgroup(container).freeze()),
     thawCgroup: effect(({ container }) => cgroup(container).thaw()),
     destroyContainer: effect(({ container, request }) => destroyContainer(container, env, request.destroy)),
-    spawnExec: effect(({ container, request, outcome }) => (outcome.execPid = execProcess(container, env, needs(request.exec, 'exec')))),
+    spawnExec: effect(async ({ container, request, outcome }) => {
+      outcome.execPid = await execProcess(container, env, needs(request.exec, 'exec'));
+    }),
     updateCgroup: effect(({ container, request }) => updateContainer(container, env, needs(request.update, 'update'))),
   };
 }

@@ -38,7 +38,7 @@ function startTimeOf(facts: GoferFacts): number | null {
 
 /**
  * Records the gofer spawn() started: `facts.goferPid` and `facts.goferStartTime` (from /proc/<pid>/stat).
- * @example recordGofer(facts, sys.spawn(plan).goferPid);
+ * @example recordGofer(facts, (await sys.spawn(plan)).goferPid);
  */
 export function recordGofer(facts: GoferFacts, goferPid: number, opts: GoferProcOptions = {}): void {
   facts.goferPid = goferPid;

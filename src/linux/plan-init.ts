@@ -32,6 +32,11 @@ export interface InitPlanInput {
   bundle: string;
   /** cgroup.procs files stage-1 joins (writes "0" to) before the init exists, so everything it starts is inside. */
   cgroupProcsFiles: string[];
+  /**
+   * The caller makes the cgroup while stage 1 starts (a gated spawn): stage 1 waits at the plan's gate before it
+   * opens the cgroup.procs files.
+   */
+  cgroupGate?: boolean;
   cgroupViews: CgroupView[];
   /** The exec fifo: the init blocks reading it until `start` writes a byte. */
   fifoPath: string;
@@ -210,17 +215,25 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   });
 
   // --- stage 1: still in the runtime's namespaces and as host root.
-  // Open the cgroup.procs files now, in the host's cgroup namespace and as host root. The write that joins comes
-  // after the gofer started (the gofer stays out of the container's cgroup, where `ps` and `kill --all` look); the
-  // kernel checks it against the opener's credentials, so it still works after unshare(CLONE_NEWUSER).
-  for (const file of input.cgroupProcsFiles) plan.cgroupOpen(file);
+  // The cgroup.procs files are opened in the host's cgroup namespace, as host root and with the host's view of
+  // /sys/fs/cgroup; the write that joins comes after the gofer started (the gofer stays out of the container's
+  // cgroup, where `ps` and `kill --all` look) and the kernel checks it against the opener's credentials, so it still
+  // works after unshare(CLONE_NEWUSER). When the caller makes the cgroup meanwhile (cgroupGate), stage 1 opens them
+  // as late as that allows — after the gofer started, so the cgroup is made while the namespaces are set up and the
+  // gofer mounts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
+  const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
+  const openCgroupLate = input.cgroupGate === true && joins.length === 0 && !newNs('user');
+  const openCgroup = () => {
+    if (input.cgroupGate) plan.gate();
+    for (const file of input.cgroupProcsFiles) plan.cgroupOpen(file);
+  };
+  if (!openCgroupLate) openCgroup();
   // Open host-side files now, while paths and permissions are the host's (a user-namespaced root could not).
   plan.openFifo(input.fifoPath);
   const terminal = process.terminal === true && input.consoleSocket !== undefined;
   if (terminal) plan.consoleConnect(input.consoleSocket!);
   plan.goferPrepare(input.gofer.socketPath, input.gofer.binary);
   // Join namespaces given by path; the user namespace first, since it owns the others.
-  const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
   // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
   let flags = 0;
@@ -249,6 +262,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   }
   // After the mounts, before the pid namespace and the cgroup: the gofer is in neither.
   plan.spawnGofer(goferMounts.encode());
+  if (openCgroupLate) openCgroup();
   // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
   plan.cgroupJoin();
   for (const ns of joins) if (CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
@@ -257,8 +271,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   plan.fork();
 
   // --- the init.
-  // Until it execs it is a copy of the runtime's Node: not dumpable, so no process that can see it (a sandbox
-  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — the host's node binary — or ptrace it.
+  // Until it execs it is runts-init, holding this plan: not dumpable, so no process that can see it (a sandbox
+  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it.
   plan.prctl(PR_SET_DUMPABLE, 0);
   if (input.attached) plan.prctl(PR_SET_PDEATHSIG, SIGKILL);
   plan.umask(0); // exact modes for the nodes and dirs made below
@@ -295,16 +309,19 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 /**
  * Puts every mount the gofer can do on its list (with a report of each cleaned destination) and returns the ones
  * left to the init: proc (a proc mount shows the pid namespace of whoever mounts it, and the gofer is outside the
- * container's) and anything mounted at or under a proc mount (it must land on top of that proc, in order).
+ * container's), cgroup (it binds the container's own cgroup dirs, which the runtime may still be making while the
+ * gofer mounts: see cgroupGate), and any later mount at, under or above one of those (it must land on top of it,
+ * in order — the init mounts after the gofer).
  */
 function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean): Mount[] {
-  const procDirs: string[] = [];
+  const initDirs: string[] = [];
   const initMounts: Mount[] = [];
+  const within = (dir: string, top: string) => dir === top || dir.startsWith(top === '/' ? '/' : `${top}/`);
   for (const m of input.spec.mounts ?? []) {
     const dest = posix.normalize(posix.join('/', m.destination));
-    const underProc = procDirs.some((p) => dest === p || dest.startsWith(p === '/' ? '/' : `${p}/`));
-    if (m.type === 'proc' || underProc) {
-      if (m.type === 'proc') procDirs.push(dest);
+    const initOnly = m.type === 'proc' || m.type === 'cgroup' || m.type === 'cgroup2';
+    if (initOnly || initDirs.some((d) => within(dest, d) || within(d, dest))) {
+      initDirs.push(dest);
       initMounts.push(m);
       continue;
     }

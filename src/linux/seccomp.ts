@@ -1,7 +1,7 @@
 /**
  * OCI `linux.seccomp` → the BPF program a plan's `seccomp` op installs. libseccomp compiles it in the runtime's
- * process (src/native/seccomp.cc): the cloned child only hands the finished bytes to prctl(PR_SET_SECCOMP), since
- * libseccomp allocates and a child of a multithreaded process must not.
+ * process (src/native/seccomp.cc): runts-init only hands the finished bytes to prctl(PR_SET_SECCOMP), and stays free
+ * of libseccomp (small, static, and nothing that allocates).
  */
 import { RuntsError, type ErrorCode } from '../errors.js';
 import { nativePort } from '../native/index.js';

@@ -164,7 +164,7 @@ std::string describeStatus(int status) {
   return "status " + std::to_string(status);
 }
 
-Napi::Value throwSpawn(Napi::Env env, const SpawnFailure& f) {
+Napi::Error spawnError(Napi::Env env, const SpawnFailure& f) {
   const std::string code = f.err != 0 ? errnoCode(f.err) : "ECHILD";
   const std::string desc = f.err != 0 ? strerror(f.err) : "";
   std::string msg = f.message;
@@ -176,8 +176,7 @@ Napi::Value throwSpawn(Napi::Env env, const SpawnFailure& f) {
   e.Set("description", desc);
   e.Set("path", f.path);
   e.Set("opIndex", Napi::Number::New(env, f.opIndex));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
+  return e;
 }
 
 // runts-init (init-main.cc): built beside this addon (build/Release), opened once per process.
@@ -207,7 +206,7 @@ const InitBinary& initBinary() {
 
 // What the CLONE_VM child needs for its exec; everything is prepared before the clone.
 struct InitExec {
-  int binFd, sock, planFd;
+  int binFd, sock, planFd, gateFd;
   char** argv;
   const char* path;
 };
@@ -217,10 +216,13 @@ constexpr size_t kInitExecStack = 64 * 1024;
 // The CLONE_VM | CLONE_VFORK child: it shares Node's memory and runs while the cloning thread waits, so only
 // syscalls on its own stack until the exec. Node marks its own stdio FD_CLOEXEC; the container must inherit the
 // runtime's stdio (containerd hands its fifos over as 0, 1, 2), so the flag is cleared in our copy of the fd
-// table, as it is on runts-init's two descriptors. On failure, one MSG_ERROR with opIndex -1.
+// table, as it is on the descriptors runts-init is given (socket, plan, gate). On failure, one MSG_ERROR with
+// opIndex -1.
 int execInit(void* arg) {
   const InitExec& x = *static_cast<const InitExec*>(arg);
-  for (int fd : {0, 1, 2, x.sock, x.planFd}) fcntl(fd, F_SETFD, 0);
+  for (int fd : {0, 1, 2, x.sock, x.planFd, x.gateFd}) {
+    if (fd >= 0) fcntl(fd, F_SETFD, 0);
+  }
   char* envp[] = {nullptr};
   syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
   Msg m;
@@ -233,48 +235,42 @@ int execInit(void* arg) {
   _exit(127);
 }
 
-// spawn(plan: Buffer): { pid, pidfd, goferPid, mounts }. Synchronous: returns once the init has sent READY.
-// goferPid is 0 when the plan starts no gofer; mounts are the cleaned destinations it reported.
-Napi::Value Spawn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsBuffer()) {
-    Napi::TypeError::New(env, "spawn(plan) needs a Buffer").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  Plan plan;
-  std::string error;
-  if (!parsePlan(buf.Data(), buf.Length(), plan, error)) {
-    Napi::Error e = Napi::Error::New(env, error);
-    e.Set("code", "ERR_RUNTS_BAD_PLAN");
-    e.ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+// What one spawn ended with. Filled on a libuv thread: no JS values here.
+struct SpawnOutcome {
+  bool failed = false;
+  SpawnFailure failure;
+  pid_t initPid = 0, goferPid = 0;
+  long pidfd = -1;
+  std::vector<std::string> mounts;
+};
 
+// The body of spawn(), run on a libuv thread (SpawnWorker): starts runts-init with the plan and relays its
+// messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
+// caller's gate pipe; it is ours to close.
+void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
+  auto fail = [&](const std::string& operation, int err) {
+    out.failed = true;
+    out.failure.operation = operation;
+    out.failure.err = err;
+    if (gateFd >= 0) close(gateFd);
+  };
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    SpawnFailure f;
-    f.operation = "socketpair";
-    f.err = errno;
-    return throwSpawn(env, f);
-  }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail("socketpair", errno);
 
   const InitBinary& bin = initBinary();
   if (bin.fd < 0) {
     close(sv[0]);
     close(sv[1]);
-    SpawnFailure f;
-    f.operation = "runts-init";
-    f.err = bin.err;
-    f.path = bin.path;
-    f.message = "runts-init " + bin.path + ": " + errnoCode(bin.err) + " (" + strerror(bin.err) +
-                "); it is built beside the addon: run npm run build:native";
-    return throwSpawn(env, f);
+    fail("runts-init", bin.err);
+    out.failure.path = bin.path;
+    out.failure.message = "runts-init " + bin.path + ": " + errnoCode(bin.err) + " (" + strerror(bin.err) +
+                          "); it is built beside the addon: run npm run build:native";
+    return;
   }
   int planFd = static_cast<int>(syscall(SYS_memfd_create, "runts-plan", MFD_CLOEXEC));
   int planErr = planFd < 0 ? errno : 0;
-  for (size_t at = 0; planErr == 0 && at < buf.Length();) {
-    ssize_t w = write(planFd, buf.Data() + at, buf.Length() - at);
+  for (size_t at = 0; planErr == 0 && at < bytes.size();) {
+    ssize_t w = write(planFd, bytes.data() + at, bytes.size() - at);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) planErr = errno;
     else at += static_cast<size_t>(w);
@@ -283,10 +279,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (planFd >= 0) close(planFd);
     close(sv[0]);
     close(sv[1]);
-    SpawnFailure f;
-    f.operation = "memfd_create";
-    f.err = planErr;
-    return throwSpawn(env, f);
+    return fail("memfd_create", planErr);
   }
 
   // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
@@ -296,10 +289,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
   // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork
   // handlers.
-  std::string sockArg = std::to_string(sv[1]), planArg = std::to_string(planFd);
+  std::string sockArg = std::to_string(sv[1]), planArg = std::to_string(planFd), gateArg = std::to_string(gateFd);
   char name[] = "runts-init";
-  char* argv[] = {name, sockArg.data(), planArg.data(), nullptr};
-  InitExec exec = {bin.fd, sv[1], planFd, argv, bin.path.c_str()};
+  char* argv[] = {name, sockArg.data(), planArg.data(), gateFd >= 0 ? gateArg.data() : nullptr, nullptr};
+  InitExec exec = {bin.fd, sv[1], planFd, gateFd, argv, bin.path.c_str()};
   std::unique_ptr<char[]> stack(new char[kInitExecStack]);
   uint64_t all = ~0ULL, old = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
@@ -307,22 +300,23 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   const int cloneErr = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
   close(planFd);
-  // Our copy of the child end must go, or EOF (every child gone) would never arrive.
+  // Our copies of the child's ends must go: EOF (every child gone) would never arrive, and the gate is runts-init's.
   close(sv[1]);
   if (stage1 < 0) {
     close(sv[0]);
-    SpawnFailure f;
-    f.operation = "clone";
-    f.err = cloneErr;
-    return throwSpawn(env, f);
+    return fail("clone", cloneErr);
   }
+  if (gateFd >= 0) close(gateFd);
+  gateFd = -1;
 
   // After FORK, stage-1's PID message and the init's messages race; after an error we therefore read
   // on until EOF, so the init's pid is known and it can be reaped.
-  pid_t initPid = 0, goferPid = 0;
-  std::vector<std::string> mounts;
-  bool ready = false, failed = false;
-  SpawnFailure f;
+  pid_t& initPid = out.initPid;
+  pid_t& goferPid = out.goferPid;
+  std::vector<std::string>& mounts = out.mounts;
+  bool ready = false;
+  bool& failed = out.failed;
+  SpawnFailure& f = out.failure;
   Msg m;
   for (;;) {
     if (ready && initPid != 0 && !failed) break;
@@ -429,22 +423,15 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
                               "read, execve): allow it in linux.seccomp"
                             : "); does the plan contain a ready op?");
     }
-    return throwSpawn(env, f);
+    failed = true;
+    return;
   }
 
   if (plan.hasFork) {
     int status;
     waitRetry(static_cast<pid_t>(stage1), &status, 0);
   }
-  long pidfd = syscall(SYS_pidfd_open, initPid, 0);
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("pid", Napi::Number::New(env, initPid));
-  result.Set("pidfd", static_cast<double>(pidfd < 0 ? -1 : pidfd));
-  result.Set("goferPid", Napi::Number::New(env, goferPid));
-  Napi::Array list = Napi::Array::New(env, mounts.size());
-  for (size_t i = 0; i < mounts.size(); i++) list.Set(static_cast<uint32_t>(i), mounts[i]);
-  result.Set("mounts", list);
-  return result;
+  out.pidfd = syscall(SYS_pidfd_open, initPid, 0);
 }
 
 // ---- async plumbing ------------------------------------------------------------------------------
@@ -462,11 +449,15 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::string syscall_;
   std::string path_;
   virtual Napi::Value Result(Napi::Env env) = 0;
+  // An error of the worker's own making (instead of err_/syscall_), or an empty value.
+  virtual Napi::Value Rejection(Napi::Env) { return Napi::Value(); }
 
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    if (err_ != 0) deferred_.Reject(sysError(env, err_, syscall_, path_).Value());
+    Napi::Value rejection = Rejection(env);
+    if (!rejection.IsEmpty()) deferred_.Reject(rejection);
+    else if (err_ != 0) deferred_.Reject(sysError(env, err_, syscall_, path_).Value());
     else deferred_.Resolve(Result(env));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
@@ -474,6 +465,71 @@ class PromiseWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
 };
+
+// ---- spawn (the promise) --------------------------------------------------------------------------
+
+class SpawnWorker : public PromiseWorker {
+ public:
+  SpawnWorker(Napi::Env env, std::vector<uint8_t> bytes, int gateFd)
+      : PromiseWorker(env), bytes_(std::move(bytes)), gateFd_(gateFd) {}
+  Plan plan;  // parsed from bytes_ before the worker is queued
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  void Execute() override { runSpawn(plan, bytes_, gateFd_, out_); }
+  Napi::Value Rejection(Napi::Env env) override { return out_.failed ? spawnError(env, out_.failure).Value() : Napi::Value(); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("pid", Napi::Number::New(env, out_.initPid));
+    result.Set("pidfd", static_cast<double>(out_.pidfd < 0 ? -1 : out_.pidfd));
+    result.Set("goferPid", Napi::Number::New(env, out_.goferPid));
+    Napi::Array list = Napi::Array::New(env, out_.mounts.size());
+    for (size_t i = 0; i < out_.mounts.size(); i++) list.Set(static_cast<uint32_t>(i), out_.mounts[i]);
+    result.Set("mounts", list);
+    return result;
+  }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  int gateFd_;
+  SpawnOutcome out_;
+};
+
+// spawn(plan: Buffer, gateFd = -1): Promise<{ pid, pidfd, goferPid, mounts }>, settled once the init has sent READY
+// (or everything it started is gone again); the work runs on a libuv thread, so the caller's thread is free
+// meanwhile. gateFd, the read end of a pipe the plan's gate op reads, is handed over: spawn closes it. goferPid is
+// 0 when the plan starts no gofer; mounts are the cleaned destinations it reported. A malformed plan throws at once.
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    Napi::TypeError::New(env, "spawn(plan) needs a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int64_t gate = -1;
+  if (info.Length() > 1 && !info[1].IsUndefined() && !argInt(info, 1, gate)) return env.Undefined();
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  auto* w = new SpawnWorker(env, std::vector<uint8_t>(buf.Data(), buf.Data() + buf.Length()), static_cast<int>(gate));
+  std::string error;
+  if (!parsePlan(w->bytes().data(), w->bytes().size(), w->plan, error)) {
+    delete w;
+    if (gate >= 0) close(static_cast<int>(gate));
+    Napi::Error e = Napi::Error::New(env, error);
+    e.Set("code", "ERR_RUNTS_BAD_PLAN");
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// pipe(): [readFd, writeFd], both close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return throwSys(info.Env(), errno, "pipe2");
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  a.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return a;
+}
 
 // ---- pidfd ----------------------------------------------------------------------------------------
 
@@ -787,6 +843,7 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait, "pidfdWait"));

@@ -72,6 +72,7 @@ struct Child {
   int cgroupFds[kMaxCgroupFds];         // CGROUP_OPEN, written by CGROUP_JOIN
   const char* cgroupPaths[kMaxCgroupFds];
   uint32_t cgroupCount = 0;
+  int gateFd = -1;                      // GATE: the caller's pipe, read once
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -541,8 +542,8 @@ int spawnGofer(Child& c, uint32_t index, const Op& op) {
     // caller's subreaper once Node exits), and it is never in the container's pid namespace (not unshared
     // yet) nor its cgroup (not joined yet).
     // CLONE_VM | CLONE_VFORK, posix_spawn's way: the gofer borrows our memory (on a stack of its own) until its
-    // execveat, and we go on once it has exec'd or failed. A copy of our page tables — as large as the Node
-    // process we were cloned from — cost about half a millisecond per create. Signals stay blocked in the child.
+    // execveat, and we go on once it has exec'd or failed (no copy of our page tables to make and drop). Signals
+    // stay blocked in the child.
     GoferFds fds = {c.goferListenFd, pipeFds[1], listFd, c.goferBinFd, c.goferDirFd};
     pid = clone(goferChild, goferStack + sizeof goferStack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &fds);
     if (pid < 0) err = errno;
@@ -591,12 +592,13 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
 
 }  // namespace
 
-[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork) {
+[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork, int gateFd) {
   // Signals first: execve kept the addon's all-blocked mask and Node's ignored SIGPIPE; the container must
   // start with neither.
   resetSignals();
   Child c;
   c.sock = sock;
+  c.gateFd = gateFd;
   if (!hasFork) sendMsg(c.sock, MSG_PID, selfPid(), 0, 0, 0, nullptr);
 
   for (uint32_t i = 0; i < opCount; i++) {
@@ -719,6 +721,22 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
       case OP_NO_NEW_PRIVS:
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
         break;
+      case OP_GATE: {
+        // The caller opens the gate (writes 1) once what we need next exists — the cgroup, which it makes
+        // while we get here. Anything else, EOF included (it failed, or died), ends the spawn.
+        if (c.gateFd < 0) {
+          err = EBADF;
+          break;
+        }
+        char go = 0;
+        ssize_t r;
+        do r = read(c.gateFd, &go, 1);
+        while (r < 0 && errno == EINTR);
+        close(c.gateFd);
+        c.gateFd = -1;
+        if (r != 1 || go != 1) err = ECANCELED;
+        break;
+      }
       case OP_PRCTL:
         // A plain prctl(option, arg) the plan chose (PR_SET_PDEATHSIG, PR_SET_DUMPABLE).
         if (prctl(static_cast<int>(op.num[0]), static_cast<unsigned long>(op.num[1]), 0, 0, 0) < 0) err = errno;

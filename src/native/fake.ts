@@ -1,5 +1,5 @@
 import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from './plan.js';
-import { NativeError, type SeccompProfile, type SpawnResult, type SyscallPort, type WaitResult } from './port.js';
+import { type GatedSpawn, NativeError, NativeSpawnError, type SeccompProfile, type SpawnResult, type SyscallPort, type WaitResult } from './port.js';
 
 /** One recorded call of the fake. */
 export interface FakeCall {
@@ -20,11 +20,11 @@ export interface FakeSpawn {
 /**
  * A recording {@link SyscallPort} for unit tests: no syscalls, fake pids counting up from 40000.
  * Processes are "running" until `exit(pid, ...)` is called; then waits resolve and pidfds report exit.
- * Set `failSpawn` to make the next spawn throw that error.
+ * Set `failSpawn` to make the next spawn reject with that error.
  *
  * @example
  * const port = new FakeSyscallPort();
- * const { pid } = port.spawn(plan);
+ * const { pid } = await port.spawn(plan);
  * assert.equal(port.spawns[0].ops[0].op, 'writeFile');
  * port.exit(pid, { exitCode: 0 });
  */
@@ -70,9 +70,25 @@ export class FakeSyscallPort implements SyscallPort {
     return pid;
   }
 
-  spawn(plan: PlanBuilder | Buffer): SpawnResult {
+  async spawn(plan: PlanBuilder | Buffer): Promise<SpawnResult> {
+    return this.spawnNow('spawn', plan);
+  }
+
+  /** The gate opens or is cancelled at once from the test's point of view: `done` settles after open/cancel. */
+  spawnGated(plan: PlanBuilder | Buffer): GatedSpawn {
+    let go: (open: boolean) => void = () => undefined;
+    const gate = new Promise<boolean>((resolve) => (go = resolve));
+    const done = (async () => {
+      const result = this.spawnNow('spawnGated', plan);
+      if (await gate) return result;
+      throw new NativeSpawnError({ operation: 'gate', errno: 125, errnoName: 'ECANCELED', opIndex: -1 });
+    })();
+    return { done, open: () => go(true), cancel: () => go(false) };
+  }
+
+  private spawnNow(method: 'spawn' | 'spawnGated', plan: PlanBuilder | Buffer): SpawnResult {
     const buf = plan instanceof PlanBuilder ? plan.encode() : plan;
-    this.record('spawn', [buf]);
+    this.record(method, [buf]);
     const decoded = decodePlan(buf);
     if (this.failSpawn !== undefined) {
       const err = this.failSpawn;

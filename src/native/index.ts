@@ -1,9 +1,18 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { PlanBuilder, PlanError } from './plan.js';
-import { NativeError, NativeSpawnError, SeccompCompileError, type SeccompProfile, type SyscallPort, type WaitResult } from './port.js';
+import {
+  type GatedSpawn,
+  NativeError,
+  NativeSpawnError,
+  SeccompCompileError,
+  type SeccompProfile,
+  type SpawnResult,
+  type SyscallPort,
+  type WaitResult,
+} from './port.js';
 
 export * from './plan.js';
 export * from './port.js';
@@ -11,7 +20,8 @@ export { FakeSyscallPort } from './fake.js';
 
 /** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
 interface Addon {
-  spawn(plan: Buffer): { pid: number; pidfd: number; goferPid: number; mounts: string[] };
+  spawn(plan: Buffer, gateFd?: number): Promise<{ pid: number; pidfd: number; goferPid: number; mounts: string[] }>;
+  pipe(): [number, number];
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   pidfdWait(pidfd: number, timeoutMs: number): boolean;
@@ -108,8 +118,30 @@ async function callAsync<T>(fn: (a: Addon) => Promise<T>): Promise<T> {
   }
 }
 
+/** The gate is a pipe: spawn gets the read end (and closes it), we keep the write end until open or cancel. */
+function spawnGated(plan: Buffer): GatedSpawn {
+  const [gateRead, gateWrite] = call((a) => a.pipe());
+  const done: Promise<SpawnResult> = callAsync((a) => a.spawn(plan, gateRead));
+  let writeEnd: number | undefined = gateWrite;
+  const settle = (go: boolean) => {
+    if (writeEnd === undefined) return;
+    const fd = writeEnd;
+    writeEnd = undefined;
+    try {
+      // EPIPE when stage 1 is gone already (its spawn failed): `done` says why.
+      if (go) writeSync(fd, Uint8Array.of(1));
+    } catch {
+      // see above
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return { done, open: () => settle(true), cancel: () => settle(false) };
+}
+
 const port: SyscallPort = {
-  spawn: (plan) => call((a) => a.spawn(plan instanceof PlanBuilder ? plan.encode() : plan)),
+  spawn: (plan) => callAsync((a) => a.spawn(plan instanceof PlanBuilder ? plan.encode() : plan)),
+  spawnGated: (plan) => spawnGated(plan instanceof PlanBuilder ? plan.encode() : plan),
   pidfdOpen: (pid) => call((a) => a.pidfdOpen(pid)),
   pidfdSendSignal: (pidfd, signal) => call((a) => a.pidfdSendSignal(pidfd, signal)),
   pidfdWait: (pidfd, timeoutMs) => call((a) => a.pidfdWait(pidfd, timeoutMs)),
@@ -135,7 +167,7 @@ const port: SyscallPort = {
  * The real {@link SyscallPort}, backed by the addon (loaded on first use).
  * @throws NativeError from any method when the addon is not built ("run npm run build:native").
  * @example
- * const { pid } = nativePort().spawn(new PlanBuilder().ready().exec('/bin/true', ['true'], []));
+ * const { pid } = await nativePort().spawn(new PlanBuilder().ready().exec('/bin/true', ['true'], []));
  */
 export function nativePort(): SyscallPort {
   return port;

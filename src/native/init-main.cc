@@ -3,7 +3,7 @@
 // holding the plan, already validated there. It parses the plan into ops that point into its own copy and runs
 // them (child.cc) — the same messages on the same socket as before, so the addon cannot tell the difference.
 //
-// Usage (by the addon only): runts-init <socket fd> <plan memfd>
+// Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>]
 #include "plan-parse.h"
 
 #include <errno.h>
@@ -42,9 +42,13 @@ int fdArg(const char* s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int sock = argc == 3 ? fdArg(argv[1]) : -1;
-  const int planFd = argc == 3 ? fdArg(argv[2]) : -1;
-  if (sock < 0 || planFd < 0) fail(sock, EINVAL, "is started by the runts addon (usage: runts-init <socket fd> <plan fd>)");
+  const bool args = argc == 3 || argc == 4;
+  const int sock = args ? fdArg(argv[1]) : -1;
+  const int planFd = args ? fdArg(argv[2]) : -1;
+  const int gateFd = argc == 4 ? fdArg(argv[3]) : -1;
+  if (sock < 0 || planFd < 0 || (argc == 4 && gateFd < 0)) {
+    fail(sock, EINVAL, "is started by the runts addon (usage: runts-init <socket fd> <plan fd> [<gate fd>])");
+  }
   struct stat st;
   if (fstat(planFd, &st) < 0) fail(sock, errno, "cannot read the plan");
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
@@ -59,5 +63,5 @@ int main(int argc, char** argv) {
   runts::Plan plan;
   std::string error;
   if (!runts::parsePlan(bytes.data(), bytes.size(), plan, error)) fail(sock, EPROTO, error.c_str());
-  runts::runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sock, plan.hasFork);
+  runts::runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sock, plan.hasFork, gateFd);
 }

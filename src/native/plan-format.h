@@ -80,6 +80,7 @@ enum OpCode : uint32_t {
   OP_CGROUP_OPEN,
   OP_CGROUP_JOIN,
   OP_PRCTL,
+  OP_GATE,
   OP_COUNT_PLUS_ONE
 };
 
@@ -128,8 +129,9 @@ struct Msg {
 };
 
 // The child side: never returns. `sock` is the child's end of the socketpair, `hasFork` tells whether
-// the plan contains FORK (if not, the first process reports its own pid).
-[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork);
+// the plan contains FORK (if not, the first process reports its own pid), `gateFd` is the read end of the
+// caller's gate pipe (GATE) or -1.
+[[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork, int gateFd);
 
 // errno -> "ENOENT"; nullptr when unknown. Async-signal-safe (a static table).
 const char* errnoName(int err);

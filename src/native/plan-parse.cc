@@ -51,6 +51,7 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"cgroupOpen", 0, 1, {S_PATH}, 0},
     {"cgroupJoin", 0, 0, {}, -1},
     {"prctl", 2, 0, {}, -1},
+    {"gate", 0, 0, {}, -1},
 };
 
 namespace {

@@ -1,6 +1,6 @@
 /**
- * The spawn plan: an ordered list of ops that the native addon executes in cloned children (see
- * src/native/child.cc). TypeScript decides everything (which namespaces, which mounts, in which order);
+ * The spawn plan: an ordered list of ops that runts-init, started by the native addon, executes in the
+ * container's processes (see src/native/child.cc). TypeScript decides everything (which namespaces, which mounts, in which order);
  * the C++ side only interprets. This file holds the builder, the encoder/decoder and the Linux constants
  * plans need.
  *
@@ -20,7 +20,7 @@
  *   .unshare(CLONE.NEWNS | CLONE.NEWPID).fork()
  *   .mount('', '/', '', MS.REC | MS.PRIVATE, '')
  *   .ready().waitFifo().exec('/bin/sh', ['sh'], ['PATH=/bin']);
- * nativePort().spawn(plan);
+ * await nativePort().spawn(plan);
  */
 
 import { RuntsError } from '../errors.js';
@@ -77,6 +77,7 @@ export type PlanOp =
   | ({ op: 'caps' } & CapSets)
   | { op: 'noNewPrivs' }
   | { op: 'prctl'; option: number; arg: number }
+  | { op: 'gate' }
   | { op: 'seccomp'; bpf: Buffer }
   | { op: 'openFifo'; path: string }
   | { op: 'consoleConnect'; socketPath: string }
@@ -153,6 +154,7 @@ const OPS: Record<PlanOpName, OpSpec> = {
   cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
   cgroupJoin: { code: 39, nums: [], strs: [] },
   prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
+  gate: { code: 41, nums: [], strs: [] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -448,6 +450,13 @@ export class PlanBuilder {
   /** prctl(option, arg): PR_SET_PDEATHSIG (1) so a process dies with its parent, PR_SET_DUMPABLE (4). */
   prctl(option: number, arg: number): this {
     return this.push({ op: 'prctl', option, arg });
+  }
+  /**
+   * Waits until the caller opens the gate of a gated spawn ({@link SyscallPort.spawnGated}); a cancelled gate ends
+   * the spawn. Lets the caller prepare something stage 1 needs next (the cgroup) while stage 1 gets here.
+   */
+  gate(): this {
+    return this.push({ op: 'gate' });
   }
   /** Installs a compiled seccomp filter (`struct sock_filter[]`, 8 bytes per instruction). */
   seccomp(bpf: Buffer): this {

@@ -11,6 +11,16 @@ export interface SpawnResult {
   mounts: string[];
 }
 
+/** A spawn waiting at its plan's `gate` op until the caller opens the gate (see {@link SyscallPort.spawnGated}). */
+export interface GatedSpawn {
+  /** Settles like {@link SyscallPort.spawn}'s promise; rejects (operation 'gate') once the gate was cancelled. */
+  readonly done: Promise<SpawnResult>;
+  /** Lets stage 1 go on past the gate. */
+  open(): void;
+  /** Ends the spawn at the gate: stage 1 exits and everything it started is stopped. */
+  cancel(): void;
+}
+
 /** How a process ended: exitCode for a normal exit, signal (number) when killed; the other is null. */
 export interface WaitStatus {
   exitCode: number | null;
@@ -29,12 +39,17 @@ export interface WaitResult extends WaitStatus {
  *
  * @example
  * const port = nativePort();
- * const { pid, pidfd } = port.spawn(plan);
+ * const { pid, pidfd } = await port.spawn(plan);
  * if (await port.pidfdWaitAsync(pidfd, 5000)) console.log(port.waitPid(pid));
  */
 export interface SyscallPort {
-  /** Runs a plan in cloned children; returns when the plan's `ready` op ran (the init then waits). */
-  spawn(plan: PlanBuilder | Buffer): SpawnResult;
+  /**
+   * Runs a plan in the container's processes (stage 1 is runts-init); settles when the plan's `ready` op ran (the
+   * init then waits), on a libuv thread so the caller's thread is free meanwhile.
+   */
+  spawn(plan: PlanBuilder | Buffer): Promise<SpawnResult>;
+  /** Like spawn, for a plan with a `gate` op: stage 1 waits there until the caller opens the gate. */
+  spawnGated(plan: PlanBuilder | Buffer): GatedSpawn;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   /** True when the process has exited (within timeoutMs; negative = no limit). Blocks the thread. */

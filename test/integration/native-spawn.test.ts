@@ -80,8 +80,8 @@ describe('native spawn (real containers)', { skip }, () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  function spawn(plan: PlanBuilder): { pid: number; pidfd: number } {
-    const r = port.spawn(plan);
+  async function spawn(plan: PlanBuilder): Promise<{ pid: number; pidfd: number }> {
+    const r = await port.spawn(plan);
     live.add(r.pid);
     if (r.pidfd >= 0) fds.add(r.pidfd);
     return r;
@@ -175,7 +175,7 @@ describe('native spawn (real containers)', { skip }, () => {
           .waitFifo()
           .exec('/bin/sh', ['sh', '-c', script], ENV),
     });
-    const r = spawn(plan);
+    const r = await spawn(plan);
     assert.ok(r.pid > 0 && r.pidfd >= 0);
 
     // Created, not started: blocked in the fifo read, already set up.
@@ -205,7 +205,7 @@ describe('native spawn (real containers)', { skip }, () => {
 
   it('the waiting init is forked from runts-init, not from a copy of Node', { timeout: TIMEOUT }, async () => {
     const fifo = newFifo();
-    const r = spawn(containerPlan({ fifo, inside: (p) => p.closeFds(3).ready().waitFifo().exec('/bin/true', ['true'], ENV) }));
+    const r = await spawn(containerPlan({ fifo, inside: (p) => p.closeFds(3).ready().waitFifo().exec('/bin/true', ['true'], ENV) }));
     const vmPte = (pid: number | 'self') => Number(/^VmPTE:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     // Stage 1 execs the small static program built beside the addon; the init it forks keeps that image until
     // its own exec, so it holds no copy of Node's memory and page tables.
@@ -215,16 +215,41 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.equal((await reap(r)).exitCode, 0);
   });
 
+  it('a gated spawn waits at its gate until opened; a cancelled gate ends it with nothing left', { timeout: TIMEOUT }, async () => {
+    const before = children();
+    const gatedPlan = (fifo: string) =>
+      containerPlan({ fifo, stage1: (p) => p.gate().writeFile(path.join(cgroup, 'cgroup.procs'), '0'), inside: (p) => p.closeFds(3).ready().waitFifo().exec('/bin/true', ['true'], ENV) });
+
+    const fifo = newFifo();
+    const gated = port.spawnGated(gatedPlan(fifo));
+    let settled = false;
+    void gated.done.then(() => (settled = true), () => (settled = true));
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(settled, false, 'the spawn went on before the gate opened');
+    assert.equal(fs.readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8').trim(), '', 'stage 1 joined the cgroup before the gate');
+    gated.open();
+    const r = await gated.done;
+    live.add(r.pid);
+    fds.add(r.pidfd);
+    start(fifo);
+    assert.equal((await reap(r)).exitCode, 0);
+
+    const cancelled = port.spawnGated(gatedPlan(newFifo()));
+    cancelled.cancel();
+    await assert.rejects(cancelled.done, (e: unknown) => e instanceof NativeSpawnError && e.operation === 'gate' && e.errnoName === 'ECANCELED');
+    assert.deepEqual(children(), before, 'a child was left behind');
+  });
+
   it('without closeFds an inheritable fd leaks (control for the test above); no fork: the first process runs', { timeout: TIMEOUT }, async () => {
     const file = path.join(tmp, 'fds-control');
-    const r = spawn(
+    const r = await spawn(
       new PlanBuilder().dup2(2, 50).ready().exec('/bin/sh', ['sh', '-c', `ls /proc/self/fd > ${file}`], ENV),
     );
     assert.equal((await reap(r)).exitCode, 0);
     assert.ok(fs.readFileSync(file, 'utf8').split(/\s+/).includes('50'));
   });
 
-  it('a failing op reports operation, errno and path, and leaves no process behind', { timeout: TIMEOUT }, () => {
+  it('a failing op reports operation, errno and path, and leaves no process behind', { timeout: TIMEOUT }, async () => {
     const before = children();
     const fifo = newFifo();
     const missing = path.join(rootfs, 'no-such-dir', 'mnt');
@@ -233,7 +258,7 @@ describe('native spawn (real containers)', { skip }, () => {
       middle: (p) => p.mount('tmpfs', missing, 'tmpfs', 0, ''),
       inside: (p) => p.ready().waitFifo().exec('/bin/true', ['true'], ENV),
     });
-    assert.throws(
+    await assert.rejects(
       () => spawn(plan),
       (e: unknown) => {
         assert.ok(e instanceof NativeSpawnError, String(e));
@@ -250,7 +275,7 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.deepEqual(children(), before);
   });
 
-  it('checkExec fails create for a missing or non-executable binary, naming it', { timeout: TIMEOUT }, () => {
+  it('checkExec fails create for a missing or non-executable binary, naming it', { timeout: TIMEOUT }, async () => {
     const before = children();
     for (const [bin, errno] of [
       ['/bin/nope', 'ENOENT'],
@@ -261,7 +286,7 @@ describe('native spawn (real containers)', { skip }, () => {
         fifo: newFifo(),
         inside: (p) => p.checkExec(bin, ENV).ready().waitFifo().exec(bin, [bin], ENV),
       });
-      assert.throws(
+      await assert.rejects(
         () => spawn(plan),
         (e: unknown) => e instanceof NativeSpawnError && e.operation === 'checkExec' && e.errnoName === errno && e.path === bin,
       );
@@ -269,9 +294,9 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.deepEqual(children(), before, 'a child was left behind');
   });
 
-  it('a plan without ready fails instead of hanging, and reaps its child', { timeout: TIMEOUT }, () => {
+  it('a plan without ready fails instead of hanging, and reaps its child', { timeout: TIMEOUT }, async () => {
     const before = children();
-    assert.throws(() => spawn(new PlanBuilder().exec('/bin/true', ['true'], ENV)), /exited before it was ready/);
+    await assert.rejects(() => spawn(new PlanBuilder().exec('/bin/true', ['true'], ENV)), /exited before it was ready/);
     assert.deepEqual(children(), before, 'a child was left behind');
   });
 
@@ -291,7 +316,7 @@ describe('native spawn (real containers)', { skip }, () => {
           .waitFifo()
           .exec('/bin/sh', ['sh', '-c', 'id -u > /tmp/uid; id -g >> /tmp/uid; cat /proc/self/uid_map > /tmp/map'], ENV),
     });
-    const r = spawn(plan);
+    const r = await spawn(plan);
     const hostStatus = fs.readFileSync(`/proc/${r.pid}/status`, 'utf8');
     assert.match(hostStatus, /^Uid:\s+100000\s+100000\s+100000\s+100000$/m);
     start(fifo);
@@ -300,10 +325,10 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.match(read('map'), /^\s*0\s+100000\s+65536\s*$/);
   });
 
-  it('reports a bad id map as a usernsSync failure', { timeout: TIMEOUT }, () => {
+  it('reports a bad id map as a usernsSync failure', { timeout: TIMEOUT }, async () => {
     const before = children();
     const plan = new PlanBuilder({ uidMap: 'garbage' }).unshare(CLONE.NEWUSER).usernsSync().ready();
-    assert.throws(
+    await assert.rejects(
       () => spawn(plan),
       (e: unknown) => e instanceof NativeSpawnError && e.operation === 'usernsSync' && /uid_map$/.test(e.path ?? ''),
     );
@@ -330,7 +355,7 @@ describe('native spawn (real containers)', { skip }, () => {
           .waitFifo()
           .exec('/bin/sh', ['sh', '-c', 'echo hello-from-tty; tty; [ -t 0 ] && echo stdin-is-tty'], ENV),
     });
-    const r = spawn(plan);
+    const r = await spawn(plan);
     const master = await masterP;
     fds.add(master);
     start(fifo);
@@ -375,7 +400,7 @@ describe('native spawn (real containers)', { skip }, () => {
         p.closeFds(3).ready().waitFifo().exec('/bin/sh', ['sh', '-c', script], ENV);
       },
     });
-    const r = spawn(plan);
+    const r = await spawn(plan);
     start(fifo);
     assert.equal((await reap(r)).exitCode, 0);
     const st = read('st');
@@ -397,7 +422,7 @@ describe('native spawn (real containers)', { skip }, () => {
 
   it('signals and waits through a pidfd', { timeout: TIMEOUT }, async () => {
     const fifo = newFifo();
-    const r = spawn(
+    const r = await spawn(
       containerPlan({ fifo, inside: (p) => p.closeFds(3).ready().waitFifo().exec('/bin/sleep', ['sleep', '100'], ENV) }),
     );
     start(fifo);

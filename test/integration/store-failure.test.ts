@@ -26,12 +26,15 @@ describe('a create the store could not record', { skip: isRoot ? false : 'create
       ports: {
         sys: {
           ...real,
-          spawn: (plan) => {
-            const r = real.spawn(plan);
-            spawned = { pid: r.pid, goferPid: r.goferPid };
-            // The record goes away between the spawn and the write of its outcome.
-            (rt as unknown as { store: Store }).store.remove(id);
-            return r;
+          spawnGated: (plan) => {
+            const gated = real.spawnGated(plan);
+            const done = gated.done.then((r) => {
+              spawned = { pid: r.pid, goferPid: r.goferPid };
+              // The record goes away between the spawn and the write of its outcome.
+              (rt as unknown as { store: Store }).store.remove(id);
+              return r;
+            });
+            return { ...gated, done };
           },
         },
       },

@@ -328,7 +328,7 @@ describe('the addon starts the gofer (spawnGofer without a container)', { skip: 
     const socketPath = goferSocketPath(stateRoot, id);
     assert.ok(Buffer.byteLength(socketPath) > 107);
     writeFileSync(join(dir, 'note'), 'through a long path');
-    const r = port.spawn(plan(socketPath, new MountList('/').mkdirP(join(dir, 'made')).report(join(dir, 'made'))));
+    const r = await port.spawn(plan(socketPath, new MountList('/').mkdirP(join(dir, 'made')).report(join(dir, 'made'))));
     started.push(r.pid, r.goferPid);
     port.waitPid(r.pid); // stage-1 ends with the plan
     assert.ok(r.goferPid > 0 && r.goferPid !== r.pid);
@@ -339,21 +339,21 @@ describe('the addon starts the gofer (spawnGofer without a container)', { skip: 
     assert.deepEqual(fds, [0, 1, 2, 3, 5, 6], 'stdio, socket, root and state dir only: no leaked descriptor');
   });
 
-  it('turns a failed entry into a NativeSpawnError "gofer" naming the path, and leaves no gofer behind', () => {
+  it('turns a failed entry into a NativeSpawnError "gofer" naming the path, and leaves no gofer behind', async () => {
     writeFileSync(join(dir, 'plainfile'), '');
     mkdirSync(join(dir, 's2'));
     const bad = join(dir, 'plainfile', 'below');
-    assert.throws(
+    await assert.rejects(
       () => port.spawn(plan(join(dir, 's2', 'gofer.sock'), new MountList('/').mkdirP(bad))),
       (e: unknown) => e instanceof NativeSpawnError && e.operation === 'gofer' && e.errnoName === 'ENOTDIR' && e.path === bad,
     );
     assert.deepEqual(goferChildren(), [], 'the failed gofer was killed and reaped');
   });
 
-  it('names the binary when it cannot be found', () => {
+  it('names the binary when it cannot be found', async () => {
     mkdirSync(join(dir, 's3'));
     const missing = join(dir, 'no-such-gofer');
-    assert.throws(
+    await assert.rejects(
       () => port.spawn(plan(join(dir, 's3', 'gofer.sock'), new MountList('/'), missing)),
       (e: unknown) => e instanceof NativeSpawnError && e.operation === 'goferPrepare' && e.errnoName === 'ENOENT' && e.path === missing,
     );

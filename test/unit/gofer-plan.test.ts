@@ -62,6 +62,27 @@ describe('planInit: stage-1 and the gofer', () => {
     assert.ok(spawn < join && join < fork);
   });
 
+  it('with a cgroup gate, opens the cgroup files after the gate, once the gofer started (the cgroup is made meanwhile)', () => {
+    const ops = planInit({ ...input(), cgroupGate: true }).ops;
+    const spawn = indexOf(ops, (o) => o.op === 'spawnGofer');
+    assert.deepEqual(names(ops.slice(spawn, spawn + 5)), ['spawnGofer', 'gate', 'cgroupOpen', 'cgroupOpen', 'cgroupJoin']);
+    assert.equal(ops.filter((o) => o.op === 'gate').length, 1);
+  });
+
+  it('with a cgroup gate and a user namespace or a joined namespace, waits at the gate first thing', () => {
+    const userns = planInit({
+      ...input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      }),
+      cgroupGate: true,
+    }).ops;
+    assert.deepEqual(names(userns.slice(0, 3)), ['gate', 'cgroupOpen', 'cgroupOpen']);
+    const joined = planInit({ ...input((s) => s.linux!.namespaces!.push({ type: 'cgroup', path: '/proc/42/ns/cgroup' })), cgroupGate: true }).ops;
+    assert.deepEqual(names(joined.slice(0, 3)), ['gate', 'cgroupOpen', 'cgroupOpen']);
+  });
+
   it('spawns the gofer after the rootfs is a slave bind mount of itself, and makes pid and cgroup namespaces after it', () => {
     const ops = planInit(input((s) => s.linux!.namespaces!.push({ type: 'cgroup' }))).ops;
     const firstUnshare = indexOf(ops, (o) => o.op === 'unshare');
@@ -96,7 +117,7 @@ describe('planInit: stage-1 and the gofer', () => {
     assert.ok(prepare < net && net < spawn && spawn < pid, 'pid is joined after the gofer: it stays out of the container');
   });
 
-  it('lists every mount but proc for the gofer, with container paths (symlinks resolved by the gofer) and a report each', () => {
+  it('lists every mount but proc and cgroup for the gofer, with container paths (symlinks resolved by the gofer) and a report each', () => {
     const ops = planInit(
       input((s) => {
         s.mounts = [
@@ -145,6 +166,26 @@ describe('planInit: stage-1 and the gofer', () => {
     const proc = indexOf(ops, (o) => o.op === 'mount' && o.fstype === 'proc');
     const cpuinfo = indexOf(ops, (o) => o.op === 'mount' && o.target === join(rootfs, 'proc/cpuinfo'));
     assert.ok(proc < cpuinfo);
+  });
+
+  it('leaves the cgroup mount to the init (its cgroup may still be in the making), and a later mount above it too', () => {
+    const ops = planInit(
+      input((s) => {
+        s.mounts = [
+          { destination: '/sys', type: 'sysfs', source: 'sysfs' },
+          { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' },
+          { destination: '/sys/fs/cgroup/extra', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/sys/fs', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/elsewhere', type: 'tmpfs', source: 'tmpfs' },
+        ];
+      }),
+    ).ops;
+    const reports = goferList(ops).entries.filter((e) => e.kind === 'report').map((e) => (e as { path: string }).path);
+    assert.deepEqual(reports, ['/sys', '/elsewhere']);
+    const fork = indexOf(ops, (o) => o.op === 'fork');
+    const at = (target: string) => indexOf(ops, (o) => o.op === 'mount' && o.target === join(rootfs, target) && o.source !== '');
+    const bind = indexOf(ops, (o) => o.op === 'mount' && o.source === '/sys/fs/cgroup/memory/c');
+    assert.ok(fork < at('sys/fs/cgroup') && at('sys/fs/cgroup') < bind && bind < at('sys/fs/cgroup/extra') && at('sys/fs/cgroup/extra') < at('sys/fs'));
   });
 
   it('gives the gofer of a joined mount namespace that namespace\'s root and nothing to mount', () => {

@@ -17,6 +17,7 @@ import {
   nativeAddonBuilt,
   NativeError,
   nativePort,
+  NativeSpawnError,
   PLAN_MAGIC,
   PlanBuilder,
   PlanError,
@@ -66,6 +67,7 @@ function everyOp(): PlanBuilder {
     .exec('sh', ['sh', '-c', 'echo "$X"', ''], [])
     .goferPrepare('/run/runts/x/gofer.sock', '/opt/runts/build/Release/runts-gofer')
     .spawnGofer(Buffer.from([0x52, 0x54, 0x47, 0x4d, 0, 1, 0, 0xff]))
+    .gate()
     .cgroupOpen('/sys/fs/cgroup/pids/x/cgroup.procs')
     .cgroupJoin();
 }
@@ -81,7 +83,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 39);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 40);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
@@ -144,7 +146,7 @@ describe('constants', () => {
 describe('FakeSyscallPort', () => {
   it('records decoded plans and simulates exits', async () => {
     const port = new FakeSyscallPort();
-    const { pid, pidfd } = port.spawn(new PlanBuilder().fork().ready());
+    const { pid, pidfd } = await port.spawn(new PlanBuilder().fork().ready());
     assert.deepEqual(
       port.spawns[0]?.ops.map((o) => o.op),
       ['fork', 'ready'],
@@ -163,21 +165,32 @@ describe('FakeSyscallPort', () => {
     );
   });
 
-  it('gives a plan with spawnGofer a gofer pid (after the init\'s) and no mounts', () => {
+  it('gives a plan with spawnGofer a gofer pid (after the init\'s) and no mounts', async () => {
     const port = new FakeSyscallPort();
-    const plain = port.spawn(new PlanBuilder().fork().ready());
+    const plain = await port.spawn(new PlanBuilder().fork().ready());
     assert.equal(plain.goferPid, 0);
-    const withGofer = port.spawn(new PlanBuilder().goferPrepare('/s', '/g').spawnGofer(Buffer.alloc(0)).fork().ready());
+    const withGofer = await port.spawn(new PlanBuilder().goferPrepare('/s', '/g').spawnGofer(Buffer.alloc(0)).fork().ready());
     assert.equal(withGofer.goferPid, withGofer.pid + 1);
     assert.deepEqual(withGofer.mounts, []);
     assert.equal(port.spawns[1]?.goferPid, withGofer.goferPid);
   });
 
-  it('throws the configured spawn failure once', () => {
+  it('rejects with the configured spawn failure once', async () => {
     const port = new FakeSyscallPort();
     port.failSpawn = new Error('boom');
-    assert.throws(() => port.spawn(new PlanBuilder()), /boom/);
-    assert.doesNotThrow(() => port.spawn(new PlanBuilder()));
+    await assert.rejects(port.spawn(new PlanBuilder()), /boom/);
+    await assert.doesNotReject(port.spawn(new PlanBuilder()));
+  });
+
+  it('settles a gated spawn once its gate is opened, and fails it once the gate is cancelled', async () => {
+    const port = new FakeSyscallPort();
+    const opened = port.spawnGated(new PlanBuilder().gate().fork().ready());
+    opened.open();
+    assert.ok((await opened.done).pid > 0);
+    const cancelled = port.spawnGated(new PlanBuilder().gate().fork().ready());
+    cancelled.cancel();
+    await assert.rejects(cancelled.done, (e: unknown) => e instanceof NativeSpawnError && e.operation === 'gate');
+    assert.deepEqual(port.calls.map((c) => c.method), ['spawnGated', 'spawnGated']);
   });
 });
 
@@ -185,47 +198,47 @@ describe('addon plan validation', { skip: nativeAddonBuilt() ? false : 'addon no
   const port = nativePort();
   const valid = everyOp().encode();
 
-  function refuses(buf: Buffer, pattern: RegExp): void {
-    assert.throws(() => port.spawn(buf), (e: unknown) => e instanceof PlanError && pattern.test(e.message));
+  async function refuses(buf: Buffer, pattern: RegExp): Promise<void> {
+    await assert.rejects(port.spawn(buf), (e: unknown) => e instanceof PlanError && pattern.test(e.message));
   }
 
-  it('refuses every truncation of a valid plan (no crash, no child)', () => {
-    for (let len = 0; len < valid.length; len++) refuses(valid.subarray(0, len), /invalid spawn plan/);
+  it('refuses every truncation of a valid plan (no crash, no child)', async () => {
+    for (let len = 0; len < valid.length; len++) await refuses(valid.subarray(0, len), /invalid spawn plan/);
   });
 
-  it('refuses corrupt headers, op codes, counts, padding and strings', () => {
+  it('refuses corrupt headers, op codes, counts, padding and strings', async () => {
     const patched = (buf: Buffer, f: (x: Buffer) => void): Buffer => {
       const x = Buffer.from(buf);
       f(x);
       return x;
     };
-    refuses(patched(valid, (x) => x.writeUInt32LE(0x12345678, 0)), /magic/);
-    refuses(patched(valid, (x) => x.writeUInt32LE(2, 4)), /version/);
-    refuses(patched(valid, (x) => x.writeUInt32LE(1 << 20, 8)), /too many ops/);
+    await refuses(patched(valid, (x) => x.writeUInt32LE(0x12345678, 0)), /magic/);
+    await refuses(patched(valid, (x) => x.writeUInt32LE(2, 4)), /version/);
+    await refuses(patched(valid, (x) => x.writeUInt32LE(1 << 20, 8)), /too many ops/);
     // With an empty header the first op starts at 16 + 3 * 16 = 64: u32 code, u16 nums, u16 strs.
     const umask = new PlanBuilder().umask(0o22).encode();
-    refuses(patched(umask, (x) => x.writeUInt32LE(999, 64)), /unknown op code 999/);
-    refuses(patched(umask, (x) => x.writeUInt16LE(2, 68)), /wrong argument counts/);
-    refuses(Buffer.concat([umask, Buffer.alloc(8)]), /trailing/);
+    await refuses(patched(umask, (x) => x.writeUInt32LE(999, 64)), /unknown op code 999/);
+    await refuses(patched(umask, (x) => x.writeUInt16LE(2, 68)), /wrong argument counts/);
+    await refuses(Buffer.concat([umask, Buffer.alloc(8)]), /trailing/);
     // chdir('abc'): string record at 72 (u32 len, u32 reserved), payload "abc\0" + padding at 80.
     const chdir = new PlanBuilder().chdir('abc').encode();
     assert.equal(chdir.toString('latin1', 80, 83), 'abc');
-    refuses(patched(chdir, (x) => (x[81] = 0)), /NUL byte/);
-    refuses(patched(chdir, (x) => (x[85] = 1)), /zero-padded/);
-    refuses(patched(chdir, (x) => x.writeUInt32LE(1, 76)), /reserved/);
-    refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 72)), /runs past the end/);
-    refuses(new PlanBuilder().fork().fork().encode(), /more than one fork/);
+    await refuses(patched(chdir, (x) => (x[81] = 0)), /NUL byte/);
+    await refuses(patched(chdir, (x) => (x[85] = 1)), /zero-padded/);
+    await refuses(patched(chdir, (x) => x.writeUInt32LE(1, 76)), /reserved/);
+    await refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 72)), /runs past the end/);
+    await refuses(new PlanBuilder().fork().fork().encode(), /more than one fork/);
     const cgroups = new PlanBuilder();
     for (let i = 0; i < 65; i++) cgroups.cgroupOpen(`/sys/fs/cgroup/h${i}/cgroup.procs`);
-    refuses(cgroups.encode(), /more than 64 cgroupOpen/);
-    refuses(new PlanBuilder().chdir('/' + 'a'.repeat(5000)).encode(), /longer than 4095/);
-    refuses(new PlanBuilder().seccomp(Buffer.alloc(12)).encode(), /seccomp/);
+    await refuses(cgroups.encode(), /more than 64 cgroupOpen/);
+    await refuses(new PlanBuilder().chdir('/' + 'a'.repeat(5000)).encode(), /longer than 4095/);
+    await refuses(new PlanBuilder().seccomp(Buffer.alloc(12)).encode(), /seccomp/);
     // setgroups is the third header string: its payload starts at 16 + 16 + 16 + 8 = 56.
-    refuses(patched(new PlanBuilder({ setgroups: 'deny' }).encode(), (x) => x.write('nope', 56)), /setgroups/);
+    await refuses(patched(new PlanBuilder({ setgroups: 'deny' }).encode(), (x) => x.write('nope', 56)), /setgroups/);
   });
 
-  it('throws a TypeError for a non-Buffer plan', () => {
-    assert.throws(() => port.spawn('nope' as unknown as Buffer), TypeError);
+  it('rejects a non-Buffer plan with a TypeError', async () => {
+    await assert.rejects(port.spawn('nope' as unknown as Buffer), TypeError);
   });
 });
 

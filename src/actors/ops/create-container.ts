@@ -12,9 +12,12 @@ import { teardown } from './destroy-container.js';
 import { compileSeccomp } from '../../linux/seccomp.js';
 
 /**
- * Makes the container up to `created`: state dir and exec fifo, the cgroup (before any process, so every child is
- * inside), the init (blocked on the fifo before the user program), then the create-time hooks. On any failure,
+ * Makes the container up to `created`: state dir and exec fifo, the cgroup (before the init exists, so every child
+ * is inside), the init (blocked on the fifo before the user program), then the create-time hooks. On any failure,
  * everything made so far is undone before the error is rethrown: bad input leaves nothing behind.
+ *
+ * The cgroup is made while stage 1 starts: the spawn is gated, and stage 1 waits at the gate before it opens the
+ * cgroup's files (see planInit), so the cgroup's kernel work overlaps the namespaces and the gofer's mounts.
  */
 export async function createContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
   const { facts } = c;
@@ -28,17 +31,12 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     mkdirSync(dir, { mode: 0o700 });
     sys.mkfifo(fifo, 0o600);
     const cgroup = cgroups.open(facts.cgroupPath);
-    const made = cgroup.create(effectiveResources(spec.linux?.resources, spec.linux?.devices));
-    // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
-    if (!made.created) facts.cgroupShared = true;
-    for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
-    crashPoint('create.after-cgroup');
-
     const plan = planInit({
       spec,
       rootfs: facts.rootfs,
       bundle: facts.bundle,
       cgroupProcsFiles: cgroup.procsFiles(),
+      cgroupGate: true,
       cgroupViews: cgroups.views(facts.cgroupPath),
       fifoPath: fifo,
       consoleSocket: facts.consoleSocket,
@@ -47,7 +45,21 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       attached: facts.attached === true,
       seccomp,
     });
-    const { pid, pidfd, goferPid, mounts } = sys.spawn(plan);
+    const spawn = sys.spawnGated(plan);
+    try {
+      const made = cgroup.create(effectiveResources(spec.linux?.resources, spec.linux?.devices));
+      // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
+      if (!made.created) facts.cgroupShared = true;
+      for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+      crashPoint('create.after-cgroup');
+    } catch (e) {
+      // Stage 1 ends at the gate and the spawn stops what it started; the cgroup's error is the one to report.
+      spawn.cancel();
+      await spawn.done.catch(() => undefined);
+      throw e;
+    }
+    spawn.open();
+    const { pid, pidfd, goferPid, mounts } = await spawn.done;
     if (pidfd >= 0) sys.closeFd(pidfd);
     facts.initPid = pid;
     facts.initStartTime = readProcStat(pid)?.startTime ?? null;

@@ -15,7 +15,7 @@ export interface ExecRequest {
  * and gets the requested user, capabilities and no_new_privs. Returns its host pid; the process is a child of
  * this runts process (so a foreground exec can wait for it).
  */
-export function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRequest): number {
+export async function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRequest): Promise<number> {
   const { facts } = c;
   const { sys, cgroups } = env.ports;
   // exec'd processes get the container's profile too, as with runc.
@@ -30,7 +30,7 @@ export function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRe
     preserveFds: request.preserveFds,
     seccomp: seccomp ? compileSeccomp(seccomp, sys) : undefined,
   });
-  const { pid, pidfd } = sys.spawn(plan);
+  const { pid, pidfd } = await sys.spawn(plan);
   if (pidfd >= 0) sys.closeFd(pidfd);
   env.log.debug({ id: facts.id, pid, args: request.process.args }, 'exec process started');
   return pid;
