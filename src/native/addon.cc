@@ -33,6 +33,10 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "plan-parse.h"
@@ -235,7 +239,7 @@ int execInit(void* arg) {
   _exit(127);
 }
 
-// What one spawn ended with. Filled on a libuv thread: no JS values here.
+// What one spawn ended with. Filled off the JS thread: no JS values here.
 struct SpawnOutcome {
   bool failed = false;
   SpawnFailure failure;
@@ -244,7 +248,7 @@ struct SpawnOutcome {
   std::vector<std::string> mounts;
 };
 
-// The body of spawn(), run on a libuv thread (SpawnWorker): starts runts-init with the plan and relays its
+// The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
 // messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
 // caller's gate pipe; it is ours to close.
 void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
@@ -449,15 +453,11 @@ class PromiseWorker : public Napi::AsyncWorker {
   std::string syscall_;
   std::string path_;
   virtual Napi::Value Result(Napi::Env env) = 0;
-  // An error of the worker's own making (instead of err_/syscall_), or an empty value.
-  virtual Napi::Value Rejection(Napi::Env) { return Napi::Value(); }
 
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    Napi::Value rejection = Rejection(env);
-    if (!rejection.IsEmpty()) deferred_.Reject(rejection);
-    else if (err_ != 0) deferred_.Reject(sysError(env, err_, syscall_, path_).Value());
+    if (err_ != 0) deferred_.Reject(sysError(env, err_, syscall_, path_).Value());
     else deferred_.Resolve(Result(env));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
@@ -468,35 +468,84 @@ class PromiseWorker : public Napi::AsyncWorker {
 
 // ---- spawn (the promise) --------------------------------------------------------------------------
 
-class SpawnWorker : public PromiseWorker {
+// One spawn in flight. It runs on a spawn thread (SpawnThreads), not on the libuv pool: a foreground `run` or an
+// exec's `wait()` holds a pool thread until its process exits (waitPidAsync), and four of those must not stall every
+// create.
+struct SpawnTask {
+  Plan plan;  // parsed from bytes before the task is queued
+  std::vector<uint8_t> bytes;
+  int gateFd;
+  SpawnOutcome out;
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction done;
+};
+
+void settleSpawn(Napi::Env env, Napi::Function, SpawnTask* t);
+
+// The threads that run spawns. They never exit: the init is the child of the thread that started runts-init
+// (CLONE_PARENT passes that thread on), and PR_SET_PDEATHSIG — an attached `run` — fires when that *thread* ends,
+// not the process. A thread is added whenever every one is busy, so concurrent creates never wait for each other.
+class SpawnThreads {
  public:
-  SpawnWorker(Napi::Env env, std::vector<uint8_t> bytes, int gateFd)
-      : PromiseWorker(env), bytes_(std::move(bytes)), gateFd_(gateFd) {}
-  Plan plan;  // parsed from bytes_ before the worker is queued
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
-  void Execute() override { runSpawn(plan, bytes_, gateFd_, out_); }
-  Napi::Value Rejection(Napi::Env env) override { return out_.failed ? spawnError(env, out_.failure).Value() : Napi::Value(); }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("pid", Napi::Number::New(env, out_.initPid));
-    result.Set("pidfd", static_cast<double>(out_.pidfd < 0 ? -1 : out_.pidfd));
-    result.Set("goferPid", Napi::Number::New(env, out_.goferPid));
-    Napi::Array list = Napi::Array::New(env, out_.mounts.size());
-    for (size_t i = 0; i < out_.mounts.size(); i++) list.Set(static_cast<uint32_t>(i), out_.mounts[i]);
-    result.Set("mounts", list);
-    return result;
+  static void submit(SpawnTask* task) {
+    static SpawnThreads* pool = new SpawnThreads();  // never destroyed: its threads outlive every static
+    std::unique_lock<std::mutex> lock(pool->mutex_);
+    pool->queue_.push_back(task);
+    if (pool->idle_ == 0) {
+      std::thread([] { pool->work(); }).detach();
+    } else {
+      pool->wake_.notify_one();
+    }
   }
 
  private:
-  std::vector<uint8_t> bytes_;
-  int gateFd_;
-  SpawnOutcome out_;
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      idle_++;
+      wake_.wait(lock, [this] { return !queue_.empty(); });
+      idle_--;
+      SpawnTask* t = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      runSpawn(t->plan, t->bytes, t->gateFd, t->out);
+      Napi::ThreadSafeFunction done = t->done;  // t is freed by settleSpawn, possibly before Release below
+      if (done.BlockingCall(t, settleSpawn) != napi_ok) delete t;
+      done.Release();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<SpawnTask*> queue_;
+  int idle_ = 0;
 };
 
+// On the JS thread, once runSpawn has finished: settles the promise and frees the task.
+void settleSpawn(Napi::Env env, Napi::Function, SpawnTask* t) {
+  std::unique_ptr<SpawnTask> task(t);
+  if (env == nullptr) return;  // the environment is going away: nobody to tell
+  Napi::HandleScope scope(env);
+  if (task->out.failed) {
+    task->deferred.Reject(spawnError(env, task->out.failure).Value());
+    return;
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", Napi::Number::New(env, task->out.initPid));
+  result.Set("pidfd", static_cast<double>(task->out.pidfd < 0 ? -1 : task->out.pidfd));
+  result.Set("goferPid", Napi::Number::New(env, task->out.goferPid));
+  Napi::Array list = Napi::Array::New(env, task->out.mounts.size());
+  for (size_t i = 0; i < task->out.mounts.size(); i++) list.Set(static_cast<uint32_t>(i), task->out.mounts[i]);
+  result.Set("mounts", list);
+  task->deferred.Resolve(result);
+}
+
 // spawn(plan: Buffer, gateFd = -1): Promise<{ pid, pidfd, goferPid, mounts }>, settled once the init has sent READY
-// (or everything it started is gone again); the work runs on a libuv thread, so the caller's thread is free
-// meanwhile. gateFd, the read end of a pipe the plan's gate op reads, is handed over: spawn closes it. goferPid is
-// 0 when the plan starts no gofer; mounts are the cleaned destinations it reported. A malformed plan throws at once.
+// (or everything it started is gone again); the work runs on a spawn thread (see SpawnThreads), so the caller's
+// thread is free meanwhile. gateFd, the read end of a pipe the plan's gate op reads, is handed over: spawn closes
+// it. goferPid is 0 when the plan starts no gofer; mounts are the cleaned destinations it reported. A malformed plan
+// throws at once.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsBuffer()) {
@@ -506,19 +555,21 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   int64_t gate = -1;
   if (info.Length() > 1 && !info[1].IsUndefined() && !argInt(info, 1, gate)) return env.Undefined();
   auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  auto* w = new SpawnWorker(env, std::vector<uint8_t>(buf.Data(), buf.Data() + buf.Length()), static_cast<int>(gate));
+  auto task = std::unique_ptr<SpawnTask>(new SpawnTask{
+      Plan(), std::vector<uint8_t>(buf.Data(), buf.Data() + buf.Length()), static_cast<int>(gate), SpawnOutcome(),
+      Napi::Promise::Deferred::New(env), Napi::ThreadSafeFunction()});
   std::string error;
-  if (!parsePlan(w->bytes().data(), w->bytes().size(), w->plan, error)) {
-    delete w;
+  if (!parsePlan(task->bytes.data(), task->bytes.size(), task->plan, error)) {
     if (gate >= 0) close(static_cast<int>(gate));
     Napi::Error e = Napi::Error::New(env, error);
     e.Set("code", "ERR_RUNTS_BAD_PLAN");
     e.ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  Napi::Promise promise = task->deferred.Promise();
+  task->done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "runts spawn", 0, 1);
+  SpawnThreads::submit(task.release());
+  return promise;
 }
 
 // pipe(): [readFd, writeFd], both close-on-exec.

@@ -45,7 +45,7 @@ export interface WaitResult extends WaitStatus {
 export interface SyscallPort {
   /**
    * Runs a plan in the container's processes (stage 1 is runts-init); settles when the plan's `ready` op ran (the
-   * init then waits), on a libuv thread so the caller's thread is free meanwhile.
+   * init then waits), on a thread of the addon's own so the caller's thread is free meanwhile.
    */
   spawn(plan: PlanBuilder | Buffer): Promise<SpawnResult>;
   /** Like spawn, for a plan with a `gate` op: stage 1 waits there until the caller opens the gate. */

@@ -240,6 +240,22 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.deepEqual(children(), before, 'a child was left behind');
   });
 
+  it('spawns while every libuv pool thread is held (foreground runs and exec waits hold one each)', { timeout: TIMEOUT }, async () => {
+    // Each wait holds a pool thread until its timeout: our own pidfd never becomes readable while we run.
+    const self = port.pidfdOpen(process.pid);
+    let waitsOver = false;
+    const holders = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => port.pidfdWaitAsync(self, 3000));
+    const held = Promise.all(holders).then(() => (waitsOver = true));
+    try {
+      const r = await spawn(new PlanBuilder().fork().ready().exec('/bin/true', ['true'], ENV));
+      assert.equal(waitsOver, false, 'the spawn waited for a pool thread');
+      assert.equal((await reap(r)).exitCode, 0);
+    } finally {
+      await held;
+      port.closeFd(self);
+    }
+  });
+
   it('without closeFds an inheritable fd leaks (control for the test above); no fork: the first process runs', { timeout: TIMEOUT }, async () => {
     const file = path.join(tmp, 'fds-control');
     const r = await spawn(
