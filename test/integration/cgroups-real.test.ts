@@ -115,4 +115,13 @@ describe('cgroups on the real host', { skip }, () => {
     assert.equal(cg.exists(), false);
     cg.destroy(); // idempotent
   });
+
+  it('destroys a cgroup that has sub-cgroups (made inside it by its processes), children first', () => {
+    const l = layout!;
+    cg = openCgroup(l, cgPath);
+    cg.create();
+    for (const d of cg.dirs) fs.mkdirSync(path.join(d, 'inner', 'deeper'), { recursive: true });
+    cg.destroy();
+    for (const d of cg.dirs) assert.equal(fs.existsSync(d), false, `${d} still exists`);
+  });
 });

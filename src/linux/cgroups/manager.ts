@@ -376,6 +376,14 @@ export class CgroupManager {
 
   /** cgroupfs dirs hold only kernel files, so rmdir (children first) is the whole job. */
   private removeCgroupTree(dir: string): void {
+    // A container's cgroup is nearly always a leaf: try that first, and list the directory (20–40 kernel files in
+    // each hierarchy) only when the kernel refuses; the walk below then says why.
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return;
+    }
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
