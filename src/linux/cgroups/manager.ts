@@ -140,11 +140,9 @@ export class CgroupManager {
     try {
       for (const t of this.targets) {
         const chain = chainBelow(t.hierarchy.mountpoint, t.dir);
-        for (const dir of chain) {
-          if (this.mkdir(dir)) {
-            createdDirs.push(dir);
-            if (dir === t.dir) created = true;
-          }
+        for (const dir of this.makeChain(chain)) {
+          createdDirs.push(dir);
+          if (dir === t.dir) created = true;
         }
         if (t.hierarchy.version === 1 && t.hierarchy.controllers.includes('cpuset')) {
           // A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are set;
@@ -166,6 +164,25 @@ export class CgroupManager {
   private validate(r: LinuxResources): void {
     if (this.mode === 'v2') validateV2(r);
     else validateV1(r, this.mode);
+  }
+
+  /**
+   * Makes the dirs of `chain` (top-down, the container's last) that do not exist yet; returns those it made. The
+   * leaf first: its parents nearly always exist already (made for an earlier container), and every mkdir the kernel
+   * refuses with EEXIST costs a syscall and a thrown error. Only when the leaf's parent is missing (ENOENT) is the
+   * chain made from the top.
+   */
+  private makeChain(chain: string[]): string[] {
+    const leaf = chain[chain.length - 1]!;
+    try {
+      if (this.mkdir(leaf)) return [leaf];
+      return [];
+    } catch (e) {
+      if (errnoOf((e as CgroupError).cause) !== 'ENOENT') throw e;
+    }
+    const made: string[] = [];
+    for (const dir of chain) if (this.mkdir(dir)) made.push(dir);
+    return made;
   }
 
   /** mkdir that reports whether it made the dir. */
