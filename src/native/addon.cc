@@ -229,13 +229,7 @@ int execInit(void* arg) {
   }
   char* envp[] = {nullptr};
   syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
-  Msg m;
-  memset(&m, 0, sizeof m);
-  m.type = MSG_ERROR;
-  m.opIndex = -1;
-  m.err = errno;
-  strncpy(m.path, x.path, sizeof m.path - 1);
-  send(x.sock, &m, sizeof m, MSG_NOSIGNAL);
+  sendStage1Error(x.sock, errno, x.path);
   _exit(127);
 }
 

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,12 +20,7 @@ namespace {
 // Anything wrong here is a bug in how the addon started us: say so on the socket, where the addon reads spawn
 // failures, and on stderr for a person who ran the program by hand.
 [[noreturn]] void fail(int sock, int err, const char* what) {
-  runts::Msg m;
-  memset(&m, 0, sizeof m);
-  m.type = runts::MSG_ERROR;
-  m.err = err;
-  strncpy(m.path, what, sizeof m.path - 1);
-  if (sock >= 0) (void)!send(sock, &m, sizeof m, MSG_NOSIGNAL);
+  if (sock >= 0) runts::sendStage1Error(sock, err, what);
   (void)!write(2, "runts-init: ", 12);
   (void)!write(2, what, strlen(what));
   (void)!write(2, "\n", 1);

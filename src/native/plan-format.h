@@ -26,6 +26,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include <sys/socket.h>
 
 namespace runts {
 
@@ -127,6 +130,19 @@ struct Msg {
   int32_t err;
   char path[4096];
 };
+
+// What stage 1 sends when it fails before running any op — its exec (addon.cc) or reading its plan (init-main.cc):
+// MSG_ERROR with opIndex -1, which the addon reports as operation "runts-init", `what` as the path. Stack and one
+// send only: the exec's side runs in a CLONE_VM child.
+inline void sendStage1Error(int sock, int err, const char* what) {
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = MSG_ERROR;
+  m.opIndex = -1;
+  m.err = err;
+  strncpy(m.path, what, sizeof m.path - 1);
+  (void)!send(sock, &m, sizeof m, MSG_NOSIGNAL);
+}
 
 // The child side: never returns. `sock` is the child's end of the socketpair, `hasFork` tells whether
 // the plan contains FORK (if not, the first process reports its own pid), `gateFd` is the read end of the
