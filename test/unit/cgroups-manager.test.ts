@@ -86,6 +86,14 @@ describe('create / destroy on a fake hybrid tree', () => {
     cg.destroy(); // idempotent
   });
 
+  it('removes the parents it made when a deeper level of the same chain cannot be made', () => {
+    const l = fakeHost('hybrid');
+    // The first hierarchy's chain: new/mid are made, then the leaf's name is longer than any file name may be.
+    const cg = openCgroup(l, `/new/mid/${'x'.repeat(300)}`);
+    assert.throws(() => cg.create(), (e: unknown) => e instanceof CgroupError && /ENAMETOOLONG/.test(e.message));
+    for (const h of l.hierarchies) assert.equal(fs.existsSync(path.join(h.mountpoint, 'new')), false, `${h.mountpoint}/new is left`);
+  });
+
   it('removes only what it made when applying resources fails', () => {
     const l = fakeHost('hybrid');
     // The memory leaf exists already (not ours) and its limit file cannot be written.

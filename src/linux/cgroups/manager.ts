@@ -140,10 +140,8 @@ export class CgroupManager {
     try {
       for (const t of this.targets) {
         const chain = chainBelow(t.hierarchy.mountpoint, t.dir);
-        for (const dir of this.makeChain(chain)) {
-          createdDirs.push(dir);
-          if (dir === t.dir) created = true;
-        }
+        this.makeChain(chain, createdDirs);
+        if (createdDirs.at(-1) === t.dir) created = true;
         if (t.hierarchy.version === 1 && t.hierarchy.controllers.includes('cpuset')) {
           // A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are set;
           // fill each level top-down from its parent (cgroup.clone_children would do it, but only for new dirs).
@@ -167,32 +165,32 @@ export class CgroupManager {
   }
 
   /**
-   * Makes the dirs of `chain` (top-down, the container's last) that do not exist yet; returns those it made. The
-   * leaf first: its parents nearly always exist already (made for an earlier container), and every mkdir the kernel
+   * Makes the dirs of `chain` (top-down, the container's last) that do not exist yet, adding each to `made` as soon
+   * as it exists (a failure further down must still remove it). The leaf first: its parents nearly always exist already (made for an earlier container), and every mkdir the kernel
    * refuses with EEXIST costs a syscall and a thrown error. Only when the leaf's parent is missing (ENOENT) is the
    * chain made from the top.
    */
-  private makeChain(chain: string[]): string[] {
+  private makeChain(chain: string[], made: string[]): void {
     const leaf = chain[chain.length - 1]!;
-    try {
-      if (this.mkdir(leaf)) return [leaf];
-      return [];
-    } catch (e) {
-      if (errnoOf((e as CgroupError).cause) !== 'ENOENT') throw e;
-    }
-    const made: string[] = [];
-    for (const dir of chain) if (this.mkdir(dir)) made.push(dir);
-    return made;
+    const first = this.mkdir(leaf, true);
+    if (first === 'made') made.push(leaf);
+    if (first !== 'no-parent') return;
+    for (const dir of chain) if (this.mkdir(dir) === 'made') made.push(dir);
   }
 
-  /** mkdir that reports whether it made the dir. */
-  private mkdir(dir: string): boolean {
+  /**
+   * mkdir that says whether it made the dir or found it there; a missing parent is an error unless
+   * `parentMayBeMissing`, when it is answered 'no-parent'.
+   */
+  private mkdir(dir: string, parentMayBeMissing = false): 'made' | 'existed' | 'no-parent' {
     try {
       fs.mkdirSync(dir);
-      return true;
+      return 'made';
     } catch (e) {
-      if (errnoOf(e) === 'EEXIST') return false;
-      throw new CgroupError('sys', `cannot create cgroup ${dir}: ${errnoOf(e) ?? String(e)} (runts needs root to manage cgroups)`, { cause: e });
+      const code = errnoOf(e);
+      if (code === 'EEXIST') return 'existed';
+      if (code === 'ENOENT' && parentMayBeMissing) return 'no-parent';
+      throw new CgroupError('sys', `cannot create cgroup ${dir}: ${code ?? String(e)} (runts needs root to manage cgroups)`, { cause: e });
     }
   }
 
