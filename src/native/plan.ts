@@ -1,7 +1,7 @@
 /**
  * The spawn plan: an ordered list of ops that runts-init, started by the native addon, executes in the
- * container's processes (see src/native/child.cc). TypeScript decides everything (which namespaces, which mounts, in which order);
- * the C++ side only interprets. This file holds the builder, the encoder/decoder and the Linux constants
+ * container's processes (see src/native/child.cc). TypeScript decides everything (which namespaces, which mounts,
+ * in which order); the C++ side only interprets. This file holds the builder, the encoder/decoder and the Linux constants
  * plans need.
  *
  * Wire format (kept identical in src/native/plan-format.h). All integers little-endian:
