@@ -7,7 +7,8 @@
  *
  * It loads runts from the benchmark's private install (`dist`), never from the repo's src/.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
@@ -61,28 +62,57 @@ const { Runtime } = await load<{ Runtime: { open(o: { root: string }): Promise<R
 const rt = await Runtime.open({ root: req.root });
 const now = () => process.hrtime.bigint();
 
+/**
+ * The other runtimes' commands of item 3, run by bench/lib/spawn-helper.cjs (a process of its own, so that this warm
+ * process is never forked: see that file). Each call resolves with the command's status and its wall time as timed
+ * there.
+ */
+function spawnHelper(): { run(exe: string, args: string[]): Promise<{ status: number | null; ms: number }>; close(): void } {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'lib', 'spawn-helper.cjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const replies = createInterface({ input: child.stdout! });
+  const waiting: ((reply: { status: number | null; ms: number }) => void)[] = [];
+  replies.on('line', (line) => waiting.shift()?.(JSON.parse(line) as { status: number | null; ms: number }));
+  // A helper that died answers nothing more: what it was asked fails (status null) instead of hanging the run.
+  child.on('exit', () => waiting.splice(0).forEach((reply) => reply({ status: null, ms: NaN })));
+  return {
+    run(exe, args) {
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        child.stdin!.write(`${JSON.stringify([exe, ...args])}\n`);
+      });
+    },
+    close() {
+      child.stdin!.end();
+    },
+  };
+}
+
 /** Item 3: create → start → wait for the exit (this process is the init's parent) → delete, through the API. */
 async function api(): Promise<DriverResult> {
   const { nativePort } = await load<{ nativePort(): { waitPidAsync(pid: number): Promise<unknown> } }>('native/index.js');
   const sys = nativePort();
   const samples: DriverResult['samples'] = {};
-  for (let i = -1; i < req.n; i++) {
-    const id = i < 0 ? 'api-warmup' : `api-${i}`;
-    const bundle = writeBundle(req.bundles, 'runts', id, ['/bin/true']);
-    const t0 = now();
-    const { pid } = await rt.create(id, { bundle });
-    await rt.start(id);
-    await sys.waitPidAsync(pid).catch(() => undefined);
-    await rt.delete(id, { force: true });
-    if (i >= 0) (samples.runts ??= []).push(elapsedMs(t0, now()));
-    for (const other of req.others ?? []) {
-      const oid = `apirun-${i + 1}`;
-      const args = argvOf(other, ['run', '--bundle', writeBundle(req.bundles, other.name, oid, ['/bin/true']), oid]);
-      const t1 = now();
-      const r = spawnSync(other.exe, args, { stdio: 'ignore' });
-      if (r.status !== 0) throw new Error(`${other.name} run failed (status ${r.status})`);
-      if (i >= 0) (samples[other.name] ??= []).push(elapsedMs(t1, now()));
+  const helper = spawnHelper();
+  try {
+    for (let i = -1; i < req.n; i++) {
+      const id = i < 0 ? 'api-warmup' : `api-${i}`;
+      const bundle = writeBundle(req.bundles, 'runts', id, ['/bin/true']);
+      const t0 = now();
+      const { pid } = await rt.create(id, { bundle });
+      await rt.start(id);
+      await sys.waitPidAsync(pid).catch(() => undefined);
+      await rt.delete(id, { force: true });
+      if (i >= 0) (samples.runts ??= []).push(elapsedMs(t0, now()));
+      for (const other of req.others ?? []) {
+        const oid = `apirun-${i + 1}`;
+        const args = argvOf(other, ['run', '--bundle', writeBundle(req.bundles, other.name, oid, ['/bin/true']), oid]);
+        const r = await helper.run(other.exe, args);
+        if (r.status !== 0) throw new Error(`${other.name} run failed (status ${r.status})`);
+        if (i >= 0) (samples[other.name] ??= []).push(r.ms);
+      }
     }
+  } finally {
+    helper.close();
   }
   return { samples };
 }
