@@ -21,7 +21,7 @@
  * record gone, with opens and closes already serialised): do not turn them on.
  *
  * Every write, and opening and closing the environment, also hold an flock of runts' own on `runts.mdb-flock`
- * (see {@link holdingStoreLock}): without it, about one `create` in 200 run 8 at a time lost its first write.
+ * (see {@link StoreLock}): without it, about one `create` in 200 run 8 at a time lost its first write.
  *
  * @example
  * ```ts
@@ -62,6 +62,15 @@ function checkHeader(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** `rec` with its historySeq (left out when unknown, so records compare and print as before). */
+function withHistorySeq(rec: ContainerRecord, historySeq: number | undefined): ContainerRecord {
+  if (historySeq === undefined) {
+    const { historySeq: _stale, ...rest } = rec;
+    return rest;
+  }
+  return { ...rec, historySeq };
 }
 
 /** The one-line error for a database file runts cannot use, naming the file and the fix. */
@@ -110,6 +119,12 @@ export interface ContainerRecord {
   machineVersion: string;
   /** Compare-and-set counter: 1 after insert, +1 on every update. */
   version: number;
+  /**
+   * The seq of this container's newest history entry, written with it: the next write appends after it with two
+   * point reads instead of a reverse range read (0.02 against 0.08–0.1 ms of a cold write). Absent in records of
+   * earlier runts versions.
+   */
+  historySeq?: number;
 }
 
 /** One transition of one container's statechart. */
@@ -155,28 +170,50 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
  */
 const VISIBLE_THEN_FLUSHED = 0x10000 | 3;
 
-/** runts' own cross-process lock of the store (see {@link holdingStoreLock}). */
+/** runts' own cross-process lock of the store (see {@link StoreLock}). */
 export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
 
 /**
- * Runs `fn` — a write transaction, or opening or closing the LMDB environment — holding an exclusive flock on
- * `<root>/runts.mdb-flock`.
+ * runts' own exclusive flock on `<root>/runts.mdb-flock`, held around every write transaction and around opening
+ * and closing the LMDB environment.
  *
  * Why: LMDB's own writer mutex (kept in its lock file) did not keep the writers of separate, short-lived runts
  * processes apart. Filling a root with 1,000 containers, 8 `create`s at a time, lost 1 to 5 first writes per run
  * (`container "<id>" does not exist`): another process's commit took the same LMDB transaction id. One way it
  * happens: the last process to close the environment destroys that mutex while a process opening it waits, then
  * takes it without setting it up again. Serialising only opens and closes still lost 3 of 600; serialising every
- * write as well lost none of several thousand. The fd exists only while `fn` runs, never across a fork, so a
- * process killed here cannot leave the lock held by a child.
+ * write as well lost none of several thousand.
+ *
+ * The file stays open as long as the store (opening it for each write cost 0.07 ms of a cold write, a tenth of
+ * recording an exit) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
+ * copy of the fd lives until its exec closes it (close-on-exec) — shares the lock only until we release it.
  */
-function holdingStoreLock<T>(root: string, fn: () => T): T {
-  const fd = fs.openSync(path.join(root, STORE_LOCK_FILE), 'a', 0o600);
-  try {
-    nativePort().flock(fd, true);
-    return fn();
-  } finally {
-    fs.closeSync(fd); // releases the flock
+class StoreLock {
+  private fd: number | undefined;
+
+  constructor(root: string) {
+    this.fd = fs.openSync(path.join(root, STORE_LOCK_FILE), 'a', 0o600);
+  }
+
+  /** Runs `fn` holding the lock. */
+  holding<T>(fn: () => T): T {
+    if (this.fd === undefined) throw new StoreError('sys', 'the state store is closed');
+    const sys = nativePort();
+    sys.flock(this.fd, true);
+    try {
+      return fn();
+    } finally {
+      sys.flock(this.fd, false);
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -190,6 +227,7 @@ export class Store {
   private constructor(
     /** The state root directory. */
     readonly root: string,
+    private readonly lock: StoreLock,
     private readonly env: RootDatabase,
     private readonly records: Database<ContainerRecord, string>,
     private readonly specs: Database<unknown, string>,
@@ -217,8 +255,11 @@ export class Store {
       throw new StoreError('sys', `cannot create state root "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
     const file = path.join(dir, DB_FILE);
+    let lock: StoreLock | undefined;
     try {
-      return holdingStoreLock(dir, () => {
+      lock = new StoreLock(dir);
+      const held = lock;
+      return held.holding(() => {
         checkHeader(file);
         const env = open({
           path: file,
@@ -240,9 +281,10 @@ export class Store {
         const specs = env.openDB<unknown, string>('specs', { encoding: 'json' });
         const transitions = env.openDB<TransitionRecord, HistoryKey>('history', { encoding: 'json' });
         const feed = env.openDB<FeedEntry, number>('feed', { encoding: 'json' });
-        return new Store(dir, env, records, specs, transitions, feed);
+        return new Store(dir, held, env, records, specs, transitions, feed);
       });
     } catch (cause) {
+      lock?.close();
       if (cause instanceof StoreError) throw cause;
       const message = (cause as Error).message;
       if (/MDB_INVALID|MDB_CORRUPTED|MDB_PAGE_NOTFOUND|MDB_VERSION_MISMATCH/.test(message)) throw damaged(file, message, cause);
@@ -257,11 +299,11 @@ export class Store {
    */
   insert(rec: Omit<ContainerRecord, 'version'>, transitions: NewTransition[] = []): ContainerRecord {
     const id = rec.facts.id;
-    const stored: ContainerRecord = { ...rec, version: 1 };
+    let stored!: ContainerRecord;
     this.write(() => {
       if (this.records.doesExist(id)) throw new StoreError('exists', `container "${id}" already exists`);
+      stored = withHistorySeq({ ...rec, version: 1 }, this.append(id, transitions));
       this.put(id, stored);
-      this.append(id, transitions);
     });
     return stored;
   }
@@ -309,15 +351,18 @@ export class Store {
       const current = this.records.get(id);
       if (current === undefined) throw notFound(id);
       if (current.version !== expectedVersion) throw changed(id);
-      result = {
-        ...current,
-        // The stored spec is read back only when the caller keeps the facts as they are.
-        facts: next.facts ?? this.withSpec(current)!.facts,
-        ...(next.snapshot === undefined ? {} : { snapshot: next.snapshot }),
-        version: current.version + 1,
-      };
+      const historySeq = this.append(id, transitions, current.historySeq);
+      result = withHistorySeq(
+        {
+          ...current,
+          // The stored spec is read back only when the caller keeps the facts as they are.
+          facts: next.facts ?? this.withSpec(current)!.facts,
+          ...(next.snapshot === undefined ? {} : { snapshot: next.snapshot }),
+          version: current.version + 1,
+        },
+        historySeq,
+      );
       this.put(id, result);
-      this.append(id, transitions);
     });
     return result;
   }
@@ -335,7 +380,7 @@ export class Store {
       if (expectedVersion !== undefined && current.version !== expectedVersion) throw changed(id);
       this.records.removeSync(id);
       this.specs.removeSync(id);
-      this.append(id, transitions);
+      this.append(id, transitions, current.historySeq);
     });
   }
 
@@ -397,7 +442,9 @@ export class Store {
 
   /** Closes the environment (pending writes are already committed: every write is synchronous). */
   close(): void {
-    holdingStoreLock(this.root, () => this.env.close());
+    if (!this.lock.isOpen) return; // closed already
+    this.lock.holding(() => this.env.close());
+    this.lock.close();
   }
 
   /**
@@ -449,17 +496,20 @@ export class Store {
   private write(body: () => void): void {
     if (this.batching) return body();
     try {
-      holdingStoreLock(this.root, () => this.env.transactionSync(body, VISIBLE_THEN_FLUSHED));
+      this.lock.holding(() => this.env.transactionSync(body, VISIBLE_THEN_FLUSHED));
     } catch (e) {
       if (e instanceof StoreError) throw e;
       throw new StoreError('sys', `state database write in "${this.root}" failed: ${(e as Error).message}; check disk space and permissions`, { cause: e });
     }
   }
 
-  /** Appends inside the current write transaction and trims the history to HISTORY_LIMIT. */
-  private append(id: string, transitions: NewTransition[]): void {
-    if (transitions.length === 0) return;
-    let seq = this.lastSeq(id);
+  /**
+   * Appends inside the current write transaction and trims the history to HISTORY_LIMIT. `newestKnown`: the record's
+   * historySeq. Returns the seq of the newest entry now (`newestKnown` when there was nothing to append).
+   */
+  private append(id: string, transitions: NewTransition[], newestKnown?: number): number | undefined {
+    if (transitions.length === 0) return newestKnown;
+    let seq = this.newestSeq(id, newestKnown);
     for (const t of transitions) {
       seq += 1;
       const rec: TransitionRecord = { ...t, id, seq };
@@ -472,6 +522,17 @@ export class Store {
       }
     }
     this.appendFeed(id, seq - transitions.length, transitions);
+    return seq;
+  }
+
+  /**
+   * The seq of `id`'s newest history entry. The record's `known` one is trusted when that entry exists and none
+   * follows it; otherwise — a record of an earlier runts version, history purged or appended by such a version since —
+   * it is looked up.
+   */
+  private newestSeq(id: string, known: number | undefined): number {
+    if (known !== undefined && this.transitions.doesExist([id, known]) && !this.transitions.doesExist([id, known + 1])) return known;
+    return this.lastSeq(id);
   }
 
   /**

@@ -134,6 +134,30 @@ describe('store', () => {
     assert.deepEqual(store.history('gone'), []);
   });
 
+  it('keeps the newest history seq in the record, and finds the real newest when the record is behind', () => {
+    const v1 = store.insert(record('hs'), [step('hs', 'a', 'b')]);
+    assert.equal(v1.historySeq, 1);
+    const v2 = store.update('hs', 1, {}, [step('hs', 'b', 'c'), step('hs', 'c', 'd')]);
+    assert.equal(v2.historySeq, 3);
+    assert.equal(store.get('hs')?.historySeq, 3, 'stored with the record');
+    const v3 = store.update('hs', 2, { snapshot: { value: 'x' } });
+    assert.equal(v3.historySeq, 3, 'kept by a write without transitions');
+    // A runts without historySeq appended two entries and kept the record's (now stale) value: the next write must
+    // go on after them, not overwrite them.
+    const raw = store as unknown as { write(body: () => void): void; transitions: { putSync(key: unknown, value: unknown): void } };
+    raw.write(() => {
+      raw.transitions.putSync(['hs', 4], { ...step('hs', 'd', 'e'), id: 'hs', seq: 4 });
+      raw.transitions.putSync(['hs', 5], { ...step('hs', 'e', 'f'), id: 'hs', seq: 5 });
+    });
+    const v4 = store.update('hs', 3, {}, [step('hs', 'f', 'g')]);
+    assert.equal(v4.historySeq, 6);
+    assert.deepEqual(store.history('hs').map((t) => `${t.seq}:${t.to}`), ['1:b', '2:c', '3:d', '4:e', '5:f', '6:g']);
+    // History purged under a live record: the seq starts again, as it did before historySeq.
+    store.purgeHistory('hs');
+    assert.equal(store.update('hs', 4, {}, [step('hs', 'g', 'h')]).historySeq, 1);
+    assert.deepEqual(store.history('hs').map((t) => t.seq), [1]);
+  });
+
   it(`bounds history to the last ${HISTORY_LIMIT} per id`, () => {
     store.insert(record('long'));
     const many = Array.from({ length: HISTORY_LIMIT + 5 }, (_, i) => step('long', `s${i}`, `s${i + 1}`));

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,6 +177,34 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
     } finally {
       store.close();
     }
+  });
+
+  it('keeps its lock file open between writes but holds the lock only during them', () => {
+    const root = path.join(dir, 'lockheld');
+    const store = Store.open(root);
+    const lockFile = path.join(root, STORE_LOCK_FILE);
+    const openHere = () =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === lockFile;
+        } catch {
+          return false; // the fd of the listing itself, closed meanwhile
+        }
+      }).length;
+    // flock(1) from util-linux in another process: -n fails at once (exit 1) while anyone holds the lock.
+    const othersCanLock = () => spawnSync('flock', ['-n', lockFile, 'true']).status === 0;
+    try {
+      store.insert({ facts: { id: 'a' } as never, snapshot: {}, schemaVersion: SCHEMA_VERSION, machineVersion: 'm' });
+      assert.equal(openHere(), 1, 'the lock file stays open (one fd) after a write');
+      assert.ok(othersCanLock(), 'the lock is released after the write');
+      store.update('a', 1, { snapshot: { n: 1 } });
+      assert.equal(openHere(), 1, 'still the same one fd: a write does not open the file again');
+      assert.ok(othersCanLock());
+    } finally {
+      store.close();
+    }
+    assert.equal(openHere(), 0, 'closing the store closes the lock file');
+    assert.doesNotThrow(() => store.close(), 'a second close is a no-op');
   });
 
   it('opening and writing wait while another process holds the store lock (writers never overlap)', async () => {
