@@ -729,9 +729,7 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
           break;
         }
         char go = 0;
-        ssize_t r;
-        do r = read(c.gateFd, &go, 1);
-        while (r < 0 && errno == EINTR);
+        const int r = readFull(c.gateFd, &go, 1);
         close(c.gateFd);
         c.gateFd = -1;
         if (r != 1 || go != 1) err = ECANCELED;

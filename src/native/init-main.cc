@@ -1,6 +1,6 @@
 // runts-init: stage 1 of every spawn (see Spawn in addon.cc). The addon execs it from a CLONE_VM | CLONE_VFORK
-// child with two descriptors it keeps open across the exec: its end of the socketpair to the addon and a memfd
-// holding the plan, already validated there. It parses the plan into ops that point into its own copy and runs
+// child with the descriptors it keeps open across the exec: its end of the socketpair to the addon, a memfd
+// holding the plan (already validated there) and, for a gated spawn, the read end of the gate pipe. It parses the plan into ops that point into its own copy and runs
 // them (child.cc) — the same messages on the same socket as before, so the addon cannot tell the difference.
 //
 // Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>]

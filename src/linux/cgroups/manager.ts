@@ -166,9 +166,9 @@ export class CgroupManager {
 
   /**
    * Makes the dirs of `chain` (top-down, the container's last) that do not exist yet, adding each to `made` as soon
-   * as it exists (a failure further down must still remove it). The leaf first: its parents nearly always exist already (made for an earlier container), and every mkdir the kernel
-   * refuses with EEXIST costs a syscall and a thrown error. Only when the leaf's parent is missing (ENOENT) is the
-   * chain made from the top.
+   * as it exists (a failure further down must still remove it). The leaf first: its parents nearly always exist
+   * already (made for an earlier container), and every mkdir the kernel refuses with EEXIST costs a syscall and a
+   * thrown error. Only when the leaf's parent is missing (ENOENT) is the chain made from the top.
    */
   private makeChain(chain: string[], made: string[]): void {
     const leaf = chain[chain.length - 1]!;
