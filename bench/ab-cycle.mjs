@@ -2,22 +2,24 @@
 // and their create → start → wait → delete cycles alternate (A B, B A, …), so machine noise — large on a VM —
 // falls on both alike. Prints each build's median and the median of the paired differences (B − A).
 //
-// usage (root): node bench/ab-cycle.mjs <dist A> <dist B> <bundle dir> [pairs = 100]
+// usage (root): node bench/ab-cycle.mjs <dist A> <dist B> <bundle dir> [pairs = 100] [warm-up cycles = 10]
 //   <dist X>: the dist/ of a runts install (dist/, build/Release/ and node_modules beside it), e.g. a copy made with
 //             mkdir -p X/build && cp -a dist X/ && cp -a build/Release X/build/ && cp package.json X/ && ln -s $PWD/node_modules X/
 //   <bundle dir>: a config.json whose root.path is a rootfs and whose process runs /bin/true; each container gets a
 //             copy with its own linux.cgroupsPath (/runts-ab-<pid>/<A|B>/<id>).
+//   [warm-up cycles]: untimed pairs first; V8 optimises a function only after many runs (benchmark 3 uses 500).
+//   The state roots are in a temp dir under $TMPDIR (or /tmp): put it on a tmpfs to compare as benchmark 3 does.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [distA, distB, bundleDir, pairsArg] = process.argv.slice(2);
+const [distA, distB, bundleDir, pairsArg, warmupArg] = process.argv.slice(2);
 if (!distA || !distB || !bundleDir) {
-  console.error('usage: node bench/ab-cycle.mjs <dist A> <dist B> <bundle dir> [pairs]');
+  console.error('usage: node bench/ab-cycle.mjs <dist A> <dist B> <bundle dir> [pairs] [warm-up cycles]');
   process.exit(2);
 }
 const pairs = Number(pairsArg ?? 100);
-const WARMUP = 10;
+const WARMUP = Number(warmupArg ?? 10);
 const base = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-ab-'));
 const cgroupPrefix = `/runts-ab-${process.pid}`;

@@ -107,6 +107,13 @@ export interface RunOptions extends CreateOptions {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
+let ownStart: number | null | undefined;
+/** This process's start time (recorded as each container's creator's): read once, it never changes. */
+function ownStartTime(): number | null {
+  if (ownStart === undefined) ownStart = readProcStat(process.pid)?.startTime ?? null;
+  return ownStart;
+}
+
 /**
  * The embeddable runtime: every operation runts offers, as calls.
  *
@@ -153,7 +160,6 @@ export class Runtime {
     if (config.process?.terminal && !opts.consoleSocket && !opts.inheritTerminal) {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
     }
-    const self = readProcStat(process.pid);
     const sandbox = await this.sandboxFor(id, config);
     const spec = sandbox ? joinSandbox(config, sandbox.facts.initPid) : config;
     const facts: LiveContainer['facts'] = {
@@ -173,7 +179,7 @@ export class Runtime {
       owner: userInfo().username,
       annotations: config.annotations ?? {},
       creatorPid: process.pid,
-      creatorStartTime: self?.startTime ?? null,
+      creatorStartTime: ownStartTime(),
       spec,
       ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),

@@ -1,12 +1,15 @@
 import type { BundleFactory } from './bundles.js';
 import type { Tracker } from './cleanup.js';
 import type { RuntimeSpec } from './runtimes.js';
+import type { StateRoots } from './state-roots.js';
 
 /** Sizes of one benchmark run (the full run's defaults, or --smoke's). */
 export interface BenchOptions {
   smoke: boolean;
   /** Iterations per runtime for `run` and the create/start/wait/delete cycle. */
   iterations: number;
+  /** Untimed API cycles that make benchmark 3's process warm (V8 optimises only after many runs) before it is timed. */
+  apiWarmup: number;
   /** Containers kept in `created` state while `list` and `state` are timed. */
   listN: number;
   /** Timed `list` / `state` calls per runtime at listN containers. */
@@ -23,8 +26,10 @@ export interface BenchContext {
   runtimes: RuntimeSpec[];
   bundles: BundleFactory;
   tracker: Tracker;
-  /** The run's temp dir (roots, logs, bundles). */
+  /** The run's temp dir (logs, bundles, rootfs). */
   workDir: string;
+  /** The state roots: every runtime's --root is under `roots.dir`, a tmpfs (see state-roots.ts). */
+  roots: StateRoots;
   /** Directory for pid files. */
   pidDir: string;
   /** Throws if the run was interrupted (SIGINT/SIGTERM), so `finally` blocks clean up. */

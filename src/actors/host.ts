@@ -156,7 +156,10 @@ export class ContainerHost {
         `container "${record.facts.id}" was stored by another runts version (chart ${record.machineVersion}); delete it with that version`,
       );
     }
-    const live: LiveContainer = { facts: structuredClone(record.facts) as LiveContainer['facts'] };
+    // The spec is shared, not copied: nothing changes it in place (an update effect replaces it), so `persist` can
+    // tell by identity whether it must be written again — most dispatches leave it as it was.
+    const { spec, ...facts } = record.facts;
+    const live = { facts: { ...structuredClone(facts), ...(spec === undefined ? {} : { spec }) } } as LiveContainer;
     const outcome: EffectOutcome = {};
     const transitions: TransitionDraft[] = [];
     const { effectActors, bindDispatch } = await loadEffects();
@@ -228,8 +231,12 @@ export class ContainerHost {
       this.store.remove(live.facts.id, undefined, transitions);
       return undefined;
     }
-    if (transitions.length === 0 && JSON.stringify(live.facts) === JSON.stringify(record.facts)) return record;
-    return this.store.update(live.facts.id, record.version, { facts: live.facts, snapshot: persisted }, transitions);
+    const { spec, ...facts } = live.facts;
+    const { spec: storedSpec, ...storedFacts } = record.facts;
+    const specKept = spec === storedSpec;
+    if (transitions.length === 0 && specKept && JSON.stringify(facts) === JSON.stringify(storedFacts)) return record;
+    // Facts without a spec keep the stored one (Store.update): an unchanged spec is not encoded and written again.
+    return this.store.update(live.facts.id, record.version, { facts: specKept ? facts : live.facts, snapshot: persisted }, transitions);
   }
 }
 

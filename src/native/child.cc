@@ -178,6 +178,13 @@ bool isDir(const char* path) {
 
 // mkdir -p. Returns 0 or an errno. An existing directory is fine even when mkdir says EACCES/EROFS.
 int mkdirP(const char* path, mode_t mode) {
+  // Nearly always the parent exists (a rootfs with /sys/fs/cgroup, /dev, ...): one mkdir settles it. Only a
+  // missing parent (ENOENT) takes the walk from the top, which costs a path lookup per component.
+  if (mkdir(path, mode) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) {
+    int err = errno;
+    return isDir(path) ? 0 : err;
+  }
   char buf[kMaxPathLen + 1];
   size_t len = copyStr(buf, sizeof buf, path);
   for (size_t i = 1; i <= len; i++) {

@@ -110,6 +110,11 @@ export interface ContainerFacts {
   [k: string]: unknown;
 }
 
+/** `next` with the spec `current` holds inline (a record written before the split) when `next` has none. */
+function keepInlineSpec(next: ContainerFacts, current: ContainerFacts): ContainerFacts {
+  return 'spec' in next || !('spec' in current) ? next : { ...next, spec: current.spec };
+}
+
 /** One stored container. */
 export interface ContainerRecord {
   facts: ContainerFacts;
@@ -355,8 +360,9 @@ export class Store {
       result = withHistorySeq(
         {
           ...current,
-          // The stored spec is read back only when the caller keeps the facts as they are.
-          facts: next.facts ?? this.withSpec(current)!.facts,
+          // The stored spec is read back only when the caller keeps the facts as they are. Facts without a spec
+          // keep the stored one: it stays in `specs` as it is, or, in a record written before the split, is carried over.
+          facts: next.facts === undefined ? this.withSpec(current)!.facts : keepInlineSpec(next.facts, current.facts),
           ...(next.snapshot === undefined ? {} : { snapshot: next.snapshot }),
           version: current.version + 1,
         },

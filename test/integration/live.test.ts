@@ -5,6 +5,7 @@ import { closeSync, existsSync, readFileSync, readSync, readdirSync, readlinkSyn
 import { join } from 'node:path';
 import { Sandbox, eventually, isRoot } from '../helpers/runts.js';
 import { nativePort } from '../../src/native/index.js';
+import { Store } from '../../src/persistence/store.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 
@@ -144,6 +145,15 @@ describe('live containers', { skip }, () => {
     writeFileSync(file, JSON.stringify({ pids: { limit: 60 } }));
     assert.equal(sb.runts(['update', '-r', file, id]).status, 0);
     assert.equal(sb.runts(['exec', id, 'cat', '/sys/fs/cgroup/pids/pids.max']).stdout.trim(), '60');
+    // Kept in the stored config (what events --stats and a restarted host read): the spec is written again
+    // when update replaces it, though other writes leave it alone.
+    const store = Store.open(sb.root);
+    try {
+      const resources = (store.get(id)!.facts.spec as { linux: { resources: { memory: { limit: number }; pids: { limit: number } } } }).linux.resources;
+      assert.deepEqual([resources.memory.limit, resources.pids.limit], [48 * 1024 * 1024, 60]);
+    } finally {
+      store.close();
+    }
     const bad = sb.runts(['update', '--memory', 'lots', id]);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /invalid --memory "lots"/);

@@ -77,6 +77,28 @@ describe('dispatching a record read without its spec', () => {
   });
 });
 
+// Most dispatches leave the spec as it is: it is written with the record only when an effect replaced it.
+describe('persisting a dispatch', () => {
+  const { store, host } = fakeHost();
+
+  it('does not write the spec again when no effect replaced it', async () => {
+    const spec = { ociVersion: '1.2.0', root: { path: 'rootfs' }, hostname: 'kept' };
+    host.insert(factsOf('s1', spec));
+    const writes: { facts?: object }[] = [];
+    const update = store.update.bind(store);
+    store.update = (id, version, next, transitions) => {
+      writes.push(next);
+      return update(id, version, next, transitions);
+    };
+    const settled = await host.dispatch(store.get('s1')!, { type: 'observed.abandoned' });
+    assert.equal(settled.status, 'stopped');
+    assert.equal(writes.length, 1);
+    assert.equal('spec' in writes[0].facts!, false, 'facts written without the unchanged spec');
+    assert.deepEqual(settled.facts.spec, spec, 'the caller still gets it');
+    assert.deepEqual(store.get('s1')!.facts.spec, spec, 'and the store keeps it');
+  });
+});
+
 // The resident host records the exits one SIGCHLD reaped with dispatchMany: one store transaction for all of them.
 describe('dispatchMany', () => {
   const { store, host } = fakeHost();

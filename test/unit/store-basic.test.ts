@@ -158,6 +158,24 @@ describe('store', () => {
     assert.deepEqual(store.history('hs').map((t) => t.seq), [1]);
   });
 
+  it('keeps the stored spec when an update gives facts without one (split, or inline in an older record)', () => {
+    const spec = { ociVersion: '1.2.0', root: { path: 'rootfs' } };
+    store.insert({ ...record('sp'), facts: { ...facts('sp'), spec } });
+    const raw = store as unknown as { write(body: () => void): void; records: { putSync(key: unknown, value: unknown): void; get(key: unknown): { facts: object } } };
+    assert.equal('spec' in raw.records.get('sp').facts, false, 'stored apart from the record');
+    store.update('sp', 1, { facts: { ...facts('sp'), initPid: 1 } });
+    assert.deepEqual(store.get('sp')?.facts.spec, spec);
+    assert.equal(store.get('sp')?.facts.initPid, 1);
+    const changed = { ...spec, hostname: 'new' };
+    store.update('sp', 2, { facts: { ...facts('sp'), spec: changed } });
+    assert.deepEqual(store.get('sp')?.facts.spec, changed, 'facts with a spec replace it');
+    // A record written before the split holds its spec inline; an update without one must carry it over.
+    raw.write(() => raw.records.putSync('old', { ...record('old'), facts: { ...facts('old'), spec }, version: 1 }));
+    store.update('old', 1, { facts: { ...facts('old'), initPid: 2 } });
+    assert.deepEqual(store.get('old')?.facts.spec, spec);
+    assert.equal(store.get('old')?.facts.initPid, 2);
+  });
+
   it(`bounds history to the last ${HISTORY_LIMIT} per id`, () => {
     store.insert(record('long'));
     const many = Array.from({ length: HISTORY_LIMIT + 5 }, (_, i) => step('long', `s${i}`, `s${i + 1}`));

@@ -38,9 +38,12 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
   await attempt('stopping the processes', () => stopProcesses(c, env, opts.graceful === true && hasCgroup));
   crashPoint('delete.half-way');
   // The gofer lives outside the container's cgroup, so the sweep above does not reach it; with the root given, it
-  // is found through its socket even when its pid was never recorded (runts killed mid-create).
-  await attempt('stopping the gofer', () => stopGofer(facts, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
+  // is found through its socket even when its pid was never recorded (runts killed mid-create). Its SIGKILL goes
+  // out now and the cgroup is removed while it exits (dropping its mount namespace takes a while); the state
+  // directory, which holds its socket, only after it is gone.
+  const goferStopped = attempt('stopping the gofer', () => stopGofer(facts, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
+  await goferStopped;
   await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
 }
