@@ -228,6 +228,8 @@ class StoreLock {
 export class Store {
   /** Inside `transaction`: writes join it. */
   private batching = false;
+  /** The newest feed cursor this handle wrote: where the feed most likely ends (see lastFeedCursor). */
+  private feedHint: number | undefined;
 
   private constructor(
     /** The state root directory. */
@@ -553,13 +555,28 @@ export class Store {
       seq += 1;
       this.feedDb.putSync(cursor, { ...t, id, seq, cursor });
     }
+    this.feedHint = cursor;
     const oldestKept = cursor - FEED_LIMIT + 1;
-    if (oldestKept > 1) {
+    if (oldestKept <= 1) return;
+    // The feed is one run of cursors, trimmed by every append: what falls out now is what this append pushed past
+    // the limit, found with point deletes. An older entry left below them (a feed from a runts with a larger limit)
+    // sends us to the range read, which finds them all.
+    const from = Math.max(1, oldestKept - transitions.length);
+    if (from > 1 && this.feedDb.doesExist(from - 1)) {
       for (const key of this.feedDb.getKeys({ start: 0, end: oldestKept })) this.feedDb.removeSync(key);
+    } else {
+      for (let key = from; key < oldestKept; key++) this.feedDb.removeSync(key);
     }
   }
 
+  /**
+   * The newest feed cursor (0 for an empty feed). Cursors form one run with no gaps, so the hint — our own last
+   * append — is the newest when it exists and the next does not: two point reads instead of a reverse range read,
+   * which costs several times more. Another process's append since then sends us to the range read.
+   */
   private lastFeedCursor(): number {
+    const hint = this.feedHint;
+    if (hint !== undefined && this.feedDb.doesExist(hint) && !this.feedDb.doesExist(hint + 1)) return hint;
     for (const key of this.feedDb.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
   }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   DB_FILE,
+  FEED_LIMIT,
   HISTORY_LIMIT,
   SCHEMA_VERSION,
   Store,
@@ -212,6 +213,67 @@ describe('store', () => {
     assert.deepEqual(ids, [...ids].sort());
     assert.ok(ids.includes('alpha') && ids.includes('r.web-1'));
     assert.deepEqual(store.list().map((r) => r.facts.id), ids);
+  });
+});
+
+// The feed: every transition of every container, one run of cursors written by any number of handles (processes),
+// bounded to FEED_LIMIT entries.
+describe('store feed', () => {
+  let dir: string;
+  let a: Store;
+  let b: Store;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-feed-'));
+    a = Store.open(dir);
+    b = Store.open(dir);
+  });
+  after(() => {
+    a?.close();
+    b?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('goes on after the newest entry whichever handle wrote it', () => {
+    a.insert(record('f1'), [step('f1', '', 'x'), step('f1', 'x', 'y')]);
+    b.insert(record('f2'), [step('f2', '', 'x')]);
+    a.update('f1', 1, {}, [step('f1', 'y', 'z')]); // a's own last cursor (2) is no longer the newest
+    b.update('f2', 1, {}, [step('f2', 'x', 'y')]);
+    b.update('f2', 2, {}, [step('f2', 'y', 'z')]);
+    assert.deepEqual(a.feedAfter(0).map((e) => `${e.cursor}:${e.id}:${e.seq}`), ['1:f1:1', '2:f1:2', '3:f2:1', '4:f1:3', '5:f2:2', '6:f2:3']);
+    assert.equal(a.feedHead(), 6);
+    assert.equal(b.feedHead(), 6);
+  });
+
+  it('finds where the feed ends without a range read when its own append was the last', () => {
+    const feedOf = (s: Store) => (s as unknown as { feedDb: { getKeys(o: object): Iterable<number> } }).feedDb;
+    let rangeReads = 0;
+    const getKeys = feedOf(b).getKeys.bind(feedOf(b));
+    feedOf(b).getKeys = (o: object) => {
+      rangeReads++;
+      return getKeys(o);
+    };
+    b.update('f2', 3, {}, [step('f2', 'z', 'q')]); // b appended last (cursor 6): two point reads say so
+    assert.equal(rangeReads, 0);
+    a.update('f1', 2, {}, [step('f1', 'z', 'q')]);
+    b.update('f2', 4, {}, [step('f2', 'q', 'r')]); // a appended since: b reads where the feed ends
+    assert.equal(rangeReads, 1);
+    assert.deepEqual(b.feedAfter(5).map((e) => `${e.cursor}:${e.id}`), ['6:f2', '7:f2', '8:f1', '9:f2']);
+    feedOf(b).getKeys = getKeys;
+  });
+
+  it(`keeps the newest ${FEED_LIMIT} entries, and trims an older, longer feed whole`, () => {
+    const raw = a as unknown as { write(body: () => void): void; feedDb: { putSync(key: number, value: unknown): void } };
+    // A feed longer than the limit (a runts with a larger one wrote it): cursors 10 .. FEED_LIMIT + 9, untrimmed.
+    raw.write(() => {
+      for (let cursor = 10; cursor <= FEED_LIMIT + 9; cursor++) raw.feedDb.putSync(cursor, { ...step('f1', 'z', 'z'), id: 'f1', seq: 4, cursor });
+    });
+    a.update('f1', 3, {}, [step('f1', 'z', 'w')]);
+    const cursors = () => a.feedAfter(0, FEED_LIMIT * 2).map((e) => e.cursor);
+    assert.deepEqual([cursors().length, cursors()[0], cursors().at(-1)], [FEED_LIMIT, 11, FEED_LIMIT + 10]);
+    // From then on each append trims exactly what it pushed past the limit.
+    b.update('f2', 5, {}, [step('f2', 'z', 'a'), step('f2', 'a', 'b')]);
+    a.update('f1', 4, {}, [step('f1', 'w', 'v')]);
+    assert.deepEqual([cursors().length, cursors()[0], cursors().at(-1)], [FEED_LIMIT, 14, FEED_LIMIT + 13]);
   });
 });
 
