@@ -35,7 +35,7 @@ const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold'] as con
 type Case = (typeof CASES)[number];
 
 const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only ${CASES.join(',')}] [--iterations N] [--list-n N]
-       [--api-warmup N] [--list-runs N] [--cold-runs N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
+       [--api-warmup N] [--stop-warmup N] [--list-runs N] [--cold-runs N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
 
 interface Cli {
   opts: BenchOptions;
@@ -54,6 +54,7 @@ function parseCli(argv: string[]): Cli {
       iterations: { type: 'string' },
       'list-n': { type: 'string' },
       'api-warmup': { type: 'string' },
+      'stop-warmup': { type: 'string' },
       'list-runs': { type: 'string' },
       'cold-runs': { type: 'string' },
       batch: { type: 'string' },
@@ -88,6 +89,7 @@ function parseCli(argv: string[]): Cli {
       iterations: int('iterations', values.iterations, smoke ? 5 : 50),
       listN: int('list-n', values['list-n'], smoke ? 20 : 1000),
       apiWarmup: int('api-warmup', values['api-warmup'], smoke ? 10 : 500),
+      stopWarmup: int('stop-warmup', values['stop-warmup'], smoke ? 5 : 200),
       listRuns: int('list-runs', values['list-runs'], smoke ? 3 : 10),
       coldRuns: int('cold-runs', values['cold-runs'], smoke ? 5 : 30),
       batch: int('batch', values.batch, 8),
@@ -122,7 +124,7 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT create --bundle BUNDLE --pid-file PIDFILE ID             # 2`,
     `RT --root ROOT start ID;  poll /proc/PID/stat until Z or gone;  RT --root ROOT delete ID`,
     `runts: Runtime.create → start → wait for the exit → delete({force}), in one process after N untimed cycles (--api-warmup); runc, crun: RT run   # 3`,
-    `runts: rt.serve() + run({detach}) of sleep; SIGKILL; poll the store until stopped    # 4 (resident host)`,
+    `runts: rt.serve() + run({detach}) of sleep; SIGKILL; poll the store until stopped; after N untimed stops (--stop-warmup)    # 4 (resident host)`,
     `RT create + start (sleep); SIGKILL; RT --root ROOT state ID until "stopped"             # 4 (transient CLI)`,
     `RT --root ROOT create --bundle BUNDLE ID   (N per runtime, BATCH at a time)   # 5`,
     `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
@@ -257,7 +259,7 @@ async function main(): Promise<number> {
       ['node', process.version],
       ['load average (1/5/15 min)', `start ${fmtLoad(loadAtStart)}, end ${fmtLoad(os.loadavg())} — other work on the machine inflates every figure`],
       ['build', install.build],
-      ['sizes', `iterations ${iterations}, API warm-up ${cli.opts.apiWarmup} cycles, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
+      ['sizes', `iterations ${iterations}, API warm-up ${cli.opts.apiWarmup} cycles, stop warm-up ${cli.opts.stopWarmup} stops, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
       ...(failure === undefined ? [] : ([['FAILED', (failure as Error).message]] as [string, string][])),
     ],
     commands: describeCommands(tools),

@@ -74,14 +74,14 @@ export function benchApiCycle(ctx: BenchContext, dist: string): Row[] {
  */
 export function benchStopResident(ctx: BenchContext, dist: string): Row[] {
   const bursts = { size: BURST_SIZE, count: ctx.opts.iterations >= 20 ? 5 : 1 };
-  const r = drive(ctx, dist, 'stop', ctx.opts.iterations, { bursts });
+  const r = drive(ctx, dist, 'stop', ctx.opts.iterations, { bursts, warmup: ctx.opts.stopWarmup });
   return [
     {
       kind: 'row',
       num: 4,
       title: 'stop detection with the resident host: SIGKILL → `stopped` in the store (visible to every process)',
       samples: r.samples,
-      note: `p50 ${formatMs(quantile(r.samples.runts, 0.5) ?? NaN)} ms, p99 ${formatMs(quantile(r.samples.runts, 0.99) ?? NaN)} ms; runc and crun have no resident host; the seed polled every 100 ms (50 ms on average, 100 ms at worst)`,
+      note: `p50 ${formatMs(quantile(r.samples.runts, 0.5) ?? NaN)} ms, p99 ${formatMs(quantile(r.samples.runts, 0.99) ?? NaN)} ms, after ${ctx.opts.stopWarmup} untimed stops; runc and crun have no resident host; the seed polled every 100 ms (50 ms on average, 100 ms at worst)`,
     },
     {
       kind: 'row',

@@ -10,6 +10,8 @@ export interface BenchOptions {
   iterations: number;
   /** Untimed API cycles that make benchmark 3's process warm (V8 optimises only after many runs) before it is timed. */
   apiWarmup: number;
+  /** Untimed stops that make benchmark 4's resident host warm, as one that has recorded many exits is. */
+  stopWarmup: number;
   /** Containers kept in `created` state while `list` and `state` are timed. */
   listN: number;
   /** Timed `list` / `state` calls per runtime at listN containers. */
