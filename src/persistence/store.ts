@@ -33,7 +33,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { nativePort } from '../native/index.js';
 import { RuntsError, type ErrorCode } from '../errors.js';
 
@@ -517,30 +517,18 @@ export class Store {
    */
   private append(id: string, transitions: NewTransition[], newestKnown?: number): number | undefined {
     if (transitions.length === 0) return newestKnown;
-    let seq = this.newestSeq(id, newestKnown);
+    // The record's historySeq is only a hint: a record of an earlier runts version has none, and the history may
+    // have been purged or appended by such a version since.
+    const history = this.historyRun(id);
+    let seq = newestOf(history, newestKnown);
     for (const t of transitions) {
       seq += 1;
       const rec: TransitionRecord = { ...t, id, seq };
       this.transitions.putSync([id, seq], rec);
     }
-    const oldestKept = seq - HISTORY_LIMIT + 1;
-    if (oldestKept > 1) {
-      for (const key of this.transitions.getKeys({ start: [id, 0], end: [id, oldestKept] })) {
-        this.transitions.removeSync(key);
-      }
-    }
+    trimRun(history, seq - HISTORY_LIMIT + 1, transitions.length);
     this.appendFeed(id, seq - transitions.length, transitions);
     return seq;
-  }
-
-  /**
-   * The seq of `id`'s newest history entry. The record's `known` one is trusted when that entry exists and none
-   * follows it; otherwise — a record of an earlier runts version, history purged or appended by such a version since —
-   * it is looked up.
-   */
-  private newestSeq(id: string, known: number | undefined): number {
-    if (known !== undefined && this.transitions.doesExist([id, known]) && !this.transitions.doesExist([id, known + 1])) return known;
-    return this.lastSeq(id);
   }
 
   /**
@@ -556,36 +544,56 @@ export class Store {
       this.feedDb.putSync(cursor, { ...t, id, seq, cursor });
     }
     this.feedHint = cursor;
-    const oldestKept = cursor - FEED_LIMIT + 1;
-    if (oldestKept <= 1) return;
-    // The feed is one run of cursors, trimmed by every append: what falls out now is what this append pushed past
-    // the limit, found with point deletes. An older entry left below them (a feed from a runts with a larger limit)
-    // sends us to the range read, which finds them all.
-    const from = Math.max(1, oldestKept - transitions.length);
-    if (from > 1 && this.feedDb.doesExist(from - 1)) {
-      for (const key of this.feedDb.getKeys({ start: 0, end: oldestKept })) this.feedDb.removeSync(key);
-    } else {
-      for (let key = from; key < oldestKept; key++) this.feedDb.removeSync(key);
-    }
+    trimRun(this.feedRun, cursor - FEED_LIMIT + 1, transitions.length);
   }
 
-  /**
-   * The newest feed cursor (0 for an empty feed). Cursors form one run with no gaps, so the hint — our own last
-   * append — is the newest when it exists and the next does not: two point reads instead of a reverse range read,
-   * which costs several times more. Another process's append since then sends us to the range read.
-   */
+  /** The newest feed cursor (0 for an empty feed); our own last append is the hint (another process may have appended since). */
   private lastFeedCursor(): number {
-    const hint = this.feedHint;
-    if (hint !== undefined && this.feedDb.doesExist(hint) && !this.feedDb.doesExist(hint + 1)) return hint;
-    for (const key of this.feedDb.getKeys({ reverse: true, limit: 1 })) return key;
-    return 0;
+    return newestOf(this.feedRun, this.feedHint);
   }
 
-  private lastSeq(id: string): number {
-    for (const key of this.transitions.getKeys({ start: [id, MAX_SEQ], end: [id, 0], reverse: true, limit: 1 })) {
-      return key[1];
-    }
-    return 0;
+  private historyRun(id: string): KeyRun<HistoryKey> {
+    return { db: this.transitions, key: (seq) => [id, seq], numberOf: (key) => key[1] };
+  }
+
+  private get feedRun(): KeyRun<number> {
+    return { db: this.feedDb, key: (cursor) => cursor, numberOf: (key) => key };
+  }
+}
+
+/**
+ * A run of entries keyed by consecutive numbers from 1 up — one container's history ([id, seq]) or the feed
+ * (cursor) — appended at its end and trimmed at its start under the write lock, so it never has a gap.
+ */
+interface KeyRun<K extends Key> {
+  db: Database<unknown, K>;
+  key(n: number): K;
+  numberOf(key: K): number;
+}
+
+/**
+ * The newest number of the run (0 when it is empty). `hint` is trusted when its entry exists and none follows it —
+ * two point reads instead of a reverse range read, which costs several times more on a cold write; otherwise the
+ * range read finds it.
+ */
+function newestOf<K extends Key>(run: KeyRun<K>, hint: number | undefined): number {
+  if (hint !== undefined && run.db.doesExist(run.key(hint)) && !run.db.doesExist(run.key(hint + 1))) return hint;
+  for (const key of run.db.getKeys({ start: run.key(MAX_SEQ), end: run.key(0), reverse: true, limit: 1 })) return run.numberOf(key);
+  return 0;
+}
+
+/**
+ * Removes the entries below `oldestKept` after `appended` were added at the end. Every append trims, so what falls
+ * out is what this one pushed past the limit, found with point deletes; an older entry left below them (written by
+ * a runts with a larger limit) sends us to the range read, which finds them all.
+ */
+function trimRun<K extends Key>(run: KeyRun<K>, oldestKept: number, appended: number): void {
+  if (oldestKept <= 1) return;
+  const from = Math.max(1, oldestKept - appended);
+  if (from > 1 && run.db.doesExist(run.key(from - 1))) {
+    for (const key of run.db.getKeys({ start: run.key(0), end: run.key(oldestKept) })) run.db.removeSync(key);
+  } else {
+    for (let n = from; n < oldestKept; n++) run.db.removeSync(run.key(n));
   }
 }
 
