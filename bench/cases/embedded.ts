@@ -6,7 +6,7 @@ import type { DriverRequest, DriverResult } from '../embedded-driver.js';
 import type { BenchContext } from '../lib/context.js';
 import { BenchError } from '../lib/errors.js';
 import { formatMs, type Row } from '../lib/report.js';
-import { quantile } from '../lib/stats.js';
+import { quantile, summarize } from '../lib/stats.js';
 
 const BENCH_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** Containers killed at once in a burst of benchmark 4. */
@@ -49,7 +49,8 @@ export function benchApiCycle(ctx: BenchContext, dist: string): Row[] {
   const more = { others: ctx.runtimes.filter((rt) => rt.name !== 'runts'), warmup: ctx.opts.apiWarmup };
   const r = drive(ctx, dist, 'api', ctx.opts.iterations, more);
   const onDisk = drive(ctx, dist, 'api', ctx.opts.iterations, more, true);
-  const perSecond = (xs: number[] | undefined) => (xs?.length ? 1000 / [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : 0);
+  // From the median the table shows for the row.
+  const perSecond = (xs: number[] | undefined) => 1000 / (summarize(xs)?.median ?? Infinity);
   return [
     {
       kind: 'row',
