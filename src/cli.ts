@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
-import { registerCommands } from './commands/index.js';
+import { registerCommands, unknownCommand } from './commands/index.js';
 import { printErr, printOut } from './commands/output.js';
 import { VERSION } from './version.js';
+import { OCI_VERSION } from './oci/default-spec.js';
 
 /**
  * runts' command line: runc's global flags and commands (CONTRACT.md). Commands are thin: parse, one Runtime call,
@@ -10,7 +11,7 @@ import { VERSION } from './version.js';
 export function buildProgram(argv?: string[]): Command {
   const program = new Command('runts')
     .description('An OCI container runtime: runc\'s command line, each container a statechart')
-    .version(VERSION, '-v, --version', 'print the version')
+    .version(`runts version ${VERSION}\nspec: ${OCI_VERSION}`, '-v, --version', 'print the version and the OCI runtime spec version')
     .option('--root <dir>', 'state root directory', '/run/runts')
     .option('--log <file>', 'append log lines to this file (default: none; --debug logs to stderr)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
@@ -26,9 +27,16 @@ export function buildProgram(argv?: string[]): Command {
 }
 
 const argv = process.argv;
-buildProgram(argv)
-  .parseAsync(argv)
-  .catch((e) => {
+const program = buildProgram(argv);
+// Commander answers `runts foo -h` with the general help and exit 0; runc fails. Without -h commander's own error
+// (with its "Did you mean" suggestions) is the one to give.
+const unknown = unknownCommand(program, argv);
+if (unknown !== undefined && argv.some((a) => a === '-h' || a === '--help')) {
+  printErr(`runts: unknown command '${unknown}': see runts --help\n`);
+  process.exitCode = 1;
+} else {
+  program.parseAsync(argv).catch((e) => {
     printErr(`runts: ${(e as Error).message}\n`);
     process.exitCode = 1;
   });
+}

@@ -338,7 +338,8 @@ export class Runtime {
 
   /** Host pids of every process in the container. */
   async ps(id: string): Promise<number[]> {
-    const settled = await this.live(id, 'ps');
+    // As runc, a stopped container is not an error: it lists what is left in its cgroup (usually nothing).
+    const settled = await this.live(id, 'ps', { stopped: true });
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).pids();
   }
 
@@ -424,10 +425,10 @@ export class Runtime {
     }
   }
 
-  /** Reconciles and checks the container still has processes (read-only queries: ps, stats). */
-  private async live(id: string, op: string): Promise<Settled> {
+  /** Reconciles and checks the container still has processes (read-only queries: ps, stats), or with `stopped`, once had. */
+  private async live(id: string, op: string, allow: { stopped?: boolean } = {}): Promise<Settled> {
     const settled = await this.host.refresh(this.find(id));
-    if (settled.status === 'stopped' || settled.status === 'creating') {
+    if ((settled.status === 'stopped' && !allow.stopped) || settled.status === 'creating') {
       throw new RuntimeError('bad_state', refusal(settled.facts.id, settled.status, op));
     }
     return settled;

@@ -48,16 +48,22 @@ const COMMANDS: Record<string, (program: Command) => void> = {
  * and anything unclear get them all (for the listing and the suggestions).
  */
 export function registerCommands(program: Command, argv?: string[]): void {
-  const invoked = argv && invokedCommand(program, argv);
-  if (invoked) {
-    COMMANDS[invoked](program);
+  const word = argv && commandWord(program, argv);
+  if (word !== undefined && Object.hasOwn(COMMANDS, word)) {
+    COMMANDS[word](program);
     return;
   }
   for (const register of new Set(Object.values(COMMANDS))) register(program);
 }
 
-/** The command `argv` invokes: its first word that is neither a global option nor an option's value. */
-function invokedCommand(program: Command, argv: string[]): string | undefined {
+/** The word of `argv` in the command's place when it names no command; undefined for a command, `help` or none. */
+export function unknownCommand(program: Command, argv: string[]): string | undefined {
+  const word = commandWord(program, argv);
+  return word === undefined || word === 'help' || Object.hasOwn(COMMANDS, word) ? undefined : word;
+}
+
+/** The first word of `argv` that is neither a global option nor an option's value: the command's place. */
+function commandWord(program: Command, argv: string[]): string | undefined {
   const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
   for (let i = 2; i < argv.length; i++) {
     const word = argv[i];
@@ -66,7 +72,7 @@ function invokedCommand(program: Command, argv: string[]): string | undefined {
       if (takesValue.has(word)) i++;
       continue;
     }
-    return Object.hasOwn(COMMANDS, word) ? word : undefined;
+    return word;
   }
   return undefined;
 }

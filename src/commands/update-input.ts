@@ -36,7 +36,11 @@ export function resourcesFromFlags(o: Record<string, string | undefined>): Linux
   const cpu = { ...r.cpu };
   if (o.cpuQuota) cpu.quota = parseInt64('--cpu-quota', o.cpuQuota);
   if (o.cpuPeriod) cpu.period = parseInt64('--cpu-period', o.cpuPeriod);
-  if (o.cpuShares) cpu.shares = parseInt64('--cpu-shares', o.cpuShares);
+  // runc's flag is --cpu-share; --cpu-shares is kept as an alias.
+  const shares = o.cpuShare ?? o.cpuShares;
+  if (shares) cpu.shares = parseInt64(o.cpuShare ? '--cpu-share' : '--cpu-shares', shares);
+  if (o.cpuRtPeriod) cpu.realtimePeriod = parseInt64('--cpu-rt-period', o.cpuRtPeriod);
+  if (o.cpuRtRuntime) cpu.realtimeRuntime = parseInt64('--cpu-rt-runtime', o.cpuRtRuntime);
   if (o.cpusetCpus) cpu.cpus = o.cpusetCpus;
   if (o.cpusetMems) cpu.mems = o.cpusetMems;
   if (Object.keys(memory).length) r.memory = memory;

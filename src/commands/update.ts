@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { withRuntime } from './context.js';
 
 export function registerUpdate(program: Command): void {
@@ -12,7 +12,10 @@ export function registerUpdate(program: Command): void {
     .option('--memory-swap <bytes>', 'memory plus swap limit (-1 for unlimited)')
     .option('--cpu-quota <us>', 'CPU CFS quota per period (-1 for none)')
     .option('--cpu-period <us>', 'CPU CFS period')
-    .option('--cpu-shares <n>', 'CPU shares (relative weight)')
+    .option('--cpu-share <n>', 'CPU shares (relative weight)')
+    .addOption(new Option('--cpu-shares <n>', 'CPU shares (the same as --cpu-share)').hideHelp())
+    .option('--cpu-rt-period <us>', 'CPU realtime period (cgroup v1)')
+    .option('--cpu-rt-runtime <us>', 'CPU realtime runtime per period (cgroup v1; -1 for none)')
     .option('--cpuset-cpus <list>', 'CPUs allowed (e.g. 0-1)')
     .option('--cpuset-mems <list>', 'memory nodes allowed')
     .option('--pids-limit <n>', 'maximum number of processes (-1 for unlimited)')

@@ -34,8 +34,8 @@ function unknown(s: string): SignalError {
 }
 
 /**
- * Parses a signal as runc does: a number (1..64), or a name with or without "SIG", any case, including the
- * real-time forms RTMIN, RTMIN+n, RTMAX-n.
+ * Parses a signal as runc does: a number (0..64; 0 is kill(2)'s null signal, which only checks that the process
+ * exists), or a name with or without "SIG", any case, including the real-time forms RTMIN, RTMIN+n, RTMAX-n.
  *
  * @example
  * parseSignal('9');        // 9
@@ -47,7 +47,7 @@ export function parseSignal(s: string): number {
   const text = s.trim();
   if (/^[0-9]+$/.test(text)) {
     const n = Number(text);
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    if (n >= 0 && n <= SIGRTMAX) return n;
     throw unknown(s);
   }
   const upper = text.toUpperCase();

@@ -17,7 +17,8 @@ describe('cli', () => {
   test('--version and --help, from another directory by absolute path', () => {
     const v = runts(['--version'], '/');
     assert.equal(v.status, 0);
-    assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+    // runc's shape: "<name> version X", then the spec version.
+    assert.match(v.stdout, /^runts version \d+\.\d+\.\d+\nspec: \d+\.\d+\.\d+\n$/);
     const help = runts(['--help'], '/').stdout;
     for (const cmd of ['create', 'start', 'state', 'kill', 'delete', 'run', 'list', 'spec', 'features']) {
       assert.match(help, new RegExp(`^\\s+${cmd}\\b`, 'm'), `help lists ${cmd}`);
@@ -47,6 +48,12 @@ describe('cli', () => {
     const r = runts(['frobnicate']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /unknown command 'frobnicate'/);
+    // Asking for the help of a command that does not exist fails too (as runc), instead of the general help.
+    const h = runts(['frobnicate', '-h']);
+    assert.notEqual(h.status, 0);
+    assert.equal(h.stdout, '');
+    assert.equal(h.stderr, "runts: unknown command 'frobnicate': see runts --help\n");
+    assert.equal(runts(['help', 'kill']).status, 0);
     const f = runts(['--root', dir, 'state']);
     assert.notEqual(f.status, 0);
     assert.match(f.stderr, /missing required argument/);

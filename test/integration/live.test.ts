@@ -93,6 +93,12 @@ describe('live containers', { skip }, () => {
     assert.ok(table.some((l) => l.includes(String(initPid)) && l.includes('sleep 1000')));
   });
 
+  test('kill with signal 0 (the null signal) checks the init is there and changes nothing', () => {
+    const r = sb.runts(['kill', id, '0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sb.state(id).status, 'running');
+  });
+
   test('pause freezes through the freezer; pause of paused and resume of running are refused', async () => {
     assert.equal(sb.runts(['pause', id]).status, 0);
     assert.equal(sb.state(id).status, 'paused');
@@ -154,6 +160,13 @@ describe('live containers', { skip }, () => {
     } finally {
       store.close();
     }
+    // runc's spellings: --cpu-share (--cpu-shares stays an alias) and the realtime pair (cgroup v1's cpu.rt_*).
+    const rt = sb.runts(['update', '--cpu-share', '512', '--cpu-rt-period', '900000', id]);
+    assert.equal(rt.status, 0, rt.stderr);
+    const cpuDir = join('/sys/fs/cgroup/cpu', sb.cgroupParent, id);
+    assert.deepEqual(['cpu.shares', 'cpu.rt_period_us'].map((f) => readFileSync(join(cpuDir, f), 'utf8').trim()), ['512', '900000']);
+    assert.equal(sb.runts(['update', '--cpu-shares', '256', id]).status, 0);
+    assert.equal(readFileSync(join(cpuDir, 'cpu.shares'), 'utf8').trim(), '256');
     const bad = sb.runts(['update', '--memory', 'lots', id]);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /invalid --memory "lots"/);
@@ -175,11 +188,22 @@ describe('live containers', { skip }, () => {
     const r = sb.runts(['exec', id, 'true']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, new RegExp(`cannot exec container "${id}" in state stopped`));
-    for (const op of ['pause', 'resume', 'ps']) {
+    for (const op of ['pause', 'resume']) {
       const r2 = sb.runts([op, id]);
       assert.notEqual(r2.status, 0, op);
       assert.match(r2.stderr, /in state stopped/, op);
     }
+    // As runc: ps of a stopped container lists nothing and succeeds; the null signal finds no init.
+    const ps = sb.runts(['ps', '--format', 'json', id]);
+    assert.equal(ps.status, 0, ps.stderr);
+    assert.deepEqual(JSON.parse(ps.stdout), []);
+    const table = sb.runts(['ps', id]);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^UID\s+PID/);
+    assert.equal(table.stdout.trim().split('\n').length, 1, 'only the header');
+    const kill0 = sb.runts(['kill', id, '0']);
+    assert.notEqual(kill0.status, 0);
+    assert.match(kill0.stderr, /in state stopped|no running init/);
     assert.equal(readdirSync(sb.root).includes(id), true, 'refusals leave the container as it was');
   });
 });

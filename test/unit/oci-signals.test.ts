@@ -9,6 +9,8 @@ describe('parseSignal', () => {
       ['15', 15], ['TERM', 15], ['sigterm', 15], ['HUP', 1], ['USR1', 10], ['SIGUSR2', 12],
       ['CHLD', 17], ['SIGCLD', 17], ['IOT', 6], ['ABRT', 6], ['POLL', 29], ['WINCH', 28], ['STOP', 19], ['SYS', 31],
       ['64', 64], ['1', 1],
+      // 0 is the null signal (`kill ID 0` checks the container's init exists), as runc accepts it.
+      ['0', 0],
     ];
     for (const [s, n] of cases) assert.equal(parseSignal(s), n, s);
   });
@@ -22,7 +24,7 @@ describe('parseSignal', () => {
   });
 
   it('refuses unknown signals with a one-line hint', () => {
-    for (const s of ['FOO', '0', '65', '-9', '', 'SIG', 'RTMIN-1', 'RTMAX+1', 'RTMIN+31', '9x', '1.5', 'SIGKILL\0']) {
+    for (const s of ['FOO', '65', '-9', '', 'SIG', 'RTMIN-1', 'RTMAX+1', 'RTMIN+31', '9x', '1.5', 'SIGKILL\0']) {
       assert.throws(() => parseSignal(s), (e: unknown) => {
         assert.ok(e instanceof SignalError, s);
         assert.equal(e.code, 'bad_config');
