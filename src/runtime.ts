@@ -349,6 +349,15 @@ export class Runtime {
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
   }
 
+  /**
+   * How many processes of the container the kernel's OOM killer has killed so far (`runts events` reports each new
+   * one as {"type":"oom"}, as runc). Also after the container stopped, while its cgroup is there.
+   */
+  async oomKills(id: string): Promise<number> {
+    const settled = await this.live(id, 'read OOM kills of', { stopped: true });
+    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
+  }
+
   /** Changes resource limits of a live container (applied to its cgroup at once). */
   async update(id: string, resources: LinuxResources): Promise<void> {
     await this.host.dispatch(this.find(id), { type: 'container.update' }, { update: resources });

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
 
+/** How often a streaming `events` looks for new OOM kills. */
+const OOM_POLL_MS = 100;
+
 /** "5s", "500ms", "1m" or a number of seconds. */
 function parseInterval(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
@@ -33,18 +36,30 @@ export function registerEvents(program: Command): void {
         const interval = parseInterval(opts.interval);
         const { setTimeout: sleep } = await import('node:timers/promises');
         const fullId = (await rt.state(id)).id;
+        const print = (ev: object) => process.stdout.write(JSON.stringify(ev) + '\n');
+        // runc also reports each OOM kill as {"type":"oom"}: the cgroup's counter is read every OOM_POLL_MS between
+        // stats lines, and once more when the container stopped (an OOM-killed init is how it usually stops).
+        let oomKills = opts.stats ? 0 : await rt.oomKills(fullId);
+        const reportOom = async () => {
+          const now = await rt.oomKills(fullId);
+          if (now > oomKills) print({ type: 'oom', id: fullId });
+          oomKills = now;
+        };
         for (;;) {
           let data;
           try {
             data = await rt.stats(fullId);
           } catch (e) {
             // Streaming ends when the container stops (its cgroup is gone or emptied).
-            if (!opts.stats && (e as { code?: string }).code === 'bad_state') return;
+            if (!opts.stats && (e as { code?: string }).code === 'bad_state') return reportOom();
             throw e;
           }
-          process.stdout.write(JSON.stringify({ type: 'stats', id: fullId, data }) + '\n');
+          print({ type: 'stats', id: fullId, data });
           if (opts.stats) return;
-          await sleep(interval);
+          for (let waited = 0; waited < interval; waited += OOM_POLL_MS) {
+            await sleep(Math.min(OOM_POLL_MS, interval - waited));
+            await reportOom();
+          }
         }
       });
     });

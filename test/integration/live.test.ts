@@ -172,6 +172,26 @@ describe('live containers', { skip }, () => {
     assert.match(bad.stderr, /invalid --memory "lots"/);
   });
 
+  test('events reports an OOM kill as {"type":"oom"} (as runc), then ends with the container', async () => {
+    const oomId = sb.id('oom');
+    const bundle = sb.bundle(oomId, (s) => {
+      // Waits for /go, so the OOM kill comes while `events` watches; then doubles a string until the limit.
+      s.process!.args = ['/bin/sh', '-c', 'while [ ! -e /go ]; do sleep 0.05; done; x=aaaaaaaa; while true; do x=$x$x; done'];
+      s.linux!.resources = { memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 } };
+    });
+    assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, oomId]).status, 0);
+    const { child, result } = sb.runtsAsync(['events', '--interval', '1s', oomId], { keepChild: true });
+    const { pid } = await child;
+    // The first stats line is out: events has read the OOM counter it compares with.
+    assert.ok(await eventually(() => readFileSync(`/proc/${pid}/fd/1`, 'utf8').includes('"type":"stats"'), 30_000));
+    writeFileSync(join(bundle, 'rootfs/go'), '');
+    const r = await result;
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id: oomId }]);
+    assert.equal(sb.state(oomId).status, 'stopped');
+  });
+
   test('events without --stats streams every --interval', async () => {
     const running = sb.runtsAsync(['events', '--interval', '100ms', id]);
     await new Promise((r) => setTimeout(r, 600));

@@ -351,6 +351,16 @@ export class CgroupManager {
     }
   }
 
+  /**
+   * How many processes of the cgroup the kernel's OOM killer has killed: `oom_kill` of memory.oom_control (v1) or
+   * memory.events (v2); 0 without a memory controller or when the cgroup is gone.
+   */
+  oomKills(): number {
+    const t = this.mode === 'v2' ? this.v2Target : this.v1Dir('memory');
+    if (!t) return 0;
+    return readKeyValues(path.join(t.dir, this.mode === 'v2' ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0;
+  }
+
   /** Every pid in the cgroup and its sub-cgroups, sorted; [] when it does not exist. */
   pids(): number[] {
     const t =
