@@ -1,7 +1,7 @@
 // Operations on live containers (issue 3): exec, ps, pause/resume, events, update — each with its wrong-state case.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, readFileSync, readSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, readSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, eventually, isRoot } from '../helpers/runts.js';
 import { nativePort } from '../../src/native/index.js';
@@ -190,6 +190,27 @@ describe('live containers', { skip }, () => {
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id: oomId }]);
     assert.equal(sb.state(oomId).status, 'stopped');
+  });
+
+  test('run -d into an existing frozen cgroup fails at once (as runc) and leaves that cgroup as it was', async () => {
+    const fzId = sb.id('frozen');
+    const bundle = sb.bundle(fzId);
+    const freezer = join('/sys/fs/cgroup/freezer', sb.cgroupParent, fzId);
+    mkdirSync(freezer, { recursive: true });
+    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    try {
+      // Before the check the init froze as it joined and create waited for it for ever: bounded here.
+      const r = await sb.runtsAsync(['run', '--detach', '--bundle', bundle, fzId], { killAfterMs: 60_000 });
+      assert.equal(r.signal, null, 'it did not hang');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /^runts: cgroup \S+ exists and is frozen: thaw it or choose another linux\.cgroupsPath\n$/);
+      assert.equal(readFileSync(join(freezer, 'freezer.state'), 'utf8').trim(), 'FROZEN', 'the cgroup that existed is left as it was');
+      assert.equal(sb.runts(['list', '-q']).stdout.split('\n').includes(fzId), false, 'no record');
+      assert.equal(existsSync(join(sb.root, fzId)), false, 'no state directory');
+    } finally {
+      writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
+      rmdirSync(freezer);
+    }
   });
 
   test('events without --stats streams every --interval', async () => {

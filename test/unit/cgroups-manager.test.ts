@@ -86,6 +86,26 @@ describe('create / destroy on a fake hybrid tree', () => {
     cg.destroy(); // idempotent
   });
 
+  it('refuses an existing frozen cgroup (as runc) and leaves it as it was; warns about processes already inside', () => {
+    const l = fakeHost('hybrid');
+    const cg = openCgroup(l, '/runts/frozen');
+    cg.create();
+    const freezer = path.join(l.controllers.freezer, 'runts/frozen');
+    put(path.join(freezer, 'freezer.state'), 'FROZEN\n');
+    assert.throws(() => cg.create(), (e: unknown) => {
+      assert.ok(e instanceof CgroupError);
+      assert.equal(e.code, 'bad_state');
+      assert.match(e.message, /runts\/frozen exists and is frozen: thaw it or choose another linux\.cgroupsPath$/);
+      return true;
+    });
+    assert.equal(cg.exists(), true, 'a cgroup that existed is not removed');
+    put(path.join(freezer, 'freezer.state'), 'THAWED\n');
+    put(path.join(l.controllers.pids, 'runts/frozen/cgroup.procs'), '4242\n');
+    const { warnings } = cg.create();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /already has 1 process\(es\) \(4242\)/);
+  });
+
   it('removes the parents it made when a deeper level of the same chain cannot be made', () => {
     const l = fakeHost('hybrid');
     // The first hierarchy's chain: new/mid are made, then the leaf's name is longer than any file name may be.

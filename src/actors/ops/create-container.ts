@@ -53,6 +53,9 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
       crashPoint('create.after-cgroup');
     } catch (e) {
+      // create removed the dirs it made; what is left existed before us (e.g. a frozen cgroup it refused): not
+      // ours to remove in the teardown.
+      facts.cgroupShared = true;
       // Stage 1 ends at the gate and the spawn stops what it started; the cgroup's error is the one to report.
       spawn.cancel();
       await spawn.done.catch(() => undefined);

@@ -151,12 +151,33 @@ export class CgroupManager {
           warnings.push(...this.enableControllers(t, chain));
         }
       }
+      warnings.push(...this.checkExisting());
       if (resources) warnings.push(...this.apply(resources));
     } catch (e) {
       for (const dir of [...createdDirs].reverse()) this.removeQuietly(dir);
       throw e;
     }
     return { created, createdDirs, warnings };
+  }
+
+  /**
+   * A cgroup that existed before create: a frozen one would freeze the init as it joins (and create would wait for
+   * it forever), so it is refused as runc refuses it; processes already inside are only worth a warning (they share
+   * the container's limits and `ps`/`kill --all` see them), as runc 1.1 does.
+   */
+  private checkExisting(): string[] {
+    let frozen = false;
+    try {
+      frozen = this.freezerState() !== 'THAWED';
+    } catch (e) {
+      if ((e as CgroupError).code !== 'not_found') throw e; // no freezer: nothing can be frozen
+    }
+    const dir = this.targets[0]?.dir;
+    if (frozen) {
+      throw new CgroupError('bad_state', `cgroup ${dir} exists and is frozen: thaw it or choose another linux.cgroupsPath`);
+    }
+    const pids = this.pids();
+    return pids.length ? [`cgroup ${dir} already has ${pids.length} process(es) (${pids.slice(0, 5).join(', ')}): they share the container's cgroup`] : [];
   }
 
   private validate(r: LinuxResources): void {
