@@ -12,12 +12,19 @@ export interface GlobalOptions {
 
 /**
  * Opens the runtime for one command, runs `fn`, closes it, and turns a failure into runc's behaviour: one line on
- * stderr, the same message as the last `error` line of the log (containerd shows that line), exit status 1.
+ * stderr, the same message as the last `error` line of the log (containerd shows that line), exit status 1 (or
+ * `failureStatus`).
  */
 export async function withRuntime<T>(
   cmd: Command,
   fn: (rt: Runtime, log: Logger) => Promise<T>,
-  opts: { /** A Runtime of this process, never forwarded (the resident host and the visualizer are one). */ local?: boolean; root?: string } = {},
+  opts: {
+    /** A Runtime of this process, never forwarded (the resident host and the visualizer are one). */
+    local?: boolean;
+    root?: string;
+    /** The exit status of a failure (runc's `exec` fails with 255, the other commands with 1). */
+    failureStatus?: number;
+  } = {},
 ): Promise<T | undefined> {
   const globals = cmd.optsWithGlobals() as GlobalOptions;
   const root = opts.root ?? globals.root;
@@ -39,7 +46,7 @@ export async function withRuntime<T>(
     log.error(msg);
     printErr(`runts: ${msg}\n`);
     if (globals.debug && !(e as { code?: string }).code) printErr(`${(e as Error).stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = opts.failureStatus ?? 1;
     return undefined;
   } finally {
     await rt?.close();

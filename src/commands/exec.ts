@@ -39,7 +39,7 @@ export function registerExec(program: Command): void {
           detach: opts.detach === true,
         });
         return opts.detach ? 0 : proc.wait();
-      });
+      }, { failureStatus: 255 }); // as runc: any failure of exec itself (not of the process) exits 255
       if (status !== undefined) process.exitCode = status;
     });
 }
