@@ -13,6 +13,7 @@ import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
 import { loadBundle } from './oci/config.js';
+import { PtyRelay } from './linux/pty-relay.js';
 import { validateId } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
 import { refusal, type ContainerStatus } from './machines/container.js';
@@ -72,8 +73,6 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Extra fds from 3 up that the container process keeps. */
   preserveFds?: number;
-  /** With process.terminal and no console socket: the process uses the caller's stdio (its terminal) as is. */
-  inheritTerminal?: boolean;
   /** The container dies with this process (a foreground run): its init gets SIGKILL when its parent dies. */
   attached?: boolean;
 }
@@ -106,6 +105,7 @@ export interface RunOptions extends CreateOptions {
 }
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+
 
 let ownStart: number | null | undefined;
 /** This process's start time (recorded as each container's creator's): read once, it never changes. */
@@ -157,7 +157,7 @@ export class Runtime {
     validateId(id);
     this.host.env.ports.cgroups.warmUpAttach();
     const { bundle, config, rootfs } = loadBundle(opts.bundle ?? process.cwd());
-    if (config.process?.terminal && !opts.consoleSocket && !opts.inheritTerminal) {
+    if (config.process?.terminal && !opts.consoleSocket) {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
     }
     const sandbox = await this.sandboxFor(id, config);
@@ -280,8 +280,24 @@ export class Runtime {
    * return the exit status: the process's code, or 128 + signal when a signal killed it.
    */
   async run(id: string, opts: RunOptions = {}): Promise<number> {
-    // A foreground run with a terminal and no console socket uses the caller's terminal, as runc does.
-    const created = await this.create(id, { ...opts, inheritTerminal: !opts.detach, attached: !opts.detach });
+    // A foreground run whose process wants a terminal and that got no console socket gives it a new pty, relayed to
+    // this process's stdio, as runc does.
+    const relay =
+      !opts.detach && !opts.consoleSocket && loadBundle(opts.bundle ?? process.cwd()).config.process?.terminal
+        ? PtyRelay.listen(this.host.env.ports.sys)
+        : undefined;
+    try {
+      const status = await this.runWith(id, { ...opts, consoleSocket: relay?.socketPath ?? opts.consoleSocket }, relay);
+      await relay?.finish();
+      return status;
+    } finally {
+      relay?.close();
+    }
+  }
+
+  private async runWith(id: string, opts: RunOptions, relay: PtyRelay | undefined): Promise<number> {
+    const created = await this.create(id, { ...opts, attached: !opts.detach });
+    await relay?.attach();
     await this.start(id);
     if (opts.detach) return 0;
     const forward = (signal: NodeJS.Signals) => {
@@ -315,15 +331,32 @@ export class Runtime {
     if (proc.terminal && !opts.consoleSocket && opts.detach) {
       throw new RuntimeError('bad_config', 'a detached exec with a terminal needs --console-socket: pass one, or drop --tty');
     }
-    const settled = await this.host
-      .dispatch(record, { type: 'container.exec' }, {
-        exec: { process: proc, consoleSocket: proc.terminal ? opts.consoleSocket : undefined, preserveFds: opts.preserveFds },
-      })
-      .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
-    const pid = settled.outcome.execPid!;
-    if (opts.pidFile) writePidFile(opts.pidFile, pid);
     const sys = this.host.env.ports.sys;
-    return { pid, wait: async () => exitStatus(await sys.waitPidAsync(pid)) };
+    // As `run`: a foreground exec with a terminal and no console socket gets a new pty relayed to our stdio.
+    const relay = proc.terminal && !opts.consoleSocket ? PtyRelay.listen(sys) : undefined;
+    const consoleSocket = proc.terminal ? (relay?.socketPath ?? opts.consoleSocket) : undefined;
+    let pid: number;
+    try {
+      const settled = await this.host
+        .dispatch(record, { type: 'container.exec' }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds } })
+        .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
+      pid = settled.outcome.execPid!;
+      await relay?.attach();
+      if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    } catch (e) {
+      relay?.close();
+      throw e;
+    }
+    const wait = async () => {
+      try {
+        const status = exitStatus(await sys.waitPidAsync(pid));
+        await relay?.finish();
+        return status;
+      } finally {
+        relay?.close();
+      }
+    };
+    return { pid, wait };
   }
 
   /** Freezes every process of the container (cgroup freezer). */

@@ -56,17 +56,46 @@ describe('create --console-socket', { skip }, () => {
     }
   });
 
-  test('run with terminal true and no socket uses the caller\'s terminal', () => {
+  test('run with terminal true and no socket gives the process a new pty, relayed to the caller (as runc)', () => {
     const id = sb.id('runtty');
     const bundle = sb.bundle(id, (s) => {
       s.process!.terminal = true;
-      // The caller's pty is not in the container's own devpts, so ttyname() cannot name it: test the fds.
-      s.process!.args = ['/bin/sh', '-c', '[ -t 0 ] && [ -t 1 ] && echo stdio-is-the-callers-terminal'];
+      // A pty of the container's own devpts (ttyname names it), working with stty; input typed by the caller
+      // reaches it through the relay.
+      s.process!.args = ['/bin/sh', '-c', 'tty; [ -t 0 ] && [ -t 1 ] && echo stdio-is-tty; stty -a >/dev/null && echo stty-ok; read line; echo "got:$line"; exit 7'];
     });
-    // script(1) gives runts a pty of its own as stdio, as an interactive shell would.
-    const r = spawnSync('script', ['-qec', `${RUNTS} --root ${sb.root} run --bundle ${bundle} ${id}`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    // script(1) gives runts a pty of its own as stdio, as an interactive shell would; it types one line.
+    const r = spawnSync('script', ['-qec', `${RUNTS} --root ${sb.root} run --bundle ${bundle} ${id}`, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      input: 'hello\n',
+    });
+    const out = r.stdout.replace(/\r/g, '');
+    assert.match(out, /^\/dev\/pts\/\d+$/m, out);
+    assert.match(out, /^stdio-is-tty$/m);
+    assert.match(out, /^stty-ok$/m);
+    assert.match(out, /^got:hello$/m);
+    assert.equal(r.status, 7, r.stderr);
+  });
+
+  test('run with terminal true from a caller without a terminal still gives the process a pty', () => {
+    const id = sb.id('runtty2');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.terminal = true;
+      s.process!.args = ['/bin/sh', '-c', 'tty; [ -t 1 ] && echo stdout-is-tty'];
+    });
+    const r = sb.runts(['run', '--bundle', bundle, id]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /stdio-is-the-callers-terminal/);
+    assert.match(r.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\nstdout-is-tty\n$/);
+  });
+
+  test('exec -t without a console socket gives the process a new pty too', () => {
+    const id = sb.id('exectty');
+    const bundle = sb.bundle(id, (s) => (s.process!.args = ['/bin/sleep', '1000']));
+    assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id]).status, 0);
+    const r = sb.runts(['exec', '-t', id, '/bin/sh', '-c', 'tty; exit 3']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\n$/);
   });
 
   test('terminal true without a console socket is refused by create with a clear error', () => {
