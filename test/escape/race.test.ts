@@ -19,9 +19,11 @@ function swapper(paths: string[], stop: string) {
   const script = `
     const { renameSync, existsSync } = require('node:fs');
     const paths = ${JSON.stringify(paths)};
-    const swap = (p) => { try { renameSync(p, p + '.dir'); renameSync(p + '.link', p); renameSync(p, p + '.link'); renameSync(p + '.dir', p); } catch {} };
+    // A millisecond in each state: the runtime's steps take about that long, and the loop leaves a core to runts.
+    const nap = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    const swap = (p) => { try { renameSync(p, p + '.dir'); renameSync(p + '.link', p); nap(); renameSync(p, p + '.link'); renameSync(p + '.dir', p); nap(); } catch {} };
     let n = 0;
-    while (!(n++ % 64 === 0 && existsSync(${JSON.stringify(stop)}))) for (const p of paths) swap(p);
+    while (!(n++ % 16 === 0 && existsSync(${JSON.stringify(stop)}))) for (const p of paths) swap(p);
   `;
   const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
