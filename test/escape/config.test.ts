@@ -14,7 +14,7 @@ describe('escape: hostile config', { skip }, () => {
   before(() => (sb = new Sandbox()));
   after(() => sb.cleanup());
 
-  const device = (path: string) => ({ path, type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 });
+  const device = (path: string) => ({ path, type: 'c' as const, major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 });
 
   // runc 1.1.5 joins device paths onto the rootfs with SecureJoin: both land inside it.
   test('linux.devices path through /proc/self/root makes no node on the host', () =>
