@@ -1,12 +1,13 @@
 // Docker drives runts end to end: a private dockerd (Debian's docker.io 20.10) with `--add-runtime runts=bin/runts`
 // runs what Docker users run — run --rm / -i / -it / -d, logs, exec, pause, top, stats, update, stop, kill, start,
-// restart, rm -f, --init, --read-only, --user, capabilities, limits, --network none/host, --restart on-failure —
+// restart, rm -f, --init, --read-only, --user, capabilities, limits, volumes, --network none/host, --restart on-failure —
 // and each test asserts what the user sees: output, exit codes, `docker inspect` state, limits in /sys/fs/cgroup.
 // A few cases also run with `--runtime runc`, the reference. The image is a `docker import` of a busybox rootfs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { hasScript, until, type CtrResult } from '../helpers/containerd.js';
 import { DOCKERD, Dockerd } from '../helpers/docker.js';
@@ -188,6 +189,21 @@ describe('Docker drives runts end to end', { skip, timeout: 600_000 }, () => {
     ok(host);
     const hostIfs = spawnSync('ls', ['/sys/class/net'], { encoding: 'utf8' }).stdout;
     assert.equal(host.stdout, `${hostname()}\n${hostIfs}`, d.explain(host));
+  });
+
+  test('volumes (-v bind :ro, named), --tmpfs, --device, --hostname, --shm-size, --ulimit, --sysctl', async () => {
+    const host = join(d.dir, 'vol');
+    mkdirSync(host);
+    writeFileSync(join(host, 'f'), 'from the host\n');
+    const vols = await d.docker(['run', '--rm', '--runtime', 'runts', '-v', `${host}:/mnt:ro`, '-v', 'named:/data', d.image, 'sh', '-c',
+      'cat /mnt/f; touch /mnt/x 2>/dev/null || echo ro; echo kept > /data/v']);
+    assert.equal(vols.stdout, 'from the host\nro\n', d.explain(vols));
+    const again = await d.docker(['run', '--rm', '--runtime', 'runts', '-v', 'named:/data', d.image, 'cat', '/data/v']);
+    assert.equal(again.stdout, 'kept\n', d.explain(again));
+    const misc = await d.docker(['run', '--rm', '--runtime', 'runts', '--tmpfs', '/run:size=1m', '--device', '/dev/null:/dev/mynull',
+      '--hostname', 'myhost', '--shm-size', '8m', '--ulimit', 'nofile=512:512', '--sysctl', 'net.ipv4.ip_forward=1', d.image, 'sh', '-c',
+      'grep -o " /run tmpfs [^ ]*size=1024k" /proc/mounts; ls -l /dev/mynull | cut -c1; hostname; df -k /dev/shm | awk "NR==2{print \\$2}"; ulimit -n; cat /proc/sys/net/ipv4/ip_forward']);
+    assert.equal(misc.stdout, ' /run tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k\nc\nmyhost\n8192\n512\n1\n', d.explain(misc));
   });
 
   test('--restart on-failure:2 runs the failing command three times, then leaves it exited', async () => {
