@@ -39,11 +39,11 @@ export function hasScript(): boolean {
 }
 
 /** Quotes one word for /bin/sh. */
-function shellQuote(word: string): string {
+export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
@@ -57,13 +57,18 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): 
   return check();
 }
 
-/** Runs a command; stdout and stderr go to files, not pipes, so a process that outlives it cannot hold us up. */
-async function run(file: string, args: string[], dir: string, timeoutMs: number): Promise<CtrResult> {
+/**
+ * Runs a command; stdout and stderr go to files, not pipes, so a process that outlives it cannot hold us up.
+ * `input`, when given, is the command's stdin (from a file, then EOF).
+ */
+export async function run(file: string, args: string[], dir: string, timeoutMs: number, env?: NodeJS.ProcessEnv, input?: string): Promise<CtrResult> {
   const base = join(dir, `out-${randomBytes(4).toString('hex')}`);
   const outFd = openSync(`${base}.stdout`, 'w+');
   const errFd = openSync(`${base}.stderr`, 'w+');
+  if (input !== undefined) writeFileSync(`${base}.stdin`, input);
+  const inFd = input === undefined ? 'ignore' : openSync(`${base}.stdin`, 'r');
   try {
-    const child = spawn(file, args, { stdio: ['ignore', outFd, errFd] });
+    const child = spawn(file, args, { stdio: [inFd, outFd, errFd], env: env ?? process.env });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -84,8 +89,10 @@ async function run(file: string, args: string[], dir: string, timeoutMs: number)
   } finally {
     closeSync(outFd);
     closeSync(errFd);
+    if (typeof inFd === 'number') closeSync(inFd);
     rmSync(`${base}.stdout`, { force: true });
     rmSync(`${base}.stderr`, { force: true });
+    rmSync(`${base}.stdin`, { force: true });
   }
 }
 
@@ -319,39 +326,11 @@ export class Containerd {
 
   /** Socket files of our shims, named in each task dir's `address` file (a SIGKILLed shim leaves its socket). */
   private shimSockets(): string[] {
-    const nsDir = join(this.state, 'io.containerd.runtime.v2.task', this.namespace);
-    if (!existsSync(nsDir)) return [];
-    const sockets: string[] = [];
-    for (const id of readdirSync(nsDir)) {
-      try {
-        const addr = readFileSync(join(nsDir, id, 'address'), 'utf8').trim();
-        if (addr.startsWith('unix://')) sockets.push(addr.slice('unix://'.length));
-      } catch {
-        // no address file: the shim never started
-      }
-    }
-    return sockets;
-  }
-
-  /** Pids of processes whose command line satisfies `match`. */
-  private processes(match: (argv: string[], pid: number) => boolean): number[] {
-    const pids: number[] = [];
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const pid = Number(name);
-      if (pid === process.pid) continue;
-      try {
-        const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-        if (match(argv, pid)) pids.push(pid);
-      } catch {
-        // exited meanwhile
-      }
-    }
-    return pids;
+    return shimSocketsIn(join(this.state, 'io.containerd.runtime.v2.task', this.namespace));
   }
 
   private async killShims(): Promise<void> {
-    const ours = this.processes((argv) => {
+    const ours = processes((argv) => {
       if (!argv[0]?.endsWith(SHIM)) return false;
       const ns = argv.indexOf('-namespace');
       return (ns >= 0 && argv[ns + 1] === this.namespace) || argv.some((a) => a.includes(this.dir));
@@ -369,28 +348,12 @@ export class Containerd {
 
   /** Any process still rooted inside our temp dir is a container runts failed to stop. */
   private async killContainerProcesses(): Promise<void> {
-    const pids: number[] = [];
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        if (readlinkSync(`/proc/${name}/root`).startsWith(this.dir + '/')) pids.push(Number(name));
-      } catch {
-        // exited, or a kernel thread
-      }
-    }
-    await killAndWait(pids);
+    await killAndWait(processesRootedUnder(this.dir));
   }
 
-  /** The shim bind-mounts each rootfs into its task dir; a killed shim leaves the mount. Innermost first. */
+  /** The shim bind-mounts each rootfs into its task dir; a killed shim leaves the mount. */
   private unmountAll(): void {
-    const points = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((p): p is string => p !== undefined)
-      .map((p) => p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-      .filter((p) => p.startsWith(this.dir + '/'))
-      .sort((a, b) => b.length - a.length);
-    for (const p of points) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+    unmountUnder(this.dir);
   }
 
   /** ctr puts each container in cgroup `/<namespace>/<id>`; runts removes `<id>`, nobody removes `<namespace>`. */
@@ -402,8 +365,66 @@ export class Containerd {
   }
 }
 
+/** Socket files named in the `address` file of each task dir under `nsDir` (a SIGKILLed shim leaves its socket). */
+export function shimSocketsIn(nsDir: string): string[] {
+  if (!existsSync(nsDir)) return [];
+  const sockets: string[] = [];
+  for (const id of readdirSync(nsDir)) {
+    try {
+      const addr = readFileSync(join(nsDir, id, 'address'), 'utf8').trim();
+      if (addr.startsWith('unix://')) sockets.push(addr.slice('unix://'.length));
+    } catch {
+      // no address file: the shim never started
+    }
+  }
+  return sockets;
+}
+
+/** Pids of processes (other than this one) whose command line satisfies `match`. */
+export function processes(match: (argv: string[], pid: number) => boolean): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (match(argv, pid)) pids.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Pids of processes whose root directory is somewhere under `dir`: containers whose rootfs lives there. */
+export function processesRootedUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/root`).startsWith(dir + '/')) pids.push(Number(name));
+    } catch {
+      // exited, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+/** Lazily unmounts every mount point under `dir`, innermost first. */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
 /** rmdir a cgroup directory and its sub-cgroups, depth first (cgroupfs dirs are removed with rmdir). */
-function rmdirTree(dir: string): void {
+export function rmdirTree(dir: string): void {
   for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(join(dir, e.name));
   try {
     rmdirSync(dir);
@@ -413,7 +434,7 @@ function rmdirTree(dir: string): void {
 }
 
 /** SIGKILL each pid and wait (5 s at most) until none is alive. */
-async function killAndWait(pids: number[]): Promise<void> {
+export async function killAndWait(pids: number[]): Promise<void> {
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
