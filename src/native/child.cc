@@ -292,19 +292,22 @@ int writeAll(int fd, const char* data, size_t len) {
   return 0;
 }
 
-// Writes to an existing file. Under /proc and /sys (sysctls, oom_score_adj) the file must be on the real procfs /
-// sysfs: something mounted over them (a tmpfs, a bind from the image) is refused with EXDEV before anything is
-// written. The check is on an O_PATH fd, which the write then reopens, so no other file can be swapped in between.
+// Writes to an existing file. Under /proc and /sys (sysctls, oom_score_adj, cgroup files) the file must be on the
+// real procfs / sysfs (or a cgroup fs under /sys): something mounted over them (a tmpfs, a bind from the image) is
+// refused with EXDEV before anything is written. The check is on an O_PATH fd, which the write then reopens, so no
+// other file can be swapped in between.
+bool kernelFs(const char* path, long type) {
+  if (strncmp(path, "/proc/", 6) == 0) return type == PROC_SUPER_MAGIC;
+  return type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
+}
+
 int writeFile(const char* path, const char* data, size_t len) {
-  long magic = 0;
-  if (strncmp(path, "/proc/", 6) == 0) magic = PROC_SUPER_MAGIC;
-  else if (strncmp(path, "/sys/", 5) == 0) magic = SYSFS_MAGIC;
   int fd;
-  if (magic != 0) {
+  if (strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/sys/", 5) == 0) {
     int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (pfd < 0) return errno;
     struct statfs sf;
-    int err = fstatfs(pfd, &sf) < 0 ? errno : static_cast<long>(sf.f_type) != magic ? EXDEV : 0;
+    int err = fstatfs(pfd, &sf) < 0 ? errno : !kernelFs(path, static_cast<long>(sf.f_type)) ? EXDEV : 0;
     if (err != 0) {
       close(pfd);
       return err;
