@@ -338,6 +338,22 @@ describe('native spawn (real containers)', { skip }, () => {
     }
   });
 
+  it('writeFile under /proc refuses (EXDEV) a file that is not on the real procfs', { timeout: TIMEOUT }, async () => {
+    const plan = containerPlan({
+      fifo: newFifo(),
+      inside: (p) =>
+        p
+          .mount('tmpfs', '/proc/sys', 'tmpfs', 0, '')
+          .mkfile('/proc/sys/fake', 0o644)
+          .writeFile('/proc/sys/fake', '1')
+          .ready(),
+    });
+    await assert.rejects(
+      () => spawn(plan),
+      (e: unknown) => e instanceof NativeSpawnError && e.operation === 'writeFile' && e.errnoName === 'EXDEV' && e.path === '/proc/sys/fake',
+    );
+  });
+
   it('checkExec fails create for a missing or non-executable binary, naming it', { timeout: TIMEOUT }, async () => {
     const before = children();
     for (const [bin, errno] of [
