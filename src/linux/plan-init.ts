@@ -468,6 +468,10 @@ function planSysctls(plan: PlanBuilder, sysctl: Record<string, string> | undefin
   for (const key of Object.keys(sysctl ?? {}).sort()) plan.writeFile(`/proc/sys/${sysctlPath(key)}`, sysctl![key]);
 }
 
+/**
+ * The path of a sysctl under /proc/sys, by runc's key syntax.
+ * @example sysctlPath('net.ipv4.ip_forward') // 'net/ipv4/ip_forward'
+ */
 export function sysctlPath(key: string): string {
   const first = key.search(/[./]/);
   if (first >= 0 && key[first] === '/') return key;
