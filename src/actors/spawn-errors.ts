@@ -14,13 +14,20 @@ const HINTS: Record<string, (path: string, errno: string) => string> = {
   setrlimit: (_p, errno) => `cannot set an rlimit (${errno}): a hard limit above the current one needs CAP_SYS_RESOURCE`,
 };
 
+/** Ops that resolve their path inside the rootfs (rootfsOpen until pivotRoot): ELOOP is the image's doing. */
+const IN_ROOT = new Set(['mkdirP', 'mkfile', 'mknod', 'symlink', 'chown', 'chmod', 'mount']);
+const loopHint = (p: string) =>
+  `cannot make "${p}" in the container: it leads through a /proc magic link (like /proc/self/root), a dangling or too many symlinks in the rootfs (ELOOP): fix the image or the path in config.json`;
+const notProcHint = (p: string) =>
+  `refused to write "${p}": it is not on the container's own ${p.startsWith('/sys/') ? 'sysfs' : 'procfs'} (EXDEV): remove what is mounted over it from config.json`;
+
 /**
  * Turns the addon's `{operation, errno, path}` into one line that names the container, the cause and the fix,
  * e.g. `container "web": cannot run "/no/such/binary": not found in the container's rootfs: check ...`.
  */
 export function describeSpawnError(id: string, e: unknown): unknown {
   if (!(e instanceof NativeSpawnError)) return e;
-  const hint = HINTS[e.operation];
+  const hint = e.errnoName === 'ELOOP' && IN_ROOT.has(e.operation) ? loopHint : e.errnoName === 'EXDEV' && e.operation === 'writeFile' ? notProcHint : HINTS[e.operation];
   const path = (e as { path?: string }).path ?? '';
   const errno = (e as { errnoName?: string }).errnoName ?? '';
   const what = hint ? hint(path, errno) : `${e.message}: the container could not be set up`;

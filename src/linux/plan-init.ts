@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
-import { CAPABILITIES, CLONE, MS, PlanBuilder, RLIMIT } from '../native/plan.js';
+import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT } from '../native/plan.js';
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
 import { RuntsError } from '../errors.js';
@@ -173,7 +173,7 @@ export function processEnv(process: Process, rootfs: string): string[] {
 
 function homeOf(rootfs: string, uid: number): string {
   try {
-    for (const line of readFileSync(secureJoin(rootfs, '/etc/passwd'), 'utf8').split('\n')) {
+    for (const line of readRegularFile(secureJoin(rootfs, '/etc/passwd')).split('\n')) {
       const f = line.split(':');
       if (f.length >= 6 && Number(f[2]) === uid && f[5]) return f[5];
     }
@@ -181,6 +181,16 @@ function homeOf(rootfs: string, uid: number): string {
     // No passwd file: fall through.
   }
   return '/';
+}
+
+/** A regular file's text; anything else in the image (a fifo that would block, a device node) is skipped. */
+function readRegularFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : '';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function isBind(m: Mount): boolean {
@@ -208,6 +218,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const newNs = (t: string) => namespaces.some((n) => n.type === t && !n.path);
   const userns = has('user');
   if (!has('mount')) throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
+  checkMounts(spec, rootfs, input.bundle);
+  checkSysctlNetns(linux.sysctl, namespaces);
 
   const plan = new PlanBuilder({
     uidMap: newNs('user') ? idMap(linux.uidMappings) : undefined,
@@ -282,15 +294,15 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     if (resource === undefined) throw new PlanError('bad_config', `unknown rlimit "${r.type}": use names like RLIMIT_NOFILE`);
     plan.setrlimit(resource, rlimitValue(r.soft), rlimitValue(r.hard));
   }
-  if (newNs('mount')) planRootfs(plan, input, initMounts, userns, newNs('network'));
-  else plan.chdir('/');
-
   if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
   if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
-  // After pivot_root, /proc/sys is the container's: sysctls land in its namespaces.
-  for (const key of Object.keys(linux.sysctl ?? {}).sort()) {
-    plan.writeFile(`/proc/sys/${key.replace(/\./g, '/')}`, linux.sysctl![key]);
+  if (newNs('mount')) {
+    planRootfs(plan, input, initMounts, userns, newNs('network'));
+  } else {
+    plan.chdir('/');
+    planSysctls(plan, linux.sysctl);
   }
+
   const env = planProcessSetup(plan, process, rootfs, {
     terminal,
     preserveFds: input.preserveFds,
@@ -298,6 +310,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     defaultUmask: 0o022,
   });
   const args = process.args ?? [];
+  checkListSize('process.args', args.length);
+  checkListSize('process.env (with the PATH and HOME runts adds when missing)', env.length);
   // Fail `create` (not `start`) when the program is missing, like runc.
   plan.checkExec(args[0], env);
   plan.ready();
@@ -334,10 +348,12 @@ function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean)
 function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[], userns: boolean, newNet: boolean): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
-  // The gofer made every other mount; these are resolved on the host (secureJoin) and done before pivot_root.
-  for (const m of initMounts) planMount(plan, (p) => secureJoin(rootfs, p), input, m, newNet);
+  // The gofer made every other mount. From rootfsOpen to pivotRoot every path below is a container path that the
+  // init resolves inside the rootfs (a symlink in the image, /proc/self/root included, cannot lead out of it).
+  plan.rootfsOpen(rootfs);
+  for (const m of initMounts) planMount(plan, containerPath, input, m, newNet);
 
-  const devIsBound = (spec.mounts ?? []).some((m) => posix.normalize(m.destination) === '/dev' && isBind(m));
+  const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
 
   plan.pivotRoot(rootfs);
@@ -345,6 +361,9 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[]
     const prop = parseMountOptions([linux.rootfsPropagation]).propagation;
     for (const p of prop) plan.mount('', '/', '', p, '');
   }
+  // Before readonlyPaths: the default config makes /proc/sys read-only (Docker sets two net.* sysctls on every
+  // container).
+  planSysctls(plan, linux.sysctl);
   for (const p of linux.readonlyPaths ?? []) plan.readonlyPath(p);
   for (const p of linux.maskedPaths ?? []) plan.maskPath(p);
   if (spec.root?.readonly) plan.remountReadonly('/');
@@ -405,16 +424,16 @@ function planCgroupMount(plan: MountSink, views: CgroupView[], dest: string, fla
 }
 
 function planDevices(plan: PlanBuilder, input: InitPlanInput, userns: boolean): void {
-  const { spec, rootfs } = input;
-  const linux = spec.linux ?? {};
-  const devDir = secureJoin(rootfs, '/dev');
+  const linux = input.spec.linux ?? {};
+  const devDir = '/dev';
   const devices = [
     ...DEFAULT_DEVICES.map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: undefined as number | undefined, gid: undefined as number | undefined })),
     ...(linux.devices ?? []).map((d) => ({ path: d.path, major: d.major ?? 0, minor: d.minor ?? 0, type: d.type, fileMode: d.fileMode ?? 0o666, uid: d.uid, gid: d.gid })),
   ];
   for (const d of devices) {
-    const dest = secureJoin(rootfs, d.path);
-    plan.mkdirP(posix.dirname(dest), 0o755);
+    // mknod, mkfile and symlink make the missing parent directories (inside the rootfs) themselves.
+    const dest = containerPath(d.path);
+    if (dest === '/') throw new PlanError('bad_config', `config.json: linux.devices path ${JSON.stringify(d.path)} names the root: use a path like /dev/sda`);
     if (userns) {
       // mknod is refused in a user namespace: bind the host's node instead.
       if (!existsSync(d.path)) continue;
@@ -433,4 +452,117 @@ function planDevices(plan: PlanBuilder, input: InitPlanInput, userns: boolean): 
   if (existsSync('/proc/kcore')) plan.symlink('/proc/kcore', posix.join(devDir, 'core'));
   // The container's ptys come from its own devpts instance.
   plan.symlink('pts/ptmx', posix.join(devDir, 'ptmx'));
+}
+
+/** A config path as the container sees it: absolute, normalized ("/a/../b" is "/b", ".." stops at "/"). */
+function containerPath(p: string): string {
+  return posix.normalize(posix.join('/', p));
+}
+
+/**
+ * linux.sysctl, written through /proc/sys of the container (the init checks it is the real procfs). runc's key
+ * syntax: "." separates, unless the first separator is "/" — then "/" separates and "." is part of a name
+ * ("net/ipv4/conf/eth0.100/forwarding"). validate.ts allows only names that stay inside /proc/sys.
+ */
+function planSysctls(plan: PlanBuilder, sysctl: Record<string, string> | undefined): void {
+  for (const key of Object.keys(sysctl ?? {}).sort()) plan.writeFile(`/proc/sys/${sysctlPath(key)}`, sysctl![key]);
+}
+
+/**
+ * The path of a sysctl under /proc/sys, by runc's key syntax.
+ * @example sysctlPath('net.ipv4.ip_forward') // 'net/ipv4/ip_forward'
+ */
+export function sysctlPath(key: string): string {
+  const first = key.search(/[./]/);
+  if (first >= 0 && key[first] === '/') return key;
+  return key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+}
+
+/** net.* sysctls are refused in the runtime's own network namespace (runc: "not allowed in host network namespace"). */
+function checkSysctlNetns(sysctl: Record<string, string> | undefined, namespaces: LinuxNamespace[]): void {
+  const netKeys = Object.keys(sysctl ?? {}).filter((k) => k.startsWith('net.') || k.startsWith('net/'));
+  const path = namespaces.find((n) => n.type === 'network')?.path;
+  if (netKeys.length === 0 || !path) return;
+  let same = false;
+  try {
+    const a = statSync(path);
+    const b = statSync('/proc/self/ns/net');
+    same = a.dev === b.dev && a.ino === b.ino;
+  } catch (e) {
+    throw new PlanError('bad_config', `config.json: network namespace path ${JSON.stringify(path)} cannot be used: ${(e as Error).message}`);
+  }
+  if (same) {
+    throw new PlanError('bad_config', `config.json: linux.sysctl ${JSON.stringify(netKeys[0])} is not allowed in the host's network namespace (${path}): use a network namespace of the container's own`);
+  }
+}
+
+function checkListSize(field: string, n: number): void {
+  const max = PLAN_LIMITS.maxListEntries;
+  if (n > max) throw new PlanError('bad_config', `config.json: ${field} has ${n} entries, more than the ${max} runts supports: shorten it`);
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** What may be mounted inside /proc (runc's checkProcMount: files that lxcfs emulates). */
+const PROC_MOUNTS_ALLOWED = new Set([
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
+  '/proc/sys/crypto/fips_enabled',
+]);
+
+/**
+ * Mount rules checked before anything starts, as runc has them: nothing is mounted inside /proc but its allow-list,
+ * /proc itself takes only a procfs, and proc and sysfs are mounted on an ordinary directory of the rootfs — a
+ * symlinked /proc or /sys in the image is refused rather than followed.
+ */
+function checkMounts(spec: Spec, rootfs: string, bundle: string): void {
+  (spec.mounts ?? []).forEach((m, i) => {
+    const dest = containerPath(m.destination);
+    const what = `config.json: mounts[${i}] (destination ${JSON.stringify(m.destination)})`;
+    if (dest === '/proc') {
+      let procSource = false;
+      if (isBind(m)) {
+        try {
+          procSource = statfsSync(resolve(bundle, m.source ?? '')).type === PROC_SUPER_MAGIC;
+        } catch {
+          // A missing source is reported where the mount is planned.
+        }
+      }
+      if (!(isBind(m) ? procSource : m.type === 'proc')) {
+        throw new PlanError('bad_config', `${what}: only a proc mount (type "proc") may be mounted on /proc: fix mounts in config.json`);
+      }
+    } else if (dest.startsWith('/proc/') && !PROC_MOUNTS_ALLOWED.has(dest)) {
+      throw new PlanError('bad_config', `${what} is inside /proc: only ${[...PROC_MOUNTS_ALLOWED].join(', ')} may be mounted there; fix mounts in config.json`);
+    }
+    if ((m.type === 'proc' || m.type === 'sysfs') && !isBind(m)) checkOrdinaryDir(rootfs, dest, m.type, what);
+  });
+}
+
+/** Each existing component of `dest` in the rootfs must be a real directory (lstat: a symlink is not followed). */
+function checkOrdinaryDir(rootfs: string, dest: string, type: string, what: string): void {
+  let at = '';
+  for (const part of dest.split('/').filter((p) => p !== '')) {
+    at = `${at}/${part}`;
+    const host = posix.join(rootfs, at);
+    let st;
+    try {
+      st = lstatSync(host);
+    } catch {
+      return; // missing from here on: the init makes real directories
+    }
+    if (st.isSymbolicLink()) {
+      throw new PlanError('bad_config', `${what}: ${at} is a symlink in the rootfs (to ${JSON.stringify(readlinkSync(host))}): ${type} must be mounted on an ordinary directory, fix the image`);
+    }
+    if (!st.isDirectory()) {
+      throw new PlanError('bad_config', `${what}: ${at} in the rootfs is not a directory: ${type} must be mounted on an ordinary directory, fix the image`);
+    }
+  }
 }

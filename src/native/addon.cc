@@ -45,6 +45,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
@@ -208,9 +211,16 @@ const InitBinary& initBinary() {
   return bin;
 }
 
+// close_range(first, last); kernels before 5.9 lack it: close one by one (async-signal-safe either way).
+void closeRange(unsigned first, unsigned last) {
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  for (unsigned fd = first; fd <= last && fd < 4096; fd++) close(static_cast<int>(fd));
+}
+
 // What the CLONE_VM child needs for its exec; everything is prepared before the clone.
 struct InitExec {
   int binFd, sock, planFd, gateFd;
+  int keepFdsBelow;  // Plan::keepFdsBelow
   char** argv;
   const char* path;
 };
@@ -227,6 +237,18 @@ int execInit(void* arg) {
   for (int fd : {0, 1, 2, x.sock, x.planFd, x.gateFd}) {
     if (fd >= 0) fcntl(fd, F_SETFD, 0);
   }
+  // Whatever else Node holds without FD_CLOEXEC (the store's database file, libraries' descriptors) must not
+  // reach runts-init, and so the init and the gofer: close everything above the plan's own fds but ours (the
+  // binary too, until the exec closes it).
+  int keep[4] = {x.sock, x.planFd, x.gateFd, x.binFd};
+  std::sort(keep, keep + 4);
+  unsigned from = static_cast<unsigned>(x.keepFdsBelow);
+  for (int k : keep) {
+    if (k < 0 || static_cast<unsigned>(k) < from) continue;
+    if (static_cast<unsigned>(k) > from) closeRange(from, static_cast<unsigned>(k) - 1);
+    from = static_cast<unsigned>(k) + 1;
+  }
+  closeRange(from, ~0U);
   char* envp[] = {nullptr};
   syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
   sendStage1Error(x.sock, errno, x.path);
@@ -290,7 +312,7 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
   std::string sockArg = std::to_string(sv[1]), planArg = std::to_string(planFd), gateArg = std::to_string(gateFd);
   char name[] = "runts-init";
   char* argv[] = {name, sockArg.data(), planArg.data(), gateFd >= 0 ? gateArg.data() : nullptr, nullptr};
-  InitExec exec = {bin.fd, sv[1], planFd, gateFd, argv, bin.path.c_str()};
+  InitExec exec = {bin.fd, sv[1], planFd, gateFd, plan.keepFdsBelow, argv, bin.path.c_str()};
   std::unique_ptr<char[]> stack(new char[kInitExecStack]);
   uint64_t all = ~0ULL, old = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));

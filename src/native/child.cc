@@ -6,6 +6,7 @@
 // borrows this memory until its execveat (CLONE_VM, see spawnGofer), and the failure paths must work whatever
 // state the process is in. The ops were validated by the addon before it started us; nothing here re-checks them.
 #include "plan-format.h"
+#include "in-root.h"
 #include "send-fd.h"
 #include "../gofer/wire.h"
 
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -73,6 +75,7 @@ struct Child {
   const char* cgroupPaths[kMaxCgroupFds];
   uint32_t cgroupCount = 0;
   int gateFd = -1;                      // GATE: the caller's pipe, read once
+  int rootFd = -1;                      // ROOTFS_OPEN until PIVOT_ROOT: path ops resolve inside it
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -217,6 +220,65 @@ int mkfile(const char* path, mode_t mode) {
   return 0;
 }
 
+// "/proc/self/fd/<fd>": how a syscall that takes a path reaches what an O_PATH fd resolved (as runc does).
+void fdPath(char* out, size_t cap, int fd) {
+  size_t n = appendStr(out, 0, cap, "/proc/self/fd/");
+  formatUint(out + n, cap - n, static_cast<unsigned long>(fd));
+}
+
+// The path ops between ROOTFS_OPEN and PIVOT_ROOT (see in-root.h): `path` is a container path, resolved inside
+// the rootfs; each returns 0 or an errno.
+template <typename F>
+int inParent(int root, const char* path, bool create, F fn) {
+  char name[256];
+  int dir = rtParentInRoot(root, path, name, sizeof name, create ? 1 : 0);
+  if (dir < 0) return -dir;
+  int err = fn(dir, name);
+  close(dir);
+  return err;
+}
+
+int mkdirInRoot(int root, const char* path, mode_t mode) {
+  int fd = rtMkdirAllInRoot(root, path, mode);
+  if (fd < 0) return -fd;
+  close(fd);
+  return 0;
+}
+
+int mkfileInRoot(int root, const char* path, mode_t mode) {
+  int fd = rtOpenInRoot(root, path);
+  if (fd >= 0) close(fd);
+  if (fd != -ENOENT) return fd < 0 ? -fd : 0;
+  return inParent(root, path, true, [mode](int dir, const char* name) {
+    int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+    if (f >= 0) close(f);
+    return f < 0 && errno != EEXIST ? errno : 0;
+  });
+}
+
+// Mounts onto the resolved target through its fd: the path cannot be swapped for a symlink in between. A remount
+// or propagation change resolves again, and so reaches the mount just made on top.
+int mountInRoot(int root, const char* source, const char* target, const char* fstype, unsigned long flags,
+                const char* data) {
+  int fd = rtOpenInRoot(root, target);
+  if (fd < 0) return -fd;
+  char at[40];
+  fdPath(at, sizeof at, fd);
+  int err = mount(source, at, fstype, flags, data) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
+int chmodInRoot(int root, const char* path, mode_t mode) {
+  int fd = rtOpenInRoot(root, path);
+  if (fd < 0) return -fd;
+  char at[40];
+  fdPath(at, sizeof at, fd);
+  int err = chmod(at, mode) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
 int writeAll(int fd, const char* data, size_t len) {
   while (len > 0) {
     ssize_t w = write(fd, data, len);
@@ -230,9 +292,36 @@ int writeAll(int fd, const char* data, size_t len) {
   return 0;
 }
 
+// Writes to an existing file. Under /proc and /sys (sysctls, oom_score_adj, cgroup files) the file must be on the
+// real procfs / sysfs (or a cgroup fs under /sys): something mounted over them (a tmpfs, a bind from the image) is
+// refused with EXDEV before anything is written. The check is on an O_PATH fd, which the write then reopens, so no
+// other file can be swapped in between.
+bool kernelFs(const char* path, long type) {
+  if (strncmp(path, "/proc/", 6) == 0) return type == PROC_SUPER_MAGIC;
+  return type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
+}
+
 int writeFile(const char* path, const char* data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
+  int fd;
+  if (strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/sys/", 5) == 0) {
+    int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pfd < 0) return errno;
+    struct statfs sf;
+    int err = fstatfs(pfd, &sf) < 0 ? errno : !kernelFs(path, static_cast<long>(sf.f_type)) ? EXDEV : 0;
+    if (err != 0) {
+      close(pfd);
+      return err;
+    }
+    char self[40];
+    fdPath(self, sizeof self, pfd);
+    fd = open(self, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    err = fd < 0 ? errno : 0;
+    close(pfd);
+    if (fd < 0) return err;
+  } else {
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+  }
   int err = writeAll(fd, data, len);
   close(fd);
   return err;
@@ -654,29 +743,63 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         }
         break;
       }
-      case OP_MOUNT:
-        if (mount(orNull(s0), op.str[1], orNull(op.str[2]), static_cast<unsigned long>(op.num[0]),
-                  orNull(op.str[3])) < 0)
+      case OP_MOUNT: {
+        // Sources stay host paths (cgroup dirs, host device nodes); only the target is in the root.
+        const unsigned long flags = static_cast<unsigned long>(op.num[0]);
+        if (c.rootFd >= 0)
+          err = mountInRoot(c.rootFd, orNull(s0), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3]));
+        else if (mount(orNull(s0), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3])) < 0)
           err = errno;
         break;
+      }
       case OP_MKDIR_P:
-        err = mkdirP(s0, static_cast<mode_t>(op.num[0]));
+        err = c.rootFd >= 0 ? mkdirInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]))
+                            : mkdirP(s0, static_cast<mode_t>(op.num[0]));
         break;
       case OP_MKFILE:
-        err = mkfile(s0, static_cast<mode_t>(op.num[0]));
+        err = c.rootFd >= 0 ? mkfileInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]))
+                            : mkfile(s0, static_cast<mode_t>(op.num[0]));
         break;
-      case OP_MKNOD:
-        if (mknod(s0, static_cast<mode_t>(op.num[0]), static_cast<dev_t>(op.num[1])) < 0 && errno != EEXIST)
+      case OP_MKNOD: {
+        const mode_t mode = static_cast<mode_t>(op.num[0]);
+        const dev_t dev = static_cast<dev_t>(op.num[1]);
+        if (c.rootFd >= 0)
+          err = inParent(c.rootFd, s0, true, [mode, dev](int dir, const char* name) {
+            return mknodat(dir, name, mode, dev) < 0 && errno != EEXIST ? errno : 0;
+          });
+        else if (mknod(s0, mode, dev) < 0 && errno != EEXIST)
           err = errno;
         break;
+      }
       case OP_SYMLINK:
-        if (symlink(s0, op.str[1]) < 0 && errno != EEXIST) err = errno;
+        if (c.rootFd >= 0)
+          err = inParent(c.rootFd, op.str[1], true, [s0](int dir, const char* name) {
+            return symlinkat(s0, dir, name) < 0 && errno != EEXIST ? errno : 0;
+          });
+        else if (symlink(s0, op.str[1]) < 0 && errno != EEXIST)
+          err = errno;
         break;
-      case OP_CHOWN:
-        if (chown(s0, static_cast<uid_t>(op.num[0]), static_cast<gid_t>(op.num[1])) < 0) err = errno;
+      case OP_CHOWN: {
+        const uid_t uid = static_cast<uid_t>(op.num[0]);
+        const gid_t gid = static_cast<gid_t>(op.num[1]);
+        if (c.rootFd >= 0)
+          err = inParent(c.rootFd, s0, false, [uid, gid](int dir, const char* name) {
+            return fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+          });
+        else if (chown(s0, uid, gid) < 0)
+          err = errno;
         break;
+      }
       case OP_CHMOD:
-        if (chmod(s0, static_cast<mode_t>(op.num[0])) < 0) err = errno;
+        if (c.rootFd >= 0) err = chmodInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]));
+        else if (chmod(s0, static_cast<mode_t>(op.num[0])) < 0) err = errno;
+        break;
+      case OP_ROOTFS_OPEN:
+        // The rootfs as the host sees it (a trusted path from the bundle); from here to PIVOT_ROOT the path ops
+        // take container paths and resolve them inside it.
+        if (c.rootFd >= 0) close(c.rootFd);
+        c.rootFd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.rootFd < 0) err = errno;
         break;
       case OP_PIVOT_ROOT:
         // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the new
@@ -684,6 +807,8 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         if (chdir(s0) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
             chdir("/") < 0)
           err = errno;
+        if (c.rootFd >= 0) close(c.rootFd);
+        c.rootFd = -1;
         break;
       case OP_MASK_PATH:
         err = maskPath(s0);

@@ -84,6 +84,7 @@ enum OpCode : uint32_t {
   OP_CGROUP_JOIN,
   OP_PRCTL,
   OP_GATE,
+  OP_ROOTFS_OPEN,
   OP_COUNT_PLUS_ONE
 };
 

@@ -52,6 +52,7 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"cgroupJoin", 0, 0, {}, -1},
     {"prctl", 2, 0, {}, -1},
     {"gate", 0, 0, {}, -1},
+    {"rootfsOpen", 0, 1, {S_PATH}, 0},
 };
 
 namespace {
@@ -159,6 +160,7 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
   plan.ops.clear();
   plan.ops.reserve(opCount);
   plan.hasFork = false;
+  plan.keepFdsBelow = 3;
   uint32_t cgroupOpens = 0;
   for (uint32_t i = 0; i < opCount; i++) {
     Op op;
@@ -178,6 +180,12 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
     }
     if (op.code == OP_CGROUP_OPEN && ++cgroupOpens > kMaxCgroupFds)
       return r.fail("more than " + std::to_string(kMaxCgroupFds) + " cgroupOpen ops");
+    if (op.code == OP_CLOSE_FDS || op.code == OP_DUP2) {
+      // CLOSE_FDS keeps the fds below its first; DUP2 needs its source.
+      if (op.num[0] < 0 || op.num[0] >= (1 << 20)) return r.fail(std::string(spec.name) + ": fd out of range");
+      const int above = static_cast<int>(op.num[0]) + (op.code == OP_DUP2 ? 1 : 0);
+      if (above > plan.keepFdsBelow) plan.keepFdsBelow = above;
+    }
     if (op.code == OP_FORK) {
       if (plan.hasFork) return r.fail("more than one fork op");
       plan.hasFork = true;

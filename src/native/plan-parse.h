@@ -13,6 +13,9 @@ struct Plan {
   std::string uidMap, gidMap, setgroups;
   std::vector<Op> ops;
   bool hasFork = false;
+  // Descriptors below this are the plan's (stdio, --preserve-fds ones kept by CLOSE_FDS, DUP2's): stage 1 is
+  // started with no other fd of the runtime's.
+  int keepFdsBelow = 3;
 };
 
 // Validates `data` completely and fills `plan`. On failure returns false with a one-line `error`.

@@ -63,6 +63,7 @@ export type PlanOp =
   | { op: 'symlink'; target: string; linkpath: string }
   | { op: 'chown'; path: string; uid: number; gid: number }
   | { op: 'chmod'; path: string; mode: number }
+  | { op: 'rootfsOpen'; path: string }
   | { op: 'pivotRoot'; newRoot: string }
   | { op: 'maskPath'; path: string }
   | { op: 'readonlyPath'; path: string }
@@ -155,6 +156,7 @@ const OPS: Record<PlanOpName, OpSpec> = {
   cgroupJoin: { code: 39, nums: [], strs: [] },
   prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
   gate: { code: 41, nums: [], strs: [] },
+  rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -355,7 +357,10 @@ export class PlanBuilder {
     return this;
   }
 
-  /** Writes content to an existing file (no O_CREAT), e.g. `<cgroup>/cgroup.procs` ← "0" to join a cgroup. */
+  /**
+   * Writes content to an existing file (no O_CREAT), e.g. `<cgroup>/cgroup.procs` ← "0" to join a cgroup. A path
+   * under /proc/ or /sys/ must be on the real procfs / sysfs (checked with fstatfs first; EXDEV otherwise).
+   */
   writeFile(path: string, content: string): this {
     return this.push({ op: 'writeFile', path, content });
   }
@@ -401,7 +406,17 @@ export class PlanBuilder {
   chmod(path: string, mode: number): this {
     return this.push({ op: 'chmod', path, mode });
   }
-  /** Makes newRoot (a mount point) the root and detaches the old root. */
+  /**
+   * Opens the rootfs (a host path). From here until `pivotRoot`, the paths of mkdirP, mkfile, mknod, symlink's
+   * linkpath, chown, chmod and mount's target are container paths, resolved inside the rootfs with
+   * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), created with *at() calls under the resolved parent and
+   * mounted onto /proc/self/fd/N: no symlink in the image can make them reach the host. Mount sources stay host
+   * paths.
+   */
+  rootfsOpen(path: string): this {
+    return this.push({ op: 'rootfsOpen', path });
+  }
+  /** Makes newRoot (a mount point) the root and detaches the old root; ends the paths-in-the-rootfs mode of `rootfsOpen`. */
   pivotRoot(newRoot: string): this {
     return this.push({ op: 'pivotRoot', newRoot });
   }

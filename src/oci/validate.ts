@@ -27,6 +27,7 @@ import {
   SECCOMP_OPERATORS,
 } from './constants.js';
 import type { Process, Spec } from './types.js';
+import { PLAN_LIMITS } from '../native/plan.js';
 
 type Obj = Record<string, unknown>;
 type Check<T> = (v: unknown, path: string) => T;
@@ -292,10 +293,10 @@ function checkProcessFields(c: Checker, p: Obj, pre: string): Process {
     if (!Array.isArray(x) || x.length === 0) {
       c.fail(`${q} must be a non-empty array of strings (${Array.isArray(x) ? 'got an empty array' : typeNote(x)})`);
     }
-    return c.strings(x, q);
+    return checkListSize(c, c.strings(x, q), q);
   });
   c.opt(p, 'commandLine', `${pre}commandLine`, (x, q) => c.string(x, q));
-  c.opt(p, 'env', `${pre}env`, (x, q) => checkEnv(c, x, q));
+  c.opt(p, 'env', `${pre}env`, (x, q) => checkListSize(c, checkEnv(c, x, q), q));
   c.req(p, 'cwd', `${pre}cwd`, c.absPath);
   c.opt(p, 'capabilities', `${pre}capabilities`, (x, q) => checkCapabilities(c, x, q));
   c.opt(p, 'rlimits', `${pre}rlimits`, (x, q) => checkRlimits(c, x, q));
@@ -317,6 +318,13 @@ function checkProcessFields(c: Checker, p: Obj, pre: string): Process {
     return a;
   });
   return p as unknown as Process;
+}
+
+/** argv and env reach the init as lists of at most PLAN_LIMITS.maxListEntries (it builds their arrays on its stack). */
+function checkListSize<T>(c: Checker, list: T[], path: string): T[] {
+  const max = PLAN_LIMITS.maxListEntries;
+  if (list.length > max) c.fail(`${path} has ${list.length} entries, more than the ${max} runts supports: shorten it`);
+  return list;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -291,6 +291,69 @@ describe('native spawn (real containers)', { skip }, () => {
     assert.deepEqual(children(), before);
   });
 
+  it('after rootfsOpen, path ops take container paths resolved inside the rootfs (symlinks cannot lead out)', { timeout: TIMEOUT }, async () => {
+    // An absolute symlink climbing with "..": it means <rootfs><target>, never the host's <target>.
+    const target = path.join(tmp, `inside-${randomBytes(4).toString('hex')}`);
+    fs.symlinkSync(`/../../..${target}`, path.join(rootfs, 'abs'));
+    fs.mkdirSync(path.join(rootfs, target), { recursive: true });
+    // /proc is mounted in the rootfs by then: /proc/self/root is a magic link, refused.
+    const escape = path.join(tmp, `host-${randomBytes(4).toString('hex')}`);
+    fs.symlinkSync(`/proc/self/root${escape}`, path.join(rootfs, 'esc'));
+    try {
+      const r = await spawn(
+        containerPlan({
+          fifo: newFifo(),
+          middle: (p) =>
+            p
+              .rootfsOpen(rootfs)
+              .mkdirP('/abs/d/e')
+              .mount('tmpfs', '/abs/d', 'tmpfs', 0, 'mode=700')
+              .mkfile('/abs/f', 0o644)
+              .chmod('/abs/f', 0o600)
+              .mknod('/abs/sub/null', S_IFCHR | 0o666, makedev(1, 3))
+              .symlink('/nowhere', '/abs/l')
+              .chown('/abs/l', 7, 8),
+          inside: (p) => p.ready().exec('/bin/sh', ['sh', '-c', `grep -c " ${target}/d " /proc/self/mountinfo > /tmp/mnt`], ENV),
+        }),
+      );
+      assert.equal((await reap(r)).exitCode, 0);
+      assert.equal(fs.existsSync(target), false, 'nothing made on the host');
+      const inside = path.join(rootfs, target);
+      assert.ok(fs.statSync(path.join(inside, 'd', 'e')).isDirectory());
+      assert.equal(fs.statSync(path.join(inside, 'f')).mode & 0o777, 0o600);
+      assert.ok(fs.statSync(path.join(inside, 'sub', 'null')).isCharacterDevice());
+      const link = fs.lstatSync(path.join(inside, 'l'));
+      assert.deepEqual([link.isSymbolicLink(), link.uid, link.gid], [true, 7, 8]);
+      assert.equal(read('mnt').trim(), '1', 'the tmpfs is mounted on the directory inside the rootfs');
+
+      await assert.rejects(
+        () => spawn(containerPlan({ fifo: newFifo(), middle: (p) => p.rootfsOpen(rootfs).mknod('/esc/null', S_IFCHR | 0o666, makedev(1, 3)), inside: (p) => p.ready() })),
+        (e: unknown) => e instanceof NativeSpawnError && e.operation === 'mknod' && e.errnoName === 'ELOOP' && e.path === '/esc/null',
+      );
+      assert.equal(fs.existsSync(escape), false, 'nothing made on the host');
+    } finally {
+      fs.rmSync(path.join(rootfs, 'abs'), { force: true });
+      fs.rmSync(path.join(rootfs, 'esc'), { force: true });
+      fs.rmSync(path.join(rootfs, target), { recursive: true, force: true });
+    }
+  });
+
+  it('writeFile under /proc refuses (EXDEV) a file that is not on the real procfs', { timeout: TIMEOUT }, async () => {
+    const plan = containerPlan({
+      fifo: newFifo(),
+      inside: (p) =>
+        p
+          .mount('tmpfs', '/proc/sys', 'tmpfs', 0, '')
+          .mkfile('/proc/sys/fake', 0o644)
+          .writeFile('/proc/sys/fake', '1')
+          .ready(),
+    });
+    await assert.rejects(
+      () => spawn(plan),
+      (e: unknown) => e instanceof NativeSpawnError && e.operation === 'writeFile' && e.errnoName === 'EXDEV' && e.path === '/proc/sys/fake',
+    );
+  });
+
   it('checkExec fails create for a missing or non-executable binary, naming it', { timeout: TIMEOUT }, async () => {
     const before = children();
     for (const [bin, errno] of [

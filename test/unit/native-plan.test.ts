@@ -41,6 +41,8 @@ function everyOp(): PlanBuilder {
     .symlink('/proc/self/fd', '/r/dev/fd')
     .chown('/r/dev/pts', 0, 5)
     .chmod('/r/tmp', 0o1777)
+    .rootfsOpen('/r')
+    .mkdirP('/dev/pts')
     .pivotRoot('/r')
     .maskPath('/proc/kcore')
     .readonlyPath('/proc/sys')
@@ -83,7 +85,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 40);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 41);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
