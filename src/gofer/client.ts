@@ -1,8 +1,10 @@
 /**
  * The client side of a container's gofer: read, write, list and stat files inside the container through the
  * gofer's unix socket (`<root>/<id>/gofer.sock`, protocol in src/gofer/wire.h). The gofer resolves every path
- * beneath the container's root and refuses any that would leave it; this module turns its answers into
- * {@link GoferError}s that say what happened and what to do.
+ * beneath the container's root and refuses any that would leave it, and anything that shows the kernel's state
+ * rather than the container's files (procfs, sysfs and other pseudo filesystems, the container's /proc and /sys,
+ * fifos and device nodes); this module turns its answers into {@link GoferError}s that say what happened and what
+ * to do.
  *
  * One connection per call; the gofer serves connections one at a time, so calls to one container queue up.
  *
@@ -278,9 +280,11 @@ async function* frames(conn: Conn, t: Target): AsyncGenerator<Buffer> {
 }
 
 /**
- * Streams a regular file out of the container, chunk by chunk (no size limit in memory).
- * @throws GoferError: bad_config for a path that leaves the rootfs or is not a regular file, not_found, or sys
- * when the gofer is not running.
+ * Streams a regular file out of the container, chunk by chunk (no size limit in memory), up to the size it had when
+ * the gofer opened it (a file that keeps growing ends there).
+ * @throws GoferError: bad_config for a path that leaves the rootfs, or that the gofer refuses (`why` set: not a
+ * regular file, on a pseudo filesystem such as procfs or sysfs, under the container's /proc or /sys), not_found, or
+ * sys when the gofer is not running.
  * @example await pipeline(Readable.from(goferReadStream(root, id, '/var/log/app.log')), createWriteStream('app.log'));
  */
 export async function* goferReadStream(root: string, id: string, path: string): AsyncGenerator<Buffer> {
