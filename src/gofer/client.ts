@@ -1,8 +1,10 @@
 /**
  * The client side of a container's gofer: read, write, list and stat files inside the container through the
  * gofer's unix socket (`<root>/<id>/gofer.sock`, protocol in src/gofer/wire.h). The gofer resolves every path
- * beneath the container's root and refuses any that would leave it; this module turns its answers into
- * {@link GoferError}s that say what happened and what to do.
+ * beneath the container's root and refuses any that would leave it, and anything that shows the kernel's state
+ * rather than the container's files (procfs, sysfs and other pseudo filesystems, the container's /proc and /sys,
+ * fifos and device nodes); this module turns its answers into {@link GoferError}s that say what happened and what
+ * to do.
  *
  * One connection per call; the gofer serves connections one at a time, so calls to one container queue up.
  *
@@ -16,7 +18,20 @@ import type net from 'node:net';
 import { basename, dirname } from 'node:path';
 import { GoferError } from './errors.js';
 import { goferSocketPath } from './paths.js';
-import { ENTRY_TYPE, errnoName, FRAME_ERROR, MAX_FRAME, MAX_PATH, OP, REQUEST_MAGIC } from './protocol.js';
+import {
+  ENTRY_TYPE,
+  errnoName,
+  FILE_TYPE,
+  FRAME_ERROR,
+  KERNEL_DIR,
+  MAX_FRAME,
+  MAX_PATH,
+  OP,
+  PSEUDO_FS,
+  REFUSED,
+  REQUEST_MAGIC,
+  WHY,
+} from './protocol.js';
 
 /** One entry of {@link goferList}. */
 export interface GoferDirEntry {
@@ -67,7 +82,10 @@ function fromErrno(t: Target, errno: number): GoferError {
     case 'EXDEV':
       return new GoferError('bad_config', `path "${p}" leaves the container's rootfs: refused`);
     case 'ELOOP':
-      return new GoferError('bad_config', `path "${p}" loops through symlinks or crosses a /proc magic link: refused`);
+      return new GoferError(
+        'bad_config',
+        `path "${p}" loops through symlinks, crosses a /proc magic link, or ends in a symlink that leads nowhere: refused`,
+      );
     case 'ENOENT':
       return new GoferError('not_found', `path "${p}" does not exist in container "${t.id}": check the path`);
     case 'ENOTDIR':
@@ -86,6 +104,24 @@ function fromErrno(t: Target, errno: number): GoferError {
     default:
       return new GoferError('sys', `cannot ${t.what} "${p}" in container "${t.id}": ${name}`);
   }
+}
+
+/** The error for a refusal (RTG_REFUSED): what the path leads to is not served. */
+function refused(t: Target, why: number, detail: bigint): GoferError {
+  const n = Number(detail);
+  const words =
+    why === WHY.fs
+      ? `it is on ${PSEUDO_FS[n] ?? `a filesystem the gofer does not serve (type 0x${n.toString(16)})`}`
+      : why === WHY.kernelPath
+        ? `it is under ${KERNEL_DIR[n] ?? '/proc or /sys'} (the kernel's state, not the container's files)`
+        : why === WHY.type
+          ? `it is ${FILE_TYPE[n] ?? 'not a regular file'}`
+          : `the gofer refuses it (reason ${why})`;
+  return new GoferError(
+    'bad_config',
+    `cannot ${t.what} "${t.path}" in container "${t.id}": ${words}; the gofer serves only the regular files and directories of the container's own filesystems`,
+    { why: words },
+  );
 }
 
 /** A connected socket with exact-length reads (and backpressure both ways). */
@@ -221,6 +257,10 @@ async function request(t: Target, op: number, mode = 0): Promise<Conn> {
     head.writeUInt32LE(pathBytes.length, 12);
     await conn.write(Buffer.concat([head, pathBytes]));
     const status = await conn.i32();
+    if (status === REFUSED) {
+      const b = await conn.read(16);
+      throw refused(t, b.readUInt32LE(0), b.readBigUInt64LE(8));
+    }
     if (status !== 0) throw fromErrno(t, status);
     return conn;
   } catch (e) {
@@ -240,9 +280,11 @@ async function* frames(conn: Conn, t: Target): AsyncGenerator<Buffer> {
 }
 
 /**
- * Streams a regular file out of the container, chunk by chunk (no size limit in memory).
- * @throws GoferError: bad_config for a path that leaves the rootfs or is not a regular file, not_found, or sys
- * when the gofer is not running.
+ * Streams a regular file out of the container, chunk by chunk (no size limit in memory), up to the size it had when
+ * the gofer opened it (a file that keeps growing ends there).
+ * @throws GoferError: bad_config for a path that leaves the rootfs, or that the gofer refuses (`why` set: not a
+ * regular file, on a pseudo filesystem such as procfs or sysfs, under the container's /proc or /sys), not_found, or
+ * sys when the gofer is not running.
  * @example await pipeline(Readable.from(goferReadStream(root, id, '/var/log/app.log')), createWriteStream('app.log'));
  */
 export async function* goferReadStream(root: string, id: string, path: string): AsyncGenerator<Buffer> {

@@ -29,8 +29,11 @@
  *
  * Broker (client <-> gofer, on the unix socket; one request per connection):
  *   request   u32 magic = RTG_REQ_MAGIC, u32 op, u32 mode, u32 pathLen, pathLen bytes
- *   response  i32 status (0 or a positive errno); nothing more unless 0, then per op:
- *     READ    frames: u32 len + len bytes; len 0 ends; len RTG_FRAME_ERROR is followed by an i32 errno
+ *   response  i32 status: 0, a positive errno, or RTG_REFUSED followed by u32 why (RTG_WHY_*), u32 reserved,
+ *             u64 detail (the filesystem magic, RTG_KERNEL_PROC/SYS, or the S_IFMT bits); nothing more unless 0,
+ *             then per op:
+ *     READ    frames: u32 len + len bytes; len 0 ends; len RTG_FRAME_ERROR is followed by an i32 errno. At most
+ *             the size the file had when it was opened is sent.
  *     LIST    frames as READ, one per entry: u8 type (RTG_T_*) + name
  *     STAT    u32 mode, u32 uid, u32 gid, u32 nlink, u64 size, i64 mtime seconds, u32 mtime nanoseconds,
  *             u32 reserved (40 bytes)
@@ -39,6 +42,9 @@
  *     PID     u32 the gofer's pid (as its own pid namespace — the runtime's — numbers it): lets a
  *             teardown that lost the recorded pid (a crash during create) still find and stop it
  *   Paths are relative to the container's root; resolution refuses (EXDEV) anything that leaves it.
+ *   RTG_REFUSED: what the path leads to is not served — something on a filesystem that is not a file tree (procfs,
+ *   sysfs, cgroup...: RTG_WHY_FS), anything under the container's /proc or /sys (RTG_WHY_KERNEL_PATH), or, for
+ *   READ/WRITE, what is neither a regular file nor a directory (RTG_WHY_TYPE).
  */
 #ifndef RUNTS_GOFER_WIRE_H
 #define RUNTS_GOFER_WIRE_H
@@ -83,6 +89,18 @@ enum {
   RTG_T_FILE = 1,
   RTG_T_DIR = 2,
   RTG_T_SYMLINK = 3
+};
+
+/* The status of a refusal, and its reasons. */
+#define RTG_REFUSED (-1)
+enum {
+  RTG_WHY_FS = 1,
+  RTG_WHY_KERNEL_PATH = 2,
+  RTG_WHY_TYPE = 3
+};
+enum {
+  RTG_KERNEL_PROC = 1,
+  RTG_KERNEL_SYS = 2
 };
 
 #define RTG_FRAME_ERROR 0xFFFFFFFFu

@@ -2,7 +2,8 @@
 // namespace nor its cgroup, the rootfs as its root), mounts through symlinks that land inside the rootfs, the file
 // broker behind the client, and what happens when it is killed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -172,6 +173,177 @@ describe('the gofer of a real container', { skip }, () => {
     }
     await assert.rejects(goferWrite(sb.root, c.id, '/tmp/up/tmp/planted-by-runts-test', 'x'), refused('/tmp/up/tmp/planted-by-runts-test'));
     assert.equal(existsSync('/tmp/planted-by-runts-test'), false);
+  });
+
+  /** A refusal of the gofer for a kernel file or a non-regular one: bad_config with the reason in `why`. */
+  function kernelRefusal(why: string) {
+    return (e: unknown) => e instanceof GoferError && e.code === 'bad_config' && e.why === why;
+  }
+
+  /** A container whose image plants links to the host kernel's files (through its /proc and /sys), a fifo, and a directory link into /sys. */
+  function planted(name: string) {
+    return container(name, undefined, {
+      prepare: (rootfs) => {
+        mkdirSync(join(rootfs, 'var/log'), { recursive: true });
+        symlinkSync('../../proc/kmsg', join(rootfs, 'var/log/kern.log'));
+        symlinkSync('../../proc/kallsyms', join(rootfs, 'var/log/syms'));
+        symlinkSync('../proc/1/pagemap', join(rootfs, 'tmp/pagemap'));
+        symlinkSync('../proc/1/comm', join(rootfs, 'tmp/comm'));
+        symlinkSync('../sys/kernel/vmcoreinfo', join(rootfs, 'tmp/vmcore'));
+        symlinkSync(CGROUP_LINK, join(rootfs, 'cgroups'));
+        execFileSync('mkfifo', [join(rootfs, 'tmp/fifo')]);
+      },
+    });
+  }
+
+  // A cgroup hierarchy as the container sees it: a v1 one under the tmpfs at /sys/fs/cgroup, or the cgroup2 mount itself.
+  const CGROUP_V1 = existsSync('/sys/fs/cgroup/memory');
+  const CGROUP_LINK = CGROUP_V1 ? 'sys/fs/cgroup/memory' : 'sys/fs/cgroup';
+  const CGROUP = CGROUP_V1 ? 'it is on cgroup' : 'it is on cgroup2';
+  const PROC = 'it is under /proc (the kernel\'s state, not the container\'s files)';
+  const SYS = 'it is under /sys (the kernel\'s state, not the container\'s files)';
+
+  test('runts cp refuses the kernel\'s files — planted links into /proc and /sys, /proc and /sys themselves, a fifo, a device node — copying nothing', () => {
+    const c = planted('cp-kernel');
+    const dest = join(sb.dir, 'cp-kernel-out');
+    mkdirSync(dest);
+    writeFileSync(join(dest, 'kept'), 'kept\n');
+    const cases: [string, string][] = [
+      ['/var/log/syms', 'it is on procfs'],
+      ['/tmp/pagemap', 'it is on procfs'],
+      ['/tmp/vmcore', 'it is on sysfs'],
+      ['/proc/kallsyms', PROC],
+      ['/proc/self/environ', PROC],
+      ['/proc/1/environ', PROC],
+      ['/sys/kernel/vmcoreinfo', SYS],
+      ['/tmp/fifo', 'it is a fifo'],
+      ['/dev/null', 'it is a character device'],
+    ];
+    for (const [src, why] of cases) {
+      // A timeout so that a broken gofer streaming a bottomless file (pagemap) fails the test instead of hanging it.
+      const r = sb.runts(['cp', `${c.id}:${src}`, join(dest, 'out')], { timeoutMs: 15_000 });
+      assert.equal(r.signal, null, `${src}: cp ended by itself`);
+      assert.equal(r.status, 1, `${src}: ${r.stderr}`);
+      assert.equal(r.stderr, `runts: cannot copy "${c.id}:${src}": ${why}; runts cp copies regular files only\n`, src);
+      assert.deepEqual(readdirSync(dest), ['kept'], `${src}: nothing written on the host`);
+      // An existing destination is left as it was.
+      const over = sb.runts(['cp', `${c.id}:${src}`, join(dest, 'kept')], { timeoutMs: 15_000 });
+      assert.equal(over.status, 1, over.stderr);
+      assert.equal(readFileSync(join(dest, 'kept'), 'utf8'), 'kept\n', `${src}: the destination is untouched`);
+      assert.deepEqual(readdirSync(dest), ['kept']);
+    }
+  });
+
+  test('the broker neither stats nor lists /proc, /sys, or what links there (the host kernel log behind /var/log/kern.log is never opened)', async () => {
+    const c = planted('stat-kernel');
+    // Stat only: reading /proc/kmsg would consume the host's kernel log.
+    await assert.rejects(goferStat(sb.root, c.id, '/var/log/kern.log'), kernelRefusal('it is on procfs'));
+    await assert.rejects(goferRead(sb.root, c.id, '/var/log/syms'), kernelRefusal('it is on procfs'));
+    await assert.rejects(goferStat(sb.root, c.id, '/proc/kallsyms'), kernelRefusal(PROC));
+    await assert.rejects(goferStat(sb.root, c.id, '/proc'), kernelRefusal(PROC));
+    await assert.rejects(goferList(sb.root, c.id, '/proc'), kernelRefusal(PROC));
+    await assert.rejects(goferList(sb.root, c.id, '/proc/1'), kernelRefusal(PROC));
+    await assert.rejects(goferList(sb.root, c.id, '/sys'), kernelRefusal(SYS));
+    await assert.rejects(goferList(sb.root, c.id, '/tmp/../sys/kernel'), kernelRefusal(SYS));
+    await assert.rejects(goferList(sb.root, c.id, '/cgroups'), kernelRefusal(CGROUP));
+    await assert.rejects(goferStat(sb.root, c.id, '/cgroups'), kernelRefusal(CGROUP));
+    // The root itself still lists its proc and sys entries (names only).
+    const names = (await goferList(sb.root, c.id, '/')).map((e) => e.name);
+    assert.ok(names.includes('proc') && names.includes('sys'), names.join(' '));
+  });
+
+  test('runts cp into /proc or /sys, directly or through a planted link, is refused and changes nothing', () => {
+    const c = planted('cp-into-kernel');
+    const src = join(sb.dir, 'cp-into-src');
+    writeFileSync(src, 'pwned');
+    const comm = () => readFileSync(`/proc/${c.init}/comm`, 'utf8');
+    const before = comm();
+    const cases: [string, string][] = [
+      ['/proc/1/comm', PROC],
+      ['/proc/planted', PROC],
+      ['/tmp/comm', 'it is on procfs'],
+      ['/sys/kernel/planted', SYS],
+      ['/cgroups/planted', CGROUP],
+    ];
+    for (const [dst, why] of cases) {
+      const r = sb.runts(['cp', src, `${c.id}:${dst}`], { timeoutMs: 15_000 });
+      assert.equal(r.status, 1, `${dst}: ${r.stderr}`);
+      assert.equal(r.stderr, `runts: cannot copy to "${c.id}:${dst}": ${why}; runts cp copies regular files only\n`, dst);
+    }
+    assert.equal(comm(), before, 'the init\'s comm is unchanged');
+  });
+
+  test('the gofer keeps only CAP_DAC_OVERRIDE, with empty bounding, inheritable and ambient sets and no_new_privs — and still serves files it does not own', async () => {
+    const c = container('caps', undefined, {
+      prepare: (rootfs) => {
+        mkdirSync(join(rootfs, 'home/user'), { recursive: true });
+        writeFileSync(join(rootfs, 'home/user/secret'), 'owned by 1000\n');
+        chmodSync(join(rootfs, 'home/user/secret'), 0o600);
+        chownSync(join(rootfs, 'home/user/secret'), 1000, 1000);
+        chmodSync(join(rootfs, 'home/user'), 0o700);
+        chownSync(join(rootfs, 'home/user'), 1000, 1000);
+      },
+    });
+    const status = readFileSync(`/proc/${c.gofer}/status`, 'utf8');
+    const field = (name: string) => status.match(new RegExp(`^${name}:\\s+(\\S+)$`, 'm'))?.[1];
+    assert.deepEqual(
+      ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs'].map((f) => [f, field(f)]),
+      [
+        ['CapInh', '0000000000000000'],
+        ['CapPrm', '0000000000000002'],
+        ['CapEff', '0000000000000002'],
+        ['CapBnd', '0000000000000000'],
+        ['CapAmb', '0000000000000000'],
+        ['NoNewPrivs', '1'],
+      ],
+    );
+    assert.equal((await goferRead(sb.root, c.id, '/home/user/secret')).toString(), 'owned by 1000\n');
+    await goferWrite(sb.root, c.id, '/home/user/secret', 'rewritten\n');
+    await goferWrite(sb.root, c.id, '/home/user/new', 'new\n');
+    assert.equal(readFileSync(join(c.rootfs, 'home/user/secret'), 'utf8'), 'rewritten\n');
+    assert.deepEqual((await goferList(sb.root, c.id, '/home/user')).map((e) => e.name).sort(), ['new', 'secret']);
+  });
+
+  test('a refused or failed runts cp leaves the destination as it was, on the host and in the container', () => {
+    const c = planted('cp-untouched');
+    const dest = join(sb.dir, 'cp-untouched-out');
+    writeFileSync(dest, 'kept\n');
+    for (const src of ['/tmp/fifo', '/no/such/file']) {
+      const r = sb.runts(['cp', `${c.id}:${src}`, dest], { timeoutMs: 15_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(readFileSync(dest, 'utf8'), 'kept\n', `${src}: the host file is untouched`);
+    }
+    const missing = join(sb.dir, 'no-such-source');
+    const r = sb.runts(['cp', missing, `${c.id}:/marker`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `runts: cannot copy "${missing}": it cannot be opened on the host (ENOENT)\n`);
+    assert.equal(readFileSync(join(c.rootfs, 'marker'), 'utf8'), `rootfs of ${c.id}\n`, 'the container file is untouched');
+    assert.deepEqual(readdirSync(sb.dir).filter((n) => n.includes('runts-cp')), [], 'no temporary file left');
+  });
+
+  test('runts cp still copies regular files both ways, replacing an existing destination whole', () => {
+    const c = container('cp-files');
+    const out = join(sb.dir, 'cp-files-out');
+    writeFileSync(out, 'an older and longer content that must go\n');
+    const r = sb.runts(['cp', `${c.id}:/marker`, out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(out, 'utf8'), `rootfs of ${c.id}\n`);
+    const src = join(sb.dir, 'cp-files-in');
+    writeFileSync(src, 'into the container\n');
+    const w = sb.runts(['cp', src, `${c.id}:/tmp/copied`]);
+    assert.equal(w.status, 0, w.stderr);
+    assert.equal(readFileSync(`/proc/${c.init}/root/tmp/copied`, 'utf8'), 'into the container\n');
+  });
+
+  test('a container that joins another\'s mount namespace has a working gofer too (a procfs of its own: the /proc there is of another pid namespace)', async () => {
+    const a = container('joined-a');
+    const b = container('joined-b', (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${a.init}/ns/mnt` } : n));
+      s.mounts = [];
+    });
+    assert.equal(readlinkSync(`/proc/${b.gofer}/ns/mnt`), readlinkSync(`/proc/${a.init}/ns/mnt`));
+    assert.equal((await goferRead(sb.root, b.id, '/marker')).toString(), `rootfs of ${a.id}\n`, 'the joined namespace\'s root');
+    await assert.rejects(goferList(sb.root, b.id, '/proc'), kernelRefusal(PROC));
   });
 
   test('a user-namespaced container has a working gofer too (joined its cgroup after unshare(CLONE_NEWUSER))', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   lstatSync,
@@ -36,6 +37,7 @@ import {
   goferMkdir,
   goferPidFromSocket,
   goferRead,
+  goferReadStream,
   goferSocketPath,
   goferStat,
   goferWrite,
@@ -214,9 +216,58 @@ describe('runts-gofer broker (real binary, no container)', { skip, timeout: 60_0
   it('answers missing paths, directories and special files with clear errors, without blocking on a fifo', async () => {
     await assert.rejects(goferRead(stateRoot, id, '/nope'), (e: unknown) => e instanceof GoferError && e.code === 'not_found' && /"\/nope" does not exist in container "c1"/.test(e.message));
     await assert.rejects(goferRead(stateRoot, id, '/etc'), /is a directory: name a file/);
-    await assert.rejects(goferRead(stateRoot, id, '/fifo'), /not a regular file/);
-    await assert.rejects(goferWrite(stateRoot, id, '/fifo', 'x'), /not a regular file/);
+    const fifo = (what: string) => (e: unknown) =>
+      e instanceof GoferError &&
+      e.code === 'bad_config' &&
+      e.why === 'it is a fifo' &&
+      e.message === `cannot ${what} "/fifo" in container "c1": it is a fifo; the gofer serves only the regular files and directories of the container's own filesystems`;
+    await assert.rejects(goferRead(stateRoot, id, '/fifo'), fifo('read'));
+    await assert.rejects(goferWrite(stateRoot, id, '/fifo', 'x'), fifo('write'));
     await assert.rejects(goferList(stateRoot, id, '/etc/passwd'), (e: unknown) => e instanceof GoferError && e.code === 'not_found');
+  });
+
+  it('reads a file that keeps growing only up to the size it had when opened', async () => {
+    const size = 16 * 1024 * 1024;
+    writeFileSync(join(root, 'sub/growing'), Buffer.alloc(size, 1));
+    let total = 0;
+    let appended = false;
+    for await (const chunk of goferReadStream(stateRoot, id, '/sub/growing')) {
+      total += chunk.length;
+      // The gofer is at most the socket's and the client's buffers ahead (about 2 MiB): far from the end.
+      if (!appended) appendFileSync(join(root, 'sub/growing'), Buffer.alloc(4 * 1024 * 1024, 2));
+      appended = true;
+    }
+    assert.equal(total, size);
+  });
+
+  it('does not write through a final symlink that leads nowhere', async () => {
+    symlinkSync('made-by-link', join(root, 'sub/dangling'));
+    await assert.rejects(goferWrite(stateRoot, id, '/sub/dangling', 'x'), (e: unknown) => e instanceof GoferError && /ends in a symlink that leads nowhere/.test(e.message));
+    assert.equal(existsSync(join(root, 'sub/made-by-link')), false);
+  });
+
+  it('serves nothing under the root\'s proc and sys, by name or through a link, even when they are plain directories', async () => {
+    mkdirSync(join(root, 'proc/1'), { recursive: true });
+    mkdirSync(join(root, 'sys'), { recursive: true });
+    writeFileSync(join(root, 'proc/1/environ'), 'SECRET=1');
+    symlinkSync('../proc/1', join(root, 'sub/to-proc'));
+    const proc = (e: unknown) => e instanceof GoferError && e.code === 'bad_config' && e.why === "it is under /proc (the kernel's state, not the container's files)";
+    const sys = (e: unknown) => e instanceof GoferError && e.code === 'bad_config' && e.why === "it is under /sys (the kernel's state, not the container's files)";
+    await assert.rejects(goferRead(stateRoot, id, '/proc/1/environ'), proc);
+    await assert.rejects(goferRead(stateRoot, id, 'sub/../proc/1/environ'), proc);
+    await assert.rejects(goferRead(stateRoot, id, '/sub/to-proc/environ'), proc);
+    await assert.rejects(goferList(stateRoot, id, '/sub/to-proc'), proc);
+    await assert.rejects(goferStat(stateRoot, id, '/proc'), proc);
+    await assert.rejects(goferWrite(stateRoot, id, '/sub/to-proc/planted', 'x'), proc);
+    await assert.rejects(goferMkdir(stateRoot, id, '/sys/planted'), sys);
+    await assert.rejects(goferList(stateRoot, id, '/sys'), sys);
+    assert.equal(existsSync(join(root, 'proc/1/planted')), false);
+    assert.equal(existsSync(join(root, 'sys/planted')), false);
+    // Names that only start alike are served.
+    writeFileSync(join(root, 'sub/procedure'), 'ok');
+    mkdirSync(join(root, 'system'), { recursive: true });
+    assert.equal((await goferRead(stateRoot, id, '/sub/procedure')).toString(), 'ok');
+    assert.deepEqual(await goferList(stateRoot, id, '/system'), []);
   });
 
   it('serves concurrent clients one after the other and survives a client that hangs up', async () => {
@@ -336,7 +387,7 @@ describe('the addon starts the gofer (spawnGofer without a container)', { skip: 
     assert.equal(readFileSync(`/proc/${r.goferPid}/comm`, 'utf8').trim(), 'runts-gofer');
     assert.equal((await goferRead(stateRoot, id, join(dir, 'note'))).toString(), 'through a long path');
     const fds = readdirSync(`/proc/${r.goferPid}/fd`).map(Number).sort((a, b) => a - b);
-    assert.deepEqual(fds, [0, 1, 2, 3, 5, 6], 'stdio, socket, root and state dir only: no leaked descriptor');
+    assert.deepEqual(fds, [0, 1, 2, 3, 5, 6, 7], 'stdio, socket, root, state dir and its own /proc/self/fd only: no leaked descriptor');
   });
 
   it('turns a failed entry into a NativeSpawnError "gofer" naming the path, and leaves no gofer behind', async () => {
