@@ -157,12 +157,14 @@ export function applyV1(dirs: V1Dirs, r: LinuxResources, mode: string): string[]
     const dir = need('net_prio', 'network.priorities');
     // The kernel parses one "<ifname> <prio>" per write and looks the name up among the host's (init netns)
     // interfaces, whatever the container's network namespace.
-    for (const p of dir ? net.priorities : []) {
-      try {
-        w(dir!, 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
-      } catch (e) {
-        if ((e as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENODEV') throw e;
-        throw new CgroupError('bad_config', `linux.resources.network.priorities names interface "${p.name}", which the host does not have: fix or remove it`, { cause: e });
+    if (dir) {
+      for (const p of net.priorities) {
+        try {
+          w(dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
+        } catch (e) {
+          if ((e as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENODEV') throw e;
+          throw new CgroupError('bad_config', `linux.resources.network.priorities names interface "${p.name}", which the host does not have: fix or remove it`, { cause: e });
+        }
       }
     }
   }
