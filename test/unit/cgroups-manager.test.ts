@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import {
   CgroupError,
   detectLayout,
+  ioMaxWrites,
   openCgroup,
+  readHugePageSizes,
   sharesToWeight,
   swapToV2,
   v1DeviceWrites,
@@ -24,12 +26,15 @@ let n = 0;
  * A fake cgroupfs: plain dirs under a temp root, a mountinfo naming them, and the root files the kernel would
  * provide (cpuset cpus/mems, cgroup.controllers).
  */
-function fakeHost(mode: 'hybrid' | 'v2', procCgroup = '0::/\n'): CgroupLayout {
+function fakeHost(mode: 'hybrid' | 'v2', procCgroup = '0::/\n', extraV1: string[] = []): CgroupLayout {
   const dir = path.join(tmp, `host-${n++}`);
   const root = path.join(dir, 'root');
   const lines = ['22 1 8:1 / / rw - ext4 /dev/sda1 rw'];
+  // The kernel's huge page sizes: 2 MiB and 1 GiB, as on x86-64.
+  for (const kb of ['2048', '1048576']) fs.mkdirSync(path.join(root, `sys/kernel/mm/hugepages/hugepages-${kb}kB`), { recursive: true });
   if (mode === 'hybrid') {
-    HYBRID_CONTROLLERS.forEach((c, i) => lines.push(`${32 + i} 31 0:${29 + i} / /sys/fs/cgroup/${c} rw - cgroup cgroup rw,${c}`));
+    // extraV1 entries like "net_cls,net_prio" are co-mounted, as systemd does.
+    [...HYBRID_CONTROLLERS, ...extraV1].forEach((c, i) => lines.push(`${32 + i} 31 0:${29 + i} / /sys/fs/cgroup/${c} rw - cgroup cgroup rw,${c}`));
     lines.push('40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd');
     lines.push('41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw');
   } else {
@@ -157,7 +162,7 @@ describe('create on a fake v2 tree', () => {
     const r = cg.create();
     assert.equal(r.created, true);
     assert.equal(cg.dirs.length, 1);
-    assert.equal(read(l.unified!, 'cgroup.subtree_control'), '+cpuset +cpu +io +memory +pids');
+    assert.equal(read(l.unified!, 'cgroup.subtree_control'), '+cpuset +cpu +io +memory +hugetlb +pids');
     assert.equal(read(l.unified!, 'k8s/cgroup.subtree_control'), '+memory +pids');
     assert.equal(fs.existsSync(path.join(l.unified!, 'k8s/pod/c1/cgroup.subtree_control')), false, 'never on the leaf');
     cg.destroy();
@@ -239,6 +244,106 @@ describe('apply on v1', () => {
     assert.equal(fs.existsSync(path.join(l.controllers.memory, 'w/memory.memsw.limit_in_bytes')), false);
   });
 
+  it('writes kernelTCP, every blockIO field, hugetlb (with the reservation limit) and net_cls/net_prio', () => {
+    const l = fakeHost('hybrid', '0::/\n', ['hugetlb', 'net_cls,net_prio']);
+    const cg = openCgroup(l, '/r');
+    cg.create();
+    const mem = path.join(l.controllers.memory, 'r');
+    const blkio = path.join(l.controllers.blkio, 'r');
+    const hugetlb = path.join(l.controllers.hugetlb, 'r');
+    // The files the kernel provides (a fake tree has only what a test puts there): CFQ's weight files.
+    put(path.join(mem, 'memory.kmem.tcp.limit_in_bytes'), '9223372036854771712');
+    for (const f of ['weight', 'leaf_weight', 'weight_device', 'leaf_weight_device', 'throttle.read_bps_device',
+      'throttle.write_bps_device', 'throttle.read_iops_device', 'throttle.write_iops_device']) put(path.join(blkio, `blkio.${f}`), '');
+    put(path.join(hugetlb, 'hugetlb.1GB.rsvd.limit_in_bytes'), '');
+    const warnings = cg.apply({
+      memory: { limit: 64 << 20, kernelTCP: 8 << 20 },
+      blockIO: {
+        weight: 500,
+        leafWeight: 300,
+        weightDevice: [{ major: 8, minor: 0, weight: 400, leafWeight: 200 }],
+        throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 102400 }],
+        throttleWriteBpsDevice: [{ major: 8, minor: 16, rate: 204800 }],
+        throttleReadIOPSDevice: [{ major: 8, minor: 32, rate: 300 }],
+        throttleWriteIOPSDevice: [{ major: 8, minor: 48, rate: 400 }],
+      },
+      hugepageLimits: [{ pageSize: '2MB', limit: 2 << 30 }, { pageSize: '1GB', limit: 4 << 30 }],
+      network: { classID: 0x100001, priorities: [{ name: 'lo', priority: 10 }] },
+    });
+    assert.deepEqual(warnings, []);
+    assert.equal(read(mem, 'memory.kmem.tcp.limit_in_bytes'), String(8 << 20));
+    assert.equal(read(blkio, 'blkio.weight'), '500');
+    assert.equal(read(blkio, 'blkio.leaf_weight'), '300');
+    assert.equal(read(blkio, 'blkio.weight_device'), '8:0 400');
+    assert.equal(read(blkio, 'blkio.leaf_weight_device'), '8:0 200');
+    assert.equal(read(blkio, 'blkio.throttle.read_bps_device'), '8:0 102400');
+    assert.equal(read(blkio, 'blkio.throttle.write_bps_device'), '8:16 204800');
+    assert.equal(read(blkio, 'blkio.throttle.read_iops_device'), '8:32 300');
+    assert.equal(read(blkio, 'blkio.throttle.write_iops_device'), '8:48 400');
+    assert.equal(read(hugetlb, 'hugetlb.2MB.limit_in_bytes'), String(2 << 30));
+    assert.equal(fs.existsSync(path.join(hugetlb, 'hugetlb.2MB.rsvd.limit_in_bytes')), false, 'only where the kernel has it');
+    assert.equal(read(hugetlb, 'hugetlb.1GB.limit_in_bytes'), String(4 << 30));
+    assert.equal(read(hugetlb, 'hugetlb.1GB.rsvd.limit_in_bytes'), String(4 << 30));
+    // net_cls and net_prio co-mounted: both files in the one dir.
+    assert.equal(l.controllers.net_cls, l.controllers.net_prio);
+    assert.equal(read(l.controllers.net_cls, 'r/net_cls.classid'), String(0x100001));
+    assert.equal(read(l.controllers.net_prio, 'r/net_prio.ifpriomap'), 'lo 10');
+  });
+
+  it('BFQ: weights go to blkio.bfq.weight(_device); leaf weights (CFQ only) are reported', () => {
+    const l = fakeHost('hybrid');
+    const cg = openCgroup(l, '/bfq');
+    cg.create();
+    const blkio = path.join(l.controllers.blkio, 'bfq');
+    put(path.join(blkio, 'blkio.bfq.weight'), '100');
+    put(path.join(blkio, 'blkio.bfq.weight_device'), '');
+    const warnings = cg.apply({ blockIO: { weight: 500, leafWeight: 300, weightDevice: [{ major: 8, minor: 0, weight: 400, leafWeight: 200 }] } });
+    assert.equal(read(blkio, 'blkio.bfq.weight'), '500');
+    assert.equal(read(blkio, 'blkio.bfq.weight_device'), '8:0 400');
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /leafWeight not applied/);
+    assert.match(warnings[1], /8:0 leafWeight not applied/);
+  });
+
+  it('warns for what this host lacks: net_cls/net_prio/hugetlb not mounted, no kmem.tcp, kernel memory', () => {
+    const l = fakeHost('hybrid');
+    const cg = openCgroup(l, '/x');
+    cg.create();
+    const warnings = cg.apply({
+      memory: { kernel: 1 << 20, kernelTCP: 1 << 20 },
+      hugepageLimits: [{ pageSize: '2MB', limit: 1 << 30 }],
+      network: { classID: 1, priorities: [{ name: 'lo', priority: 1 }] },
+    });
+    assert.deepEqual(warnings.map((w) => w.split(':')[0]), [
+      'memory.kernel ignored',
+      'memory.kernelTCP not applied',
+      'hugepageLimits not applied',
+      'network.classID not applied',
+      'network.priorities not applied',
+    ]);
+    assert.equal(fs.existsSync(path.join(l.controllers.memory, 'x/memory.kmem.limit_in_bytes')), false, 'kernel memory is never written');
+  });
+
+  it('refuses a huge page size the kernel does not have before writing anything', () => {
+    const l = fakeHost('hybrid', '0::/\n', ['hugetlb']);
+    const cg = openCgroup(l, '/h');
+    cg.create();
+    assert.throws(
+      () => cg.apply({ pids: { limit: 5 }, hugepageLimits: [{ pageSize: '3MB', limit: 1 << 30 }] }),
+      (e: unknown) => e instanceof CgroupError && e.code === 'bad_config' && /"3MB".*supports 1GB, 2MB/.test(e.message),
+    );
+    assert.equal(fs.existsSync(path.join(l.controllers.pids, 'h/pids.max')), false);
+    assert.equal(fs.existsSync(path.join(l.controllers.hugetlb, 'h/hugetlb.3MB.limit_in_bytes')), false);
+  });
+
+  it('names huge page sizes as the hugetlb controller does', () => {
+    const dir = path.join(tmp, 'hugepages');
+    for (const kb of ['64', '2048', '32768', '1048576', '16777216']) fs.mkdirSync(path.join(dir, `hugepages-${kb}kB`), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'not-a-size'));
+    assert.deepEqual(readHugePageSizes(dir), ['16GB', '1GB', '2MB', '32MB', '64KB']);
+    assert.deepEqual(readHugePageSizes(path.join(tmp, 'no-such-dir')), []);
+  });
+
   // memory.memsw.limit_in_bytes is made a directory so writing it fails: whether memory.limit_in_bytes changed
   // before the failure shows which file was written first.
   function orderProbe(current: number, limit: number, swap: number): string {
@@ -309,6 +414,43 @@ describe('apply on v2', () => {
     assert.equal(read(dir, 'memory.max'), 'max');
     assert.equal(read(dir, 'memory.swap.max'), 'max');
     assert.equal(read(dir, 'pids.max'), 'max');
+  });
+
+  it('writes io.max per limit, BFQ device weights, hugetlb max (and rsvd), and reports what v2 lacks', () => {
+    assert.deepEqual(
+      ioMaxWrites({
+        throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 100 }, { major: 8, minor: 16, rate: 0 }],
+        throttleWriteBpsDevice: [{ major: 8, minor: 0, rate: 200 }],
+        throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 300 }],
+        throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 400 }],
+      }).map((x) => `${x.field} ${x.line}`),
+      [
+        'blockIO.throttleReadBpsDevice 8:0 rbps=100',
+        'blockIO.throttleReadBpsDevice 8:16 rbps=max',
+        'blockIO.throttleWriteBpsDevice 8:0 wbps=200',
+        'blockIO.throttleReadIOPSDevice 8:0 riops=300',
+        'blockIO.throttleWriteIOPSDevice 8:0 wiops=400',
+      ],
+    );
+
+    const l = fakeHost('v2');
+    const cg = openCgroup(l, '/io');
+    cg.create();
+    const dir = path.join(l.unified!, 'io');
+    put(path.join(dir, 'io.bfq.weight'), 'default 100');
+    put(path.join(dir, 'hugetlb.2MB.rsvd.max'), 'max');
+    const warnings = cg.apply({
+      memory: { kernel: 1 << 20, kernelTCP: 1 << 20 },
+      blockIO: { leafWeight: 300, weightDevice: [{ major: 8, minor: 0, weight: 400 }], throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 400 }] },
+      hugepageLimits: [{ pageSize: '2MB', limit: 2 << 30 }],
+      network: { classID: 1 },
+    });
+    assert.equal(read(dir, 'io.bfq.weight'), '8:0 400');
+    assert.equal(read(dir, 'io.max'), '8:0 wiops=400');
+    assert.equal(read(dir, 'hugetlb.2MB.max'), String(2 << 30));
+    assert.equal(read(dir, 'hugetlb.2MB.rsvd.max'), String(2 << 30));
+    assert.deepEqual(warnings.map((w) => w.split(/ (is|ignored)/)[0]), ['memory.kernel', 'memory.kernelTCP', 'blockIO.leafWeight', 'linux.resources.network']);
+    assert.throws(() => cg.apply({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), (e: unknown) => e instanceof CgroupError && e.code === 'bad_config');
   });
 
   it('reports device rules, swappiness and realtime as not supported', () => {
@@ -450,7 +592,8 @@ describe('stats', () => {
 
 describe('warmUpCgroupAttach', () => {
   const waitFor = async (cond: () => boolean) => {
-    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+    // A cap, not a timing assertion: a loaded machine's libuv pool can take hundreds of ms.
+    for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   };
 
   it("writes this process's pid to the cgroup it is already in (first hierarchy), so nothing moves", async () => {
@@ -468,10 +611,13 @@ describe('warmUpCgroupAttach', () => {
   it('on a pure v2 host, uses the cgroup2 tree; never throws when the file cannot be opened', async () => {
     const l = fakeHost('v2', '0::/svc\n');
     fs.mkdirSync(path.join(l.unified!, 'svc'));
-    await new Promise((r) => setTimeout(r, 50)); // one warm-up at a time: let the previous test's finish
-    warmUpCgroupAttach(l);
     const file = path.join(l.unified!, 'svc', 'cgroup.procs');
-    await waitFor(() => fs.existsSync(file) && read(file) !== '');
+    // One warm-up at a time: while the previous test's write is still in flight (its pool thread can lag on a
+    // loaded machine) a call does nothing, so call again until this one has written.
+    await waitFor(() => {
+      warmUpCgroupAttach(l);
+      return fs.existsSync(file) && read(file) !== '';
+    });
     assert.equal(read(file), String(process.pid));
     const missing = fakeHost('v2', '0::/not/there\n');
     assert.doesNotThrow(() => warmUpCgroupAttach(missing));

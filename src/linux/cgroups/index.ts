@@ -3,6 +3,7 @@ export { resolveCgroupPath } from './cgroup-path.js';
 export { warmUpCgroupAttach } from './attach-warmup.js';
 export {
   detectLayout,
+  readHugePageSizes,
   hostLayout,
   parseMountinfo,
   parseProcCgroup,
@@ -14,5 +15,5 @@ export {
 } from './layout.js';
 export { CgroupManager, openCgroup, V2_CONTROLLERS, type CreateResult } from './manager.js';
 export { formatDeviceRule, v1DeviceWrites, UNLIMITED_MEMORY, type DeviceWrite } from './v1.js';
-export { sharesToWeight, blkioWeightToIoWeight, swapToV2 } from './v2.js';
+export { sharesToWeight, blkioWeightToIoWeight, swapToV2, ioMaxWrites } from './v2.js';
 export type * from './types.js';

@@ -34,6 +34,8 @@ export interface CgroupLayout {
   unified?: string;
   /** The runtime's own cgroup per controller (from /proc/self/cgroup); key "" is the cgroup2 entry. */
   own: Record<string, string>;
+  /** The huge page sizes the kernel supports, named as the hugetlb controller names its files ("2MB"). */
+  hugePageSizes: string[];
 }
 
 /** One line of /proc/<pid>/mountinfo, the fields cgroup detection needs. */
@@ -93,8 +95,43 @@ export interface DetectOptions {
   mountinfoPath?: string;
   /** Default /proc/self/cgroup. */
   procCgroupPath?: string;
-  /** Prefix joined in front of every mountpoint (a fake tree in a temp dir). Default "" (the real root). */
+  /** Prefix joined in front of every mountpoint and of /sys/kernel/mm/hugepages (a fake tree in a temp dir).
+   * Default "" (the real root). */
   root?: string;
+}
+
+/**
+ * The huge page sizes of this kernel, from the hugepages-<n>kB dirs of /sys/kernel/mm/hugepages, named as the
+ * hugetlb controller names its files (the kernel's mem_fmt: the largest unit the size reaches, so 2048kB → "2MB").
+ * [] when the kernel has no huge pages.
+ */
+export function readHugePageSizes(dir = '/sys/kernel/mm/hugepages'): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names) {
+    const m = /^hugepages-(\d+)kB$/.exec(name);
+    if (!m) continue;
+    const kb = Number(m[1]);
+    if (kb >= 1024 * 1024) out.push(`${Math.floor(kb / (1024 * 1024))}GB`);
+    else if (kb >= 1024) out.push(`${Math.floor(kb / 1024)}MB`);
+    else out.push(`${kb}KB`);
+  }
+  return out.sort();
+}
+
+/** Refuses a hugepageLimits entry whose page size this kernel does not have (there is no file to write). */
+export function checkHugePageSizes(limits: { pageSize: string }[] | undefined, supported: string[]): void {
+  for (const h of limits ?? []) {
+    if (!supported.includes(h.pageSize)) {
+      const have = supported.length ? `this kernel supports ${supported.join(', ')}` : 'this kernel has no huge pages';
+      throw new CgroupError('bad_config', `linux.resources.hugepageLimits pageSize "${h.pageSize}" is not a huge page size of this host (${have}): fix or remove it`);
+    }
+  }
 }
 
 /**
@@ -163,7 +200,14 @@ export function detectLayout(opts: DetectOptions = {}): CgroupLayout {
     throw new CgroupError('not_found', `no cgroup filesystem is mounted (read ${mountinfoPath}): mount cgroup2 on /sys/fs/cgroup`);
   }
   if (v2) hierarchies.push(v2);
-  return { mode, hierarchies, controllers, unified: v2?.mountpoint, own: parseProcCgroup(procCgroup) };
+  return {
+    mode,
+    hierarchies,
+    controllers,
+    unified: v2?.mountpoint,
+    own: parseProcCgroup(procCgroup),
+    hugePageSizes: readHugePageSizes(path.join(root || '/', 'sys/kernel/mm/hugepages')),
+  };
 }
 
 let host: CgroupLayout | undefined;

@@ -8,7 +8,7 @@ import { applyV1, statsV1, validateV1, type V1Dirs } from './v1.js';
 import { applyV2, statsV2, validateV2 } from './v2.js';
 
 /** Controllers enabled in each ancestor's cgroup.subtree_control on v2 (kernel order), where available. */
-export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids'] as const;
+export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids'] as const;
 
 /** How long freeze/thaw wait for the kernel to finish, and how often they look. */
 const FREEZE_TIMEOUT_MS = 1000;
@@ -84,11 +84,13 @@ export class CgroupManager {
   readonly path: string;
   readonly mode: CgroupMode;
   private readonly targets: Target[];
+  private readonly hugePageSizes: string[];
 
   /** @internal use {@link openCgroup} */
   constructor(layout: CgroupLayout, cgPath: string) {
     this.path = cgPath;
     this.mode = layout.mode;
+    this.hugePageSizes = layout.hugePageSizes;
     this.targets = layout.hierarchies.map((hierarchy) => ({
       hierarchy,
       dir: leafDir(hierarchy, cgPath, layout.own),
@@ -119,12 +121,13 @@ export class CgroupManager {
     return {
       dir: (c) => this.v1Dir(c)?.dir,
       isFake: (dir) => this.targets.find((t) => t.dir === dir)?.fake ?? false,
+      hugePageSizes: this.hugePageSizes,
     };
   }
 
   /**
    * Makes the cgroup in every hierarchy (v1: each managed controller and named hierarchy; hybrid: also the
-   * cgroup2 tree; v2: the one tree, enabling cpuset/cpu/io/memory/pids in each ancestor), then applies
+   * cgroup2 tree; v2: the one tree, enabling cpuset/cpu/io/memory/hugetlb/pids in each ancestor), then applies
    * `resources`. An existing cgroup is fine. If any step fails, the dirs this call made are removed again and
    * the error is thrown.
    *
@@ -181,8 +184,8 @@ export class CgroupManager {
   }
 
   private validate(r: LinuxResources): void {
-    if (this.mode === 'v2') validateV2(r);
-    else validateV1(r, this.mode);
+    if (this.mode === 'v2') validateV2(r, this.hugePageSizes);
+    else validateV1(r, this.mode, this.hugePageSizes);
   }
 
   /**
@@ -283,7 +286,7 @@ export class CgroupManager {
   apply(resources: LinuxResources): string[] {
     if (this.mode === 'v2') {
       const t = this.v2Target!;
-      return applyV2(t.dir, t.fake, resources);
+      return applyV2(t.dir, t.fake, resources, this.hugePageSizes);
     }
     return applyV1(this.v1Dirs(), resources, this.mode);
   }

@@ -30,6 +30,10 @@ export interface LinuxMemoryResources {
   reservation?: number;
   /** memory + swap in bytes, as in cgroup v1 (converted to swap only on v2); -1 unlimited. */
   swap?: number;
+  /** Deprecated by the spec and by Linux (5.4; writes are no-ops since 6.1): ignored with a warning, as runc. */
+  kernel?: number;
+  /** TCP buffer memory in bytes (v1 memory.kmem.tcp.limit_in_bytes; v2 has no such limit); -1 unlimited. */
+  kernelTCP?: number;
   swappiness?: number;
   disableOOMKiller?: boolean;
 }
@@ -50,9 +54,37 @@ export interface LinuxPidsResources {
   limit?: number;
 }
 
+/** One block device, by major:minor. */
+export interface BlockDevice {
+  major: number;
+  minor: number;
+}
+
 export interface LinuxBlockIoResources {
   /** 10–1000 as in cgroup v1 blkio.weight. */
   weight?: number;
+  /** 10–1000, CFQ only (v1 blkio.leaf_weight): the weight of the cgroup's own tasks against its children. */
+  leafWeight?: number;
+  weightDevice?: (BlockDevice & { weight?: number; leafWeight?: number })[];
+  /** Bytes or IOs per second per device; 0 removes the device's limit. */
+  throttleReadBpsDevice?: (BlockDevice & { rate: number })[];
+  throttleWriteBpsDevice?: (BlockDevice & { rate: number })[];
+  throttleReadIOPSDevice?: (BlockDevice & { rate: number })[];
+  throttleWriteIOPSDevice?: (BlockDevice & { rate: number })[];
+}
+
+export interface LinuxHugepageLimit {
+  /** "2MB", "1GB", "64KB": the size as the hugetlb controller names its files. */
+  pageSize: string;
+  /** Bytes. */
+  limit: number;
+}
+
+export interface LinuxNetworkResources {
+  /** v1 net_cls.classid (0xAAAABBBB: tc class AAAA:BBBB). */
+  classID?: number;
+  /** v1 net_prio.ifpriomap entries. */
+  priorities?: { name: string; priority: number }[];
 }
 
 export interface LinuxResources {
@@ -61,6 +93,8 @@ export interface LinuxResources {
   cpu?: LinuxCpuResources;
   pids?: LinuxPidsResources;
   blockIO?: LinuxBlockIoResources;
+  hugepageLimits?: LinuxHugepageLimit[];
+  network?: LinuxNetworkResources;
   /** Raw cgroup v2 files (e.g. { "memory.high": "1G" }); an error on v1 and hybrid hosts. */
   unified?: Record<string, string>;
 }

@@ -1,12 +1,15 @@
 import * as path from 'node:path';
 import { CgroupError } from './cgroup-error.js';
 import { exists, readKeyValues, readNumber, readText, writeValue } from './fs-util.js';
-import type { BlkioEntry, CgroupStats, LinuxDeviceRule, LinuxResources, MemoryEntry } from './types.js';
+import { checkHugePageSizes } from './layout.js';
+import type { BlkioEntry, CgroupStats, LinuxBlockIoResources, LinuxDeviceRule, LinuxResources, MemoryEntry } from './types.js';
 
 /** How the v1 code reaches the filesystem: the leaf dir of a controller (undefined when not mounted). */
 export interface V1Dirs {
   dir(controller: string): string | undefined;
   isFake(dir: string): boolean;
+  /** The kernel's huge page sizes ("2MB"), to refuse a hugepageLimits size before the first write. */
+  hugePageSizes: string[];
 }
 
 /** One write the v1 devices controller needs, in order. */
@@ -45,7 +48,8 @@ function set(n: number | undefined): n is number {
 }
 
 /** Checks what can be checked before the first write, so a bad config changes nothing. */
-export function validateV1(r: LinuxResources, mode: string): void {
+export function validateV1(r: LinuxResources, mode: string, hugePageSizes: string[]): void {
+  checkHugePageSizes(r.hugepageLimits, hugePageSizes);
   if (r.unified && Object.keys(r.unified).length > 0) {
     throw new CgroupError('bad_config', `linux.resources.unified needs cgroup v2 but this host uses ${mode} cgroups: remove it or use memory/cpu/pids fields`);
   }
@@ -61,7 +65,7 @@ export function validateV1(r: LinuxResources, mode: string): void {
 
 /** Applies OCI resources on cgroup v1; returns warnings for what this host cannot apply. */
 export function applyV1(dirs: V1Dirs, r: LinuxResources, mode: string): string[] {
-  validateV1(r, mode);
+  validateV1(r, mode, dirs.hugePageSizes);
   const warnings: string[] = [];
   const w = (dir: string, file: string, value: string | number): void =>
     writeValue(path.join(dir, file), String(value), dirs.isFake(dir));
@@ -126,16 +130,119 @@ export function applyV1(dirs: V1Dirs, r: LinuxResources, mode: string): string[]
     if (dir) w(dir, 'pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max');
   }
 
-  if (set(r.blockIO?.weight)) {
-    const dir = need('blkio', 'blockIO.weight');
+  if (r.blockIO && hasBlockIo(r.blockIO)) {
+    const dir = need('blkio', 'blockIO limits');
+    if (dir) applyBlkioV1(dir, r.blockIO, w, warnings);
+  }
+
+  if (r.hugepageLimits && r.hugepageLimits.length > 0) {
+    const dir = need('hugetlb', 'hugepageLimits');
     if (dir) {
-      // blkio.weight exists only with CFQ; multi-queue hosts with BFQ expose blkio.bfq.weight instead.
-      const file = ['blkio.weight', 'blkio.bfq.weight'].find((f) => exists(path.join(dir, f)));
-      if (file) w(dir, file, r.blockIO!.weight!);
-      else warnings.push('blockIO.weight not applied: neither blkio.weight nor blkio.bfq.weight exists (no CFQ/BFQ scheduler)');
+      // The reservation limit (Linux 5.7) also caps pages reserved by mmap but not yet faulted in; without it a
+      // task can reserve past the limit and be SIGBUSed at fault time. Written where the kernel has it, as runc.
+      for (const h of r.hugepageLimits) {
+        w(dir, `hugetlb.${h.pageSize}.limit_in_bytes`, h.limit);
+        const rsvd = `hugetlb.${h.pageSize}.rsvd.limit_in_bytes`;
+        if (exists(path.join(dir, rsvd))) w(dir, rsvd, h.limit);
+      }
+    }
+  }
+
+  const net = r.network;
+  if (net?.classID !== undefined) {
+    const dir = need('net_cls', 'network.classID');
+    if (dir) w(dir, 'net_cls.classid', net.classID);
+  }
+  if (net?.priorities && net.priorities.length > 0) {
+    const dir = need('net_prio', 'network.priorities');
+    // The kernel parses one "<ifname> <prio>" per write and looks the name up among the host's (init netns)
+    // interfaces, whatever the container's network namespace.
+    if (dir) {
+      for (const p of net.priorities) {
+        try {
+          w(dir, 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
+        } catch (e) {
+          if ((e as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ENODEV') throw e;
+          throw new CgroupError('bad_config', `linux.resources.network.priorities names interface "${p.name}", which the host does not have: fix or remove it`, { cause: e });
+        }
+      }
     }
   }
   return warnings;
+}
+
+function hasBlockIo(b: LinuxBlockIoResources): boolean {
+  return (
+    set(b.weight) ||
+    set(b.leafWeight) ||
+    [b.weightDevice, b.throttleReadBpsDevice, b.throttleWriteBpsDevice, b.throttleReadIOPSDevice, b.throttleWriteIOPSDevice]
+      .some((list) => list !== undefined && list.length > 0)
+  );
+}
+
+/** The four throttle lists with their v1 file suffix and v2 io.max key, in spec order. */
+export const THROTTLES = [
+  ['throttleReadBpsDevice', 'read_bps_device', 'rbps'],
+  ['throttleWriteBpsDevice', 'write_bps_device', 'wbps'],
+  ['throttleReadIOPSDevice', 'read_iops_device', 'riops'],
+  ['throttleWriteIOPSDevice', 'write_iops_device', 'wiops'],
+] as const;
+
+/**
+ * blkio on v1. Weights: CFQ (gone since Linux 5.0) had blkio.weight, blkio.leaf_weight and their _device files;
+ * BFQ has blkio.bfq.weight and blkio.bfq.weight_device and no leaf weights; with neither scheduler there are no
+ * weight files and the weights are reported as not applied. Throttling is scheduler-independent.
+ */
+function applyBlkioV1(
+  dir: string,
+  b: LinuxBlockIoResources,
+  w: (dir: string, file: string, value: string | number) => void,
+  warnings: string[],
+): void {
+  const bfq = exists(path.join(dir, 'blkio.bfq.weight'));
+  const weightFile = bfq ? 'blkio.bfq.weight' : 'blkio.weight';
+  const weightDeviceFile = bfq ? 'blkio.bfq.weight_device' : 'blkio.weight_device';
+  const has = (file: string): boolean => exists(path.join(dir, file));
+  if (set(b.weight)) {
+    if (has(weightFile)) w(dir, weightFile, b.weight);
+    else warnings.push('blockIO.weight not applied: neither blkio.weight nor blkio.bfq.weight exists (no CFQ/BFQ scheduler)');
+  }
+  if (set(b.leafWeight)) {
+    if (has('blkio.leaf_weight')) w(dir, 'blkio.leaf_weight', b.leafWeight);
+    else warnings.push('blockIO.leafWeight not applied: blkio.leaf_weight exists only with the CFQ scheduler (removed in Linux 5.0)');
+  }
+  for (const d of b.weightDevice ?? []) {
+    if (set(d.weight)) {
+      if (has(weightDeviceFile)) w(dir, weightDeviceFile, `${d.major}:${d.minor} ${d.weight}`);
+      else warnings.push(`blockIO.weightDevice ${d.major}:${d.minor} weight not applied: no ${weightDeviceFile} (no CFQ/BFQ scheduler)`);
+    }
+    if (set(d.leafWeight)) {
+      if (has('blkio.leaf_weight_device')) w(dir, 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
+      else warnings.push(`blockIO.weightDevice ${d.major}:${d.minor} leafWeight not applied: blkio.leaf_weight_device exists only with the CFQ scheduler`);
+    }
+  }
+  for (const [key, suffix] of THROTTLES) {
+    const file = `blkio.throttle.${suffix}`;
+    for (const d of b[key] ?? []) {
+      if (!has(file)) {
+        warnings.push(`blockIO.${key} not applied: no ${file} (kernel built without CONFIG_BLK_DEV_THROTTLING)`);
+        break;
+      }
+      writeDeviceLimit(() => w(dir, file, `${d.major}:${d.minor} ${d.rate}`), d, `blockIO.${key}`);
+    }
+  }
+}
+
+/** Runs one per-device write; the kernel's ENODEV (no such block device) becomes an error naming the field. */
+export function writeDeviceLimit(write: () => void, d: { major: number; minor: number }, field: string): void {
+  try {
+    write();
+  } catch (e) {
+    if ((e as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENODEV') {
+      throw new CgroupError('bad_config', `linux.resources.${field} names block device ${d.major}:${d.minor}, which does not exist on this host: fix or remove it`, { cause: e });
+    }
+    throw e;
+  }
 }
 
 function applyMemoryV1(
@@ -168,6 +275,13 @@ function applyMemoryV1(
     writeSwap();
   }
   if (set(mem.reservation)) w(dir, 'memory.soft_limit_in_bytes', mem.reservation);
+  if (set(mem.kernel)) {
+    warnings.push('memory.kernel ignored: kernel memory limits are deprecated (Linux 5.4, no effect since 6.1); remove it');
+  }
+  if (set(mem.kernelTCP)) {
+    if (exists(path.join(dir, 'memory.kmem.tcp.limit_in_bytes'))) w(dir, 'memory.kmem.tcp.limit_in_bytes', mem.kernelTCP);
+    else warnings.push('memory.kernelTCP not applied: this kernel has no memory.kmem.tcp.limit_in_bytes');
+  }
   if (mem.swappiness !== undefined && mem.swappiness !== -1) w(dir, 'memory.swappiness', mem.swappiness);
   if (mem.disableOOMKiller) w(dir, 'memory.oom_control', '1');
 }

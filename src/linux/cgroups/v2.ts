@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { CgroupError } from './cgroup-error.js';
 import { exists, readKeyValues, readNumber, readText, writeValue } from './fs-util.js';
-import { UNLIMITED_MEMORY } from './v1.js';
-import type { BlkioEntry, CgroupStats, LinuxResources } from './types.js';
+import { checkHugePageSizes } from './layout.js';
+import { THROTTLES, UNLIMITED_MEMORY, writeDeviceLimit } from './v1.js';
+import type { BlkioEntry, BlockDevice, CgroupStats, LinuxBlockIoResources, LinuxResources } from './types.js';
 
 /**
  * cgroup v1 cpu.shares (2–262144, default 1024) → v2 cpu.weight (1–10000, default 100), the linear map runc and
@@ -36,6 +37,20 @@ export function swapToV2(swap: number | undefined, limit: number | undefined): n
   return s - m;
 }
 
+/**
+ * The io.max writes for the OCI throttle lists, in spec order: one line per limit, since the kernel keeps the
+ * keys a line does not name. A rate of 0 (v1: "remove the limit") is "max".
+ */
+export function ioMaxWrites(b: LinuxBlockIoResources): { device: BlockDevice; field: string; line: string }[] {
+  const out: { device: BlockDevice; field: string; line: string }[] = [];
+  for (const [key, , ioKey] of THROTTLES) {
+    for (const d of b[key] ?? []) {
+      out.push({ device: d, field: `blockIO.${key}`, line: `${d.major}:${d.minor} ${ioKey}=${d.rate > 0 ? d.rate : 'max'}` });
+    }
+  }
+  return out;
+}
+
 /** A byte/count limit as v2 writes it: -1 → "max". */
 function limitStr(n: number): string {
   return n < 0 ? 'max' : String(n);
@@ -46,8 +61,9 @@ function set(n: number | undefined): n is number {
 }
 
 /** Checks what can be checked before the first write, so a bad config changes nothing. */
-export function validateV2(r: LinuxResources): void {
+export function validateV2(r: LinuxResources, hugePageSizes: string[]): void {
   swapToV2(r.memory?.swap, r.memory?.limit);
+  checkHugePageSizes(r.hugepageLimits, hugePageSizes);
   for (const key of Object.keys(r.unified ?? {})) {
     if (!/^[a-z_]+\.[A-Za-z0-9_.]+$/.test(key)) {
       throw new CgroupError('bad_config', `linux.resources.unified key "${key}" is not a cgroup file name like "memory.high"`);
@@ -60,8 +76,8 @@ export function validateV2(r: LinuxResources): void {
  * Device rules are NOT enforced on v2 (that needs an eBPF program, not implemented yet): they produce a warning,
  * not an error, so containers still start — the container keeps its parent's device access.
  */
-export function applyV2(dir: string, fake: boolean, r: LinuxResources): string[] {
-  validateV2(r);
+export function applyV2(dir: string, fake: boolean, r: LinuxResources, hugePageSizes: string[]): string[] {
+  validateV2(r, hugePageSizes);
   const warnings: string[] = [];
   const w = (file: string, value: string | number): void => writeValue(path.join(dir, file), String(value), fake);
 
@@ -84,6 +100,8 @@ export function applyV2(dir: string, fake: boolean, r: LinuxResources): string[]
     if (set(mem.reservation)) w('memory.low', limitStr(mem.reservation));
     if (mem.swappiness !== undefined && mem.swappiness !== -1) warnings.push('memory.swappiness is not supported on cgroup v2: ignored');
     if (mem.disableOOMKiller) warnings.push('memory.disableOOMKiller is not supported on cgroup v2: ignored');
+    if (set(mem.kernel)) warnings.push('memory.kernel ignored: kernel memory limits are deprecated (Linux 5.4) and do not exist on cgroup v2; remove it');
+    if (set(mem.kernelTCP)) warnings.push('memory.kernelTCP is not supported on cgroup v2 (TCP memory is part of memory.max there): ignored');
   }
 
   if (cpu) {
@@ -101,11 +119,35 @@ export function applyV2(dir: string, fake: boolean, r: LinuxResources): string[]
 
   if (r.pids?.limit !== undefined) w('pids.max', r.pids.limit > 0 ? String(r.pids.limit) : 'max');
 
-  const weight = r.blockIO?.weight;
-  if (set(weight)) {
-    // BFQ keeps the v1 scale; the generic io.weight uses 1–10000.
-    if (exists(path.join(dir, 'io.bfq.weight'))) w('io.bfq.weight', weight);
-    else w('io.weight', blkioWeightToIoWeight(weight));
+  const b = r.blockIO;
+  if (b) {
+    // BFQ keeps the v1 scale; the generic io.weight uses 1–10000. Per-device weights exist only with BFQ (runc's
+    // rule: io.weight's per-device form belongs to the io.cost model, a different scale).
+    const bfq = exists(path.join(dir, 'io.bfq.weight'));
+    if (set(b.weight)) {
+      if (bfq) w('io.bfq.weight', b.weight);
+      else w('io.weight', blkioWeightToIoWeight(b.weight));
+    }
+    if (set(b.leafWeight)) warnings.push('blockIO.leafWeight is not supported on cgroup v2: ignored');
+    for (const d of b.weightDevice ?? []) {
+      if (set(d.weight)) {
+        if (bfq) w('io.bfq.weight', `${d.major}:${d.minor} ${d.weight}`);
+        else warnings.push(`blockIO.weightDevice ${d.major}:${d.minor} not applied: per-device weights need the BFQ scheduler (no io.bfq.weight)`);
+      }
+      if (set(d.leafWeight)) warnings.push(`blockIO.weightDevice ${d.major}:${d.minor} leafWeight is not supported on cgroup v2: ignored`);
+    }
+    for (const x of ioMaxWrites(b)) writeDeviceLimit(() => w('io.max', x.line), x.device, x.field);
+  }
+
+  for (const h of r.hugepageLimits ?? []) {
+    w(`hugetlb.${h.pageSize}.max`, h.limit);
+    // See v1: the reservation limit (Linux 5.7) where the kernel has it.
+    const rsvd = `hugetlb.${h.pageSize}.rsvd.max`;
+    if (exists(path.join(dir, rsvd))) w(rsvd, h.limit);
+  }
+
+  if (r.network && (r.network.classID !== undefined || (r.network.priorities?.length ?? 0) > 0)) {
+    warnings.push('linux.resources.network is not supported on cgroup v2 (net_cls/net_prio are v1 controllers): ignored');
   }
 
   // Raw files last, so they override anything above (runc's order).
