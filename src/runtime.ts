@@ -86,7 +86,7 @@ export interface ExecOptions {
   env?: string[];
   cwd?: string;
   user?: { uid: number; gid: number };
-  /** Capabilities added to the container's sets. */
+  /** Capabilities added to the container's sets (they must be in its bounding set). */
   caps?: string[];
   noNewPrivs?: boolean;
   tty?: boolean;
@@ -311,7 +311,10 @@ export class Runtime {
   async exec(id: string, opts: ExecOptions): Promise<{ pid: number; wait: () => Promise<number> }> {
     const record = this.find(id);
     const base: Process = (record.facts as LiveContainer["facts"]).spec.process ?? { args: [], cwd: "/", user: { uid: 0, gid: 0 } };
-    const proc = opts.process ?? execProcessFrom(base, opts);
+    const asked = opts.process ?? execProcessFrom(base, opts);
+    const { execCapabilities } = await import('./linux/plan-exec.js');
+    // No capabilities asked for: the container's; more than its bounding set: refused (see execCapabilities).
+    const proc: Process = { ...asked, capabilities: execCapabilities(record.facts.id, asked.capabilities, base.capabilities) };
     if (proc.terminal && !opts.consoleSocket && opts.detach) {
       throw new RuntimeError('bad_config', 'a detached exec with a terminal needs --console-socket: pass one, or drop --tty');
     }
@@ -504,7 +507,7 @@ function exitStatus(w: { exitCode: number | null; signal: number | null }): numb
 /** An exec'd process as runc builds it: the container's process settings, overridden by the exec's flags. */
 function execProcessFrom(base: Process, o: ExecOptions): Process {
   const addCaps = (set: string[] | undefined) => (o.caps?.length ? [...new Set([...(set ?? []), ...o.caps])] : set);
-  const caps = base.capabilities;
+  const caps = base.capabilities ?? {};
   return {
     ...base,
     terminal: o.tty === true,
@@ -512,7 +515,7 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
     env: [...(base.env ?? []), ...(o.env ?? [])],
     cwd: o.cwd ?? base.cwd ?? '/',
     user: o.user ? { ...base.user, uid: o.user.uid, gid: o.user.gid, additionalGids: undefined } : base.user,
-    capabilities: caps && {
+    capabilities: {
       bounding: addCaps(caps.bounding),
       effective: addCaps(caps.effective),
       permitted: addCaps(caps.permitted),
