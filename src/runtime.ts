@@ -14,7 +14,7 @@ import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
 import { loadBundle } from './oci/config.js';
 import { PtyRelay } from './linux/pty-relay.js';
-import { validateId } from './oci/id.js';
+import { resolveContainerId, validateId, type IdUse } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
 import { refusal, type ContainerStatus } from './machines/container.js';
 import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.js';
@@ -85,7 +85,7 @@ export interface ExecOptions {
   env?: string[];
   cwd?: string;
   user?: { uid: number; gid: number };
-  /** Capabilities added to the container's sets. */
+  /** Capabilities added to the container's sets (they must be in its bounding set). */
   caps?: string[];
   noNewPrivs?: boolean;
   tty?: boolean;
@@ -116,6 +116,10 @@ function ownStartTime(): number | null {
 
 /**
  * The embeddable runtime: every operation runts offers, as calls.
+ *
+ * IDs: the calls that only read (state, ps, stats, history, readFile, readFileStream, listDir) accept an abbreviated
+ * ID, the only one starting with it; the calls that change or destroy a container (start, kill, delete, exec,
+ * pause, resume, update, writeFile) act only on the exact ID, else fail with `not_found` (`IdUse` in src/oci/id.ts).
  *
  * @example
  * const rt = await Runtime.open({ root: '/run/runts' });
@@ -220,7 +224,7 @@ export class Runtime {
   /** Runs the user program of a created container. */
   async start(id: string): Promise<ContainerState> {
     this.host.env.ports.cgroups.warmUpAttach(); // see create: a burst of container operations stays warm
-    const record = this.find(id);
+    const record = this.find(id, 'change');
     try {
       const settled = await this.host.dispatch(record, { type: 'container.start' });
       await this.rebalanceOom(settled.facts, false);
@@ -235,14 +239,23 @@ export class Runtime {
 
   /** Sends a signal (number) to the init, or with `all` to every process of the container. */
   async kill(id: string, signal = 15, opts: { all?: boolean } = {}): Promise<void> {
-    await this.host.dispatch(this.find(id), { type: 'container.kill', signal, all: opts.all ?? false });
+    await this.host.dispatch(this.find(id, 'change'), { type: 'container.kill', signal, all: opts.all ?? false });
   }
 
-  /** Deletes a stopped (or created) container; `force` also kills a running or paused one first. */
+  /**
+   * Deletes a stopped (or created) container; `force` also kills a running or paused one first, and makes a missing
+   * container no error (as runc: managers repeat `delete --force` to be sure).
+   */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     this.host.env.ports.cgroups.warmUpAttach(); // see create: a burst of creates and deletes stays warm
     const force = opts.force ?? false;
-    const record = this.find(id);
+    let record: ContainerRecord;
+    try {
+      record = this.find(id, 'change');
+    } catch (e) {
+      if (force && (e as RuntsError).code === 'not_found') return;
+      throw e;
+    }
     const { facts } = record;
     // Destroying the sandbox brings its children down first: their processes die, their records go to stopped
     // (and their cgroups, nested under the sandbox's, go with it); each child is then deleted on its own.
@@ -258,7 +271,7 @@ export class Runtime {
   }
 
   async state(id: string): Promise<ContainerState> {
-    return stateOf(await this.host.refresh(this.find(id)));
+    return stateOf(await this.host.refresh(this.find(id, 'read')));
   }
 
   async list(): Promise<ContainerState[]> {
@@ -325,9 +338,12 @@ export class Runtime {
    * host pid and `wait()`, which resolves to the exit status (128 + signal when killed).
    */
   async exec(id: string, opts: ExecOptions): Promise<{ pid: number; wait: () => Promise<number> }> {
-    const record = this.find(id);
+    const record = this.find(id, 'change');
     const base: Process = (record.facts as LiveContainer["facts"]).spec.process ?? { args: [], cwd: "/", user: { uid: 0, gid: 0 } };
-    const proc = opts.process ?? execProcessFrom(base, opts);
+    const asked = opts.process ?? execProcessFrom(base, opts);
+    const { execCapabilities } = await import('./linux/plan-exec.js');
+    // No capabilities asked for: the container's; more than its bounding set: refused (see execCapabilities).
+    const proc: Process = { ...asked, capabilities: execCapabilities(record.facts.id, asked.capabilities, base.capabilities) };
     if (proc.terminal && !opts.consoleSocket && opts.detach) {
       throw new RuntimeError('bad_config', 'a detached exec with a terminal needs --console-socket: pass one, or drop --tty');
     }
@@ -361,24 +377,24 @@ export class Runtime {
 
   /** Freezes every process of the container (cgroup freezer). */
   async pause(id: string): Promise<void> {
-    await this.host.dispatch(this.find(id), { type: 'container.pause' });
+    await this.host.dispatch(this.find(id, 'change'), { type: 'container.pause' });
   }
 
   /** Thaws a paused container. */
   async resume(id: string): Promise<void> {
-    await this.host.dispatch(this.find(id), { type: 'container.resume' });
+    await this.host.dispatch(this.find(id, 'change'), { type: 'container.resume' });
   }
 
   /** Host pids of every process in the container. */
   async ps(id: string): Promise<number[]> {
     // As runc, a stopped container is not an error: it lists what is left in its cgroup (usually nothing).
-    const settled = await this.live(id, 'ps', { stopped: true });
+    const settled = await this.live(id, 'ps', 'read', { stopped: true });
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).pids();
   }
 
   /** cpu, memory, pids and blkio figures of the container's cgroup (the data of runc's `events --stats`). */
   async stats(id: string): Promise<CgroupStats> {
-    const settled = await this.live(id, 'get stats of');
+    const settled = await this.live(id, 'get stats of', 'read');
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
   }
 
@@ -387,13 +403,13 @@ export class Runtime {
    * one as {"type":"oom"}, as runc). Also after the container stopped, while its cgroup is there.
    */
   async oomKills(id: string): Promise<number> {
-    const settled = await this.live(id, 'read OOM kills of', { stopped: true });
+    const settled = await this.live(id, 'read OOM kills of', 'read', { stopped: true });
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
   }
 
   /** Changes resource limits of a live container (applied to its cgroup at once). */
   async update(id: string, resources: LinuxResources): Promise<void> {
-    await this.host.dispatch(this.find(id), { type: 'container.update' }, { update: resources });
+    await this.host.dispatch(this.find(id, 'change'), { type: 'container.update' }, { update: resources });
   }
 
   /**
@@ -402,30 +418,30 @@ export class Runtime {
    */
   async readFile(id: string, path: string): Promise<Buffer> {
     const { goferRead } = await import('./gofer/client.js');
-    return goferRead(this.root, await this.brokerOf(id), path);
+    return goferRead(this.root, await this.brokerOf(id, 'read'), path);
   }
 
   /** Streams a file out of the container (see readFile). */
   async *readFileStream(id: string, path: string): AsyncGenerator<Buffer> {
     const { goferReadStream } = await import('./gofer/client.js');
-    yield* goferReadStream(this.root, await this.brokerOf(id), path);
+    yield* goferReadStream(this.root, await this.brokerOf(id, 'read'), path);
   }
 
   /** Writes (creates or replaces) a file inside the container (see readFile). */
   async writeFile(id: string, path: string, data: GoferData, opts: { mode?: number } = {}): Promise<void> {
     const { goferWrite } = await import('./gofer/client.js');
-    await goferWrite(this.root, await this.brokerOf(id), path, data, opts);
+    await goferWrite(this.root, await this.brokerOf(id, 'change'), path, data, opts);
   }
 
   /** Lists a directory inside the container (see readFile). */
   async listDir(id: string, path: string): Promise<GoferDirEntry[]> {
     const { goferList } = await import('./gofer/client.js');
-    return goferList(this.root, await this.brokerOf(id), path);
+    return goferList(this.root, await this.brokerOf(id, 'read'), path);
   }
 
   /** The container whose gofer serves file calls: it must not be stopped (its gofer is gone with it). */
-  private async brokerOf(id: string): Promise<string> {
-    const settled = await this.live(id, 'reach files of');
+  private async brokerOf(id: string, use: IdUse): Promise<string> {
+    const settled = await this.live(id, 'reach files of', use);
     return settled.facts.id;
   }
 
@@ -468,24 +484,20 @@ export class Runtime {
   }
 
   /** Reconciles and checks the container still has processes (read-only queries: ps, stats), or with `stopped`, once had. */
-  private async live(id: string, op: string, allow: { stopped?: boolean } = {}): Promise<Settled> {
-    const settled = await this.host.refresh(this.find(id));
+  private async live(id: string, op: string, use: IdUse, allow: { stopped?: boolean } = {}): Promise<Settled> {
+    const settled = await this.host.refresh(this.find(id, use));
     if ((settled.status === 'stopped' && !allow.stopped) || settled.status === 'creating') {
       throw new RuntimeError('bad_state', refusal(settled.facts.id, settled.status, op));
     }
     return settled;
   }
 
-  private find(partial: string): ContainerRecord {
-    validateId(partial);
-    try {
-      const id = this.store.resolveId(partial);
-      const record = this.store.get(id);
-      if (record) return record;
-    } catch (e) {
-      if ((e as RuntsError).code !== 'not_found') throw e;
-    }
-    throw new RuntimeError('not_found', `container "${partial}" does not exist`);
+  /** The record of the container `id` names: abbreviated IDs only for reading (the rule: `IdUse` in src/oci/id.ts). */
+  private find(id: string, use: IdUse): ContainerRecord {
+    const record = this.store.get(resolveContainerId(this.store, id, use));
+    // Deleted between the two reads.
+    if (!record) throw new RuntimeError('not_found', `container "${id}" does not exist`);
+    return record;
   }
 
   /**
@@ -495,12 +507,11 @@ export class Runtime {
    * @example for (const t of await rt.history('web')) console.log(t.seq, t.from, '->', t.to, t.event);
    */
   async history(id: string): Promise<TransitionRecord[]> {
-    validateId(id);
     let full = id;
     try {
-      full = this.store.resolveId(id);
+      full = resolveContainerId(this.store, id, 'read');
     } catch (e) {
-      if ((e as RuntsError).code !== 'not_found') throw e; // ambiguous
+      if ((e as RuntsError).code !== 'not_found') throw e; // invalid, or ambiguous
     }
     const log = this.store.history(full);
     if (log.length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: check the ID with runts list`);
@@ -547,7 +558,7 @@ function exitStatus(w: { exitCode: number | null; signal: number | null }): numb
 /** An exec'd process as runc builds it: the container's process settings, overridden by the exec's flags. */
 function execProcessFrom(base: Process, o: ExecOptions): Process {
   const addCaps = (set: string[] | undefined) => (o.caps?.length ? [...new Set([...(set ?? []), ...o.caps])] : set);
-  const caps = base.capabilities;
+  const caps = base.capabilities ?? {};
   return {
     ...base,
     terminal: o.tty === true,
@@ -555,7 +566,7 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
     env: [...(base.env ?? []), ...(o.env ?? [])],
     cwd: o.cwd ?? base.cwd ?? '/',
     user: o.user ? { ...base.user, uid: o.user.uid, gid: o.user.gid, additionalGids: undefined } : base.user,
-    capabilities: caps && {
+    capabilities: {
       bounding: addCaps(caps.bounding),
       effective: addCaps(caps.effective),
       permitted: addCaps(caps.permitted),

@@ -6,7 +6,7 @@ export function registerDelete(program: Command): void {
     .command('delete')
     .description('delete a stopped or created container (and its cgroup and state)')
     .argument('<container-id>')
-    .option('-f, --force', 'kill a running or paused container first')
+    .option('-f, --force', 'kill a running or paused container first; a missing container is no error')
     .action(async (id: string, opts, cmd: Command) => {
       await withRuntime(cmd, (rt) => rt.delete(id, { force: opts.force === true }));
     });

@@ -1,6 +1,42 @@
-import { CLONE, PlanBuilder } from '../native/plan.js';
-import type { LinuxNamespace, Process } from '../oci/types.js';
+import { CAPABILITIES, CLONE, PlanBuilder } from '../native/plan.js';
+import type { LinuxCapabilities, LinuxNamespace, Process } from '../oci/types.js';
 import { PlanError, planProcessSetup, PR_SET_DUMPABLE } from './plan-init.js';
+
+const CAP_SETS = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+
+/**
+ * The capabilities an exec'd process gets: the ones it asks for, or the container's own when it asks for none (as
+ * runc: a process.json without `capabilities` runs with the container's sets, not with runts' own).
+ *
+ * An exec never exceeds the container's bounding set. runc grants whatever the exec asks for — `exec --cap`, or the
+ * full sets Docker, Podman and nerdctl send for `exec --privileged` — since it spawns the process as host root.
+ * Here asking for more is refused, with the capabilities named, rather than silently trimmed: those callers want
+ * the capabilities, and a process that lacks them fails later with a bare EPERM.
+ * @throws PlanError bad_config naming the capabilities outside the container's bounding set.
+ */
+export function execCapabilities(
+  id: string,
+  requested: LinuxCapabilities | undefined,
+  container: LinuxCapabilities | undefined,
+): LinuxCapabilities {
+  const caps = requested ?? container ?? {};
+  for (const set of CAP_SETS) {
+    const unknown = (caps[set] ?? []).find((c) => !Object.hasOwn(CAPABILITIES, c));
+    if (unknown !== undefined) throw new PlanError('bad_config', `unknown capability "${unknown}": use names like CAP_CHOWN`);
+  }
+  const allowed = new Set(container?.bounding ?? []);
+  const beyond = new Set(CAP_SETS.flatMap((set) => (caps[set] ?? []).filter((c) => !allowed.has(c))));
+  if (beyond.size > 0) {
+    const names = [...beyond].sort();
+    const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+    throw new PlanError(
+      'bad_config',
+      `exec in container "${id}" asks for ${shown}, outside the container's bounding set: ` +
+        'drop them (--cap, process.capabilities, exec --privileged), or create the container with them',
+    );
+  }
+  return caps;
+}
 
 export interface ExecPlanInput {
   /** Host pid of the container's init: its /proc/<pid>/ns/* are the namespaces to join. */

@@ -127,7 +127,8 @@ export function planProcessSetup(
   if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp);
   // Supplementary groups are replaced (cleared when none are given), as runc does.
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
-  if (process.capabilities) plan.caps(capabilitySets(process.capabilities));
+  // Always: without the op, a root process would keep every capability of runts itself.
+  plan.caps(capabilitySets(process.capabilities));
   if (process.noNewPrivileges) plan.noNewPrivs();
   const umask = user.umask ?? o.defaultUmask;
   if (umask !== undefined) plan.umask(umask);
@@ -136,11 +137,13 @@ export function planProcessSetup(
 }
 
 /**
- * The five capability masks of a process. The kernel only lets a capability be ambient when it is also permitted
- * and inheritable; runc asks anyway and ignores the refusal (its default config lists ambient caps with no
- * inheritable ones), so only the ones that can be raised are asked for.
+ * The five capability masks of a process. Absent means none, as with runc: no `capabilities` (or no set in it)
+ * leaves that set empty — the bounding set too, so even a root process cannot regain one through execve.
+ * The kernel only lets a capability be ambient when it is also permitted and inheritable; runc asks anyway and
+ * ignores the refusal (its default config lists ambient caps with no inheritable ones), so only the ones that can
+ * be raised are asked for.
  */
-export function capabilitySets(caps: NonNullable<Process['capabilities']>) {
+export function capabilitySets(caps: Process['capabilities'] = {}) {
   const permitted = capabilityMask(caps.permitted);
   const inheritable = capabilityMask(caps.inheritable);
   return {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerHost } from '../actors/host.js';
 import { isProcessAlive, readProcStat } from '../linux/proc.js';
+import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
 import { followFeed } from './events.js';
@@ -227,7 +228,9 @@ export class Resident {
     const rt = this.rt;
     const args = req.args as [string, ...unknown[]];
     const id = args[0];
-    const key = () => this.key(id);
+    // The container's queue, keyed by its full ID under the rule the Runtime call applies (src/oci/id.ts): only
+    // state, ps and stats may name it abbreviated.
+    const key = (use: IdUse = 'change') => this.key(id, use);
     const ok = (result: unknown): Reply => ({ ok: true, result });
     switch (req.op) {
       case 'ping':
@@ -265,15 +268,15 @@ export class Resident {
       case 'delete':
         return ok(await this.queue.run(key(), () => rt.delete(id, args[1] as { force?: boolean })));
       case 'state':
-        return ok(await this.queue.run(key(), () => rt.state(id)));
+        return ok(await this.queue.run(key('read'), () => rt.state(id)));
       case 'pause':
         return ok(await this.queue.run(key(), () => rt.pause(id)));
       case 'resume':
         return ok(await this.queue.run(key(), () => rt.resume(id)));
       case 'ps':
-        return ok(await this.queue.run(key(), () => rt.ps(id)));
+        return ok(await this.queue.run(key('read'), () => rt.ps(id)));
       case 'stats':
-        return ok(await this.queue.run(key(), () => rt.stats(id)));
+        return ok(await this.queue.run(key('read'), () => rt.stats(id)));
       case 'update':
         return ok(await this.queue.run(key(), () => rt.update(id, args[1] as never)));
       case 'history':
@@ -283,12 +286,12 @@ export class Resident {
     }
   }
 
-  /** The queue key of a possibly abbreviated id: the full id when it resolves. */
-  private key(partial: string): string {
+  /** The queue key of the container `id` names for this use: its full ID when it resolves, else `id` as given. */
+  private key(id: string, use: IdUse): string {
     try {
-      return this.internals.store.resolveId(partial);
+      return resolveContainerId(this.internals.store, id, use);
     } catch {
-      return partial;
+      return id;
     }
   }
 

@@ -19,6 +19,8 @@ describe('live containers', { skip }, () => {
     const bundle = sb.bundle(id, (s) => {
       s.process!.args = ['/bin/sleep', '1000'];
       s.process!.env = [...(s.process!.env ?? []), 'FROM_CONFIG=1'];
+      // In the bounding set, not effective: `exec --cap CAP_CHOWN` may raise it (an exec never exceeds the bounding set).
+      s.process!.capabilities!.bounding!.push('CAP_CHOWN');
       s.hostname = 'live-box';
     });
     const r = sb.runts(['run', '--detach', '--bundle', bundle, id]);
@@ -45,7 +47,7 @@ describe('live containers', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(lines.slice(0, 4), ['1000', '1000', '/tmp', 'yes']);
-    // default caps (AUDIT_WRITE 29, KILL 5, NET_BIND_SERVICE 10) + CHOWN 0
+    // default caps (AUDIT_WRITE 29, KILL 5, NET_BIND_SERVICE 10) + CHOWN 0 (the container's bounding set)
     assert.match(lines[4], /CapBnd:\s+0000000020000421/);
     assert.match(lines[5], /NoNewPrivs:\s+1/);
     assert.ok(lines[6].endsWith(`${sb.cgroupParent}/${id}`), lines[6]);

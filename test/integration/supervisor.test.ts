@@ -174,6 +174,25 @@ describe('runts supervise', { skip }, () => {
     assert.equal(sb.runts(['delete', '--force', id]).status, 0);
   });
 
+  test('forwarded commands follow the id rule: a repeated delete --force of abc leaves abcd alone', () => {
+    const short = sb.track(`fwd-${Math.random().toString(36).slice(2, 8)}`);
+    const long = sb.track(`${short}d`);
+    const bundle = sb.bundle(long, sleeper);
+    assert.equal(quiet(sb, ['create', '--bundle', sb.bundleFrom(bundle, short), short]), 0);
+    assert.equal(quiet(sb, ['create', '--bundle', bundle, long]), 0);
+    assert.equal(sb.runts(['delete', '--force', short]).status, 0);
+    const again = sb.runts(['--debug', 'delete', '--force', short]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, new RegExp(`forwarded to the supervisor.*supervisor=${supervisor.pid}`));
+    assert.equal(again.stdout, '');
+    const kill = sb.runts(['--debug', 'kill', short, 'KILL']);
+    assert.equal(kill.status, 1);
+    assert.match(kill.stderr, new RegExp(`^runts: container "${short}" does not exist$`, 'm'));
+    assert.equal(sb.state(short).id, long, 'a forwarded read still resolves the abbreviation');
+    assert.equal(sb.state(long).status, 'created');
+    assert.equal(sb.runts(['delete', long]).status, 0);
+  });
+
   test('stop-detection latency: SIGKILL → exit event', async () => {
     const runs = Number(process.env.RUNTS_LATENCY_RUNS ?? 5);
     const bundle = sb.bundle('latency', sleeper);

@@ -1,6 +1,10 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdError, isValidId, validateId } from '../../src/oci/id.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdError, isValidId, MAX_ID_LENGTH, resolveContainerId, validateId, type IdUse } from '../../src/oci/id.js';
+import { SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
 
 function message(id: string): string {
   try {
@@ -16,7 +20,7 @@ function message(id: string): string {
 
 describe('validateId', () => {
   it('accepts letters, digits, _ + - .', () => {
-    for (const id of ['a', 'web-1', 'A_b.c+d', '0', '...', 'a..b', 'x'.repeat(1024), '.hidden']) {
+    for (const id of ['a', 'web-1', 'A_b.c+d', '0', '...', 'a..b', 'x'.repeat(255), '.hidden']) {
       assert.equal(validateId(id), id);
       assert.equal(isValidId(id), true);
     }
@@ -45,13 +49,88 @@ describe('validateId', () => {
     const huge = 'a'.repeat(1024 * 1024);
     const msg = message(huge);
     assert.ok(msg.length < 150, `message is ${msg.length} chars`);
-    assert.equal(msg, `invalid container id "${'a'.repeat(63)}… (1048576 characters): use at most 1024`);
-    assert.equal(message('x'.repeat(1025)).includes('(1025 characters)'), true);
+    assert.equal(msg, `invalid container id "${'a'.repeat(63)}… (1048576 characters): use at most 255 (it names a directory)`);
     assert.equal(isValidId(huge), false);
   });
 
+  it('refuses ids longer than a directory name (255 bytes), which end in ENAMETOOLONG otherwise', () => {
+    assert.equal(MAX_ID_LENGTH, 255);
+    for (const n of [256, 300, 1024, 1025]) {
+      assert.equal(message('x'.repeat(n)), `invalid container id "${'x'.repeat(63)}… (${n} characters): use at most 255 (it names a directory)`);
+      assert.equal(isValidId('x'.repeat(n)), false);
+    }
+  });
+
   it('cuts an invalid id in the message at 64 characters', () => {
-    const msg = message('/'.repeat(500));
+    const msg = message('/'.repeat(200));
     assert.equal(msg, `invalid container id "${'/'.repeat(63)}…: use letters, digits, _ + - . only`);
   });
 });
+
+describe('resolveContainerId: abbreviated ids for reading, exact ids for changes', () => {
+  let dir = '';
+  let store: Store;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'runts-id-'));
+    store = Store.open(dir);
+    for (const id of ['abc', 'abcd', 'web-1', 'web-2', 'solo-container']) {
+      store.insert({ facts: facts(id), snapshot: { value: { creating: 'pending' } }, schemaVersion: SCHEMA_VERSION, machineVersion: 'container/1' });
+    }
+  });
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const codeOf = (id: string, use: IdUse): string => {
+    try {
+      resolveContainerId(store, id, use);
+    } catch (e) {
+      assert.ok(!(e as Error).message.includes('\n'));
+      return (e as IdError).code;
+    }
+    return 'resolved';
+  };
+
+  it('an exact id is found for both uses, even when a longer id starts with it', () => {
+    for (const use of ['read', 'change'] as const) {
+      assert.equal(resolveContainerId(store, 'abc', use), 'abc');
+      assert.equal(resolveContainerId(store, 'abcd', use), 'abcd');
+    }
+  });
+
+  it('a read resolves a unique prefix, and reports an ambiguous one', () => {
+    assert.equal(resolveContainerId(store, 'solo', 'read'), 'solo-container');
+    assert.equal(codeOf('web-', 'read'), 'ambiguous');
+    assert.equal(codeOf('nope', 'read'), 'not_found');
+  });
+
+  it('a change never resolves a prefix: the exact id, else "does not exist"', () => {
+    assert.throws(() => resolveContainerId(store, 'solo', 'change'), { code: 'not_found', message: 'container "solo" does not exist' });
+    assert.equal(codeOf('web-', 'change'), 'not_found', 'several ids start with it: still just not found');
+    assert.equal(codeOf('nope', 'change'), 'not_found');
+  });
+
+  it('an invalid id is refused before any lookup', () => {
+    assert.equal(codeOf('../abc', 'read'), 'bad_config');
+    assert.equal(codeOf('a'.repeat(256), 'change'), 'bad_config');
+  });
+});
+
+function facts(id: string) {
+  return {
+    id,
+    bundle: `/bundles/${id}`,
+    rootfs: `/bundles/${id}/rootfs`,
+    sandboxId: id,
+    initPid: 4242,
+    initStartTime: 123456,
+    goferPid: 4243,
+    cgroupPath: `/runts/${id}`,
+    created: '2024-01-02T03:04:05.000Z',
+    owner: 'root',
+    annotations: {},
+    creatorPid: 100,
+    creatorStartTime: 99,
+  };
+}
