@@ -490,8 +490,8 @@ export class Runtime {
    * @example const report = Runtime.repair('/run/runts');
    */
   static async repair(root = DEFAULT_ROOT): Promise<RepairReport | undefined> {
-    const { repairStore } = await import('./actors/repair.js');
-    return repairStore(root);
+    const { repair } = await import('./actors/repair.js');
+    return repair(root);
   }
 
   /**

@@ -1,7 +1,11 @@
 import { createActor } from 'xstate';
 import { containerMachine, MACHINE_VERSION } from '../machines/container.js';
-import { SCHEMA_VERSION, Store, type ContainerFacts, type RepairOutcome } from '../persistence/store.js';
+import { SCHEMA_VERSION, Store, storeDamage, type ContainerFacts, type RepairOutcome } from '../persistence/store.js';
 import { readFactsFiles } from '../persistence/facts-file.js';
+import { socketPath } from '../supervisor/protocol.js';
+import { RuntsError } from '../errors.js';
+
+export class RepairError extends RuntsError {}
 
 /** What `repairStore` did. */
 export interface RepairReport extends RepairOutcome {
@@ -31,6 +35,26 @@ export function repairStore(root: string): RepairReport | undefined {
     });
   });
   return outcome && { ...outcome, skipped };
+}
+
+/**
+ * `repairStore`, refused while a supervisor serves the root: it has the damaged file mapped and would go on using
+ * it (moved aside) next to the fresh one. (With a supervisor, only the check of the file's pages is made.)
+ */
+export async function repair(root: string): Promise<RepairReport | undefined> {
+  const sock = socketPath(root);
+  const net = await import('node:net');
+  const answering = await new Promise<boolean>((done) => {
+    const socket = net.createConnection(sock);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false)); // no socket, or a stale one: nobody serves the root
+  });
+  if (answering) {
+    const why = storeDamage(root);
+    if (why === undefined) return undefined;
+    throw new RepairError('bad_state', `state database of ${root} is damaged (${why}) but a supervisor serves it (${sock}): stop it, then run repair again`);
+  }
+  return repairStore(root);
 }
 
 /** The persisted snapshot of a new actor of `id` resting in `value` (a quiet state: nothing to restart). */

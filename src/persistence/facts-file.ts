@@ -77,9 +77,16 @@ function readFacts(root: string, id: string): ContainerFacts | undefined {
     typeof f.sandboxId === 'string' &&
     typeof f.cgroupPath === 'string' &&
     typeof f.created === 'string' &&
+    typeof f.owner === 'string' &&
+    isObject(f.annotations) &&
+    isObject(f.spec) &&
     Number.isSafeInteger(f.initPid) &&
     (f.initPid as number) >= 0 &&
     Number.isSafeInteger(f.goferPid) &&
     Number.isSafeInteger(f.creatorPid);
   return ok ? (f as ContainerFacts) : undefined;
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -94,22 +94,24 @@ export function storeDamage(root: string): string | undefined {
     const size = fs.fstatSync(fd).size;
     if (size === 0) return hasFactsFiles(root) ? 'empty, but containers\' state directories exist' : undefined;
     const read = (offset: number, length: number): Buffer | undefined => {
-      const buf = Buffer.alloc(length);
+      const buf = Buffer.allocUnsafe(length);
       return offset + length <= size && fs.readSync(fd, buf, 0, length, offset) === length ? buf : undefined;
     };
-    const first = read(0, PAGE_HEADER + META_SIZE);
-    if (!first) return `${size} bytes, shorter than an LMDB header`;
-    const m0 = parseMeta(first, 0, true);
+    // Both meta pages in one read at the usual page size (every read is a syscall: this runs before each command).
+    const head = read(0, Math.min(size, 2 * 4096))!;
+    if (head.length < PAGE_HEADER + META_SIZE) return `${size} bytes, shorter than an LMDB header`;
+    const m0 = parseMeta(head, 0, true);
     if (typeof m0 === 'string') return `meta page 0: ${m0}`;
     const { psize } = m0;
-    const page1 = read(psize, PAGE_HEADER + META_SIZE);
+    const metaAt = (offset: number) => (offset + PAGE_HEADER + META_SIZE <= head.length ? head.subarray(offset) : read(offset, PAGE_HEADER + META_SIZE));
+    const page1 = metaAt(psize);
     if (!page1) return `${size} bytes, shorter than its two meta pages of ${psize} bytes`;
     const m1 = parseMeta(page1, 1, true);
     if (typeof m1 === 'string') return `meta page 1: ${m1}`;
     if (m1.psize !== psize) return `its meta pages disagree on the page size (${psize}, ${m1.psize})`;
     const metas = [m0, m1];
     // The flushed meta (overlapping sync) carries no magic; unused while its txnid is 0.
-    const flushed = read(psize / 2, PAGE_HEADER + META_SIZE);
+    const flushed = metaAt(psize / 2);
     if (flushed && flushed.readBigUInt64LE(PAGE_HEADER + META.txnid) !== 0n) {
       const m = parseMeta(flushed, 0, false, psize);
       if (typeof m === 'string') return `the flushed meta: ${m}`;
@@ -121,7 +123,7 @@ export function storeDamage(root: string): string | undefined {
       for (const [i, root] of meta.roots.entries()) {
         if (root === P_INVALID || checked.has(root)) continue;
         checked.add(root);
-        const why = checkRoot(read, root, meta, psize, i === 1);
+        const why = checkRoot(read, root, meta, psize, i === 1, checked);
         if (why) return why;
       }
     }
@@ -156,14 +158,22 @@ function parseMeta(buf: Buffer, pgno: number, withMagic: boolean, psize?: number
  * A tree's root page: a branch or leaf page that names itself. The main database's root, when a leaf, lists the
  * named databases: their roots are checked as well (runts' four tables, so a small store is read whole).
  */
-function checkRoot(read: (offset: number, length: number) => Buffer | undefined, pgno: bigint, meta: Meta, psize: number, isMain: boolean): string | undefined {
+function checkRoot(
+  read: (offset: number, length: number) => Buffer | undefined,
+  pgno: bigint,
+  meta: Meta,
+  psize: number,
+  isMain: boolean,
+  checked: Set<bigint>,
+): string | undefined {
   if (pgno < 2n || pgno > meta.lastPg) return `a root page ${pgno} outside the file's used pages`;
-  const page = read(Number(pgno) * psize, psize);
+  // Only the main database's page is read whole (for its list of tables); of the others, the header.
+  const page = read(Number(pgno) * psize, isMain ? psize : PAGE_HEADER);
   if (!page) return `root page ${pgno} is past the end of the file`;
   const flags = page.readUInt16LE(18);
   const lower = page.readUInt16LE(20);
   const upper = page.readUInt16LE(22);
-  if (page.readBigUInt64LE(0) !== pgno || (flags & (P_BRANCH | P_LEAF | P_LEAF2)) === 0 || lower > upper || upper > psize - PAGE_HEADER) {
+  if (page.readBigUInt64LE(0) !== pgno || (flags & (P_BRANCH | P_LEAF | P_LEAF2)) === 0 || lower > upper || upper > psize) {
     return `page ${pgno} is not a tree page (zeroed or overwritten)`;
   }
   if (!isMain || (flags & P_LEAF) === 0) return undefined;
@@ -176,8 +186,9 @@ function checkRoot(read: (offset: number, length: number) => Buffer | undefined,
     const data = node + 8 + keySize;
     if (data + 48 > psize) return `page ${pgno} has a node outside it`;
     const root = page.readBigUInt64LE(data + 40);
-    if (root === P_INVALID) continue;
-    const why = checkRoot(read, root, meta, psize, false);
+    if (root === P_INVALID || checked.has(root)) continue;
+    checked.add(root);
+    const why = checkRoot(read, root, meta, psize, false, checked);
     if (why) return why;
   }
   return undefined;
@@ -462,6 +473,7 @@ export class Store {
    */
   static repair(root: string, rebuild: () => { record: Omit<ContainerRecord, 'version'>; transitions: NewTransition[] }[]): RepairOutcome | undefined {
     const dir = path.resolve(root);
+    if (!fs.existsSync(dir)) return undefined; // no root, no store: nothing to repair
     let lock: StoreLock | undefined;
     try {
       lock = new StoreLock(dir);

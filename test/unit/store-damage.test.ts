@@ -31,6 +31,7 @@ function facts(id: string, initPid = 4242): ContainerFacts {
     annotations: {},
     creatorPid: 100,
     creatorStartTime: 99,
+    spec: { ociVersion: '1.2.0' },
   };
 }
 
@@ -167,11 +168,13 @@ describe('store damage check', () => {
       writeFactsFile(root, { ...facts(id, pid), spec: { ociVersion: '1.2.0', hooks: { poststop: [{ path: '/bin/true' }] } } });
     }
     fs.mkdirSync(path.join(root, 'stray'));
+    fs.mkdirSync(path.join(root, 'partial'));
+    fs.writeFileSync(path.join(root, 'partial', FACTS_FILE), JSON.stringify({ version: 1, facts: { id: 'partial', initPid: 1 } }));
     const report = repairStore(root);
     assert.ok(report);
     assert.match(report.why, /shorter than its two meta pages/);
     assert.deepEqual(report.inserted, ['half-made', 'up']);
-    assert.deepEqual(report.skipped, ['stray']);
+    assert.deepEqual(report.skipped, ['partial', 'stray'], 'a directory without a whole facts file is left alone');
     assert.deepEqual(report.movedAside.map((f) => path.basename(f).replace(/-[\dTZ-]+$/, '')), [`${DB_FILE}.damaged`]);
     assert.equal(fs.statSync(report.movedAside.find((f) => f.includes(`${DB_FILE}.damaged-`))!).size, PAGE, 'the damaged file is kept as it was');
 
