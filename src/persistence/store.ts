@@ -3,7 +3,7 @@
  * history, in one LMDB environment under the state root. Many short-lived CLI processes and a
  * resident supervisor share it; writers in separate processes are serialised by runts' own lock (below).
  *
- * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), four named databases:
+ * Layout: `<root>/runts.mdb` (+ `runts.mdb-lock`), six named databases:
  * - `containers`: id → {@link ContainerRecord}, without `facts.spec`
  * - `specs`: id → the container's OCI spec (`facts.spec`), written with its record and joined back on `get`. Kept
  *   apart because it is most of a record's bytes and `list` (every record, for `runts list`) does not need it.
@@ -12,6 +12,11 @@
  * - `feed`: cursor → {@link FeedEntry}: every transition of every container in commit order, keyed by a
  *   counter that only grows, written in the same transaction as the history append. Readers in any
  *   process follow it (`Runtime.events()`) by remembering the last cursor they saw.
+ * - `deleted` (id → n) and `deleted-order` (n → id): the deletions whose containers' histories are kept, numbered
+ *   without gaps; past DELETED_HISTORY_LIMIT, the oldest one's history is purged.
+ *
+ * The file is checked before LMDB maps it ({@link storeDamage}); a damaged one is refused with one line naming
+ * `runts repair`, which rebuilds it ({@link Store.repair}) from the facts files of the containers' state directories.
  *
  * Every write is one synchronous transaction (`transactionSync`) that commits and fsyncs before it
  * returns, so a CLI process may exit right after a write without losing it. (On the default root, /run/runts, a
@@ -156,7 +161,7 @@ function parseMeta(buf: Buffer, pgno: number, withMagic: boolean, psize?: number
 
 /**
  * A tree's root page: a branch or leaf page that names itself. The main database's root, when a leaf, lists the
- * named databases: their roots are checked as well (runts' four tables, so a small store is read whole).
+ * named databases: their roots are checked as well (runts' tables: in a small store, every page).
  */
 function checkRoot(
   read: (offset: number, length: number) => Buffer | undefined,
@@ -623,7 +628,8 @@ export class Store {
   /**
    * Removes a container's record (optionally only at `expectedVersion`), appending its last
    * transitions (e.g. `stopped.destroying → stopped.deleted`) in the same transaction. Its history
-   * is kept (bounded by {@link HISTORY_LIMIT}); drop it with {@link Store.purgeHistory}.
+   * is kept (bounded by {@link HISTORY_LIMIT}, for the last {@link DELETED_HISTORY_LIMIT} deletions); drop it sooner
+   * with {@link Store.purgeHistory}.
    * @throws StoreError `not_found`, or `bad_state` when the version moved.
    */
   remove(id: string, expectedVersion?: number, transitions: NewTransition[] = []): void {
