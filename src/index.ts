@@ -26,6 +26,7 @@ export {
   type TransitionRecord,
   type Resident,
   type ServeOptions,
+  type RepairReport,
 } from './runtime.js';
 export { RuntsError, isRuntsError, type ErrorCode } from './errors.js';
 export type { ContainerStatus } from './machines/container.js';

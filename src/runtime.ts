@@ -25,10 +25,12 @@ import type { CgroupStats } from './linux/cgroups/index.js';
 import { followFeed, type EventsOptions, type RuntimeEvent } from './supervisor/events.js';
 import type { Resident, ServeOptions } from './supervisor/supervisor.js';
 import type { TransitionRecord } from './persistence/store.js';
+import type { RepairReport } from './actors/repair.js';
 
 export type { EventsOptions, RuntimeEvent, TransitionEvent, ExitEvent } from './supervisor/events.js';
 export type { Resident, ServeOptions } from './supervisor/supervisor.js';
 export type { TransitionRecord } from './persistence/store.js';
+export type { RepairReport } from './actors/repair.js';
 
 export class RuntimeError extends RuntsError {}
 
@@ -516,6 +518,34 @@ export class Runtime {
     const log = this.store.history(full);
     if (log.length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: check the ID with runts list`);
     return log;
+  }
+
+  /**
+   * Drops the transition log of deleted container `id` (exact), or with no id those of every deleted container.
+   * The logs of existing containers are kept. Returns the ids purged. (The logs of the DELETED_HISTORY_LIMIT most
+   * recent deletions are kept anyway; older ones go as containers are deleted.)
+   * @example await rt.purgeHistory(); // every deleted container's log
+   */
+  async purgeHistory(id?: string): Promise<string[]> {
+    if (id === undefined) return this.store.purgeDeletedHistories();
+    validateId(id);
+    if (this.store.get(id, { withSpec: false })) {
+      throw new RuntimeError('bad_state', `container "${id}" exists: its history is kept until it is deleted`);
+    }
+    if (this.store.history(id).length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: give the exact ID of a deleted container`);
+    this.store.purgeHistory(id);
+    return [id];
+  }
+
+  /**
+   * Rebuilds the damaged state store of `root` from the containers' state directories (`runts repair`, see
+   * src/actors/repair.ts); undefined when it is not damaged (nothing changed). Needs no Runtime: one cannot be
+   * opened on a damaged store.
+   * @example const report = Runtime.repair('/run/runts');
+   */
+  static async repair(root = DEFAULT_ROOT): Promise<RepairReport | undefined> {
+    const { repair } = await import('./actors/repair.js');
+    return repair(root);
   }
 
   /**

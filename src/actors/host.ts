@@ -17,6 +17,7 @@ import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, 
 import type { ContainerEnv, LiveContainer } from './ports.js';
 import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
+import { writeFactsFile } from '../persistence/facts-file.js';
 
 export class HostError extends RuntsError {}
 
@@ -234,9 +235,25 @@ export class ContainerHost {
     const { spec, ...facts } = live.facts;
     const { spec: storedSpec, ...storedFacts } = record.facts;
     const specKept = spec === storedSpec;
-    if (transitions.length === 0 && specKept && JSON.stringify(facts) === JSON.stringify(storedFacts)) return record;
+    const factsKept = specKept && JSON.stringify(facts) === JSON.stringify(storedFacts);
+    if (transitions.length === 0 && factsKept) return record;
     // Facts without a spec keep the stored one (Store.update): an unchanged spec is not encoded and written again.
-    return this.store.update(live.facts.id, record.version, { facts: specKept ? facts : live.facts, snapshot: persisted }, transitions);
+    const saved = this.store.update(live.facts.id, record.version, { facts: specKept ? facts : live.facts, snapshot: persisted }, transitions);
+    if (!factsKept) this.keepFactsFile(live.facts);
+    return saved;
+  }
+
+  /**
+   * The facts as recorded, in the container's state directory too (the init's pid once create recorded it, an
+   * update's spec): what `runts repair` rebuilds a lost store from. Best effort: the store has them already.
+   */
+  private keepFactsFile(facts: LiveContainer['facts']): void {
+    try {
+      const spec = facts.spec ?? (this.store.get(facts.id)?.facts as LiveContainer['facts'] | undefined)?.spec;
+      writeFactsFile(this.env.root, { ...facts, spec });
+    } catch (e) {
+      this.env.log.warn({ id: facts.id, err: (e as Error).message }, 'could not write the facts file of the state directory');
+    }
   }
 }
 

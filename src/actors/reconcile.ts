@@ -39,8 +39,10 @@ function observeInit(facts: ContainerFacts, status: ContainerStatus, observer: O
     case 'paused': {
       const init = observer.initState(facts.initPid, facts.initStartTime);
       if (init === 'gone') return [{ type: 'observed.exited', exitStatus: null }];
-      if (status === 'created') return init === 'waiting' ? [] : [{ type: 'observed.started' }];
+      if (status === 'created' && init === 'waiting') return [];
       const freezer = observer.freezerState(facts.cgroupPath);
+      // Started behind our back, and frozen too (a record `runts repair` rebuilt, which starts at created): both.
+      if (status === 'created') return freezer === 'FROZEN' ? [{ type: 'observed.started' }, { type: 'observed.frozen' }] : [{ type: 'observed.started' }];
       if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];
       if (status === 'paused' && freezer === 'THAWED') return [{ type: 'observed.thawed' }];
       return [];

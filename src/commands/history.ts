@@ -2,15 +2,27 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { withRuntime } from './context.js';
 import { formatTable, printOut } from './output.js';
+import { RuntsError } from '../errors.js';
+
+class CommandError extends RuntsError {}
 
 export function registerHistory(program: Command): void {
   program
     .command('history')
-    .description("print a container's transition log: every move of its statechart (kept after delete, by exact ID)")
-    .argument('<container-id>')
+    .description(
+      "print a container's transition log: every move of its statechart (kept after delete, by exact ID, for the most " +
+        'recently deleted containers); --purge drops the logs of deleted containers',
+    )
+    .argument('[container-id]')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (id: string, opts, cmd: Command) => {
+    .option('--purge', "drop the log of this deleted container (exact ID), or without an ID of every deleted container")
+    .action(async (id: string | undefined, opts, cmd: Command) => {
       await withRuntime(cmd, async (rt) => {
+        if (opts.purge) {
+          await rt.purgeHistory(id);
+          return;
+        }
+        if (id === undefined) throw new CommandError('bad_config', 'history needs a container ID (or --purge)');
         const log = await rt.history(id);
         if (opts.format === 'json') {
           printOut(JSON.stringify(log) + '\n');

@@ -17,6 +17,7 @@ import { registerCp } from './cp.js';
 import { registerHistory } from './history.js';
 import { registerSupervise } from './supervise.js';
 import { registerUi } from './ui.js';
+import { registerRepair } from './repair.js';
 
 /** Every command by name (and alias), in the order `runts --help` lists them. */
 const COMMANDS: Record<string, (program: Command) => void> = {
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, (program: Command) => void> = {
   features: registerFeatures,
   supervise: registerSupervise,
   ui: registerUi,
+  repair: registerRepair,
 };
 
 /**

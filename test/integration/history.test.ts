@@ -75,6 +75,34 @@ describe('history and events', { skip }, () => {
     assert.equal(r.stderr.trim(), 'runts: container "never-was" has no history: check the ID with runts list');
   });
 
+  test('history --purge drops a deleted container\'s log (exact ID), or every deleted one\'s; a live one\'s is kept', () => {
+    const [gone1, gone2, live] = [sb.id('purge1'), sb.id('purge2'), sb.id('purge-live')];
+    const bundle = sb.bundle(live, sleeper);
+    for (const id of [gone1, gone2, live]) assert.equal(sb.runts(['create', '--bundle', bundle, id], { env }).status, 0);
+    for (const id of [gone1, gone2]) assert.equal(sb.runts(['delete', id], { env }).status, 0);
+    const hasHistory = (id: string) => sb.runts(['history', id], { env }).status === 0;
+    assert.ok(hasHistory(gone1) && hasHistory(gone2) && hasHistory(live));
+
+    const refused = sb.runts(['history', '--purge', live], { env });
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr, `runts: container "${live}" exists: its history is kept until it is deleted\n`);
+    const unknown = sb.runts(['history', '--purge', 'never-was'], { env });
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /^runts: container "never-was" has no history: .*\n$/);
+    const none = sb.runts(['history'], { env });
+    assert.equal(none.status, 1);
+    assert.equal(none.stderr, 'runts: history needs a container ID (or --purge)\n');
+
+    assert.equal(sb.runts(['history', '--purge', gone1], { env }).status, 0);
+    assert.equal(hasHistory(gone1), false);
+    assert.equal(hasHistory(gone2), true);
+    assert.equal(sb.runts(['history', '--purge'], { env }).status, 0);
+    assert.equal(hasHistory(gone2), false);
+    assert.equal(hasHistory(live), true, 'a live container keeps its log');
+    assert.equal(sb.runts(['delete', live], { env }).status, 0);
+    assertNoLeftovers(sb, live, bundle);
+  });
+
   test('events --transitions streams moves made by other processes, with the exit, and ends at delete', async () => {
     const id = sb.id('follow');
     const bundle = sb.bundle(id, sleeper);

@@ -20,6 +20,8 @@ test('a live init changes nothing; a frozen or thawed cgroup moves running and p
   assert.deepEqual(observe(facts, 'created', kernel([100])), []);
   // A start whose runts died after signalling the init: the init exec'd, so the container runs.
   assert.deepEqual(observe(facts, 'created', kernel([100], 'THAWED', false)), [{ type: 'observed.started' }]);
+  // Started and frozen since (a record `runts repair` rebuilt at created): both moves, so it reads paused at once.
+  assert.deepEqual(observe(facts, 'created', kernel([100], 'FROZEN', false)), [{ type: 'observed.started' }, { type: 'observed.frozen' }]);
   assert.deepEqual(observe(facts, 'running', kernel([100])), []);
   assert.deepEqual(observe(facts, 'running', kernel([100], 'FROZEN')), [{ type: 'observed.frozen' }]);
   assert.deepEqual(observe(facts, 'paused', kernel([100], 'THAWED')), [{ type: 'observed.thawed' }]);

@@ -335,7 +335,7 @@ describe('store files', () => {
       err = e;
     }
     assert.ok(err instanceof StoreError);
-    assert.match(err.message, /state database .*damaged\b.*remove .*runts\.mdb and .*runts\.mdb-lock/);
+    assert.match(err.message, /state database .*runts\.mdb is damaged \(.*\): run "runts --root .* repair"/);
     assert.doesNotMatch(err.message, /\n/);
   });
 

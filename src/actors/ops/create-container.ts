@@ -10,6 +10,7 @@ import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { teardown } from './destroy-container.js';
 import { compileSeccomp } from '../../linux/seccomp.js';
+import { writeFactsFile } from '../../persistence/facts-file.js';
 
 /**
  * Makes the container up to `created`: state dir and exec fifo, the cgroup (before the init exists, so every child
@@ -29,6 +30,8 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp, sys) : undefined;
   try {
     mkdirSync(dir, { mode: 0o700 });
+    // Before anything else is made: a store lost from now on leaves this container findable (`runts repair`).
+    writeFactsFile(env.root, facts);
     sys.mkfifo(fifo, 0o600);
     const cgroup = cgroups.open(facts.cgroupPath);
     const plan = planInit({
