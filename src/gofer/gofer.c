@@ -266,6 +266,17 @@ static int cleanedPath(int fd, const char* root, char* out, size_t cap) {
   return 0;
 }
 
+/* True when fd resolved into the container's /proc (or outside the root). Nothing of the gofer's list belongs
+ * there — the init mounts proc over it, and mounts inside /proc are the init's, checked against runc's allow-list —
+ * so a destination that gets there went through a link of the image's (e.g. /etc/hostname -> /proc/self/root/x):
+ * refused as runc refuses it, instead of a mount that silently disappears under /proc. */
+static int intoProc(int fd, const char* root) {
+  char p[RTG_MAX_PATH + 1];
+  if (cleanedPath(fd, root, p, sizeof p) < 0) return 1;
+  size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+  return strncmp(p + rl, "/proc", 5) == 0 && (p[rl + 5] == '\0' || p[rl + 5] == '/');
+}
+
 static int symlinkInRoot(int rootfd, const char* target, const char* linkpath) {
   char parent[RTG_MAX_PATH + 1];
   snprintf(parent, sizeof parent, "%s", linkpath);
@@ -322,7 +333,8 @@ static int doMounts(const unsigned char* list, size_t size, int* rootOut) {
       case RTG_MKFILE: {
         int fd = ensurePath(rootfd, b, kind == RTG_MKFILE, (mode_t)mode);
         if (fd < 0) err = errno;
-        else close(fd);
+        else if (intoProc(fd, root)) err = EXDEV;
+        if (fd >= 0) close(fd);
         break;
       }
       case RTG_MOUNT: {
@@ -339,6 +351,9 @@ static int doMounts(const unsigned char* list, size_t size, int* rootOut) {
         int fd = openInRoot(rootfd, b);
         if (fd < 0) {
           err = errno;
+        } else if (intoProc(fd, root)) {
+          err = EXDEV;
+          close(fd);
         } else {
           char target[64];
           fdPath(target, sizeof target, fd);

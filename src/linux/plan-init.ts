@@ -120,10 +120,15 @@ export function planProcessSetup(
   rootfs: string,
   o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; defaultUmask?: number },
 ): string[] {
-  if (o.terminal) plan.consoleSetup();
+  const user = process.user ?? { uid: 0, gid: 0 };
+  if (o.terminal) {
+    plan.consoleSetup();
+    // The terminal (now fd 0) belongs to the process's user, as runc makes it: programs that check their tty's owner
+    // (ssh, sudo, `mesg`) work. Its group stays devpts' (-1: unchanged).
+    if (user.uid !== 0) plan.chown('/proc/self/fd/0', user.uid, -1);
+  }
   plan.closeFds(3 + (o.preserveFds ?? 0));
   plan.chdir(process.cwd ?? '/');
-  const user = process.user ?? { uid: 0, gid: 0 };
   if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp);
   // Supplementary groups are replaced (cleared when none are given), as runc does.
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);

@@ -89,6 +89,18 @@ describe('create --console-socket', { skip }, () => {
     assert.match(r.stdout.replace(/\r/g, ''), /^\/dev\/pts\/\d+\nstdout-is-tty\n$/);
   });
 
+  test('the pty belongs to the process\'s user (as runc), through a console socket too', () => {
+    const id = sb.id('ttyowner');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.terminal = true;
+      s.process!.user = { uid: 1000, gid: 1000 };
+      s.process!.args = ['/bin/sh', '-c', 'stat -c %u $(tty)'];
+    });
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.replace(/\r/g, ''), '1000\n');
+  });
+
   test('exec -t without a console socket gives the process a new pty too', () => {
     const id = sb.id('exectty');
     const bundle = sb.bundle(id, (s) => (s.process!.args = ['/bin/sleep', '1000']));
