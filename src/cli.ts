@@ -5,7 +5,7 @@ import { VERSION } from './version.js';
 import { OCI_VERSION } from './oci/default-spec.js';
 
 /**
- * runts' command line: runc's global flags and commands (CONTRACT.md). Commands are thin: parse, one Runtime call,
+ * runts' command line: runc's global flags and commands, as its callers (containerd's shim, Docker) send them. Commands are thin: parse, one Runtime call,
  * print, exit status. Heavy modules are imported only by the commands that need them.
  */
 export function buildProgram(argv?: string[]): Command {
