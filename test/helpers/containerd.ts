@@ -280,13 +280,6 @@ export class Containerd {
    * and the temp dir.
    */
   async stop(): Promise<void> {
-    const step = async (what: () => unknown): Promise<void> => {
-      try {
-        await what();
-      } catch {
-        // teardown keeps going: each later step cleans up what an earlier one could not
-      }
-    };
     if (this.daemon && this.daemon.exitCode === null && this.daemon.signalCode === null) {
       // The polite way first: containerd tells each shim to delete its task, and the shim exits.
       await step(async () => {
@@ -434,6 +427,15 @@ export function rmdirTree(dir: string): void {
 }
 
 /** SIGKILL each pid and wait (5 s at most) until none is alive. */
+/** One step of a teardown: its failure is swallowed, so each later step still cleans up what this one could not. */
+export async function step(what: () => unknown): Promise<void> {
+  try {
+    await what();
+  } catch {
+    // teardown keeps going
+  }
+}
+
 export async function killAndWait(pids: number[]): Promise<void> {
   for (const pid of pids) {
     try {

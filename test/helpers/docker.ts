@@ -15,6 +15,7 @@ import {
   rmdirTree,
   run,
   shellQuote,
+  step,
   shimSocketsIn,
   sleep,
   unmountUnder,
@@ -187,13 +188,6 @@ export class Dockerd {
    * processes, mounts, cgroups, the dirs dockerd made in /run, and the temp dir.
    */
   async stop(): Promise<void> {
-    const step = async (what: () => unknown): Promise<void> => {
-      try {
-        await what();
-      } catch {
-        // teardown keeps going: each later step cleans up what an earlier one could not
-      }
-    };
     if (this.daemon && this.daemon.exitCode === null && this.daemon.signalCode === null) {
       await step(async () => {
         const ls = await this.docker(['ps', '-aq'], { timeoutMs: 15_000 });

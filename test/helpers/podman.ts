@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, RUNTS, cgroupHierarchies } from './runts.js';
-import { killAndWait, processes, processesRootedUnder, rmdirTree, run, unmountUnder, type CtrResult } from './containerd.js';
+import { killAndWait, processes, processesRootedUnder, rmdirTree, run, step, unmountUnder, type CtrResult } from './containerd.js';
 
 export const PODMAN = '/usr/bin/podman';
 /** Podman (containers/image) keeps a blob-info cache here for root, whatever --root says. */
@@ -114,13 +114,6 @@ export class Podman {
    * blob-info cache podman made in /var/lib/containers if it was not there before.
    */
   async stop(): Promise<void> {
-    const step = async (what: () => unknown): Promise<void> => {
-      try {
-        await what();
-      } catch {
-        // teardown keeps going
-      }
-    };
     const ids = new Set<string>();
     await step(() => this.storeIds().forEach((id) => ids.add(id)));
     await step(() => this.podman(['rm', '--all', '--force', '--time', '0'], 60_000));

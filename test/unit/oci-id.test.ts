@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdError, isValidId, MAX_ID_LENGTH, resolveContainerId, validateId, type IdUse } from '../../src/oci/id.js';
 import { SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
+import { sampleFacts } from '../helpers/facts.js';
 
 function message(id: string): string {
   try {
@@ -74,7 +75,7 @@ describe('resolveContainerId: abbreviated ids for reading, exact ids for changes
     dir = mkdtempSync(join(tmpdir(), 'runts-id-'));
     store = Store.open(dir);
     for (const id of ['abc', 'abcd', 'web-1', 'web-2', 'solo-container']) {
-      store.insert({ facts: facts(id), snapshot: { value: { creating: 'pending' } }, schemaVersion: SCHEMA_VERSION, machineVersion: 'container/1' });
+      store.insert({ facts: sampleFacts(id), snapshot: { value: { creating: 'pending' } }, schemaVersion: SCHEMA_VERSION, machineVersion: 'container/1' });
     }
   });
   after(() => {
@@ -116,21 +117,3 @@ describe('resolveContainerId: abbreviated ids for reading, exact ids for changes
     assert.equal(codeOf('a'.repeat(256), 'change'), 'bad_config');
   });
 });
-
-function facts(id: string) {
-  return {
-    id,
-    bundle: `/bundles/${id}`,
-    rootfs: `/bundles/${id}/rootfs`,
-    sandboxId: id,
-    initPid: 4242,
-    initStartTime: 123456,
-    goferPid: 4243,
-    cgroupPath: `/runts/${id}`,
-    created: '2024-01-02T03:04:05.000Z',
-    owner: 'root',
-    annotations: {},
-    creatorPid: 100,
-    creatorStartTime: 99,
-  };
-}

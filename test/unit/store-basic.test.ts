@@ -13,23 +13,10 @@ import {
   type ContainerFacts,
   type NewTransition,
 } from '../../src/persistence/store.js';
+import { sampleFacts } from '../helpers/facts.js';
 
 function facts(id: string): ContainerFacts {
-  return {
-    id,
-    bundle: `/bundles/${id}`,
-    rootfs: `/bundles/${id}/rootfs`,
-    sandboxId: id,
-    initPid: 4242,
-    initStartTime: 123456,
-    goferPid: 4243,
-    cgroupPath: `/runts/${id}`,
-    created: '2024-01-02T03:04:05.000Z',
-    owner: 'root',
-    annotations: { 'io.kubernetes.cri.container-type': 'sandbox' },
-    creatorPid: 100,
-    creatorStartTime: 99,
-  };
+  return sampleFacts(id, { 'io.kubernetes.cri.container-type': 'sandbox' });
 }
 
 function record(id: string) {
