@@ -87,6 +87,8 @@ export interface ExecOptions {
   env?: string[];
   cwd?: string;
   user?: { uid: number; gid: number };
+  /** Supplementary groups of the process (runc's `exec --additional-gids`), instead of the container's. */
+  additionalGids?: number[];
   /** Capabilities added to the container's sets (they must be in its bounding set). */
   caps?: string[];
   noNewPrivs?: boolean;
@@ -595,7 +597,10 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
     args: o.args ?? [],
     env: [...(base.env ?? []), ...(o.env ?? [])],
     cwd: o.cwd ?? base.cwd ?? '/',
-    user: o.user ? { ...base.user, uid: o.user.uid, gid: o.user.gid, additionalGids: undefined } : base.user,
+    user: {
+      ...(o.user ? { ...base.user, uid: o.user.uid, gid: o.user.gid, additionalGids: undefined } : (base.user ?? { uid: 0, gid: 0 })),
+      ...(o.additionalGids?.length ? { additionalGids: o.additionalGids } : {}),
+    },
     capabilities: {
       bounding: addCaps(caps.bounding),
       effective: addCaps(caps.effective),

@@ -22,3 +22,11 @@ export function parseUser(text: string): { uid: number; gid: number } {
   if (!m) throw new ExecInputError('bad_config', `invalid --user "${text}": use uid or uid:gid (numbers)`);
   return { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
 }
+
+/** One `exec --additional-gids` value: a group id (a number, as runc takes it). */
+export function parseGid(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) {
+    throw new ExecInputError('bad_config', `invalid --additional-gids "${text}": use a group id (a number)`);
+  }
+  return Number(text);
+}

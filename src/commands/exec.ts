@@ -17,19 +17,21 @@ export function registerExec(program: Command): void {
     .option('--cwd <dir>', 'working directory inside the container')
     .option('-e, --env <K=V>', 'add an environment variable (repeatable)', collect, [])
     .option('-u, --user <uid[:gid]>', 'user and group ids to run as')
+    .option('-g, --additional-gids <gid>', 'a supplementary group of the process (repeatable)', collect, [])
     .option('-c, --cap <CAP_NAME>', 'add a capability (repeatable)', collect, [])
     .option('--no-new-privs', 'set no_new_privs for the process')
     .option('--preserve-fds <n>', 'pass this many extra fds (from 3) to the process', (v) => Number(v), 0)
     .passThroughOptions()
     .action(async (id: string, command: string[], opts, cmd: Command) => {
       const status = await withRuntime(cmd, async (rt) => {
-        const { readExecProcess, parseUser } = await import('./exec-input.js');
+        const { readExecProcess, parseUser, parseGid } = await import('./exec-input.js');
         const proc = await rt.exec(id, {
           process: opts.process ? readExecProcess(opts.process) : undefined,
           args: command,
           env: opts.env,
           cwd: opts.cwd,
           user: opts.user ? parseUser(opts.user) : undefined,
+          additionalGids: opts.additionalGids.map((g: string) => parseGid(g)),
           caps: opts.cap,
           noNewPrivs: opts.newPrivs === false,
           tty: opts.tty === true,

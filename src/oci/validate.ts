@@ -270,7 +270,9 @@ function checkScheduler(c: Checker, v: unknown, path: string): Obj {
 }
 
 /** Checks a process object already copied; `pre` is the path prefix ("process." or ""). */
-function checkProcessFields(c: Checker, p: Obj, pre: string): Process {
+function checkProcessFields(c: Checker, p: Obj, pre: string, o: { userDefault?: boolean } = {}): Process {
+  // runc's exec takes a process.json without `user` as uid 0, gid 0 (Go's zero value); config.json must have it.
+  if (o.userDefault && p.user === undefined) p.user = { uid: 0, gid: 0 };
   c.opt(p, 'terminal', `${pre}terminal`, (x, q) => c.bool(x, q));
   c.opt(p, 'consoleSize', `${pre}consoleSize`, (x, q) => {
     const box = c.object(x, q);
@@ -723,7 +725,8 @@ export function validateSpec(value: unknown, where = 'config.json'): Spec {
 
 /**
  * Validates a standalone process object (`runts exec --process file.json`), same rules as config.json's
- * `process`. Paths in messages are relative to the process object ("args", "user.uid").
+ * `process` but that a missing `user` means uid 0, gid 0 (as runc). Paths in messages are relative to the process
+ * object ("args", "user.uid").
  *
  * @example
  * const proc = validateProcess(JSON.parse(text), 'process.json');
@@ -731,5 +734,5 @@ export function validateSpec(value: unknown, where = 'config.json'): Spec {
 export function validateProcess(value: unknown, where = 'process.json'): Process {
   const c: Checker = new Checker(where);
   if (!isObj(value)) c.fail(`must hold a JSON object (got ${kind(value)})`);
-  return checkProcessFields(c, { ...value }, '');
+  return checkProcessFields(c, { ...value }, '', { userDefault: true });
 }

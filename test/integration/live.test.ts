@@ -39,6 +39,17 @@ describe('live containers', { skip }, () => {
     }
   });
 
+  test('exec --additional-gids sets the supplementary groups (runc\'s -g); a process.json without user runs as 0:0', () => {
+    const r = sb.runts(['exec', '--user', '1000:1000', '-g', '10', '--additional-gids', '20', id, 'sh', '-c', 'grep ^Groups: /proc/self/status']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Groups:\s+10 20\s*$/m);
+    const file = join(sb.dir, 'nouser.json');
+    writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'id -u; id -g'], cwd: '/' }));
+    const p = sb.runts(['exec', '-p', file, id]);
+    assert.equal(p.status, 0, p.stderr);
+    assert.deepEqual(p.stdout.trim().split('\n'), ['0', '0']);
+  });
+
   test('exec joins the container\'s cgroup and gets user, cwd, env, caps and no_new_privs', () => {
     const r = sb.runts([
       'exec', '--user', '1000:1000', '--cwd', '/tmp', '--env', 'EXTRA=yes', '--cap', 'CAP_CHOWN', '--no-new-privs', id,

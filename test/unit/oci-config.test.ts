@@ -199,6 +199,14 @@ describe('validateProcess', () => {
     expectConfigError(() => validateProcess(p), 'process.json: args must be a non-empty array of strings (got string)');
     expectConfigError(() => validateProcess(7, 'exec.json'), 'exec.json: must hold a JSON object (got number)');
   });
+
+  it('takes a process.json without user as uid 0, gid 0 (runc\'s exec does); config.json still needs it', () => {
+    const { user: _user, ...noUser } = base().process;
+    assert.deepEqual(validateProcess({ ...noUser, args: ['sh'] }).user, { uid: 0, gid: 0 });
+    const spec = base();
+    delete (spec.process as { user?: unknown }).user;
+    expectConfigError(() => validateSpec(spec), 'config.json: process.user must be an object (missing)');
+  });
 });
 
 describe('validateSpec never throws anything but ConfigError (seeded random JSON)', () => {
