@@ -347,10 +347,18 @@ function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean)
       initMounts.push(m);
       continue;
     }
-    planMount(list, (p) => p, input, m, newNet);
+    planMount(list, (p) => p, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet);
     list.report(m.destination);
   }
   return initMounts;
+}
+
+/**
+ * A read-only /dev of its own (a tmpfs, not a bind): mounted writable by the gofer, then made read-only by the init
+ * once the mounts under it and the device nodes are in place (they are made in it), as runc does.
+ */
+function isReadonlyDev(m: Mount): boolean {
+  return containerPath(m.destination) === '/dev' && !isBind(m) && (m.options ?? []).includes('ro');
 }
 
 function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[], userns: boolean, newNet: boolean): void {
@@ -363,6 +371,11 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[]
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
+  const readonlyDev = (spec.mounts ?? []).filter(isReadonlyDev).at(-1);
+  if (readonlyDev) {
+    const opts = parseMountOptions(readonlyDev.options ?? []);
+    plan.mount('', '/dev', '', opts.flags | MS.REMOUNT, opts.data.join(','));
+  }
 
   plan.pivotRoot(rootfs);
   if (linux.rootfsPropagation) {

@@ -60,6 +60,14 @@ describe('process and linux settings', { skip }, () => {
     assert.deepEqual(out, ['1:3 666 7', 'writable', '7']);
   });
 
+  test('a read-only /dev (tmpfs with "ro") works as runc\'s: its mounts and device nodes are there, writes are refused', () => {
+    const out = run('echo x > /dev/null && echo null-ok; ls -d /dev/pts /dev/shm >/dev/null && echo subdirs-ok; touch /dev/new 2>/dev/null || echo dev-ro', (s) => {
+      const dev = s.mounts!.find((m) => m.destination === '/dev')!;
+      dev.options = [...(dev.options ?? []), 'ro'];
+    });
+    assert.deepEqual(out, ['null-ok', 'subdirs-ok', 'dev-ro']);
+  });
+
   test('bind mounts: read-only bind refuses writes; a file bind works', () => {
     const id = sb.id('bind');
     const bundle = sb.bundle(id, (s) => {
