@@ -237,6 +237,11 @@ int execInit(void* arg) {
   for (int fd : {0, 1, 2, x.sock, x.planFd, x.gateFd}) {
     if (fd >= 0) fcntl(fd, F_SETFD, 0);
   }
+  // Node marks every descriptor it inherited above stdio FD_CLOEXEC when it starts: the ones the plan keeps for the
+  // container (--preserve-fds: 3 up to keepFdsBelow) must survive the exec, as runc passes them on.
+  for (int fd = 3; fd < x.keepFdsBelow; fd++) {
+    if (fd != x.binFd) fcntl(fd, F_SETFD, 0);
+  }
   // Whatever else Node holds without FD_CLOEXEC (the store's database file, libraries' descriptors) must not
   // reach runts-init, and so the init and the gofer: close everything above the plan's own fds but ours (the
   // binary too, until the exec closes it).

@@ -1,9 +1,10 @@
 // Operations on live containers (issue 3): exec, ps, pause/resume, events, update — each with its wrong-state case.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, mkdirSync, readFileSync, readSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot } from '../helpers/runts.js';
+import { RUNTS, Sandbox, eventually, isRoot } from '../helpers/runts.js';
 import { nativePort } from '../../src/native/index.js';
 import { Store } from '../../src/persistence/store.js';
 
@@ -48,6 +49,32 @@ describe('live containers', { skip }, () => {
     const p = sb.runts(['exec', '-p', file, id]);
     assert.equal(p.status, 0, p.stderr);
     assert.deepEqual(p.stdout.trim().split('\n'), ['0', '0']);
+  });
+
+  test('exec --preserve-fds passes the caller\'s fds from 3 on (as runc); run --preserve-fds too', () => {
+    const file = join(sb.dir, 'preserved.txt');
+    writeFileSync(file, 'from-fd-3\n');
+    // Each call gets the file as its fd 3, opened afresh (a shared offset would be at the end after one cat).
+    // Node marks the fds it inherits close-on-exec: runts must clear that for the ones it keeps.
+    const run = (args: string[]) => {
+      const fd = openSync(file, 'r');
+      try {
+        return spawnSync(RUNTS, ['--root', sb.root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', fd] });
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const ex = run(['exec', '--preserve-fds', '1', id, 'sh', '-c', 'cat <&3']);
+    assert.equal(ex.status, 0, ex.stderr);
+    assert.equal(ex.stdout, 'from-fd-3\n');
+    const runId = sb.id('pfds');
+    const bundle = sb.bundle(runId, (s) => (s.process!.args = ['/bin/sh', '-c', 'cat <&3']));
+    const r = run(['run', '--preserve-fds', '1', '--bundle', bundle, runId]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'from-fd-3\n');
+    // Without --preserve-fds nothing beyond stdio reaches the process.
+    const none = run(['exec', id, 'sh', '-c', 'cat <&3']);
+    assert.notEqual(none.status, 0);
   });
 
   test('exec joins the container\'s cgroup and gets user, cwd, env, caps and no_new_privs', () => {
