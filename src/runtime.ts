@@ -12,7 +12,7 @@ import { crashPoint } from './debug/crash.js';
 import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
-import { loadBundle } from './oci/config.js';
+import { loadBundle, type Bundle } from './oci/config.js';
 import { PtyRelay } from './linux/pty-relay.js';
 import { resolveContainerId, validateId, type IdUse } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
@@ -110,7 +110,6 @@ export interface RunOptions extends CreateOptions {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
-
 let ownStart: number | null | undefined;
 /** This process's start time (recorded as each container's creator's): read once, it never changes. */
 function ownStartTime(): number | null {
@@ -162,9 +161,14 @@ export class Runtime {
 
   /** Creates a container whose init waits, blocked, until `start`. */
   async create(id: string, opts: CreateOptions = {}): Promise<ContainerState> {
+    return this.createFrom(id, opts);
+  }
+
+  /** create, with the bundle already loaded when the caller (`run`) had to read it first. */
+  private async createFrom(id: string, opts: CreateOptions, loaded?: Bundle): Promise<ContainerState> {
     validateId(id);
     this.host.env.ports.cgroups.warmUpAttach();
-    const { bundle, config, rootfs } = loadBundle(opts.bundle ?? process.cwd());
+    const { bundle, config, rootfs } = loaded ?? loadBundle(opts.bundle ?? process.cwd());
     if (config.process?.terminal && !opts.consoleSocket) {
       throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');
     }
@@ -299,12 +303,12 @@ export class Runtime {
   async run(id: string, opts: RunOptions = {}): Promise<number> {
     // A foreground run whose process wants a terminal and that got no console socket gives it a new pty, relayed to
     // this process's stdio, as runc does.
-    const relay =
-      !opts.detach && !opts.consoleSocket && loadBundle(opts.bundle ?? process.cwd()).config.process?.terminal
-        ? PtyRelay.listen(this.host.env.ports.sys)
-        : undefined;
+    // The bundle is read once, here, when whether to relay depends on it.
+    validateId(id);
+    const loaded = opts.detach || opts.consoleSocket ? undefined : loadBundle(opts.bundle ?? process.cwd());
+    const relay = loaded?.config.process?.terminal ? PtyRelay.listen(this.host.env.ports.sys) : undefined;
     try {
-      const status = await this.runWith(id, { ...opts, consoleSocket: relay?.socketPath ?? opts.consoleSocket }, relay);
+      const status = await this.runWith(id, { ...opts, consoleSocket: relay?.socketPath ?? opts.consoleSocket }, relay, loaded);
       await relay?.finish();
       return status;
     } finally {
@@ -312,8 +316,8 @@ export class Runtime {
     }
   }
 
-  private async runWith(id: string, opts: RunOptions, relay: PtyRelay | undefined): Promise<number> {
-    const created = await this.create(id, { ...opts, attached: !opts.detach });
+  private async runWith(id: string, opts: RunOptions, relay: PtyRelay | undefined, loaded: Bundle | undefined): Promise<number> {
+    const created = await this.createFrom(id, { ...opts, attached: !opts.detach }, loaded);
     await relay?.attach();
     await this.start(id);
     if (opts.detach) return 0;

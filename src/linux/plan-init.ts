@@ -340,7 +340,7 @@ function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean)
   const initMounts: Mount[] = [];
   const within = (dir: string, top: string) => dir === top || dir.startsWith(top === '/' ? '/' : `${top}/`);
   for (const m of input.spec.mounts ?? []) {
-    const dest = posix.normalize(posix.join('/', m.destination));
+    const dest = containerPath(m.destination);
     const initOnly = m.type === 'proc' || m.type === 'cgroup' || m.type === 'cgroup2';
     if (initOnly || initDirs.some((d) => within(dest, d) || within(d, dest))) {
       initDirs.push(dest);

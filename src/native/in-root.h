@@ -49,6 +49,16 @@ static inline int rtOpenChild(int dirFd, const char* name) {
   return rtOpenHow(dirFd, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
+/* Copies `path` into `out` (RT_MAX_PATH + 1 bytes) without its trailing slashes ("/" stays "/"); returns its
+ * length, or -ENAMETOOLONG. */
+static inline long rtCopyPath(char* out, const char* path) {
+  size_t len = strlen(path);
+  if (len > RT_MAX_PATH) return -ENAMETOOLONG;
+  memcpy(out, path, len + 1);
+  while (len > 1 && out[len - 1] == '/') out[--len] = '\0';
+  return (long)len;
+}
+
 /*
  * mkdir -p of `path` inside the root; returns an O_PATH fd of the directory. The longest prefix that resolves is
  * opened in the root; the rest is made one component at a time under its parent's fd. A component that exists
@@ -56,10 +66,9 @@ static inline int rtOpenChild(int dirFd, const char* name) {
  */
 static inline int rtMkdirAllInRoot(int rootFd, const char* path, mode_t mode) {
   char buf[RT_MAX_PATH + 1];
-  size_t len = strlen(path);
-  if (len > RT_MAX_PATH) return -ENAMETOOLONG;
-  memcpy(buf, path, len + 1);
-  while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+  const long copied = rtCopyPath(buf, path);
+  if (copied < 0) return (int)copied;
+  const size_t len = (size_t)copied;
   /* Walk back from the whole path to the longest prefix that exists. */
   size_t have = len;
   int fd;
@@ -110,11 +119,9 @@ static inline int rtMkdirAllInRoot(int rootFd, const char* path, mode_t mode) {
  */
 static inline int rtParentInRoot(int rootFd, const char* path, char* name, size_t cap, int create) {
   char dir[RT_MAX_PATH + 1];
-  size_t len = strlen(path);
-  if (len > RT_MAX_PATH) return -ENAMETOOLONG;
-  memcpy(dir, path, len + 1);
-  while (len > 1 && dir[len - 1] == '/') dir[--len] = '\0';
-  size_t cut = len;
+  const long len = rtCopyPath(dir, path);
+  if (len < 0) return (int)len;
+  size_t cut = (size_t)len;
   while (cut > 0 && dir[cut - 1] != '/') cut--;
   const char* last = dir + cut;
   if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || strlen(last) >= cap) return -EINVAL;
