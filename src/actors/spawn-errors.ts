@@ -10,12 +10,12 @@ const HINTS: Record<string, (path: string, errno: string) => string> = {
       ? `cannot run "${p}": it is not executable in the container: check process.args[0] and the file's mode`
       : `cannot run "${p}": not found in the container's rootfs: check process.args[0] and PATH`,
   chdir: (p) => `cannot use "${p}" as working directory: it does not exist in the container (check process.cwd)`,
-  mount: (p, errno) => `cannot mount on "${p}" (${errno}): check the mounts in config.json`,
-  // The gofer's mounts: EXDEV is its refusal of a destination that a link of the image leads into /proc.
-  gofer: (p, errno) =>
+  // EXDEV is the init's refusal of a destination that a link of the image leads into /proc or /sys.
+  mount: (p, errno) =>
     errno === 'EXDEV'
-      ? `cannot mount on "${p}": it leads into the container's /proc through a symlink in the rootfs (EXDEV): fix the image or the mount's destination in config.json`
+      ? `cannot mount on "${p}": it leads into the container's /proc or /sys through a symlink in the rootfs (EXDEV): fix the image or the mount's destination in config.json`
       : `cannot mount on "${p}" (${errno}): check the mounts in config.json and the rootfs`,
+  gofer: (p, errno) => `the container's file broker could not start at "${p}" (${errno})`,
   setrlimit: (_p, errno) => `cannot set an rlimit (${errno}): a hard limit above the current one needs CAP_SYS_RESOURCE`,
 };
 

@@ -4,7 +4,6 @@ import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT } from '../na
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
 import { RuntsError } from '../errors.js';
-import { MountList, type MountSink } from '../gofer/mount-list.js';
 import { secureJoin } from './secure-join.js';
 
 /** A plan that cannot be made from this config (code bad_config). */
@@ -208,13 +207,29 @@ function isBind(m: Mount): boolean {
 /** Namespaces that unshare/setns only apply to the caller's children: entered last, so the gofer stays out of them. */
 const CHILDREN_ONLY = new Set(['pid', 'time']);
 
+/** What planInit leaves out of this config, for create to log as warnings. */
+export function planWarnings(spec: Spec): string[] {
+  const linux = spec.linux ?? {};
+  if ((linux.namespaces ?? []).some((n) => n.type === 'mount')) return [];
+  const ignored = [
+    spec.mounts?.length ? 'mounts' : '',
+    linux.maskedPaths?.length ? 'linux.maskedPaths' : '',
+    linux.readonlyPaths?.length ? 'linux.readonlyPaths' : '',
+    linux.rootfsPropagation ? 'linux.rootfsPropagation' : '',
+    spec.root?.readonly ? 'root.readonly' : '',
+  ].filter((f) => f !== '');
+  if (ignored.length === 0) return [];
+  return [`config.json has no mount namespace: ${ignored.join(', ')} not applied (the process is only chrooted into the rootfs); add {"type":"mount"} to linux.namespaces to have them`];
+}
+
 /**
  * Computes the init's whole plan from the config: the order of the ops here is the order the kernel needs
  * (each ordering constraint is commented where it is made). The native side only executes it.
  *
- * Stage-1 (the first cloned process) prepares the namespaces and starts the container's gofer, which performs
- * the mounts inside the rootfs (see src/gofer/gofer.c); then it joins the cgroup and forks the init, which
- * mounts proc (it needs the container's pid namespace), makes the devices, pivots and runs the process.
+ * Stage-1 (the first cloned process) prepares the namespaces and starts the container's gofer, the file broker
+ * (see src/gofer/gofer.c); then it joins the cgroup and forks the init, which makes every mount in config order
+ * (proc needs the container's pid namespace, and the kernel lists mounts in the order they were made), makes the
+ * devices, pivots and runs the process.
  */
 export function planInit(input: InitPlanInput): PlanBuilder {
   const { spec, rootfs } = input;
@@ -225,7 +240,6 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const has = (t: string) => namespaces.some((n) => n.type === t);
   const newNs = (t: string) => namespaces.some((n) => n.type === t && !n.path);
   const userns = has('user');
-  if (!has('mount')) throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
   checkMounts(spec, rootfs, input.bundle);
   checkSysctlNetns(linux.sysctl, namespaces);
 
@@ -240,7 +254,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   // cgroup, where `ps` and `kill --all` look) and the kernel checks it against the opener's credentials, so it still
   // works after unshare(CLONE_NEWUSER). When the caller makes the cgroup meanwhile (cgroupGate), stage 1 opens them
   // as late as that allows — after the gofer started, so the cgroup is made while the namespaces are set up and the
-  // gofer mounts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
+  // gofer starts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const openCgroupLate = input.cgroupGate === true && joins.length === 0 && !newNs('user');
   const openCgroup = () => {
@@ -270,18 +284,15 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     plan.usernsSync();
     plan.setIds(0, 0, null);
   }
-  // In a joined mount namespace the gofer's root is that namespace's root ("/") and there is nothing to mount.
-  const goferMounts = new MountList(newNs('mount') ? rootfs : '/');
-  let initMounts: Mount[] = [];
   if (newNs('mount')) {
     // Nothing mounted from here on may propagate back to the host: make / recursively slave before the first mount.
     plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
-    // pivot_root needs the new root to be a mount point; the gofer resolves everything inside this mount.
+    // pivot_root needs the new root to be a mount point; the gofer's root and the init's mounts are inside it.
     plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
-    initMounts = planGoferMounts(goferMounts, input, newNs('network'));
   }
-  // After the mounts, before the pid namespace and the cgroup: the gofer is in neither.
-  plan.spawnGofer(goferMounts.encode());
+  // Before the pid namespace and the cgroup: the gofer is in neither. In a joined mount namespace its root is that
+  // namespace's "/"; without a mount namespace of the container's own, the rootfs.
+  plan.spawnGofer(has('mount') && !newNs('mount') ? '/' : rootfs);
   if (openCgroupLate) openCgroup();
   // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
   plan.cgroupJoin();
@@ -305,8 +316,17 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
   if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
   if (newNs('mount')) {
-    planRootfs(plan, input, initMounts, userns, newNs('network'));
+    planRootfs(plan, input, userns, newNs('network'));
+  } else if (has('mount')) {
+    // A joined mount namespace is already some container's: its root and mounts are used as they are.
+    plan.chdir('/');
+    planSysctls(plan, linux.sysctl);
   } else {
+    // No mount namespace: nothing can be mounted without changing the host's, so the process is only confined to
+    // the rootfs with chroot (runc does not even do that), and mounts, masked and read-only paths are not made
+    // (see planWarnings).
+    plan.chdir(rootfs);
+    plan.chroot('.');
     plan.chdir('/');
     planSysctls(plan, linux.sysctl);
   }
@@ -329,45 +349,20 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 }
 
 /**
- * Puts every mount the gofer can do on its list (with a report of each cleaned destination) and returns the ones
- * left to the init: proc (a proc mount shows the pid namespace of whoever mounts it, and the gofer is outside the
- * container's), cgroup (it binds the container's own cgroup dirs, which the runtime may still be making while the
- * gofer mounts: see cgroupGate), and any later mount at, under or above one of those (it must land on top of it,
- * in order — the init mounts after the gofer).
- */
-function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean): Mount[] {
-  const initDirs: string[] = [];
-  const initMounts: Mount[] = [];
-  const within = (dir: string, top: string) => dir === top || dir.startsWith(top === '/' ? '/' : `${top}/`);
-  for (const m of input.spec.mounts ?? []) {
-    const dest = containerPath(m.destination);
-    const initOnly = m.type === 'proc' || m.type === 'cgroup' || m.type === 'cgroup2';
-    if (initOnly || initDirs.some((d) => within(dest, d) || within(d, dest))) {
-      initDirs.push(dest);
-      initMounts.push(m);
-      continue;
-    }
-    planMount(list, (p) => p, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet);
-    list.report(m.destination);
-  }
-  return initMounts;
-}
-
-/**
- * A read-only /dev of its own (a tmpfs, not a bind): mounted writable by the gofer, then made read-only by the init
- * once the mounts under it and the device nodes are in place (they are made in it), as runc does.
+ * A read-only /dev of its own (a tmpfs, not a bind): mounted writable, then made read-only once the mounts under it
+ * and the device nodes are in place (they are made in it), as runc does.
  */
 function isReadonlyDev(m: Mount): boolean {
   return containerPath(m.destination) === '/dev' && !isBind(m) && (m.options ?? []).includes('ro');
 }
 
-function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[], userns: boolean, newNet: boolean): void {
+function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, newNet: boolean): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
-  // The gofer made every other mount. From rootfsOpen to pivotRoot every path below is a container path that the
-  // init resolves inside the rootfs (a symlink in the image, /proc/self/root included, cannot lead out of it).
+  // From rootfsOpen to pivotRoot every path below is a container path that the init resolves inside the rootfs (a
+  // symlink in the image, /proc/self/root included, cannot lead out of it).
   plan.rootfsOpen(rootfs);
-  for (const m of initMounts) planMount(plan, containerPath, input, m, newNet);
+  for (const m of spec.mounts ?? []) planMount(plan, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet);
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
@@ -390,18 +385,15 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[]
   if (spec.root?.readonly) plan.remountReadonly('/');
 }
 
-/**
- * The steps of one OCI mount into `sink`: the gofer's list (container paths, resolved inside the rootfs by the
- * gofer) or the init's plan (`at` maps each container path to its host path).
- */
-function planMount(sink: MountSink, at: (containerPath: string) => string, input: InitPlanInput, m: Mount, newNet: boolean): void {
-  const dest = at(m.destination);
+/** The steps of one OCI mount; its destination is a container path, resolved inside the rootfs by the init. */
+function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean): void {
+  const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
   const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
-    planCgroupMount(sink, input.cgroupViews, dest, remountFlags);
+    planCgroupMount(plan, input.cgroupViews, dest, remountFlags);
   } else if (isBind(m) || (m.type === 'sysfs' && !newNet)) {
     // sysfs can only be mounted fresh in a network namespace the mounter owns; without one, bind the host's
     // /sys instead (read-only when asked), as runc does.
@@ -413,19 +405,19 @@ function planMount(sink: MountSink, at: (containerPath: string) => string, input
     } catch {
       throw new PlanError('not_found', `mount source "${m.source}" for "${m.destination}" does not exist: fix mounts in config.json`);
     }
-    if (isDir) sink.mkdirP(dest, 0o755);
-    else sink.mkfile(dest, 0o644);
-    sink.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
-    if (remountFlags) sink.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
+    if (isDir) plan.mkdirP(dest, 0o755);
+    else plan.mkfile(dest, 0o644);
+    plan.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
+    if (remountFlags) plan.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
   } else {
-    sink.mkdirP(dest, 0o755);
-    sink.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
+    plan.mkdirP(dest, 0o755);
+    plan.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
   }
-  for (const p of opts.propagation) sink.mount('', dest, '', p, '');
+  for (const p of opts.propagation) plan.mount('', dest, '', p, '');
 }
 
 /** A cgroup mount shows the container's own cgroup of each hierarchy (bind mounts: works with or without cgroupns). */
-function planCgroupMount(plan: MountSink, views: CgroupView[], dest: string, flags: number): void {
+function planCgroupMount(plan: PlanBuilder, views: CgroupView[], dest: string, flags: number): void {
   plan.mkdirP(dest, 0o755);
   if (views.length === 1 && views[0].name === '') {
     plan.mount(views[0].hostDir, dest, '', MS.BIND | MS.REC, '');

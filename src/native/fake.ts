@@ -100,7 +100,7 @@ export class FakeSyscallPort implements SyscallPort {
     const pidfd = this.nextFd++;
     this.pidfds.set(pidfd, pid);
     this.spawns.push({ pid, pidfd, goferPid, ...decoded });
-    return { pid, pidfd, goferPid, mounts: [] };
+    return { pid, pidfd, goferPid };
   }
 
   pidfdOpen(pid: number): number {

@@ -20,7 +20,7 @@ export { FakeSyscallPort } from './fake.js';
 
 /** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
 interface Addon {
-  spawn(plan: Buffer, gateFd?: number): Promise<{ pid: number; pidfd: number; goferPid: number; mounts: string[] }>;
+  spawn(plan: Buffer, gateFd?: number): Promise<{ pid: number; pidfd: number; goferPid: number }>;
   pipe(): [number, number];
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;

@@ -85,6 +85,7 @@ enum OpCode : uint32_t {
   OP_PRCTL,
   OP_GATE,
   OP_ROOTFS_OPEN,
+  OP_CHROOT,
   OP_COUNT_PLUS_ONE
 };
 
@@ -119,9 +120,8 @@ struct Op {
 
 // Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
 //   MSG_GOFER_PID  pid = the gofer (spawnGofer)
-//   MSG_MOUNT      path = one cleaned mount destination the gofer reported (host path, in order)
-//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = the destination
-enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR, MSG_GOFER_PID, MSG_MOUNT, MSG_GOFER_ERROR };
+//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = what it was doing
+enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR, MSG_GOFER_PID, MSG_GOFER_ERROR };
 
 struct Msg {
   int32_t type;

@@ -47,12 +47,13 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"checkExec", 0, 2, {S_PATH, S_LIST}, 0},
     {"exec", 0, 3, {S_PATH, S_LIST, S_LIST}, 0},
     {"goferPrepare", 0, 2, {S_PATH, S_PATH}, 0},
-    {"spawnGofer", 0, 1, {S_BYTES}, -1},
+    {"spawnGofer", 0, 1, {S_PATH}, 0},
     {"cgroupOpen", 0, 1, {S_PATH}, 0},
     {"cgroupJoin", 0, 0, {}, -1},
     {"prctl", 2, 0, {}, -1},
     {"gate", 0, 0, {}, -1},
     {"rootfsOpen", 0, 1, {S_PATH}, 0},
+    {"chroot", 0, 1, {S_PATH}, 0},
 };
 
 namespace {

@@ -64,6 +64,7 @@ export type PlanOp =
   | { op: 'chown'; path: string; uid: number; gid: number }
   | { op: 'chmod'; path: string; mode: number }
   | { op: 'rootfsOpen'; path: string }
+  | { op: 'chroot'; path: string }
   | { op: 'pivotRoot'; newRoot: string }
   | { op: 'maskPath'; path: string }
   | { op: 'readonlyPath'; path: string }
@@ -90,7 +91,7 @@ export type PlanOp =
   | { op: 'checkExec'; path: string; env: string[] }
   | { op: 'exec'; path: string; argv: string[]; env: string[] }
   | { op: 'goferPrepare'; socketPath: string; binaryPath: string }
-  | { op: 'spawnGofer'; mountList: Buffer }
+  | { op: 'spawnGofer'; root: string }
   | { op: 'cgroupOpen'; path: string }
   | { op: 'cgroupJoin' };
 
@@ -151,12 +152,13 @@ const OPS: Record<PlanOpName, OpSpec> = {
   checkExec: { code: 34, nums: [], strs: [['path', 'str'], ['env', 'list']] },
   exec: { code: 35, nums: [], strs: [['path', 'str'], ['argv', 'list'], ['env', 'list']] },
   goferPrepare: { code: 36, nums: [], strs: [['socketPath', 'str'], ['binaryPath', 'str']] },
-  spawnGofer: { code: 37, nums: [], strs: [['mountList', 'bytes']] },
+  spawnGofer: { code: 37, nums: [], strs: [['root', 'str']] },
   cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
   cgroupJoin: { code: 39, nums: [], strs: [] },
   prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
   gate: { code: 41, nums: [], strs: [] },
   rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
+  chroot: { code: 43, nums: [], strs: [['path', 'str']] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -416,6 +418,10 @@ export class PlanBuilder {
   rootfsOpen(path: string): this {
     return this.push({ op: 'rootfsOpen', path });
   }
+  /** chroot(2): the root of a container without a mount namespace of its own (nothing can be pivoted there). */
+  chroot(path: string): this {
+    return this.push({ op: 'chroot', path });
+  }
   /** Makes newRoot (a mount point) the root and detaches the old root; ends the paths-in-the-rootfs mode of `rootfsOpen`. */
   pivotRoot(newRoot: string): this {
     return this.push({ op: 'pivotRoot', newRoot });
@@ -523,12 +529,12 @@ export class PlanBuilder {
     return this.push({ op: 'goferPrepare', socketPath, binaryPath });
   }
   /**
-   * Stage-1, in the container's new mount namespace: starts the gofer (src/gofer/gofer.c) with this mount
-   * list (src/gofer/mount-list.ts), waits until it performed the mounts and reported the cleaned
-   * destinations; the gofer then stays as the container's file broker. Needs `goferPrepare` first.
+   * Stage-1, in the container's mount namespace: starts the gofer (src/gofer/gofer.c), the container's file
+   * broker, rooted at `root` (a host path: the rootfs, or "/" of a joined mount namespace), and waits until it
+   * serves. Mounts made afterwards in this namespace (the init's) are under its root too. Needs `goferPrepare`.
    */
-  spawnGofer(mountList: Buffer): this {
-    return this.push({ op: 'spawnGofer', mountList: Buffer.from(mountList) });
+  spawnGofer(root: string): this {
+    return this.push({ op: 'spawnGofer', root });
   }
   /** Opens a cgroup.procs file for writing now (as host root); `cgroupJoin` writes "0" to it later. At most 64. */
   cgroupOpen(path: string): this {
