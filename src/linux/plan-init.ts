@@ -414,6 +414,8 @@ function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: bo
     plan.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
   }
   for (const p of opts.propagation) plan.mount('', dest, '', p, '');
+  // After the mount and its submounts exist: "rro" and friends reach every mount below dest (a remount does not).
+  if (opts.attrSet || opts.attrClr) plan.mountSetattr(dest, opts.attrSet, opts.attrClr);
 }
 
 /** A cgroup mount shows the container's own cgroup of each hierarchy (bind mounts: works with or without cgroupns). */

@@ -50,6 +50,12 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_RAISE 2
@@ -269,6 +275,21 @@ int mountInRoot(int root, const char* source, const char* target, const char* fs
   char at[40];
   fdPath(at, sizeof at, fd);
   if (err == 0 && mount(source, at, fstype, flags, data) < 0) err = errno;
+  close(fd);
+  return err;
+}
+
+// mount_setattr(2)'s argument (linux/mount.h, declared here: it clashes with glibc's sys/mount.h on some versions).
+struct MountAttr {
+  uint64_t attrSet, attrClr, propagation, userns;
+};
+
+// Recursive mount attributes ("rro", "rnosuid"...) on the mount at `path` and every mount below it.
+int mountSetattr(int root, const char* path, uint64_t set, uint64_t clr) {
+  int fd = root >= 0 ? rtOpenInRoot(root, path) : rtOpenHow(AT_FDCWD, path, O_PATH, 0);
+  if (fd < 0) return -fd;
+  MountAttr attr = {set, clr, 0, 0};
+  int err = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ? errno : 0;
   close(fd);
   return err;
 }
@@ -792,6 +813,9 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         if (c.rootFd >= 0) close(c.rootFd);
         c.rootFd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c.rootFd < 0) err = errno;
+        break;
+      case OP_MOUNT_SETATTR:
+        err = mountSetattr(c.rootFd, s0, static_cast<uint64_t>(op.num[0]), static_cast<uint64_t>(op.num[1]));
         break;
       case OP_CHROOT:
         if (chroot(s0) < 0) err = errno;

@@ -86,6 +86,7 @@ enum OpCode : uint32_t {
   OP_GATE,
   OP_ROOTFS_OPEN,
   OP_CHROOT,
+  OP_MOUNT_SETATTR,
   OP_COUNT_PLUS_ONE
 };
 

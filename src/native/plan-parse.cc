@@ -54,6 +54,7 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"gate", 0, 0, {}, -1},
     {"rootfsOpen", 0, 1, {S_PATH}, 0},
     {"chroot", 0, 1, {S_PATH}, 0},
+    {"mountSetattr", 2, 1, {S_PATH}, 0},
 };
 
 namespace {

@@ -65,6 +65,7 @@ export type PlanOp =
   | { op: 'chmod'; path: string; mode: number }
   | { op: 'rootfsOpen'; path: string }
   | { op: 'chroot'; path: string }
+  | { op: 'mountSetattr'; path: string; attrSet: number; attrClr: number }
   | { op: 'pivotRoot'; newRoot: string }
   | { op: 'maskPath'; path: string }
   | { op: 'readonlyPath'; path: string }
@@ -159,6 +160,7 @@ const OPS: Record<PlanOpName, OpSpec> = {
   gate: { code: 41, nums: [], strs: [] },
   rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
   chroot: { code: 43, nums: [], strs: [['path', 'str']] },
+  mountSetattr: { code: 44, nums: [['attrSet', 'int'], ['attrClr', 'int']], strs: [['path', 'str']] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -385,6 +387,13 @@ export class PlanBuilder {
   /** mount(2); empty source/fstype/data are passed as NULL. */
   mount(source: string, target: string, fstype: string, flags: number, data: string): this {
     return this.push({ op: 'mount', source, target, fstype, flags, data });
+  }
+  /**
+   * mount_setattr(2) with AT_RECURSIVE on the mount at `path` and every mount below it: the recursive mount
+   * attributes (MOUNT_ATTR_*) of options like "rro" or "rnosuid", which a remount cannot give the submounts.
+   */
+  mountSetattr(path: string, attrSet: number, attrClr: number): this {
+    return this.push({ op: 'mountSetattr', path, attrSet, attrClr });
   }
   /** mkdir -p (existing directories are fine). */
   mkdirP(path: string, mode = 0o755): this {

@@ -2,8 +2,9 @@
 // lists it first (the kernel lists mounts in the order they were made, and the OCI suite checks that order), links
 // of the image followed only inside the rootfs (a dangling one is made, as the kernel would resolve it with the
 // rootfs as "/"), and never onto the kernel's files through a link into /proc or /sys. A config without a mount
-// namespace runs, chrooted, with nothing mounted.
+// namespace runs, chrooted, with nothing mounted. The r* options ("rro"...) reach every mount below the destination.
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,4 +117,42 @@ describe('mounts: config order, inside the rootfs', { skip }, () => {
     assert.equal(e.stdout, 'in the rootfs\n', `an exec is chrooted too: ${e.stderr}`);
     assert.equal(sb.runts(['delete', '--force', id]).status, 0);
   });
+});
+
+describe('recursive mount attributes (rro and friends)', { skip }, () => {
+  let sb: Sandbox;
+  let source = '';
+  before(() => {
+    sb = new Sandbox();
+    // A host directory with a mount inside it: a plain "ro" bind leaves that submount writable, "rro" does not.
+    source = join(sb.dir, 'rro-source');
+    mkdirSync(join(source, 'sub'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(source, 'sub')]);
+  });
+  after(() => {
+    try {
+      execFileSync('umount', ['-l', join(source, 'sub')]);
+    } catch {
+      // not mounted
+    }
+    sb.cleanup();
+  });
+
+  for (const [options, subWritable] of [
+    [['rbind', 'ro'], true],
+    [['rbind', 'rro'], false],
+    [['rbind', 'rro', 'rrw'], true],
+  ] as const) {
+    test(`${options.join(',')}: the submount is ${subWritable ? 'writable' : 'read-only'}`, () => {
+      const id = sb.id('rro');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/sh', '-c', 'touch /data/sub/x && echo written; touch /data/top 2>/dev/null || echo top-ro'];
+        s.mounts!.push({ destination: '/data', type: 'bind', source, options: [...options] });
+      });
+      const r = sb.runts(['run', '--bundle', bundle, id]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.includes('written'), subWritable, `${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout.includes('top-ro'), !options.includes('rrw'), r.stdout);
+    });
+  }
 });

@@ -43,6 +43,7 @@ function everyOp(): PlanBuilder {
     .chmod('/r/tmp', 0o1777)
     .rootfsOpen('/r')
     .chroot('/r')
+    .mountSetattr('/data', 1, 0)
     .mkdirP('/dev/pts')
     .pivotRoot('/r')
     .maskPath('/proc/kcore')
@@ -86,7 +87,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 42);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 43);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
