@@ -214,7 +214,7 @@ export class Runtime {
       } catch {
         // already gone (e.g. the very record whose loss made the write fail)
       }
-      throw describeSpawnError(id, e);
+      throw describeSpawnError(id, e, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
     }
     crashPoint('create.before-pidfile');
     if (opts.pidFile) {
@@ -363,7 +363,9 @@ export class Runtime {
     try {
       const settled = await this.host
         .dispatch(record, { type: 'container.exec' }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds } })
-        .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
+        .catch((e) =>
+          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
+        );
       pid = settled.outcome.execPid!;
       await relay?.attach();
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -617,6 +619,11 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
 }
 
 /** The sandbox namespaces a child shares: network, ipc and uts always; pid when the child asks for no pid namespace of its own. */
+/** The container's processes are in a user namespace (its own or a joined one). */
+function hasUserNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user');
+}
+
 function joinSandbox(config: Spec, sandboxPid: number): Spec {
   const FILES: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid', user: 'user' };
   const own = config.linux?.namespaces ?? [];
