@@ -158,7 +158,9 @@ describe('scripts/conformance.sh judges a file by its TAP and exit status', { sk
     const run = runRunner(['--host-cgroups', '/bin/true', 'host_cgroups'], { CONFORMANCE_DIR: cache, RESULTS: join(cache, 'results4') }, 60_000);
     assert.match(run.output, /^PASS +host_cgroups +3 ok$/m, run.output);
     assert.equal(run.status, 0, run.output);
-    assert.deepEqual(hierarchies(), before, 'every controller is back where it was (the runner waits for it)');
+    // Back where it was, or on no v1 hierarchy (one an earlier run left, which this run rejoined and released).
+    const after = hierarchies();
+    after.forEach((line, i) => assert.ok(line.endsWith(' 0') || line === before[i], `a controller is still held: ${after} (before: ${before})`));
     for (const name of ['net_cls,net_prio', 'net_cls', 'net_prio', 'hugetlb']) {
       assert.equal(existsSync(join('/sys/fs/cgroup', name)), false, `/sys/fs/cgroup/${name} appeared on the host`);
     }
