@@ -267,6 +267,9 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const terminal = process.terminal === true && input.consoleSocket !== undefined;
   if (terminal) plan.consoleConnect(input.consoleSocket!);
   plan.goferPrepare(input.gofer.socketPath, input.gofer.binary);
+  // In a user namespace the init may not search a bind source's host path (a 0700 directory of host root's): open
+  // each source now, as host root, and let the init mount it through that descriptor (runc's mount fds).
+  const sources = userns && has('mount') ? openBindSources(plan, spec, input.bundle) : new Map<number, number>();
   // Join namespaces given by path; the user namespace first, since it owns the others.
   for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
   // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
@@ -284,15 +287,16 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     plan.usernsSync();
     plan.setIds(0, 0, null);
   }
-  if (newNs('mount')) {
+  // A mount namespace joined by path gets the same rootfs as a new one (as runc does): its root is not the
+  // container's root.path, and the process must not see that namespace's whole tree.
+  if (has('mount')) {
     // Nothing mounted from here on may propagate back to the host: make / recursively slave before the first mount.
     plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
     // pivot_root needs the new root to be a mount point; the gofer's root and the init's mounts are inside it.
     plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
   }
-  // Before the pid namespace and the cgroup: the gofer is in neither. In a joined mount namespace its root is that
-  // namespace's "/"; without a mount namespace of the container's own, the rootfs.
-  plan.spawnGofer(has('mount') && !newNs('mount') ? '/' : rootfs);
+  // Before the pid namespace and the cgroup: the gofer is in neither.
+  plan.spawnGofer(rootfs);
   if (openCgroupLate) openCgroup();
   // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
   plan.cgroupJoin();
@@ -315,12 +319,8 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   }
   if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
   if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
-  if (newNs('mount')) {
-    planRootfs(plan, input, userns, newNs('network'));
-  } else if (has('mount')) {
-    // A joined mount namespace is already some container's: its root and mounts are used as they are.
-    plan.chdir('/');
-    planSysctls(plan, linux.sysctl);
+  if (has('mount')) {
+    planRootfs(plan, input, sources, userns, newNs('network'));
   } else {
     // No mount namespace: nothing can be mounted without changing the host's, so the process is only confined to
     // the rootfs with chroot (runc does not even do that), and mounts, masked and read-only paths are not made
@@ -356,13 +356,29 @@ function isReadonlyDev(m: Mount): boolean {
   return containerPath(m.destination) === '/dev' && !isBind(m) && (m.options ?? []).includes('ro');
 }
 
-function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, newNet: boolean): void {
+/** sourceOpen for each bind mount of the config; returns mount index → source index (see PlanBuilder.mountSource). */
+function openBindSources(plan: PlanBuilder, spec: Spec, bundle: string): Map<number, number> {
+  const sources = new Map<number, number>();
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!isBind(m)) return;
+    if (sources.size === PLAN_LIMITS.maxSourceFds) {
+      throw new PlanError('bad_config', `config.json has more than ${PLAN_LIMITS.maxSourceFds} bind mounts in a user namespace: runts supports that many`);
+    }
+    plan.sourceOpen(resolve(bundle, m.source ?? ''), (m.options ?? []).includes('rbind'));
+    sources.set(i, sources.size);
+  });
+  return sources;
+}
+
+function planRootfs(plan: PlanBuilder, input: InitPlanInput, sources: Map<number, number>, userns: boolean, newNet: boolean): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
   // From rootfsOpen to pivotRoot every path below is a container path that the init resolves inside the rootfs (a
   // symlink in the image, /proc/self/root included, cannot lead out of it).
   plan.rootfsOpen(rootfs);
-  for (const m of spec.mounts ?? []) planMount(plan, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet);
+  (spec.mounts ?? []).forEach((m, i) => {
+    planMount(plan, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet, sources.get(i));
+  });
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
@@ -386,7 +402,8 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, userns: boolean, ne
 }
 
 /** The steps of one OCI mount; its destination is a container path, resolved inside the rootfs by the init. */
-function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean): void {
+/** `source`: the index of the bind source stage 1 opened (sourceOpen), when it did. */
+function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean, source?: number): void {
   const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
@@ -397,17 +414,19 @@ function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: bo
   } else if (isBind(m) || (m.type === 'sysfs' && !newNet)) {
     // sysfs can only be mounted fresh in a network namespace the mounter owns; without one, bind the host's
     // /sys instead (read-only when asked), as runc does.
-    const source = m.type === 'sysfs' && !isBind(m) ? '/sys' : resolve(input.bundle, m.source ?? '');
+    const hostSource = m.type === 'sysfs' && !isBind(m) ? '/sys' : resolve(input.bundle, m.source ?? '');
     const recursive = m.type === 'sysfs' || (m.options ?? []).includes('rbind');
     let isDir = true;
     try {
-      isDir = statSync(source).isDirectory();
+      isDir = statSync(hostSource).isDirectory();
     } catch {
       throw new PlanError('not_found', `mount source "${m.source}" for "${m.destination}" does not exist: fix mounts in config.json`);
     }
     if (isDir) plan.mkdirP(dest, 0o755);
     else plan.mkfile(dest, 0o644);
-    plan.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
+    const bind = MS.BIND | (recursive ? MS.REC : 0);
+    if (source !== undefined) plan.mountSource(source, dest);
+    else plan.mount(hostSource, dest, '', bind, '');
     if (remountFlags) plan.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
   } else {
     plan.mkdirP(dest, 0o755);

@@ -53,6 +53,18 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
@@ -82,6 +94,8 @@ struct Child {
   uint32_t cgroupCount = 0;
   int gateFd = -1;                      // GATE: the caller's pipe, read once
   int rootFd = -1;                      // ROOTFS_OPEN until PIVOT_ROOT: path ops resolve inside it
+  int sourceFds[kMaxSourceFds];         // SOURCE_OPEN, mounted by MOUNT_SOURCE
+  uint32_t sourceCount = 0;
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -276,6 +290,21 @@ int mountInRoot(int root, const char* source, const char* target, const char* fs
   fdPath(at, sizeof at, fd);
   if (err == 0 && mount(source, at, fstype, flags, data) < 0) err = errno;
   close(fd);
+  return err;
+}
+
+// Attaches the detached copy of a bind source that stage 1 made as host root (SOURCE_OPEN: open_tree) onto `target`,
+// resolved inside the rootfs: a user namespace that could not search the source's host path still gets it. A plain
+// O_PATH descriptor would not do: bind mounting needs its source in the caller's mount namespace, and a detached tree
+// belongs to none.
+int mountSource(Child& c, int index, const char* target) {
+  int fd = c.rootFd >= 0 ? rtOpenInRoot(c.rootFd, target) : rtOpenHow(AT_FDCWD, target, O_PATH, 0);
+  int err = fd < 0 ? -fd : 0;
+  if (err == 0 && syscall(SYS_move_mount, c.sourceFds[index], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    err = errno;
+  if (fd >= 0) close(fd);
+  close(c.sourceFds[index]);
+  c.sourceFds[index] = -1;
   return err;
 }
 
@@ -813,6 +842,17 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         if (c.rootFd >= 0) close(c.rootFd);
         c.rootFd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c.rootFd < 0) err = errno;
+        break;
+      case OP_SOURCE_OPEN: {
+        // As host root in the host's namespaces, before any is left: see mountSource. num[0]: rbind (AT_RECURSIVE).
+        const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.num[0] != 0 ? AT_RECURSIVE : 0);
+        int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, s0, flags));
+        if (fd < 0) err = errno;
+        else c.sourceFds[c.sourceCount++] = fd;
+        break;
+      }
+      case OP_MOUNT_SOURCE:
+        err = mountSource(c, static_cast<int>(op.num[0]), s0);
         break;
       case OP_MOUNT_SETATTR:
         err = mountSetattr(c.rootFd, s0, static_cast<uint64_t>(op.num[0]), static_cast<uint64_t>(op.num[1]));

@@ -41,6 +41,7 @@ constexpr uint32_t kMaxListEntries = 1024;  // argv / env entries (the child bui
 constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 constexpr uint32_t kMaxBpfInsns = 4096;     // BPF_MAXINSNS
 constexpr uint32_t kMaxCgroupFds = 64;      // cgroupOpen ops per plan (stage-1 keeps the fds in an array)
+constexpr uint32_t kMaxSourceFds = 256;     // sourceOpen ops per plan (kept in an array until the init mounts)
 
 enum OpCode : uint32_t {
   OP_WRITE_FILE = 1,
@@ -87,6 +88,8 @@ enum OpCode : uint32_t {
   OP_ROOTFS_OPEN,
   OP_CHROOT,
   OP_MOUNT_SETATTR,
+  OP_SOURCE_OPEN,
+  OP_MOUNT_SOURCE,
   OP_COUNT_PLUS_ONE
 };
 

@@ -29,7 +29,7 @@ export const PLAN_MAGIC = 0x504e5452;
 export const PLAN_VERSION = 1;
 
 /** Limits the addon enforces (it rejects a plan that exceeds them). */
-export const PLAN_LIMITS = { maxPathLen: 4095, maxListEntries: 1024, maxGroups: 65536, maxBpfInsns: 4096 } as const;
+export const PLAN_LIMITS = { maxPathLen: 4095, maxListEntries: 1024, maxGroups: 65536, maxBpfInsns: 4096, maxSourceFds: 256 } as const;
 
 /** Header strings the parent applies when the child asks for id maps (USERNS_SYNC). */
 export interface PlanHeader {
@@ -66,6 +66,8 @@ export type PlanOp =
   | { op: 'rootfsOpen'; path: string }
   | { op: 'chroot'; path: string }
   | { op: 'mountSetattr'; path: string; attrSet: number; attrClr: number }
+  | { op: 'sourceOpen'; recursive: number; path: string }
+  | { op: 'mountSource'; index: number; target: string }
   | { op: 'pivotRoot'; newRoot: string }
   | { op: 'maskPath'; path: string }
   | { op: 'readonlyPath'; path: string }
@@ -161,6 +163,8 @@ const OPS: Record<PlanOpName, OpSpec> = {
   rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
   chroot: { code: 43, nums: [], strs: [['path', 'str']] },
   mountSetattr: { code: 44, nums: [['attrSet', 'int'], ['attrClr', 'int']], strs: [['path', 'str']] },
+  sourceOpen: { code: 45, nums: [['recursive', 'int']], strs: [['path', 'str']] },
+  mountSource: { code: 46, nums: [['index', 'int']], strs: [['target', 'str']] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -394,6 +398,22 @@ export class PlanBuilder {
    */
   mountSetattr(path: string, attrSet: number, attrClr: number): this {
     return this.push({ op: 'mountSetattr', path, attrSet, attrClr });
+  }
+  /**
+   * Stage-1, before any namespace is joined or made: makes a detached copy of a bind mount's source (a host path,
+   * with the mounts below it when `recursive`: rbind) as host root, with open_tree(OPEN_TREE_CLONE). The n-th
+   * sourceOpen of the plan is source n of `mountSource`. At most 256.
+   */
+  sourceOpen(path: string, recursive: boolean): this {
+    return this.push({ op: 'sourceOpen', recursive: recursive ? 1 : 0, path });
+  }
+  /**
+   * Attaches source `index` (see sourceOpen) onto `target` (move_mount): the bind mount of a source that a user
+   * namespace could not search (a 0700 directory of host root's), as runc does with its mount sources. Like
+   * `mount`, the target is resolved inside the rootfs after rootfsOpen.
+   */
+  mountSource(index: number, target: string): this {
+    return this.push({ op: 'mountSource', index, target });
   }
   /** mkdir -p (existing directories are fine). */
   mkdirP(path: string, mode = 0o755): this {

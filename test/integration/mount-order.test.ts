@@ -156,3 +156,29 @@ describe('recursive mount attributes (rro and friends)', { skip }, () => {
     });
   }
 });
+
+describe('bind sources a user namespace cannot search', { skip }, () => {
+  let sb: Sandbox;
+  before(() => (sb = new Sandbox()));
+  after(() => sb.cleanup());
+
+  test('a user-namespaced container bind-mounts a file from a 0700 directory of host root\'s, read-only when asked', () => {
+    const id = sb.id('usersrc');
+    const secret = join(sb.dir, 'private');
+    mkdirSync(secret, { mode: 0o700 }); // the user namespace's root (uid 100000 on the host) cannot search it
+    mkdirSync(join(secret, 'data'), { mode: 0o755 });
+    writeFileSync(join(secret, 'data', 'f'), 'from the host\n');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/sh', '-c', 'cat /data/f; echo x > /data/f 2>/dev/null || echo read-only'];
+      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts!.push({ destination: '/data', type: 'bind', source: join(secret, 'data'), options: ['rbind', 'ro'] });
+    });
+    mkdirSync(join(bundle, 'rootfs', 'data')); // the image's (host root's) directory: the mapped root cannot make it
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'from the host\nread-only\n');
+    assert.equal(readFileSync(join(secret, 'data', 'f'), 'utf8'), 'from the host\n');
+  });
+});

@@ -160,14 +160,48 @@ describe('planInit: stage-1 and the gofer', () => {
     );
   });
 
-  it('gives the gofer of a joined mount namespace that namespace\'s root and nothing to mount', () => {
+  it('sets up the rootfs in a mount namespace joined by path too: joins it, binds the rootfs, mounts, pivots', () => {
     const ops = planInit(
       input((s) => {
         s.linux!.namespaces = [{ type: 'mount', path: '/proc/42/ns/mnt' }, { type: 'pid' }];
       }),
     ).ops;
-    assert.equal(goferRoot(ops), '/');
-    assert.equal(ops.some((o) => o.op === 'pivotRoot' || o.op === 'rootfsOpen'), false);
+    const join = indexOf(ops, (o) => o.op === 'setns' && o.nstype === CLONE.NEWNS);
+    const bind = indexOf(ops, (o) => o.op === 'mount' && o.source === rootfs && o.target === rootfs);
+    const proc = indexOf(ops, (o) => o.op === 'mount' && o.fstype === 'proc');
+    const pivot = indexOf(ops, (o) => o.op === 'pivotRoot');
+    assert.ok(join < bind && bind < proc && proc < pivot);
+    assert.equal(goferRoot(ops), rootfs);
+  });
+
+  it('in a user namespace, copies every bind source as host root before any namespace changes and attaches it in order', () => {
+    const ops = planInit(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.mounts!.push(
+          { destination: '/a', type: 'bind', source: 'hostfile', options: ['bind', 'ro'] },
+          { destination: '/b', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/c', type: 'none', source: dir, options: ['rbind'] },
+        );
+      }),
+    ).ops;
+    const unshare = indexOf(ops, (o) => o.op === 'unshare');
+    const opens = ops.filter((o) => o.op === 'sourceOpen');
+    assert.deepEqual(opens, [
+      { op: 'sourceOpen', recursive: 0, path: join(dir, 'hostfile') },
+      { op: 'sourceOpen', recursive: 1, path: dir },
+    ]);
+    assert.ok(ops.indexOf(opens[1]) < unshare);
+    assert.deepEqual(
+      ops.filter((o) => o.op === 'mountSource'),
+      [
+        { op: 'mountSource', index: 0, target: '/a' },
+        { op: 'mountSource', index: 1, target: '/c' },
+      ],
+    );
+    assert.equal(ops.some((o) => o.op === 'mount' && o.source === join(dir, 'hostfile')), false);
   });
 
   it('without a mount namespace mounts nothing, chroots into the rootfs and says what it left out', () => {

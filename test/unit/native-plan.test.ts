@@ -44,6 +44,8 @@ function everyOp(): PlanBuilder {
     .rootfsOpen('/r')
     .chroot('/r')
     .mountSetattr('/data', 1, 0)
+    .sourceOpen('/srv/data', true)
+    .mountSource(0, '/data')
     .mkdirP('/dev/pts')
     .pivotRoot('/r')
     .maskPath('/proc/kcore')
@@ -87,7 +89,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 43);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 45);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
