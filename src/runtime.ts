@@ -97,6 +97,8 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds?: number;
   detach?: boolean;
+  /** runc's `--ignore-paused`: a paused container accepts the exec; the process stays frozen until resume. */
+  ignorePaused?: boolean;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -362,7 +364,7 @@ export class Runtime {
     let pid: number;
     try {
       const settled = await this.host
-        .dispatch(record, { type: 'container.exec' }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds } })
+        .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds } })
         .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
       pid = settled.outcome.execPid!;
       await relay?.attach();
