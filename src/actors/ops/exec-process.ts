@@ -1,6 +1,7 @@
 import { planExec } from '../../linux/plan-exec.js';
 import { compileSeccomp } from '../../linux/seccomp.js';
 import type { Process } from '../../oci/types.js';
+import type { SubCgroups } from '../../linux/cgroups/index.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 
 /** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
@@ -8,6 +9,8 @@ export interface ExecRequest {
   process: Process;
   consoleSocket?: string;
   preserveFds?: number;
+  /** Sub-cgroups of the container's to start in (`exec --cgroup`). */
+  cgroups?: SubCgroups;
 }
 
 /**
@@ -23,7 +26,7 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
-    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(),
+    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(request.cgroups),
     process: request.process,
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,
