@@ -2,10 +2,39 @@
 // process) installs it; denied syscalls get the configured errno; a profile runts cannot apply fails create cleanly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
 import type { LinuxSeccomp, Spec } from '../../src/oci/types.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
+const cc = ['/usr/bin/cc', '/usr/bin/gcc'].find((p) => existsSync(p));
+
+/** Prints errno of mkdir and of syscall 1000 (no such syscall on any kernel yet). */
+const PROBE_C = `#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+  long r = mkdir("/x", 0755);
+  printf("mkdir %ld %d\\n", r, r < 0 ? errno : 0);
+  r = syscall(1000);
+  printf("nr1000 %ld %d\\n", r, r < 0 ? errno : 0);
+  return 0;
+}
+`;
+
+/** What runts-init needs after the filter and a static glibc program needs to start and print (not mkdir). */
+const STATIC_PROGRAM_SYSCALLS = [
+  'read', 'write', 'close', 'fstat', 'newfstatat', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
+  'rt_sigprocmask', 'rt_sigreturn', 'ioctl', 'pread64', 'readv', 'writev', 'access', 'sched_yield', 'getpid',
+  'sendmsg', 'recvmsg', 'sendto', 'recvfrom', 'execve', 'execveat', 'exit', 'exit_group', 'uname', 'fcntl',
+  'getcwd', 'readlink', 'readlinkat', 'umask', 'getuid', 'getgid', 'geteuid', 'getegid', 'getppid', 'arch_prctl',
+  'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'openat', 'open', 'futex', 'close_range',
+  'statx', 'dup2', 'dup3', 'capget', 'capset', 'prctl', 'setgroups', 'setresuid', 'setresgid', 'chdir',
+];
 
 const denyMkdir = (errnoRet: number): LinuxSeccomp => ({
   defaultAction: 'SCMP_ACT_ALLOW',
@@ -94,6 +123,26 @@ describe('seccomp', { skip }, () => {
       assert.match(r.stderr, /the seccomp profile may deny a syscall needed before the program runs/);
       assertNoLeftovers(sb, id, bundle);
     }
+  });
+
+  test('deny by default: an unlisted syscall gets defaultErrnoRet, one numbered past every syscall the profile names gets ENOSYS (runc\'s stub)', { skip: cc ? false : 'needs a C compiler for the probe' }, () => {
+    const id = sb.id('enosys');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/probe'];
+      s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        defaultErrnoRet: 13,
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: STATIC_PROGRAM_SYSCALLS, action: 'SCMP_ACT_ALLOW' }],
+      };
+    });
+    const made = spawnSync(cc!, ['-static', '-O2', '-o', join(bundle, 'rootfs/probe'), '-x', 'c', '-'], { input: PROBE_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    // mkdir is not allowed: the default action's errno (EACCES). Syscall 1000 is past the highest the profile
+    // names: ENOSYS, as the kernel would say for a syscall it lacks.
+    assert.deepEqual(r.stdout.trim().split('\n'), ['mkdir -1 13', 'nr1000 -1 38']);
   });
 
   const invalid: [string, LinuxSeccomp, RegExp][] = [

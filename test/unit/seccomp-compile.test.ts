@@ -87,6 +87,19 @@ describe('compileSeccomp with libseccomp', { skip: nativeAddonBuilt() ? false : 
     assert.ok(returns(compile({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 22, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })).includes(RET_ERRNO | 22));
   });
 
+  it('a denying default gets runc\'s -ENOSYS stub in front, bounded by the highest syscall named; a permissive one does not', () => {
+    const arches = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
+    const deny = compile({ defaultAction: 'SCMP_ACT_ERRNO', architectures: arches, syscalls: [{ names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW' }] });
+    // ld [arch]; ... the first `ret` is ERRNO(ENOSYS), and x86_64's bound is openat (257), i386's openat (295).
+    assert.equal(deny.readUInt16LE(0), 0x20);
+    assert.equal(deny.readUInt32LE(4), 4);
+    assert.equal(returns(deny)[0], RET_ERRNO | 38);
+    const jgt = (k: number) => { for (let i = 0; i < deny.length; i += 8) if (deny.readUInt16LE(i) === 0x25 && deny.readUInt32LE(i + 4) === k) return true; return false; };
+    assert.ok(jgt(257) && jgt(295) && jgt(0x40000000 | 257), 'one bound per ABI');
+    const allow = compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: arches, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+    assert.ok(!returns(allow).includes(RET_ERRNO | 38));
+  });
+
   it('skips unknown syscall names and rules that repeat the default action', () => {
     const plain = compile(denyMkdir());
     assert.deepEqual(compile({ ...denyMkdir(), syscalls: [{ names: ['mkdir', 'no_such_syscall', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }), plain);
