@@ -9,6 +9,8 @@ export interface SpawnResult {
   goferPid: number;
   /** The mount destinations the gofer reported, cleaned (host paths inside the rootfs), in order. */
   mounts: string[];
+  /** The seccomp listener fd of a plan whose `seccomp` op asked for one (SCMP_ACT_NOTIFY), else -1: close it. */
+  seccompFd: number;
 }
 
 /** A spawn waiting at its plan's `gate` op until the caller opens the gate (see {@link SyscallPort.spawnGated}). */
@@ -67,6 +69,8 @@ export interface SyscallPort {
   recvFdAsync(socketPath: string, timeoutMs: number): Promise<number>;
   /** Sends fd over a connected unix socket (SCM_RIGHTS). */
   sendFd(socketFd: number, fd: number): void;
+  /** Connects to the unix socket at socketPath, sends `payload` with `fd` (SCM_RIGHTS) in one message, closes. */
+  sendFdTo(socketPath: string, fd: number, payload: string): void;
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;

@@ -5,7 +5,7 @@
 //                          args?: [{ index: number, value: bigint|number, valueTwo?: bigint|number, op: string }] }] }
 //
 // Errors: a JS Error with .code 'ERR_RUNTS_SECCOMP' and .field (e.g. "syscalls[2].action") for a profile this
-// runtime cannot apply (unknown action/arch/operator, SCMP_ACT_NOTIFY, an errno out of range); with .code an errno
+// runtime cannot apply (unknown action/arch/operator, an errno out of range); with .code an errno
 // name and .syscall for a libseccomp failure. Unknown syscall *names* are skipped, as runc does: a profile lists
 // syscalls of every architecture, and libseccomp only knows the ones of those it was told to filter.
 #include "seccomp.h"
@@ -72,7 +72,7 @@ const Named kOps[] = {
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
-// Actions that take no errno. ERRNO and TRACE are handled apart; NOTIFY is refused (no listener support).
+// Actions that take no errno. ERRNO, TRACE and NOTIFY are handled apart.
 const Named kActions[] = {
     {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
     {"SCMP_ACT_KILL", SCMP_ACT_KILL},
@@ -179,12 +179,13 @@ bool parseAction(Ctx& c, const std::string& name, uint32_t errnoRet, const std::
     return true;
   }
   if (name == "SCMP_ACT_NOTIFY") {
-    return c.fail(field, "SCMP_ACT_NOTIFY is not supported (runts has no seccomp listener): use SCMP_ACT_ERRNO or "
-                         "SCMP_ACT_LOG instead");
+    // The listener goes to the agent at linux.seccomp.listenerPath (src/linux/seccomp.ts checks it is set).
+    out = SCMP_ACT_NOTIFY;
+    return true;
   }
   if (lookup(kActions, name, out)) return true;
   return c.fail(field, "unknown action \"" + name + "\": use one of " +
-                           namesOf(kActions, "SCMP_ACT_ERRNO, SCMP_ACT_TRACE"));
+                           namesOf(kActions, "SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_NOTIFY"));
 }
 
 struct Guard {

@@ -2,10 +2,10 @@
 // process) installs it; denied syscalls get the configured errno; a profile runts cannot apply fails create cleanly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
+import { Sandbox, assertNoLeftovers, eventually, isRoot } from '../helpers/runts.js';
 import type { LinuxSeccomp, Spec } from '../../src/oci/types.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
@@ -22,6 +22,56 @@ int main(void) {
   printf("mkdir %ld %d\\n", r, r < 0 ? errno : 0);
   r = syscall(1000);
   printf("nr1000 %ld %d\\n", r, r < 0 ? errno : 0);
+  return 0;
+}
+`;
+
+/**
+ * A seccomp agent: listens on argv[1], takes one connection, writes the message (the ContainerProcessState JSON) to
+ * argv[2] and, with the listener that came with it, answers the first notification with errno argv[3].
+ */
+const AGENT_C = `#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 4) return 64;
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) { perror("bind"); return 1; }
+  int c = accept(l, NULL, NULL);
+  if (c < 0) { perror("accept"); return 1; }
+  static char buf[65536];
+  char ctrl[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {buf, sizeof buf - 1};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctrl;
+  m.msg_controllen = sizeof ctrl;
+  ssize_t n = recvmsg(c, &m, 0);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+  if (n <= 0 || cm == NULL || cm->cmsg_type != SCM_RIGHTS) { fprintf(stderr, "no fd\\n"); return 2; }
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  buf[n] = 0;
+  FILE *f = fopen(argv[2], "w");
+  fputs(buf, f);
+  fclose(f);
+  struct seccomp_notif req;
+  memset(&req, 0, sizeof req);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) { perror("NOTIF_RECV"); return 3; }
+  struct seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.error = -atoi(argv[3]);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) { perror("NOTIF_SEND"); return 4; }
   return 0;
 }
 `;
@@ -145,6 +195,51 @@ describe('seccomp', { skip }, () => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['mkdir -1 13', 'nr1000 -1 38']);
   });
 
+  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+    const agent = join(sb.dir, 'seccomp-agent');
+    const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const socket = join(sb.dir, 'agent.sock');
+    const received = join(sb.dir, 'agent.json');
+    // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
+    const child = spawn(agent, [socket, received, '18'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let agentErr = '';
+    child.stderr!.on('data', (b) => (agentErr += b));
+    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+      const id = sb.id('notify');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/sh', '-c', 'mkdir /x || echo mkdir-failed; touch /y && echo touched'];
+        s.linux!.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          listenerPath: socket,
+          listenerMetadata: 'meta-1',
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        };
+      });
+      assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+      const pid = sb.state(id).pid;
+      const r = sb.runts(['start', id]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(await agentDone, 0, agentErr);
+      const message = JSON.parse(readFileSync(received, 'utf8'));
+      assert.deepEqual(message.fds, ['seccompFd']);
+      assert.equal(message.pid, pid);
+      assert.equal(message.metadata, 'meta-1');
+      assert.equal(typeof message.ociVersion, 'string');
+      assert.equal(message.state.id, id);
+      assert.equal(message.state.pid, pid);
+      assert.equal(message.state.status, 'creating');
+      assert.equal(message.state.bundle, bundle);
+      assert.ok(await eventually(() => sb.state(id).status === 'stopped', 10_000));
+      assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
+      assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   const invalid: [string, LinuxSeccomp, RegExp][] = [
     ['unknown action', { defaultAction: 'SCMP_ACT_FOO' as 'SCMP_ACT_ALLOW' }, /SCMP_ACT_FOO/],
     ['unknown architecture (config)', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_VAX'] }, /SCMP_ARCH_VAX/],
@@ -155,9 +250,14 @@ describe('seccomp', { skip }, () => {
       /SCMP_CMP_ABOUT/,
     ],
     [
-      'SCMP_ACT_NOTIFY',
-      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
-      /linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY is not supported/,
+      'SCMP_ACT_NOTIFY on a syscall the init needs before the agent has the listener',
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] },
+      /linux\.seccomp\.syscalls\[0\]\.action SCMP_ACT_NOTIFY cannot apply to sendmsg/,
+    ],
+    [
+      'SCMP_ACT_NOTIFY with no agent listening',
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
+      /cannot hand the seccomp listener to the agent at linux\.seccomp\.listenerPath \/nonexistent\/agent\.sock: ENOENT/,
     ],
   ];
   for (const [name, profile, message] of invalid) {
