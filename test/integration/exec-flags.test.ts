@@ -13,8 +13,9 @@ describe('exec --ignore-paused', { skip }, () => {
   before(() => (sb = new Sandbox()));
   after(() => sb.cleanup());
 
-  const freezer = (id: string) => join('/sys/fs/cgroup/freezer', sb.cgroupParent, id);
-  const procs = (id: string) => readFileSync(join(freezer(id), 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
+  // In every hierarchy: the freezer's is joined last, since the process stops as soon as it is in the frozen cgroup.
+  const procs = (id: string, hierarchy = 'pids') =>
+    readFileSync(join('/sys/fs/cgroup', hierarchy, sb.cgroupParent, id, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
 
   const paused = () => {
     const id = sb.id('ip');
@@ -34,8 +35,10 @@ describe('exec --ignore-paused', { skip }, () => {
   test('the process joins the frozen cgroup, stays frozen, and runs once another runts resumes the container', async () => {
     const { id, bundle } = paused();
     const exec = sb.runtsAsync(['exec', '--ignore-paused', id, 'sh', '-c', 'echo ran > /ran; echo out']);
-    // The exec's process is in the container's (frozen) cgroup, beside the init.
-    assert.ok(await eventually(() => procs(id).length >= 2, 10_000), 'the exec process joined the cgroup');
+    // The exec's process is in the container's (frozen) cgroup, beside the init, in every hierarchy.
+    assert.ok(await eventually(() => procs(id, 'freezer').length >= 2, 10_000), 'the exec process joined the cgroup');
+    assert.deepEqual(procs(id, 'pids'), procs(id, 'freezer'));
+    assert.deepEqual(procs(id, 'memory'), procs(id, 'freezer'));
     assert.equal(existsSync(join(bundle, 'rootfs/ran')), false, 'frozen: it has not run');
     assert.equal(sb.state(id).status, 'paused');
     // Not blocked by the exec in flight: resume (another runts process) goes through and is recorded.

@@ -76,6 +76,8 @@ function isCgroupFsMount(mountpoint: string): boolean {
   return real;
 }
 
+const isFreezer = (t: Target) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes('freezer');
+
 /**
  * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
  * short-lived. Get one with {@link openCgroup}.
@@ -290,7 +292,10 @@ export class CgroupManager {
       }
       chosen.set(t, rel);
     }
-    return this.targets.map((t) => {
+    // The v1 freezer last: a process that joins a FROZEN cgroup (exec --ignore-paused) stops right there, and should
+    // by then be in the container's cgroup in every other hierarchy.
+    const freezerLast = [...this.targets].sort((a, b) => Number(isFreezer(a)) - Number(isFreezer(b)));
+    return freezerLast.map((t) => {
       const rel = chosen.get(t) ?? sub[''];
       if (rel === undefined) return path.join(t.dir, 'cgroup.procs');
       const dir = path.join(t.dir, rel);
