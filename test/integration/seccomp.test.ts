@@ -27,8 +27,8 @@ int main(void) {
 `;
 
 /**
- * A seccomp agent: listens on argv[1], takes one connection, writes the message (the ContainerProcessState JSON) to
- * argv[2] and, with the listener that came with it, answers the first notification with errno argv[3].
+ * A seccomp agent: listens on argv[1], takes argv[4] connections, writes the k-th message (a ContainerProcessState
+ * JSON) to argv[2].k and, with the listener of the last one, answers its first notification with errno argv[3].
  */
 const AGENT_C = `#include <linux/seccomp.h>
 #include <stdio.h>
@@ -39,31 +39,36 @@ const AGENT_C = `#include <linux/seccomp.h>
 #include <sys/un.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
-  if (argc != 4) return 64;
+  if (argc != 5) return 64;
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un a = {0};
   a.sun_family = AF_UNIX;
   strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
-  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0) { perror("bind"); return 1; }
-  int c = accept(l, NULL, NULL);
-  if (c < 0) { perror("accept"); return 1; }
-  static char buf[65536];
-  char ctrl[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {buf, sizeof buf - 1};
-  struct msghdr m = {0};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = ctrl;
-  m.msg_controllen = sizeof ctrl;
-  ssize_t n = recvmsg(c, &m, 0);
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-  if (n <= 0 || cm == NULL || cm->cmsg_type != SCM_RIGHTS) { fprintf(stderr, "no fd\\n"); return 2; }
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  buf[n] = 0;
-  FILE *f = fopen(argv[2], "w");
-  fputs(buf, f);
-  fclose(f);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4) < 0) { perror("bind"); return 1; }
+  int count = atoi(argv[4]), fd = -1;
+  for (int k = 1; k <= count; k++) {
+    int c = accept(l, NULL, NULL);
+    if (c < 0) { perror("accept"); return 1; }
+    static char buf[65536];
+    char ctrl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {buf, sizeof buf - 1};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctrl;
+    m.msg_controllen = sizeof ctrl;
+    ssize_t n = recvmsg(c, &m, 0);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    if (n <= 0 || cm == NULL || cm->cmsg_type != SCM_RIGHTS) { fprintf(stderr, "no fd\\n"); return 2; }
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    buf[n] = 0;
+    char name[4200];
+    snprintf(name, sizeof name, "%s.%d", argv[2], k);
+    FILE *f = fopen(name, "w");
+    fputs(buf, f);
+    fclose(f);
+    close(c);
+  }
   struct seccomp_notif req;
   memset(&req, 0, sizeof req);
   if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) { perror("NOTIF_RECV"); return 3; }
@@ -202,7 +207,7 @@ describe('seccomp', { skip }, () => {
     const socket = join(sb.dir, 'agent.sock');
     const received = join(sb.dir, 'agent.json');
     // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
-    const child = spawn(agent, [socket, received, '18'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(agent, [socket, received, '18', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let agentErr = '';
     child.stderr!.on('data', (b) => (agentErr += b));
     const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -223,7 +228,7 @@ describe('seccomp', { skip }, () => {
       const r = sb.runts(['start', id]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(await agentDone, 0, agentErr);
-      const message = JSON.parse(readFileSync(received, 'utf8'));
+      const message = JSON.parse(readFileSync(`${received}.1`, 'utf8'));
       assert.deepEqual(message.fds, ['seccompFd']);
       assert.equal(message.pid, pid);
       assert.equal(message.metadata, 'meta-1');
@@ -235,6 +240,40 @@ describe('seccomp', { skip }, () => {
       assert.ok(await eventually(() => sb.state(id).status === 'stopped', 10_000));
       assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
       assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('SCMP_ACT_NOTIFY: each exec\'d process has its own listener, handed to the agent with its pid', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+    const agent = join(sb.dir, 'seccomp-agent-exec');
+    const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const socket = join(sb.dir, 'agent-exec.sock');
+    const received = join(sb.dir, 'agent-exec.json');
+    // The init's listener (1st), then the exec's (2nd), whose mkdir gets EXDEV.
+    const child = spawn(agent, [socket, received, '18', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let agentErr = '';
+    child.stderr!.on('data', (b) => (agentErr += b));
+    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+      const id = sb.id('notifyexec');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/sleep', '1000'];
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+      });
+      assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id]).status, 0);
+      const pidFile = join(sb.dir, `${id}.exec.pid`);
+      const r = sb.runts(['exec', '--pid-file', pidFile, id, 'sh', '-c', 'mkdir /x 2>&1; echo done']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "mkdir: can't create directory '/x': Invalid cross-device link\ndone\n");
+      assert.equal(await agentDone, 0, agentErr);
+      const message = JSON.parse(readFileSync(`${received}.2`, 'utf8'));
+      assert.equal(message.pid, Number(readFileSync(pidFile, 'utf8')));
+      assert.equal(message.state.status, 'running');
+      assert.equal(message.state.pid, sb.state(id).pid);
+      assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     } finally {
       child.kill('SIGKILL');
     }
