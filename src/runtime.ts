@@ -218,7 +218,7 @@ export class Runtime {
       } catch {
         // already gone (e.g. the very record whose loss made the write fail)
       }
-      throw describeSpawnError(id, e);
+      throw describeSpawnError(id, e, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
     }
     crashPoint('create.before-pidfile');
     if (opts.pidFile) {
@@ -367,7 +367,9 @@ export class Runtime {
     try {
       const settled = await this.host
         .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds, cgroups: opts.cgroups } })
-        .catch((e) => Promise.reject(describeSpawnError(record.facts.id, e)));
+        .catch((e) =>
+          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
+        );
       pid = settled.outcome.execPid!;
       await relay?.attach();
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -621,6 +623,11 @@ function execProcessFrom(base: Process, o: ExecOptions): Process {
 }
 
 /** The sandbox namespaces a child shares: network, ipc and uts always; pid when the child asks for no pid namespace of its own. */
+/** The container's processes are in a user namespace (its own or a joined one). */
+function hasUserNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user');
+}
+
 function joinSandbox(config: Spec, sandboxPid: number): Spec {
   const FILES: Record<string, string> = { network: 'net', ipc: 'ipc', uts: 'uts', pid: 'pid', user: 'user' };
   const own = config.linux?.namespaces ?? [];

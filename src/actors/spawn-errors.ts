@@ -1,5 +1,8 @@
 import { RuntsError } from '../errors.js';
+import { readOwnPermittedCaps } from '../linux/proc.js';
+import { CAPABILITIES } from '../native/plan.js';
 import { NativeSpawnError } from '../native/port.js';
+import type { LinuxCapabilities } from '../oci/types.js';
 
 export class ContainerSpawnError extends RuntsError {}
 
@@ -10,12 +13,12 @@ const HINTS: Record<string, (path: string, errno: string) => string> = {
       ? `cannot run "${p}": it is not executable in the container: check process.args[0] and the file's mode`
       : `cannot run "${p}": not found in the container's rootfs: check process.args[0] and PATH`,
   chdir: (p) => `cannot use "${p}" as working directory: it does not exist in the container (check process.cwd)`,
-  mount: (p, errno) => `cannot mount on "${p}" (${errno}): check the mounts in config.json`,
-  // The gofer's mounts: EXDEV is its refusal of a destination that a link of the image leads into /proc.
-  gofer: (p, errno) =>
+  // EXDEV is the init's refusal of a destination that a link of the image leads into /proc or /sys.
+  mount: (p, errno) =>
     errno === 'EXDEV'
-      ? `cannot mount on "${p}": it leads into the container's /proc through a symlink in the rootfs (EXDEV): fix the image or the mount's destination in config.json`
+      ? `cannot mount on "${p}": it leads into the container's /proc or /sys through a symlink in the rootfs (EXDEV): fix the image or the mount's destination in config.json`
       : `cannot mount on "${p}" (${errno}): check the mounts in config.json and the rootfs`,
+  gofer: (p, errno) => `the container's file broker could not start at "${p}" (${errno})`,
   setrlimit: (_p, errno) => `cannot set an rlimit (${errno}): a hard limit above the current one needs CAP_SYS_RESOURCE`,
 };
 
@@ -27,11 +30,45 @@ const notProcHint = (p: string) =>
   `refused to write "${p}": it is not on the container's own ${p.startsWith('/sys/') ? 'sysfs' : 'procfs'} (EXDEV): remove what is mounted over it from config.json`;
 
 /**
+ * The capabilities a process asks capset() for that runts itself does not hold. capset may only keep what the
+ * caller has, so these are why a `caps` op fails with EPERM: runts cannot give what it lacks (runc fails the same
+ * way, with a bare EPERM). A bounding-set entry alone is no error (dropping what is not there is a no-op), and in a
+ * user namespace the kernel grants the process every capability of that namespace, so nothing is lacking there.
+ */
+export function lackedCapabilities(caps: LinuxCapabilities | undefined, own: bigint): string[] {
+  const asked = new Set([...(caps?.effective ?? []), ...(caps?.permitted ?? []), ...(caps?.inheritable ?? [])]);
+  return Object.entries(CAPABILITIES)
+    .filter(([name, bit]) => asked.has(name) && !(own & (1n << BigInt(bit))))
+    .map(([name]) => name);
+}
+
+/** The process a spawn was for, when the error may be about it. */
+export interface SpawnedProcess {
+  capabilities?: LinuxCapabilities;
+  /** The process is in a user namespace (new or joined): its capabilities are that namespace's. */
+  userns: boolean;
+}
+
+/**
  * Turns the addon's `{operation, errno, path}` into one line that names the container, the cause and the fix,
  * e.g. `container "web": cannot run "/no/such/binary": not found in the container's rootfs: check ...`.
  */
-export function describeSpawnError(id: string, e: unknown): unknown {
+export function describeSpawnError(id: string, e: unknown, proc?: SpawnedProcess): unknown {
   if (!(e instanceof NativeSpawnError)) return e;
+  if (e.operation === 'caps' && e.errnoName === 'EPERM' && proc && !proc.userns) {
+    const own = readOwnPermittedCaps();
+    const lacked = own === null ? [] : lackedCapabilities(proc.capabilities, own);
+    if (lacked.length > 0) {
+      const names = lacked.join(', ');
+      const them = lacked.length > 1 ? 'them' : 'it';
+      return new ContainerSpawnError(
+        'bad_config',
+        `container "${id}": process.capabilities asks for ${names}, which runts itself does not have: ` +
+          `remove ${them} from process.capabilities, or run runts with ${them}`,
+        { cause: e },
+      );
+    }
+  }
   const hint = e.errnoName === 'ELOOP' && IN_ROOT.has(e.operation) ? loopHint : e.errnoName === 'EXDEV' && e.operation === 'writeFile' ? notProcHint : HINTS[e.operation];
   const path = (e as { path?: string }).path ?? '';
   const errno = (e as { errnoName?: string }).errnoName ?? '';

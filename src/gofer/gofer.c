@@ -2,22 +2,17 @@
  *
  * Stage-1 of a container's spawn starts it in the container's new mount namespace, right after the
  * rootfs was bound onto itself and before the pid namespace and the container's cgroup: so it is invisible
- * inside the container (no /proc entry there) and out of reach of `ps` / `kill --all`.
+ * inside the container (no /proc entry there) and out of reach of `ps` / `kill --all`. Its root is an O_PATH
+ * descriptor of the rootfs (fd 5); the mounts the init makes next in the same namespace appear under it.
  *
- * 1. Mounts. It performs the mounts TypeScript listed (everything but proc, which needs the container's
- *    pid namespace and is left to the init), resolving every destination inside the rootfs with
- *    openat2(RESOLVE_IN_ROOT): a destination that is, or passes through, a symlink to /etc lands on
- *    <rootfs>/etc, never the host's. Missing components are created one at a time under their resolved
- *    parent. The mount itself targets /proc/self/fd/<fd> of the resolved O_PATH descriptor (as runc does),
- *    so nothing can swap a symlink in between. Each REPORT entry sends the cleaned host path back.
- * 2. Broker. When the init later calls pivot_root, the kernel moves the root and cwd of every process of
- *    the namespace whose root was the old root — this one too — so from then on our "/" is the rootfs.
- *    We serve READ / WRITE / LIST / STAT / MKDIR / PID requests on the listening socket, one connection at a
- *    time, resolving with RESOLVE_BENEATH: "..", absolute symlinks and symlinks that climb out are
- *    refused with EXDEV, /proc magic links with ELOOP. What a path leads to is served only when it is on a
- *    file tree's filesystem (not procfs, sysfs, cgroup...), not under the container's /proc or /sys, and, to
- *    be read or written, a regular file (checkServable): the container's /proc and /sys show the host
- *    kernel's state. Before serving, the gofer drops every capability but CAP_DAC_OVERRIDE (dropCapabilities).
+ * It is the container's file broker. When the init later calls pivot_root, the kernel moves the root and cwd of
+ * every process of the namespace whose root was the old root — this one too — so from then on our "/" is the
+ * rootfs. We serve READ / WRITE / LIST / STAT / MKDIR / PID requests on the listening socket, one connection at a
+ * time, resolving from the root descriptor with RESOLVE_BENEATH: "..", absolute symlinks and symlinks that climb
+ * out are refused with EXDEV, /proc magic links with ELOOP. What a path leads to is served only when it is on a
+ * file tree's filesystem (not procfs, sysfs, cgroup...), not under the container's /proc or /sys, and, to be read
+ * or written, a regular file (checkServable): the container's /proc and /sys show the host kernel's state. Before
+ * serving, the gofer drops every capability but CAP_DAC_OVERRIDE (dropCapabilities).
  *
  * It ignores every catchable signal that could end it (a client going away must not kill it): the
  * runtime stops it with SIGKILL. As a safety net for a runtime that died before it could (runts killed
@@ -105,143 +100,15 @@ static int readAll(int fd, void* data, size_t len) {
   return 0;
 }
 
-/* ---- start-up: the mount list ---------------------------------------------------------------------- */
+/* ---- start-up ------------------------------------------------------------------------------------------ */
 
-struct Str {
-  const char* p;
-  uint32_t len;
-};
-
-struct Cursor {
-  const unsigned char* at;
-  const unsigned char* end;
-};
-
-static int takeU32(struct Cursor* c, uint32_t* v) {
-  if (c->end - c->at < 4) return -1;
-  memcpy(v, c->at, 4);
-  c->at += 4;
-  return 0;
+/* One record to stage-1 (it reads exactly one: DONE, or ERROR naming what failed). */
+static void report(uint32_t type, int err, const char* what) {
+  uint32_t len = what != NULL ? (uint32_t)strlen(what) : 0;
+  uint32_t head[4] = {type, (uint32_t)err, 0, len};
+  /* If stage-1 is gone there is nobody to tell, so errors are ignored. */
+  if (writeAll(RTG_FD_REPORT, head, sizeof head) == 0 && len > 0) writeAll(RTG_FD_REPORT, what, len);
 }
-
-static int takeU64(struct Cursor* c, uint64_t* v) {
-  if (c->end - c->at < 8) return -1;
-  memcpy(v, c->at, 8);
-  c->at += 8;
-  return 0;
-}
-
-static int takeStr(struct Cursor* c, struct Str* s) {
-  if (takeU32(c, &s->len) < 0 || (size_t)(c->end - c->at) < s->len) return -1;
-  s->p = (const char*)c->at;
-  c->at += s->len;
-  return 0;
-}
-
-/* A NUL-terminated copy in buf (cap RTG_MAX_PATH + 1); -1 (ENAMETOOLONG / EINVAL) when it cannot be one. */
-static int cstr(const struct Str* s, char* buf, size_t cap) {
-  if (s->len >= cap) return errno = ENAMETOOLONG, -1;
-  if (memchr(s->p, 0, s->len) != NULL) return errno = EINVAL, -1;
-  memcpy(buf, s->p, s->len);
-  buf[s->len] = '\0';
-  return 0;
-}
-
-static void report(uint32_t type, int err, uint32_t index, const char* path) {
-  uint32_t len = path != NULL ? (uint32_t)strlen(path) : 0;
-  uint32_t head[4] = {type, (uint32_t)err, index, len};
-  /* Stage-1 reads until DONE or EOF: if it is gone there is nobody to tell, so errors are ignored. */
-  if (writeAll(RTG_FD_REPORT, head, sizeof head) == 0 && len > 0) writeAll(RTG_FD_REPORT, path, len);
-}
-
-/* The O_PATH descriptor of an existing path inside the root, or -1. */
-static int openInRoot(int rootfd, const char* path) {
-  return openHow(rootfd, relative(path), O_PATH, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-}
-
-/*
- * mkdir -p (or, with file != 0, mkdir -p of the parent and an empty file) of `path` inside the root.
- * Finds the longest prefix that already resolves inside the root (symlinks included, as the kernel
- * resolves them with / = the root), then creates the rest one component at a time under the descriptor
- * of its parent. A component that turns out to be a symlink (one dangling inside the root, e.g.
- * var/run -> /run before /run exists) is followed the same way: its target, read here and resolved in
- * the root, replaces it and the walk starts over (at most 40 times, like the kernel's ELOOP limit).
- * Returns an O_PATH fd or -1 with errno.
- */
-static int ensurePath(int rootfd, const char* path, int file, mode_t mode) {
-  char buf[RTG_MAX_PATH + 1];
-  if (strlen(path) > RTG_MAX_PATH) return errno = ENAMETOOLONG, -1;
-  strcpy(buf, path);
-  for (int links = 0;; links++) {
-    if (links > 40) return errno = ELOOP, -1;
-    char work[RTG_MAX_PATH + 1];
-    strcpy(work, buf);
-    char* parts[RTG_MAX_PATH / 2 + 1];
-    int n = 0;
-    for (char* tok = strtok(work, "/"); tok != NULL; tok = strtok(NULL, "/")) {
-      if (strcmp(tok, ".") != 0) parts[n++] = tok;
-    }
-    char prefix[RTG_MAX_PATH + 8];
-    int fd = -1, have = n;
-    for (; have >= 0; have--) {
-      size_t at = 0;
-      prefix[0] = '\0';
-      for (int i = 0; i < have; i++) at += (size_t)sprintf(prefix + at, "/%s", parts[i]);
-      fd = openInRoot(rootfd, prefix);
-      if (fd >= 0) break;
-      if (errno != ENOENT) return -1;
-    }
-    if (fd < 0) return -1; /* the root itself is gone */
-    int restart = 0;
-    for (int i = have; i < n && !restart; i++) {
-      const char* name = parts[i];
-      const int last = i == n - 1;
-      int err = 0;
-      /* "missing/.." cannot be created: the kernel would not resolve it either. */
-      if (strcmp(name, "..") == 0) {
-        err = ENOENT;
-      } else if (last && file) {
-        int f = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
-        if (f >= 0) close(f);
-        else if (errno != EEXIST) err = errno;
-      } else if (mkdirat(fd, name, last ? mode : 0755) < 0 && errno != EEXIST) {
-        err = errno;
-      }
-      int next = err != 0 ? -1 : openHow(fd, name, O_PATH, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-      if (next < 0 && err == 0) err = errno;
-      if (err == ELOOP) {
-        /* A symlink: rebuild the path as <parent>/<target>/<rest> (or <target>/<rest> for an absolute
-         * target, which the resolution in the root anchors at the root) and walk again. */
-        char target[RTG_MAX_PATH + 1];
-        ssize_t tl = readlinkat(fd, name, target, sizeof target - 1);
-        if (tl >= 0) {
-          target[tl] = '\0';
-          char rebuilt[RTG_MAX_PATH + 8];
-          size_t at = 0;
-          rebuilt[0] = '\0';
-          if (target[0] != '/') {
-            for (int k = 0; k < i; k++) at += (size_t)snprintf(rebuilt + at, sizeof rebuilt - at, "/%s", parts[k]);
-          }
-          at += (size_t)snprintf(rebuilt + at, sizeof rebuilt - at, "/%s", target);
-          for (int k = i + 1; k < n && at < sizeof rebuilt; k++) at += (size_t)snprintf(rebuilt + at, sizeof rebuilt - at, "/%s", parts[k]);
-          if (at > RTG_MAX_PATH) {
-            err = ENAMETOOLONG;
-          } else {
-            strcpy(buf, rebuilt);
-            restart = 1;
-            err = 0;
-          }
-        }
-      }
-      close(fd);
-      fd = next;
-      if (err != 0) return errno = err, -1;
-    }
-    if (!restart) return fd;
-  }
-}
-
-static void fdPath(char* out, size_t cap, int fd) { snprintf(out, cap, "/proc/self/fd/%d", fd); }
 
 /* Our /proc/<pid>/fd (see openSelfFds). */
 static int selfFds = -1;
@@ -256,149 +123,7 @@ static int pathOf(int fd, char* out, size_t cap) {
   return 0;
 }
 
-/* The cleaned host path of fd; refuses (EXDEV) anything outside `root` (itself cleaned; a last line of
- * defence, RESOLVE_IN_ROOT already kept us inside). */
-static int cleanedPath(int fd, const char* root, char* out, size_t cap) {
-  if (pathOf(fd, out, cap) < 0) return -1;
-  size_t rl = strlen(root);
-  if (strcmp(root, "/") == 0) return 0;
-  if (strncmp(out, root, rl) != 0 || (out[rl] != '\0' && out[rl] != '/')) return errno = EXDEV, -1;
-  return 0;
-}
-
-/* True when fd resolved into the container's /proc (or outside the root). Nothing of the gofer's list belongs
- * there — the init mounts proc over it, and mounts inside /proc are the init's, checked against runc's allow-list —
- * so a destination that gets there went through a link of the image's (e.g. /etc/hostname -> /proc/self/root/x):
- * refused as runc refuses it, instead of a mount that silently disappears under /proc. */
-static int intoProc(int fd, const char* root) {
-  char p[RTG_MAX_PATH + 1];
-  if (cleanedPath(fd, root, p, sizeof p) < 0) return 1;
-  size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
-  return strncmp(p + rl, "/proc", 5) == 0 && (p[rl + 5] == '\0' || p[rl + 5] == '/');
-}
-
-static int symlinkInRoot(int rootfd, const char* target, const char* linkpath) {
-  char parent[RTG_MAX_PATH + 1];
-  snprintf(parent, sizeof parent, "%s", linkpath);
-  char* slash = strrchr(parent, '/');
-  const char* name = linkpath;
-  if (slash != NULL) {
-    *slash = '\0';
-    name = linkpath + (slash - parent) + 1;
-  } else {
-    parent[0] = '\0';
-  }
-  if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return errno = EINVAL, -1;
-  int dir = ensurePath(rootfd, parent, 0, 0755);
-  if (dir < 0) return -1;
-  int r = symlinkat(target, dir, name);
-  int err = errno;
-  close(dir);
-  if (r < 0 && err != EEXIST) return errno = err, -1;
-  return 0;
-}
-
-/* Runs the mount list; returns 0, or -1 after reporting the failing entry. */
-static int doMounts(const unsigned char* list, size_t size, int* rootOut) {
-  char root[RTG_MAX_PATH + 1];
-  struct Cursor c = {list, list + size};
-  uint32_t magic, version, count, reserved;
-  struct Str rootStr;
-  if (takeU32(&c, &magic) < 0 || takeU32(&c, &version) < 0 || takeU32(&c, &count) < 0 ||
-      takeU32(&c, &reserved) < 0 || takeStr(&c, &rootStr) < 0 || magic != RTG_LIST_MAGIC ||
-      version != RTG_LIST_VERSION || cstr(&rootStr, root, sizeof root) < 0) {
-    report(RTG_R_ERROR, EBADMSG, 0, "mount list");
-    return -1;
-  }
-  int rootfd = openHow(AT_FDCWD, root, O_PATH | O_DIRECTORY, 0, 0);
-  /* The bundle path may itself pass through symlinks: compare cleaned paths with the cleaned root. */
-  if (rootfd < 0 || pathOf(rootfd, root, sizeof root) < 0) {
-    report(RTG_R_ERROR, errno, 0, root);
-    return -1;
-  }
-  for (uint32_t i = 0; i < count; i++) {
-    uint32_t kind, mode;
-    uint64_t flags;
-    struct Str s[4];
-    char a[RTG_MAX_PATH + 1], b[RTG_MAX_PATH + 1], fstype[256];
-    if (takeU32(&c, &kind) < 0 || takeU32(&c, &mode) < 0 || takeU64(&c, &flags) < 0 || takeStr(&c, &s[0]) < 0 ||
-        takeStr(&c, &s[1]) < 0 || takeStr(&c, &s[2]) < 0 || takeStr(&c, &s[3]) < 0 ||
-        cstr(&s[0], a, sizeof a) < 0 || cstr(&s[1], b, sizeof b) < 0 || cstr(&s[2], fstype, sizeof fstype) < 0) {
-      report(RTG_R_ERROR, EBADMSG, i, "mount list");
-      return -1;
-    }
-    int err = 0;
-    switch (kind) {
-      case RTG_MKDIR:
-      case RTG_MKFILE: {
-        int fd = ensurePath(rootfd, b, kind == RTG_MKFILE, (mode_t)mode);
-        if (fd < 0) err = errno;
-        else if (intoProc(fd, root)) err = EXDEV;
-        if (fd >= 0) close(fd);
-        break;
-      }
-      case RTG_MOUNT: {
-        /* Mount data (options) can be long: it gets its own buffer. */
-        char* data = NULL;
-        if (s[3].len > 0) {
-          data = malloc(s[3].len + 1);
-          if (data == NULL || cstr(&s[3], data, s[3].len + 1) < 0) {
-            err = data == NULL ? ENOMEM : errno;
-            free(data);
-            break;
-          }
-        }
-        int fd = openInRoot(rootfd, b);
-        if (fd < 0) {
-          err = errno;
-        } else if (intoProc(fd, root)) {
-          err = EXDEV;
-          close(fd);
-        } else {
-          char target[64];
-          fdPath(target, sizeof target, fd);
-          if (mount(a[0] ? a : NULL, target, fstype[0] ? fstype : NULL, (unsigned long)flags, data) < 0) err = errno;
-          close(fd);
-        }
-        free(data);
-        break;
-      }
-      case RTG_SYMLINK:
-        if (symlinkInRoot(rootfd, a, b) < 0) err = errno;
-        break;
-      case RTG_REPORT: {
-        char cleaned[RTG_MAX_PATH + 1];
-        int fd = openInRoot(rootfd, b);
-        if (fd < 0 || cleanedPath(fd, root, cleaned, sizeof cleaned) < 0) err = errno;
-        else report(RTG_R_MOUNTED, 0, i, cleaned);
-        if (fd >= 0) close(fd);
-        break;
-      }
-      default:
-        err = EBADMSG;
-        break;
-    }
-    if (err != 0) {
-      report(RTG_R_ERROR, err, i, b[0] ? b : "mount list");
-      return -1;
-    }
-  }
-  *rootOut = rootfd;
-  return 0;
-}
-
-static int readMountList(unsigned char** out, size_t* size) {
-  struct stat st;
-  if (fstat(RTG_FD_MOUNTS, &st) < 0) return -1;
-  *size = (size_t)st.st_size;
-  *out = malloc(*size + 1);
-  if (*out == NULL) return errno = ENOMEM, -1;
-  if (pread(RTG_FD_MOUNTS, *out, *size, 0) != (ssize_t)*size) return errno = EIO, -1;
-  close(RTG_FD_MOUNTS);
-  return 0;
-}
-
-/* ---- after the mounts: capabilities --------------------------------------------------------------------- */
+/* ---- before serving: capabilities --------------------------------------------------------------------- */
 
 /*
  * The broker keeps one capability (of the user namespace it is in): CAP_DAC_OVERRIDE, to read, write and search
@@ -885,33 +610,30 @@ int main(void) {
   for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) signal(ignored[i], SIG_IGN);
   /* Our own session: out of the caller's process group and terminal. */
   setsid();
-  /* Exact modes for what we create (the mount list's and the clients'). */
+  /* Exact modes for what the clients create. */
   umask(0);
   /* pivot_root moves the cwd of the processes whose cwd was the old root: be one of them. */
   if (chdir("/") < 0) {
-    report(RTG_R_ERROR, errno, 0, "/");
+    report(RTG_R_ERROR, errno, "/");
     return 1;
   }
 
   if (openSelfFds() < 0) {
-    report(RTG_R_ERROR, errno, 0, "/proc/self/fd");
+    report(RTG_R_ERROR, errno, "/proc/self/fd");
     return 1;
   }
-
-  unsigned char* list = NULL;
-  size_t size = 0;
-  if (readMountList(&list, &size) < 0) {
-    report(RTG_R_ERROR, errno, 0, "mount list");
+  const int rootfd = RTG_FD_ROOT;
+  struct stat rootSt;
+  const int rootErr = fstat(rootfd, &rootSt) < 0 ? errno : S_ISDIR(rootSt.st_mode) ? 0 : ENOTDIR;
+  if (rootErr != 0) {
+    report(RTG_R_ERROR, rootErr, "root");
     return 1;
   }
-  int rootfd = -1;
-  if (doMounts(list, size, &rootfd) < 0) return 1;
-  free(list);
   if (dropCapabilities() < 0) {
-    report(RTG_R_ERROR, errno, 0, "dropping capabilities");
+    report(RTG_R_ERROR, errno, "dropping capabilities");
     return 1;
   }
-  report(RTG_R_DONE, 0, 0, NULL);
+  report(RTG_R_DONE, 0, NULL);
   close(RTG_FD_REPORT);
   /* Nothing of ours is to be ptraced or dumped by the container's processes. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -1,10 +1,9 @@
 /**
- * The container's gofer: a small static process (src/gofer/gofer.c) per container that performs its mounts inside
- * the rootfs and then brokers file access into it. This module gathers the TypeScript side: the mount list the
- * plan carries, the client of its socket, and its lifecycle (record, check, stop).
+ * The container's gofer: a small static process (src/gofer/gofer.c) per container that brokers file access into
+ * its rootfs. This module gathers the TypeScript side: the client of its socket and its lifecycle (record, check,
+ * stop).
  */
 export { GoferError } from './errors.js';
-export { MountList, decodeMountList, type MountListEntry, type MountSink } from './mount-list.js';
 export { goferBinaryPath, goferBuilt, goferSocketPath, requireGoferBinary, GOFER_SOCKET } from './paths.js';
 export {
   goferList,

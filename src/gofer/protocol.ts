@@ -1,14 +1,8 @@
 /**
  * The gofer's wire constants, mirrored from src/gofer/wire.h (read that file for the formats). Kept in one
- * place so the TypeScript encoder (mount-list.ts) and client (client.ts) cannot drift apart from the C.
+ * place so the client (client.ts) cannot drift apart from the C.
  */
 import { constants } from 'node:os';
-
-export const MOUNT_LIST_MAGIC = 0x4d475452;
-export const MOUNT_LIST_VERSION = 1;
-
-/** Mount list entry kinds (RTG_MKDIR ...). */
-export const ENTRY = { mkdir: 1, mkfile: 2, mount: 3, symlink: 4, report: 5 } as const;
 
 export const REQUEST_MAGIC = 0x51475452;
 

@@ -6,25 +6,14 @@
  *   0,1,2  /dev/null        the gofer must not hold the container's stdio (containerd waits for its EOF)
  *   3      listening unix socket (the broker's, bound on <root>/<id>/gofer.sock)
  *   4      report pipe, write end (stage-1 reads it)
- *   5      memfd holding the mount list
+ *   5      the container's root, O_PATH (the rootfs, or "/" of a joined mount namespace)
  *   6      the container's state directory (<root>/<id>), O_PATH: once it is removed (st_nlink 0) the
  *          container is gone and the gofer exits by itself (a safety net when runts died before it
  *          could stop it; the runtime's own stop is SIGKILL)
  *
- * Mount list (TS -> gofer, in the memfd):
- *   header  u32 magic = RTG_LIST_MAGIC, u32 version = 1, u32 count, u32 reserved = 0, str root
- *   entry   u32 kind, u32 mode, u64 flags, str a, str b, str c, str d
- *   str     u32 len, len bytes (no NUL, no padding)
- *   kinds   MKDIR  b = path, mode                 (mkdir -p inside the root)
- *           MKFILE b = path, mode                 (creates parents and an empty file)
- *           MOUNT  a = source, b = target, c = fstype, d = data, flags  ("" source/fstype/data = NULL)
- *           SYMLINK a = target, b = linkpath      (EEXIST is fine)
- *           REPORT b = path                       (send the path's cleaned host path back)
- *   Every path is resolved inside `root` (openat2 RESOLVE_IN_ROOT): symlinks and ".." never leave it.
- *
- * Report (gofer -> stage-1, on fd 4): records of u32 type, i32 err, u32 index, u32 len, len bytes.
- *   MOUNTED  the cleaned host path of a REPORT entry     DONE    mounts finished, the broker is up
- *   ERROR    entry `index` failed with errno `err`; the bytes name its path
+ * Report (gofer -> stage-1, on fd 4): one record of u32 type, i32 err, u32 reserved, u32 len, len bytes.
+ *   DONE     the broker is up
+ *   ERROR    start-up failed with errno `err`; the bytes name what it was doing
  *   EXEC     execveat of the gofer failed with `err` (written by stage-1's clone, not the gofer)
  *
  * Broker (client <-> gofer, on the unix socket; one request per connection):
@@ -51,22 +40,10 @@
 
 #define RTG_FD_LISTEN 3
 #define RTG_FD_REPORT 4
-#define RTG_FD_MOUNTS 5
+#define RTG_FD_ROOT 5
 #define RTG_FD_STATEDIR 6
 
-#define RTG_LIST_MAGIC 0x4D475452u /* "RTGM" */
-#define RTG_LIST_VERSION 1u
-
 enum {
-  RTG_MKDIR = 1,
-  RTG_MKFILE = 2,
-  RTG_MOUNT = 3,
-  RTG_SYMLINK = 4,
-  RTG_REPORT = 5
-};
-
-enum {
-  RTG_R_MOUNTED = 1,
   RTG_R_ERROR = 2,
   RTG_R_DONE = 3,
   RTG_R_EXEC = 4

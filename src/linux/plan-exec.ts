@@ -88,6 +88,12 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
   for (const type of ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount']) {
     if (types.has(type as LinuxNamespace['type'])) plan.setns(`/proc/${input.initPid}/ns/${NS_FILE[type].file}`, NS_FILE[type].flag);
   }
+  if (!types.has('mount')) {
+    // A container without a mount namespace is only chrooted (see planInit): join its root the same way, or the
+    // process would run in the host's.
+    plan.chdir(`/proc/${input.initPid}/root`);
+    plan.chroot('.');
+  }
   plan.fork();
   const env = planProcessSetup(plan, process, input.rootfs, { terminal, preserveFds: input.preserveFds, seccomp: input.seccomp, seccompListener: input.seccompListener });
   plan.checkExec(args[0], env);

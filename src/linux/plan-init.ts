@@ -4,7 +4,6 @@ import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT } from '../na
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
 import { RuntsError } from '../errors.js';
-import { MountList, type MountSink } from '../gofer/mount-list.js';
 import { secureJoin } from './secure-join.js';
 
 /** A plan that cannot be made from this config (code bad_config). */
@@ -210,13 +209,29 @@ function isBind(m: Mount): boolean {
 /** Namespaces that unshare/setns only apply to the caller's children: entered last, so the gofer stays out of them. */
 const CHILDREN_ONLY = new Set(['pid', 'time']);
 
+/** What planInit leaves out of this config, for create to log as warnings. */
+export function planWarnings(spec: Spec): string[] {
+  const linux = spec.linux ?? {};
+  if ((linux.namespaces ?? []).some((n) => n.type === 'mount')) return [];
+  const ignored = [
+    spec.mounts?.length ? 'mounts' : '',
+    linux.maskedPaths?.length ? 'linux.maskedPaths' : '',
+    linux.readonlyPaths?.length ? 'linux.readonlyPaths' : '',
+    linux.rootfsPropagation ? 'linux.rootfsPropagation' : '',
+    spec.root?.readonly ? 'root.readonly' : '',
+  ].filter((f) => f !== '');
+  if (ignored.length === 0) return [];
+  return [`config.json has no mount namespace: ${ignored.join(', ')} not applied (the process is only chrooted into the rootfs); add {"type":"mount"} to linux.namespaces to have them`];
+}
+
 /**
  * Computes the init's whole plan from the config: the order of the ops here is the order the kernel needs
  * (each ordering constraint is commented where it is made). The native side only executes it.
  *
- * Stage-1 (the first cloned process) prepares the namespaces and starts the container's gofer, which performs
- * the mounts inside the rootfs (see src/gofer/gofer.c); then it joins the cgroup and forks the init, which
- * mounts proc (it needs the container's pid namespace), makes the devices, pivots and runs the process.
+ * Stage-1 (the first cloned process) prepares the namespaces and starts the container's gofer, the file broker
+ * (see src/gofer/gofer.c); then it joins the cgroup and forks the init, which makes every mount in config order
+ * (proc needs the container's pid namespace, and the kernel lists mounts in the order they were made), makes the
+ * devices, pivots and runs the process.
  */
 export function planInit(input: InitPlanInput): PlanBuilder {
   const { spec, rootfs } = input;
@@ -227,7 +242,6 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const has = (t: string) => namespaces.some((n) => n.type === t);
   const newNs = (t: string) => namespaces.some((n) => n.type === t && !n.path);
   const userns = has('user');
-  if (!has('mount')) throw new PlanError('bad_config', 'config.json: linux.namespaces has no "mount" namespace: add {"type":"mount"}');
   checkMounts(spec, rootfs, input.bundle);
   checkSysctlNetns(linux.sysctl, namespaces);
 
@@ -242,7 +256,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   // cgroup, where `ps` and `kill --all` look) and the kernel checks it against the opener's credentials, so it still
   // works after unshare(CLONE_NEWUSER). When the caller makes the cgroup meanwhile (cgroupGate), stage 1 opens them
   // as late as that allows — after the gofer started, so the cgroup is made while the namespaces are set up and the
-  // gofer mounts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
+  // gofer starts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const openCgroupLate = input.cgroupGate === true && joins.length === 0 && !newNs('user');
   const openCgroup = () => {
@@ -255,6 +269,9 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const terminal = process.terminal === true && input.consoleSocket !== undefined;
   if (terminal) plan.consoleConnect(input.consoleSocket!);
   plan.goferPrepare(input.gofer.socketPath, input.gofer.binary);
+  // In a user namespace the init may not search a bind source's host path (a 0700 directory of host root's): open
+  // each source now, as host root, and let the init mount it through that descriptor (runc's mount fds).
+  const sources = userns && has('mount') ? openBindSources(plan, spec, input.bundle) : new Map<number, number>();
   // Join namespaces given by path; the user namespace first, since it owns the others.
   for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
   // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
@@ -272,18 +289,16 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     plan.usernsSync();
     plan.setIds(0, 0, null);
   }
-  // In a joined mount namespace the gofer's root is that namespace's root ("/") and there is nothing to mount.
-  const goferMounts = new MountList(newNs('mount') ? rootfs : '/');
-  let initMounts: Mount[] = [];
-  if (newNs('mount')) {
+  // A mount namespace joined by path gets the same rootfs as a new one (as runc does): its root is not the
+  // container's root.path, and the process must not see that namespace's whole tree.
+  if (has('mount')) {
     // Nothing mounted from here on may propagate back to the host: make / recursively slave before the first mount.
     plan.mount('', '/', '', MS.REC | MS.SLAVE, '');
-    // pivot_root needs the new root to be a mount point; the gofer resolves everything inside this mount.
+    // pivot_root needs the new root to be a mount point; the gofer's root and the init's mounts are inside it.
     plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
-    initMounts = planGoferMounts(goferMounts, input, newNs('network'));
   }
-  // After the mounts, before the pid namespace and the cgroup: the gofer is in neither.
-  plan.spawnGofer(goferMounts.encode());
+  // Before the pid namespace and the cgroup: the gofer is in neither.
+  plan.spawnGofer(rootfs);
   if (openCgroupLate) openCgroup();
   // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
   plan.cgroupJoin();
@@ -306,9 +321,14 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   }
   if (spec.hostname !== undefined) plan.sethostname(spec.hostname);
   if (spec.domainname !== undefined) plan.setdomainname(spec.domainname);
-  if (newNs('mount')) {
-    planRootfs(plan, input, initMounts, userns, newNs('network'));
+  if (has('mount')) {
+    planRootfs(plan, input, sources, userns, newNs('network'));
   } else {
+    // No mount namespace: nothing can be mounted without changing the host's, so the process is only confined to
+    // the rootfs with chroot (runc does not even do that), and mounts, masked and read-only paths are not made
+    // (see planWarnings).
+    plan.chdir(rootfs);
+    plan.chroot('.');
     plan.chdir('/');
     planSysctls(plan, linux.sysctl);
   }
@@ -332,45 +352,36 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 }
 
 /**
- * Puts every mount the gofer can do on its list (with a report of each cleaned destination) and returns the ones
- * left to the init: proc (a proc mount shows the pid namespace of whoever mounts it, and the gofer is outside the
- * container's), cgroup (it binds the container's own cgroup dirs, which the runtime may still be making while the
- * gofer mounts: see cgroupGate), and any later mount at, under or above one of those (it must land on top of it,
- * in order — the init mounts after the gofer).
- */
-function planGoferMounts(list: MountList, input: InitPlanInput, newNet: boolean): Mount[] {
-  const initDirs: string[] = [];
-  const initMounts: Mount[] = [];
-  const within = (dir: string, top: string) => dir === top || dir.startsWith(top === '/' ? '/' : `${top}/`);
-  for (const m of input.spec.mounts ?? []) {
-    const dest = containerPath(m.destination);
-    const initOnly = m.type === 'proc' || m.type === 'cgroup' || m.type === 'cgroup2';
-    if (initOnly || initDirs.some((d) => within(dest, d) || within(d, dest))) {
-      initDirs.push(dest);
-      initMounts.push(m);
-      continue;
-    }
-    planMount(list, (p) => p, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet);
-    list.report(m.destination);
-  }
-  return initMounts;
-}
-
-/**
- * A read-only /dev of its own (a tmpfs, not a bind): mounted writable by the gofer, then made read-only by the init
- * once the mounts under it and the device nodes are in place (they are made in it), as runc does.
+ * A read-only /dev of its own (a tmpfs, not a bind): mounted writable, then made read-only once the mounts under it
+ * and the device nodes are in place (they are made in it), as runc does.
  */
 function isReadonlyDev(m: Mount): boolean {
   return containerPath(m.destination) === '/dev' && !isBind(m) && (m.options ?? []).includes('ro');
 }
 
-function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[], userns: boolean, newNet: boolean): void {
+/** sourceOpen for each bind mount of the config; returns mount index → source index (see PlanBuilder.mountSource). */
+function openBindSources(plan: PlanBuilder, spec: Spec, bundle: string): Map<number, number> {
+  const sources = new Map<number, number>();
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!isBind(m)) return;
+    if (sources.size === PLAN_LIMITS.maxSourceFds) {
+      throw new PlanError('bad_config', `config.json has more than ${PLAN_LIMITS.maxSourceFds} bind mounts in a user namespace: runts supports that many`);
+    }
+    plan.sourceOpen(resolve(bundle, m.source ?? ''), (m.options ?? []).includes('rbind'));
+    sources.set(i, sources.size);
+  });
+  return sources;
+}
+
+function planRootfs(plan: PlanBuilder, input: InitPlanInput, sources: Map<number, number>, userns: boolean, newNet: boolean): void {
   const { spec, rootfs } = input;
   const linux = spec.linux ?? {};
-  // The gofer made every other mount. From rootfsOpen to pivotRoot every path below is a container path that the
-  // init resolves inside the rootfs (a symlink in the image, /proc/self/root included, cannot lead out of it).
+  // From rootfsOpen to pivotRoot every path below is a container path that the init resolves inside the rootfs (a
+  // symlink in the image, /proc/self/root included, cannot lead out of it).
   plan.rootfsOpen(rootfs);
-  for (const m of initMounts) planMount(plan, containerPath, input, m, newNet);
+  (spec.mounts ?? []).forEach((m, i) => {
+    planMount(plan, input, isReadonlyDev(m) ? { ...m, options: m.options!.filter((o) => o !== 'ro') } : m, newNet, sources.get(i));
+  });
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
   if (!devIsBound) planDevices(plan, input, userns);
@@ -393,42 +404,44 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, initMounts: Mount[]
   if (spec.root?.readonly) plan.remountReadonly('/');
 }
 
-/**
- * The steps of one OCI mount into `sink`: the gofer's list (container paths, resolved inside the rootfs by the
- * gofer) or the init's plan (`at` maps each container path to its host path).
- */
-function planMount(sink: MountSink, at: (containerPath: string) => string, input: InitPlanInput, m: Mount, newNet: boolean): void {
-  const dest = at(m.destination);
+/** The steps of one OCI mount; its destination is a container path, resolved inside the rootfs by the init. */
+/** `source`: the index of the bind source stage 1 opened (sourceOpen), when it did. */
+function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean, source?: number): void {
+  const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
   const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
-    planCgroupMount(sink, input.cgroupViews, dest, remountFlags);
+    planCgroupMount(plan, input.cgroupViews, dest, remountFlags);
   } else if (isBind(m) || (m.type === 'sysfs' && !newNet)) {
     // sysfs can only be mounted fresh in a network namespace the mounter owns; without one, bind the host's
     // /sys instead (read-only when asked), as runc does.
-    const source = m.type === 'sysfs' && !isBind(m) ? '/sys' : resolve(input.bundle, m.source ?? '');
+    const hostSource = m.type === 'sysfs' && !isBind(m) ? '/sys' : resolve(input.bundle, m.source ?? '');
     const recursive = m.type === 'sysfs' || (m.options ?? []).includes('rbind');
     let isDir = true;
     try {
-      isDir = statSync(source).isDirectory();
+      isDir = statSync(hostSource).isDirectory();
     } catch {
       throw new PlanError('not_found', `mount source "${m.source}" for "${m.destination}" does not exist: fix mounts in config.json`);
     }
-    if (isDir) sink.mkdirP(dest, 0o755);
-    else sink.mkfile(dest, 0o644);
-    sink.mount(source, dest, '', MS.BIND | (recursive ? MS.REC : 0), '');
-    if (remountFlags) sink.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
+    if (isDir) plan.mkdirP(dest, 0o755);
+    else plan.mkfile(dest, 0o644);
+    const bind = MS.BIND | (recursive ? MS.REC : 0);
+    if (source !== undefined) plan.mountSource(source, dest);
+    else plan.mount(hostSource, dest, '', bind, '');
+    if (remountFlags) plan.mount('', dest, '', MS.BIND | MS.REMOUNT | remountFlags, '');
   } else {
-    sink.mkdirP(dest, 0o755);
-    sink.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
+    plan.mkdirP(dest, 0o755);
+    plan.mount(m.source ?? m.type ?? 'none', dest, m.type ?? '', opts.flags, data);
   }
-  for (const p of opts.propagation) sink.mount('', dest, '', p, '');
+  for (const p of opts.propagation) plan.mount('', dest, '', p, '');
+  // After the mount and its submounts exist: "rro" and friends reach every mount below dest (a remount does not).
+  if (opts.attrSet || opts.attrClr) plan.mountSetattr(dest, opts.attrSet, opts.attrClr);
 }
 
 /** A cgroup mount shows the container's own cgroup of each hierarchy (bind mounts: works with or without cgroupns). */
-function planCgroupMount(plan: MountSink, views: CgroupView[], dest: string, flags: number): void {
+function planCgroupMount(plan: PlanBuilder, views: CgroupView[], dest: string, flags: number): void {
   plan.mkdirP(dest, 0o755);
   if (views.length === 1 && views[0].name === '') {
     plan.mount(views[0].hostDir, dest, '', MS.BIND | MS.REC, '');

@@ -69,3 +69,16 @@ export function writeOomScoreAdj(pid: number, score: number, procRoot = '/proc')
     throw e;
   }
 }
+
+/**
+ * The permitted capability set of this process (CapPrm in /proc/self/status), bit n = capability n: what a
+ * process it clones can keep. null when it cannot be read.
+ */
+export function readOwnPermittedCaps(procRoot = '/proc'): bigint | null {
+  try {
+    const hex = /^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync(`${procRoot}/self/status`, 'utf8'))?.[1];
+    return hex === undefined ? null : BigInt(`0x${hex}`);
+  } catch {
+    return null;
+  }
+}

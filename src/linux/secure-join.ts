@@ -6,8 +6,8 @@ import { posix } from 'node:path';
  * `root` (a link to `/etc` inside a rootfs means `<rootfs>/etc`, never the host's /etc; `..` stops at the root).
  * Components that do not exist yet are appended as they are (the caller creates them).
  *
- * This resolves on the host before the container exists; the gofer re-checks inside the container's mount
- * namespace (a bundle that changes under us between the two is the caller's own race).
+ * This resolves on the host, for reading the image (its /etc/passwd); the init's own paths never use it: it
+ * resolves them inside the rootfs with openat2 (see src/native/in-root.h).
  */
 export function secureJoin(root: string, unsafePath: string): string {
   const parts = unsafePath.split('/').filter((p) => p !== '' && p !== '.');

@@ -267,7 +267,6 @@ struct SpawnOutcome {
   pid_t initPid = 0, goferPid = 0;
   long pidfd = -1;
   int seccompFd = -1;  // the listener of a filter with SCMP_ACT_NOTIFY rules (MSG_SECCOMP_FD), ours to pass on
-  std::vector<std::string> mounts;
 };
 
 // The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
@@ -339,7 +338,6 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
   // on until EOF, so the init's pid is known and it can be reaped.
   pid_t& initPid = out.initPid;
   pid_t& goferPid = out.goferPid;
-  std::vector<std::string>& mounts = out.mounts;
   bool ready = false;
   bool& failed = out.failed;
   SpawnFailure& f = out.failure;
@@ -403,9 +401,6 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
       case MSG_GOFER_PID:
         goferPid = m.pid;
         break;
-      case MSG_MOUNT:
-        mounts.emplace_back(m.path);
-        break;
       case MSG_GOFER_ERROR:
         if (!failed) {
           failed = true;
@@ -456,7 +451,7 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
       waitRetry(goferPid, &goferStatus, 0);
     }
     if (failed && f.operation == "gofer" && f.err == 0) {
-      f.message = "the gofer exited before it finished the container's mounts (" + describeStatus(goferStatus) + ")";
+      f.message = "the gofer exited before it started serving (" + describeStatus(goferStatus) + ")";
     }
     int stage1Status = 0;
     kill(static_cast<pid_t>(stage1), SIGKILL);
@@ -580,17 +575,13 @@ void settleSpawn(Napi::Env env, Napi::Function, SpawnTask* t) {
   result.Set("pidfd", static_cast<double>(task->out.pidfd < 0 ? -1 : task->out.pidfd));
   result.Set("goferPid", Napi::Number::New(env, task->out.goferPid));
   result.Set("seccompFd", Napi::Number::New(env, task->out.seccompFd));
-  Napi::Array list = Napi::Array::New(env, task->out.mounts.size());
-  for (size_t i = 0; i < task->out.mounts.size(); i++) list.Set(static_cast<uint32_t>(i), task->out.mounts[i]);
-  result.Set("mounts", list);
   task->deferred.Resolve(result);
 }
 
-// spawn(plan: Buffer, gateFd = -1): Promise<{ pid, pidfd, goferPid, mounts }>, settled once the init has sent READY
+// spawn(plan: Buffer, gateFd = -1): Promise<{ pid, pidfd, goferPid }>, settled once the init has sent READY
 // (or everything it started is gone again); the work runs on a spawn thread (see SpawnThreads), so the caller's
 // thread is free meanwhile. gateFd, the read end of a pipe the plan's gate op reads, is handed over: spawn closes
-// it. goferPid is 0 when the plan starts no gofer; mounts are the cleaned destinations it reported. A malformed plan
-// throws at once.
+// it. goferPid is 0 when the plan starts no gofer. A malformed plan throws at once.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsBuffer()) {

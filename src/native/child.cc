@@ -50,6 +50,24 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_RAISE 2
@@ -76,6 +94,8 @@ struct Child {
   uint32_t cgroupCount = 0;
   int gateFd = -1;                      // GATE: the caller's pipe, read once
   int rootFd = -1;                      // ROOTFS_OPEN until PIVOT_ROOT: path ops resolve inside it
+  int sourceFds[kMaxSourceFds];         // SOURCE_OPEN, mounted by MOUNT_SOURCE
+  uint32_t sourceCount = 0;
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -238,33 +258,67 @@ int inParent(int root, const char* path, bool create, F fn) {
   return err;
 }
 
-int mkdirInRoot(int root, const char* path, mode_t mode) {
-  int fd = rtMkdirAllInRoot(root, path, mode);
+// mkdir -p, or an empty file with its parents (a file bind mount's target), inside the root (see rtEnsureInRoot).
+int ensureInRoot(int root, const char* path, bool file, mode_t mode) {
+  int fd = rtEnsureInRoot(root, path, file ? 1 : 0, mode);
   if (fd < 0) return -fd;
   close(fd);
   return 0;
 }
 
-int mkfileInRoot(int root, const char* path, mode_t mode) {
-  int fd = rtOpenInRoot(root, path);
-  if (fd >= 0) close(fd);
-  if (fd != -ENOENT) return fd < 0 ? -fd : 0;
-  return inParent(root, path, true, [mode](int dir, const char* name) {
-    int f = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
-    if (f >= 0) close(f);
-    return f < 0 && errno != EEXIST ? errno : 0;
-  });
+bool under(const char* path, const char* dir) {
+  const size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 // Mounts onto the resolved target through its fd: the path cannot be swapped for a symlink in between. A remount
 // or propagation change resolves again, and so reaches the mount just made on top.
+// A target the config does not place under /proc or /sys but that resolves onto procfs or sysfs went through a
+// link of the image (/etc/hostname -> /proc/sys/kernel/core_pattern): refused with EXDEV, as runc refuses it, so a
+// bind can never cover a kernel file the allow-list of proc mounts did not name.
 int mountInRoot(int root, const char* source, const char* target, const char* fstype, unsigned long flags,
                 const char* data) {
   int fd = rtOpenInRoot(root, target);
   if (fd < 0) return -fd;
+  struct statfs sf;
+  int err = fstatfs(fd, &sf) < 0 ? errno : 0;
+  const long type = err == 0 ? static_cast<long>(sf.f_type) : 0;
+  if (err == 0 && type == PROC_SUPER_MAGIC && !under(target, "/proc")) err = EXDEV;
+  const bool sysTree = type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
+  if (err == 0 && sysTree && !under(target, "/sys")) err = EXDEV;
   char at[40];
   fdPath(at, sizeof at, fd);
-  int err = mount(source, at, fstype, flags, data) < 0 ? errno : 0;
+  if (err == 0 && mount(source, at, fstype, flags, data) < 0) err = errno;
+  close(fd);
+  return err;
+}
+
+// Attaches the detached copy of a bind source that stage 1 made as host root (SOURCE_OPEN: open_tree) onto `target`,
+// resolved inside the rootfs: a user namespace that could not search the source's host path still gets it. A plain
+// O_PATH descriptor would not do: bind mounting needs its source in the caller's mount namespace, and a detached tree
+// belongs to none.
+int mountSource(Child& c, int index, const char* target) {
+  int fd = c.rootFd >= 0 ? rtOpenInRoot(c.rootFd, target) : rtOpenHow(AT_FDCWD, target, O_PATH, 0);
+  int err = fd < 0 ? -fd : 0;
+  if (err == 0 && syscall(SYS_move_mount, c.sourceFds[index], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    err = errno;
+  if (fd >= 0) close(fd);
+  close(c.sourceFds[index]);
+  c.sourceFds[index] = -1;
+  return err;
+}
+
+// mount_setattr(2)'s argument (linux/mount.h, declared here: it clashes with glibc's sys/mount.h on some versions).
+struct MountAttr {
+  uint64_t attrSet, attrClr, propagation, userns;
+};
+
+// Recursive mount attributes ("rro", "rnosuid"...) on the mount at `path` and every mount below it.
+int mountSetattr(int root, const char* path, uint64_t set, uint64_t clr) {
+  int fd = root >= 0 ? rtOpenInRoot(root, path) : rtOpenHow(AT_FDCWD, path, O_PATH, 0);
+  if (fd < 0) return -fd;
+  MountAttr attr = {set, clr, 0, 0};
+  int err = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ? errno : 0;
   close(fd);
   return err;
 }
@@ -579,9 +633,9 @@ int readFull(int fd, void* buf, size_t len) {
   return 1;
 }
 
-// What the gofer starts with: its listening socket, the report pipe, the mount list, its binary, the state dir.
+// What the gofer starts with: its listening socket, the report pipe, its root, its binary, the state dir.
 struct GoferFds {
-  int listenFd, reportFd, listFd, binFd, dirFd;
+  int listenFd, reportFd, rootFd, binFd, dirFd;
 };
 
 // The gofer's side of the clone (`arg`: its GoferFds), on a stack of its own in our memory until the execveat
@@ -593,7 +647,7 @@ struct GoferFds {
   int rep = f.reportFd;
   int err = 0;
   // Above 15 first, so the dup2s to 3..6 cannot overwrite a descriptor still to be moved.
-  int fds[5] = {f.listenFd, f.reportFd, f.listFd, f.binFd, f.dirFd};
+  int fds[5] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd};
   for (int k = 0; k < 5 && err == 0; k++) {
     fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
     if (fds[k] < 0) err = errno;
@@ -622,14 +676,14 @@ struct GoferFds {
 // The gofer runs on this stack until its execveat (see spawnGofer). Only this single-threaded process uses it.
 alignas(16) char goferStack[64 * 1024];
 
-// Starts the gofer (see src/gofer/gofer.c) with the mount list in a memfd, forwards its report to the
-// parent (MSG_GOFER_PID, MSG_MOUNT..., or MSG_GOFER_ERROR) and returns once it says DONE: its mounts are
-// then in place, and the init forked next sees them. Returns 0 or an errno of our own steps.
+// Starts the gofer (see src/gofer/gofer.c) rooted at `root` (op.str[0]), tells the parent its pid (MSG_GOFER_PID)
+// and returns once it says DONE (it serves), or reports MSG_GOFER_ERROR and exits. Returns 0 or an errno of our own
+// steps.
 int spawnGofer(Child& c, uint32_t index, const Op& op) {
   if (c.goferBinFd < 0 || c.goferListenFd < 0 || c.goferDirFd < 0) return EBADF;
-  int listFd = static_cast<int>(syscall(SYS_memfd_create, "runts-gofer-mounts", MFD_CLOEXEC));
-  if (listFd < 0) return errno;
-  int err = writeAll(listFd, op.str[0], op.len[0]);
+  int rootFd = open(op.str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootFd < 0) fail(c, index, op, errno, op.str[0]);
+  int err = 0;
   int pipeFds[2] = {-1, -1};
   if (err == 0 && pipe2(pipeFds, O_CLOEXEC) < 0) err = errno;
   long pid = -1;
@@ -640,11 +694,11 @@ int spawnGofer(Child& c, uint32_t index, const Op& op) {
     // CLONE_VM | CLONE_VFORK, posix_spawn's way: the gofer borrows our memory (on a stack of its own) until its
     // execveat, and we go on once it has exec'd or failed (no copy of our page tables to make and drop). Signals
     // stay blocked in the child.
-    GoferFds fds = {c.goferListenFd, pipeFds[1], listFd, c.goferBinFd, c.goferDirFd};
+    GoferFds fds = {c.goferListenFd, pipeFds[1], rootFd, c.goferBinFd, c.goferDirFd};
     pid = clone(goferChild, goferStack + sizeof goferStack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &fds);
     if (pid < 0) err = errno;
   }
-  close(listFd);
+  if (rootFd >= 0) close(rootFd);
   if (pipeFds[1] >= 0) close(pipeFds[1]);
   // Only the gofer keeps these: the init forked later must not inherit them.
   close(c.goferListenFd);
@@ -657,31 +711,19 @@ int spawnGofer(Child& c, uint32_t index, const Op& op) {
   }
   const pid_t gofer = static_cast<pid_t>(pid);
   sendMsg(c.sock, MSG_GOFER_PID, gofer, index, op.code, 0, nullptr);
-  char path[RTG_MAX_PATH];
-  for (;;) {
-    uint32_t head[4];
-    int r = readFull(pipeFds[0], head, sizeof head);
-    if (r > 0 && head[3] >= sizeof path) r = -EPROTO;
-    if (r > 0) r = readFull(pipeFds[0], path, head[3]);
-    if (r <= 0) {
-      // EOF before DONE: the gofer died; the parent reaps it and names its exit status.
-      sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, r < 0 ? -r : 0, "");
-      _exit(1);
-    }
-    path[head[3]] = '\0';
-    if (head[0] == RTG_R_DONE) break;
-    if (head[0] == RTG_R_MOUNTED) {
-      sendMsg(c.sock, MSG_MOUNT, gofer, index, op.code, 0, path);
-    } else if (head[0] == RTG_R_EXEC) {
-      close(pipeFds[0]);
-      return static_cast<int>(head[1]);
-    } else {
-      sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, head[0] == RTG_R_ERROR ? static_cast<int>(head[1]) : EPROTO, path);
-      _exit(1);
-    }
-  }
+  uint32_t head[4];
+  char what[RTG_MAX_PATH];
+  int r = readFull(pipeFds[0], head, sizeof head);
+  if (r > 0 && head[3] >= sizeof what) r = -EPROTO;
+  if (r > 0) r = readFull(pipeFds[0], what, head[3]);
   close(pipeFds[0]);
-  return 0;
+  if (r > 0 && head[0] == RTG_R_DONE) return 0;
+  if (r > 0 && head[0] == RTG_R_EXEC) return static_cast<int>(head[1]);
+  // EOF (the gofer died: the parent reaps it and names its exit status) or its own error, naming what failed.
+  what[r > 0 ? head[3] : 0] = '\0';
+  const int goferErr = r <= 0 ? (r < 0 ? -r : 0) : head[0] == RTG_R_ERROR ? static_cast<int>(head[1]) : EPROTO;
+  sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, goferErr, what);
+  _exit(1);
 }
 
 const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
@@ -753,11 +795,11 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         break;
       }
       case OP_MKDIR_P:
-        err = c.rootFd >= 0 ? mkdirInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]))
+        err = c.rootFd >= 0 ? ensureInRoot(c.rootFd, s0, false, static_cast<mode_t>(op.num[0]))
                             : mkdirP(s0, static_cast<mode_t>(op.num[0]));
         break;
       case OP_MKFILE:
-        err = c.rootFd >= 0 ? mkfileInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]))
+        err = c.rootFd >= 0 ? ensureInRoot(c.rootFd, s0, true, static_cast<mode_t>(op.num[0]))
                             : mkfile(s0, static_cast<mode_t>(op.num[0]));
         break;
       case OP_MKNOD: {
@@ -800,6 +842,23 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         if (c.rootFd >= 0) close(c.rootFd);
         c.rootFd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c.rootFd < 0) err = errno;
+        break;
+      case OP_SOURCE_OPEN: {
+        // As host root in the host's namespaces, before any is left: see mountSource. num[0]: rbind (AT_RECURSIVE).
+        const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.num[0] != 0 ? AT_RECURSIVE : 0);
+        int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, s0, flags));
+        if (fd < 0) err = errno;
+        else c.sourceFds[c.sourceCount++] = fd;
+        break;
+      }
+      case OP_MOUNT_SOURCE:
+        err = mountSource(c, static_cast<int>(op.num[0]), s0);
+        break;
+      case OP_MOUNT_SETATTR:
+        err = mountSetattr(c.rootFd, s0, static_cast<uint64_t>(op.num[0]), static_cast<uint64_t>(op.num[1]));
+        break;
+      case OP_CHROOT:
+        if (chroot(s0) < 0) err = errno;
         break;
       case OP_PIVOT_ROOT:
         // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the new

@@ -101,7 +101,7 @@ export class FakeSyscallPort implements SyscallPort {
     this.pidfds.set(pidfd, pid);
     this.spawns.push({ pid, pidfd, goferPid, ...decoded });
     const seccompFd = decoded.ops.some((o) => o.op === 'seccomp' && o.listener === 1) ? this.nextFd++ : -1;
-    return { pid, pidfd, goferPid, mounts: [], seccompFd };
+    return { pid, pidfd, goferPid, seccompFd };
   }
 
   pidfdOpen(pid: number): number {

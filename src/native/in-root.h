@@ -60,57 +60,101 @@ static inline long rtCopyPath(char* out, const char* path) {
 }
 
 /*
- * mkdir -p of `path` inside the root; returns an O_PATH fd of the directory. The longest prefix that resolves is
- * opened in the root; the rest is made one component at a time under its parent's fd. A component that exists
- * but does not resolve (a dangling symlink) fails with ELOOP rather than being followed out of the walk.
+ * mkdir -p of `path` (file == 0), or mkdir -p of its parent and an empty file (file != 0), inside the root;
+ * returns an O_PATH fd of what is there. The longest prefix that resolves is opened in the root; the rest is made
+ * one component at a time under its parent's fd. A component that exists as a symlink the kernel could not resolve
+ * yet (a dangling link of the image: etc/resolv.conf -> ../run/resolv.conf before /run has it) is followed the way
+ * the kernel would with the rootfs as "/": the path is rebuilt as <parent>/<target>/<rest> and the walk starts
+ * again, at most 40 times (the kernel's own limit). The rebuilt path is resolved in the root like any other, so a
+ * link never leads the walk out of it.
  */
-static inline int rtMkdirAllInRoot(int rootFd, const char* path, mode_t mode) {
+static inline int rtEnsureInRoot(int rootFd, const char* path, int file, mode_t mode) {
   char buf[RT_MAX_PATH + 1];
   const long copied = rtCopyPath(buf, path);
   if (copied < 0) return (int)copied;
-  const size_t len = (size_t)copied;
-  /* Walk back from the whole path to the longest prefix that exists. */
-  size_t have = len;
-  int fd;
-  for (;;) {
-    char saved = buf[have];
-    buf[have] = '\0';
-    fd = rtOpenInRoot(rootFd, buf);
-    buf[have] = saved;
-    if (fd >= 0 || fd != -ENOENT || have == 0) break;
-    while (have > 0 && buf[have - 1] != '/') have--; /* drop the last component */
-    while (have > 0 && buf[have - 1] == '/') have--; /* and the slashes before it */
-  }
-  if (fd < 0) return fd;
-  /* Create what is missing. */
-  size_t at = have;
-  while (at < len) {
-    while (buf[at] == '/') at++;
-    size_t end = at;
-    while (end < len && buf[end] != '/') end++;
-    if (end == at) break;
-    buf[end] = '\0';
-    const char* name = buf + at;
-    int err = 0;
-    if (strcmp(name, ".") == 0) {
-      at = end + 1;
-      continue;
+  for (int links = 0;; links++) {
+    if (links > 40) return -ELOOP;
+    const size_t len = strlen(buf);
+    /* Walk back from the whole path to the longest prefix that exists. */
+    size_t have = len;
+    int fd;
+    for (;;) {
+      char saved = buf[have];
+      buf[have] = '\0';
+      fd = rtOpenInRoot(rootFd, buf);
+      buf[have] = saved;
+      if (fd >= 0 || fd != -ENOENT || have == 0) break;
+      while (have > 0 && buf[have - 1] != '/') have--; /* drop the last component */
+      while (have > 0 && buf[have - 1] == '/') have--; /* and the slashes before it */
     }
-    /* "missing/.." cannot be made: the kernel would not resolve it either. */
-    if (strcmp(name, "..") == 0) err = ENOENT;
-    else if (mkdirat(fd, name, mode) < 0 && errno != EEXIST) err = errno;
-    int next = err != 0 ? -err : rtOpenChild(fd, name);
-    close(fd);
-    if (next < 0) return next;
-    fd = next;
-    at = end + 1;
+    if (fd < 0) return fd;
+    /* Create what is missing. */
+    size_t at = have;
+    int followed = 0;
+    while (at < len && !followed) {
+      while (buf[at] == '/') at++;
+      size_t end = at;
+      while (end < len && buf[end] != '/') end++;
+      if (end == at) break;
+      const char saved = buf[end];
+      buf[end] = '\0';
+      const char* name = buf + at;
+      const int last = end >= len;
+      int err = 0;
+      if (strcmp(name, ".") == 0) {
+        buf[end] = saved;
+        at = end;
+        continue;
+      }
+      /* "missing/.." cannot be made: the kernel would not resolve it either. */
+      if (strcmp(name, "..") == 0) {
+        err = ENOENT;
+      } else if (last && file) {
+        int f = openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+        if (f >= 0) close(f);
+        else if (errno != EEXIST) err = errno;
+      } else if (mkdirat(fd, name, last ? mode : 0755) < 0 && errno != EEXIST) {
+        err = errno;
+      }
+      int next = err != 0 ? -err : rtOpenChild(fd, name);
+      if (next == -ELOOP) {
+        /* A symlink: follow it by rebuilding the path around its target. */
+        char target[RT_MAX_PATH + 1];
+        char rebuilt[RT_MAX_PATH + 1];
+        ssize_t tl = readlinkat(fd, name, target, sizeof target - 1);
+        if (tl >= 0) {
+          target[tl] = '\0';
+          const char* rest = saved != '\0' ? buf + end + 1 : "";
+          /* A relative target is taken from the link's directory (buf up to `at`); an absolute one from the root. */
+          const size_t dirLen = target[0] == '/' ? 0 : at;
+          const size_t total = dirLen + (size_t)tl + 1 + strlen(rest);
+          if (total > RT_MAX_PATH) {
+            next = -ENAMETOOLONG;
+          } else {
+            memcpy(rebuilt, buf, dirLen);
+            memcpy(rebuilt + dirLen, target, (size_t)tl);
+            rebuilt[dirLen + (size_t)tl] = '/';
+            strcpy(rebuilt + dirLen + (size_t)tl + 1, rest);
+            rtCopyPath(buf, rebuilt);
+            followed = 1;
+          }
+        }
+      }
+      close(fd);
+      if (followed) break;
+      if (next < 0) return next;
+      fd = next;
+      buf[end] = saved;
+      at = end;
+    }
+    if (followed) continue;
+    struct stat st;
+    if (!file && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+      close(fd);
+      return -ENOTDIR;
+    }
+    return fd;
   }
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-    close(fd);
-    return -ENOTDIR;
-  }
-  return fd;
 }
 
 /*
@@ -127,7 +171,7 @@ static inline int rtParentInRoot(int rootFd, const char* path, char* name, size_
   if (*last == '\0' || strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || strlen(last) >= cap) return -EINVAL;
   memcpy(name, last, strlen(last) + 1);
   dir[cut] = '\0';
-  return create ? rtMkdirAllInRoot(rootFd, dir, 0755) : rtOpenInRoot(rootFd, dir);
+  return create ? rtEnsureInRoot(rootFd, dir, 0, 0755) : rtOpenInRoot(rootFd, dir);
 }
 
 #endif

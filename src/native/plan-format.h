@@ -41,6 +41,7 @@ constexpr uint32_t kMaxListEntries = 1024;  // argv / env entries (the child bui
 constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 constexpr uint32_t kMaxBpfInsns = 4096;     // BPF_MAXINSNS
 constexpr uint32_t kMaxCgroupFds = 64;      // cgroupOpen ops per plan (stage-1 keeps the fds in an array)
+constexpr uint32_t kMaxSourceFds = 256;     // sourceOpen ops per plan (kept in an array until the init mounts)
 
 enum OpCode : uint32_t {
   OP_WRITE_FILE = 1,
@@ -85,6 +86,10 @@ enum OpCode : uint32_t {
   OP_PRCTL,
   OP_GATE,
   OP_ROOTFS_OPEN,
+  OP_CHROOT,
+  OP_MOUNT_SETATTR,
+  OP_SOURCE_OPEN,
+  OP_MOUNT_SOURCE,
   OP_COUNT_PLUS_ONE
 };
 
@@ -119,8 +124,7 @@ struct Op {
 
 // Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
 //   MSG_GOFER_PID  pid = the gofer (spawnGofer)
-//   MSG_MOUNT      path = one cleaned mount destination the gofer reported (host path, in order)
-//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = the destination
+//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = what it was doing
 //   MSG_SECCOMP_FD the seccomp listener fd (SCM_RIGHTS) of a filter with SCMP_ACT_NOTIFY rules
 enum MsgType : int32_t {
   MSG_PID = 1,
@@ -128,7 +132,6 @@ enum MsgType : int32_t {
   MSG_READY,
   MSG_ERROR,
   MSG_GOFER_PID,
-  MSG_MOUNT,
   MSG_GOFER_ERROR,
   MSG_SECCOMP_FD
 };

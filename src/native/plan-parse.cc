@@ -47,12 +47,16 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"checkExec", 0, 2, {S_PATH, S_LIST}, 0},
     {"exec", 0, 3, {S_PATH, S_LIST, S_LIST}, 0},
     {"goferPrepare", 0, 2, {S_PATH, S_PATH}, 0},
-    {"spawnGofer", 0, 1, {S_BYTES}, -1},
+    {"spawnGofer", 0, 1, {S_PATH}, 0},
     {"cgroupOpen", 0, 1, {S_PATH}, 0},
     {"cgroupJoin", 0, 0, {}, -1},
     {"prctl", 2, 0, {}, -1},
     {"gate", 0, 0, {}, -1},
     {"rootfsOpen", 0, 1, {S_PATH}, 0},
+    {"chroot", 0, 1, {S_PATH}, 0},
+    {"mountSetattr", 2, 1, {S_PATH}, 0},
+    {"sourceOpen", 1, 1, {S_PATH}, 0},
+    {"mountSource", 1, 1, {S_PATH}, 0},
 };
 
 namespace {
@@ -162,6 +166,7 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
   plan.hasFork = false;
   plan.keepFdsBelow = 3;
   uint32_t cgroupOpens = 0;
+  uint32_t sourceOpens = 0;
   for (uint32_t i = 0; i < opCount; i++) {
     Op op;
     std::memset(&op, 0, sizeof op);
@@ -180,6 +185,11 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
     }
     if (op.code == OP_CGROUP_OPEN && ++cgroupOpens > kMaxCgroupFds)
       return r.fail("more than " + std::to_string(kMaxCgroupFds) + " cgroupOpen ops");
+    if (op.code == OP_SOURCE_OPEN && ++sourceOpens > kMaxSourceFds)
+      return r.fail("more than " + std::to_string(kMaxSourceFds) + " sourceOpen ops");
+    // A source is mounted by its index, which must name one opened before.
+    if (op.code == OP_MOUNT_SOURCE && (op.num[0] < 0 || op.num[0] >= static_cast<int64_t>(sourceOpens)))
+      return r.fail("mountSource: source index out of range");
     if (op.code == OP_CLOSE_FDS || op.code == OP_DUP2) {
       // CLOSE_FDS keeps the fds below its first; DUP2 needs its source.
       if (op.num[0] < 0 || op.num[0] >= (1 << 20)) return r.fail(std::string(spec.name) + ": fd out of range");

@@ -29,7 +29,7 @@ export const PLAN_MAGIC = 0x504e5452;
 export const PLAN_VERSION = 1;
 
 /** Limits the addon enforces (it rejects a plan that exceeds them). */
-export const PLAN_LIMITS = { maxPathLen: 4095, maxListEntries: 1024, maxGroups: 65536, maxBpfInsns: 4096 } as const;
+export const PLAN_LIMITS = { maxPathLen: 4095, maxListEntries: 1024, maxGroups: 65536, maxBpfInsns: 4096, maxSourceFds: 256 } as const;
 
 /** Header strings the parent applies when the child asks for id maps (USERNS_SYNC). */
 export interface PlanHeader {
@@ -64,6 +64,10 @@ export type PlanOp =
   | { op: 'chown'; path: string; uid: number; gid: number }
   | { op: 'chmod'; path: string; mode: number }
   | { op: 'rootfsOpen'; path: string }
+  | { op: 'chroot'; path: string }
+  | { op: 'mountSetattr'; path: string; attrSet: number; attrClr: number }
+  | { op: 'sourceOpen'; recursive: number; path: string }
+  | { op: 'mountSource'; index: number; target: string }
   | { op: 'pivotRoot'; newRoot: string }
   | { op: 'maskPath'; path: string }
   | { op: 'readonlyPath'; path: string }
@@ -90,7 +94,7 @@ export type PlanOp =
   | { op: 'checkExec'; path: string; env: string[] }
   | { op: 'exec'; path: string; argv: string[]; env: string[] }
   | { op: 'goferPrepare'; socketPath: string; binaryPath: string }
-  | { op: 'spawnGofer'; mountList: Buffer }
+  | { op: 'spawnGofer'; root: string }
   | { op: 'cgroupOpen'; path: string }
   | { op: 'cgroupJoin' };
 
@@ -151,12 +155,16 @@ const OPS: Record<PlanOpName, OpSpec> = {
   checkExec: { code: 34, nums: [], strs: [['path', 'str'], ['env', 'list']] },
   exec: { code: 35, nums: [], strs: [['path', 'str'], ['argv', 'list'], ['env', 'list']] },
   goferPrepare: { code: 36, nums: [], strs: [['socketPath', 'str'], ['binaryPath', 'str']] },
-  spawnGofer: { code: 37, nums: [], strs: [['mountList', 'bytes']] },
+  spawnGofer: { code: 37, nums: [], strs: [['root', 'str']] },
   cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
   cgroupJoin: { code: 39, nums: [], strs: [] },
   prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
   gate: { code: 41, nums: [], strs: [] },
   rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
+  chroot: { code: 43, nums: [], strs: [['path', 'str']] },
+  mountSetattr: { code: 44, nums: [['attrSet', 'int'], ['attrClr', 'int']], strs: [['path', 'str']] },
+  sourceOpen: { code: 45, nums: [['recursive', 'int']], strs: [['path', 'str']] },
+  mountSource: { code: 46, nums: [['index', 'int']], strs: [['target', 'str']] },
 };
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
@@ -384,6 +392,29 @@ export class PlanBuilder {
   mount(source: string, target: string, fstype: string, flags: number, data: string): this {
     return this.push({ op: 'mount', source, target, fstype, flags, data });
   }
+  /**
+   * mount_setattr(2) with AT_RECURSIVE on the mount at `path` and every mount below it: the recursive mount
+   * attributes (MOUNT_ATTR_*) of options like "rro" or "rnosuid", which a remount cannot give the submounts.
+   */
+  mountSetattr(path: string, attrSet: number, attrClr: number): this {
+    return this.push({ op: 'mountSetattr', path, attrSet, attrClr });
+  }
+  /**
+   * Stage-1, before any namespace is joined or made: makes a detached copy of a bind mount's source (a host path,
+   * with the mounts below it when `recursive`: rbind) as host root, with open_tree(OPEN_TREE_CLONE). The n-th
+   * sourceOpen of the plan is source n of `mountSource`. At most 256.
+   */
+  sourceOpen(path: string, recursive: boolean): this {
+    return this.push({ op: 'sourceOpen', recursive: recursive ? 1 : 0, path });
+  }
+  /**
+   * Attaches source `index` (see sourceOpen) onto `target` (move_mount): the bind mount of a source that a user
+   * namespace could not search (a 0700 directory of host root's), as runc does with its mount sources. Like
+   * `mount`, the target is resolved inside the rootfs after rootfsOpen.
+   */
+  mountSource(index: number, target: string): this {
+    return this.push({ op: 'mountSource', index, target });
+  }
   /** mkdir -p (existing directories are fine). */
   mkdirP(path: string, mode = 0o755): this {
     return this.push({ op: 'mkdirP', path, mode });
@@ -415,6 +446,10 @@ export class PlanBuilder {
    */
   rootfsOpen(path: string): this {
     return this.push({ op: 'rootfsOpen', path });
+  }
+  /** chroot(2): the root of a container without a mount namespace of its own (nothing can be pivoted there). */
+  chroot(path: string): this {
+    return this.push({ op: 'chroot', path });
   }
   /** Makes newRoot (a mount point) the root and detaches the old root; ends the paths-in-the-rootfs mode of `rootfsOpen`. */
   pivotRoot(newRoot: string): this {
@@ -527,12 +562,12 @@ export class PlanBuilder {
     return this.push({ op: 'goferPrepare', socketPath, binaryPath });
   }
   /**
-   * Stage-1, in the container's new mount namespace: starts the gofer (src/gofer/gofer.c) with this mount
-   * list (src/gofer/mount-list.ts), waits until it performed the mounts and reported the cleaned
-   * destinations; the gofer then stays as the container's file broker. Needs `goferPrepare` first.
+   * Stage-1, in the container's mount namespace: starts the gofer (src/gofer/gofer.c), the container's file
+   * broker, rooted at `root` (a host path: the rootfs, or "/" of a joined mount namespace), and waits until it
+   * serves. Mounts made afterwards in this namespace (the init's) are under its root too. Needs `goferPrepare`.
    */
-  spawnGofer(mountList: Buffer): this {
-    return this.push({ op: 'spawnGofer', mountList: Buffer.from(mountList) });
+  spawnGofer(root: string): this {
+    return this.push({ op: 'spawnGofer', root });
   }
   /** Opens a cgroup.procs file for writing now (as host root); `cgroupJoin` writes "0" to it later. At most 64. */
   cgroupOpen(path: string): this {

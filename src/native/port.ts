@@ -7,8 +7,6 @@ export interface SpawnResult {
   pidfd: number;
   /** Host pid of the gofer the plan started (`spawnGofer`), 0 when it started none. */
   goferPid: number;
-  /** The mount destinations the gofer reported, cleaned (host paths inside the rootfs), in order. */
-  mounts: string[];
   /** The seccomp listener fd of a plan whose `seccomp` op asked for one (SCMP_ACT_NOTIFY), else -1: close it. */
   seccompFd: number;
 }
@@ -150,8 +148,8 @@ export class NativeError extends RuntsError {
 
 /**
  * An op of a spawn plan failed in the child (or the spawn machinery did). `operation` is the op name
- * ('mount', 'pivotRoot', 'checkExec', ...), 'gofer' when the gofer failed one of its mounts (path = the
- * destination), or 'clone'/'socketpair'/'spawn' for the machinery.
+ * ('mount', 'pivotRoot', 'checkExec', ...), 'gofer' when the gofer could not start serving (path = what it
+ * was doing), or 'clone'/'socketpair'/'spawn' for the machinery.
  * Message: `mount /proc: EPERM (operation not permitted)`.
  */
 export class NativeSpawnError extends NativeError {

@@ -116,6 +116,45 @@ export const MOUNT_EXTENSIONS: ReadonlySet<string> = new Set([
   'rsymfollow',
 ]);
 
+/** MOUNT_ATTR_* of mount_setattr(2). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+/**
+ * The recursive mount attributes runc applies with mount_setattr(AT_RECURSIVE): [set, clear]. The atime modes are
+ * one field: the kernel wants all of it cleared to set one.
+ */
+const RECURSIVE_ATTRS: Record<string, [number, number]> = {
+  rro: [MOUNT_ATTR.RDONLY, 0],
+  rrw: [0, MOUNT_ATTR.RDONLY],
+  rnosuid: [MOUNT_ATTR.NOSUID, 0],
+  rsuid: [0, MOUNT_ATTR.NOSUID],
+  rnodev: [MOUNT_ATTR.NODEV, 0],
+  rdev: [0, MOUNT_ATTR.NODEV],
+  rnoexec: [MOUNT_ATTR.NOEXEC, 0],
+  rexec: [0, MOUNT_ATTR.NOEXEC],
+  rnodiratime: [MOUNT_ATTR.NODIRATIME, 0],
+  rdiratime: [0, MOUNT_ATTR.NODIRATIME],
+  rrelatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+  rnorelatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK],
+  rnoatime: [MOUNT_ATTR.NOATIME, MOUNT_ATTR.ATIME_MASK],
+  ratime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+  rstrictatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK],
+  rnostrictatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR.ATIME_MASK],
+  rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0],
+  rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
+};
+
 export interface ParsedMountOptions {
   /** MS_* flags to set (MS_BIND | MS_REC for rbind). */
   flags: number;
@@ -127,6 +166,9 @@ export interface ParsedMountOptions {
   data: string[];
   /** Runtime-handled options that are not mount(2) flags (see MOUNT_EXTENSIONS), in order. */
   extensions: string[];
+  /** MOUNT_ATTR_* to set and clear recursively (the r* options: "rro", "rnosuid"...); later options win. */
+  attrSet: number;
+  attrClr: number;
 }
 
 /**
@@ -135,10 +177,11 @@ export interface ParsedMountOptions {
  *
  * @example
  * parseMountOptions(['nosuid', 'strictatime', 'mode=755'])
- * // { flags: MS_NOSUID | MS_STRICTATIME, clearFlags: 0, propagation: [], data: ['mode=755'], extensions: [] }
+ * // { flags: MS_NOSUID | MS_STRICTATIME, clearFlags: 0, propagation: [], data: ['mode=755'], extensions: [],
+ * //   attrSet: 0, attrClr: 0 }
  */
 export function parseMountOptions(options: readonly string[]): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, clearFlags: 0, propagation: [], data: [], extensions: [] };
+  const out: ParsedMountOptions = { flags: 0, clearFlags: 0, propagation: [], data: [], extensions: [], attrSet: 0, attrClr: 0 };
   for (const option of options) {
     if (Object.hasOwn(MOUNT_OPTIONS, option)) {
       const o = MOUNT_OPTIONS[option];
@@ -154,6 +197,13 @@ export function parseMountOptions(options: readonly string[]): ParsedMountOption
       }
     } else if (MOUNT_EXTENSIONS.has(option)) {
       out.extensions.push(option);
+      if (Object.hasOwn(RECURSIVE_ATTRS, option)) {
+        // A later option wins over an earlier one on the same bits ("rro,rrw" is read-write).
+        const [set, clr] = RECURSIVE_ATTRS[option];
+        const bits = set | clr;
+        out.attrSet = (out.attrSet & ~bits) | set;
+        out.attrClr = (out.attrClr & ~bits) | clr;
+      }
     } else if (option !== '') {
       out.data.push(option);
     }

@@ -82,6 +82,8 @@ const ENV_NAME_OK = /^[^=]+=/;
 const SYSCTL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_\-:@+]*([./][A-Za-z0-9_\-:@+]+)*$/;
 const UNIFIED_KEY = /^[a-z0-9_]+\.[A-Za-z0-9_.\-]+$/;
 const PAGE_SIZE = /^[1-9][0-9]*[KMGTP]B$/;
+/** SemVer 2.0.0 (the spec's format for ociVersion): MAJOR.MINOR.PATCH, then an optional -pre-release and +build. */
+const SEMVER = /^(\d+)\.\d+\.\d+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 
 const IPC_SYSCTLS = new Set([
   'kernel.msgmax',
@@ -699,8 +701,9 @@ export function validateSpec(value: unknown, where = 'config.json'): Spec {
   const s: Obj = { ...value };
   c.req(s, 'ociVersion', 'ociVersion', (x, p) => {
     const version = c.nonEmpty(x, p);
-    const major = /^(\d+)\./.exec(version)?.[1];
-    if (major !== undefined && major !== '1') c.fail(`${p} ${quote(version)} is not supported: runts implements 1.x`);
+    const major = SEMVER.exec(version)?.[1];
+    if (major === undefined) c.fail(`${p} ${quote(version)} must be a SemVer version like "1.2.0"`);
+    if (major !== '1') c.fail(`${p} ${quote(version)} is not supported: runts implements 1.x`);
     return version;
   });
   c.req(s, 'root', 'root', (x, p) => {

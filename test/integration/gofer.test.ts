@@ -3,7 +3,7 @@
 // broker behind the client, and what happens when it is killed.
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -335,15 +335,23 @@ describe('the gofer of a real container', { skip }, () => {
     assert.equal(readFileSync(`/proc/${c.init}/root/tmp/copied`, 'utf8'), 'into the container\n');
   });
 
-  test('a container that joins another\'s mount namespace has a working gofer too (a procfs of its own: the /proc there is of another pid namespace)', async () => {
-    const a = container('joined-a');
-    const b = container('joined-b', (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${a.init}/ns/mnt` } : n));
-      s.mounts = [];
-    });
-    assert.equal(readlinkSync(`/proc/${b.gofer}/ns/mnt`), readlinkSync(`/proc/${a.init}/ns/mnt`));
-    assert.equal((await goferRead(sb.root, b.id, '/marker')).toString(), `rootfs of ${a.id}\n`, 'the joined namespace\'s root');
-    await assert.rejects(goferList(sb.root, b.id, '/proc'), kernelRefusal(PROC));
+  test('a container that joins a mount namespace by path gets its own rootfs there, and a working gofer rooted in it', async () => {
+    // A copy of the host's mount namespace (what the OCI suite joins): not the container's root.path.
+    const holder = spawn('unshare', ['--mount', '--propagation', 'private', 'sleep', '1000'], { stdio: 'ignore' });
+    try {
+      assert.ok(await eventually(() => readlinkSync(`/proc/${holder.pid}/ns/mnt`) !== readlinkSync('/proc/self/ns/mnt')));
+      const b = container('joined', (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${holder.pid}/ns/mnt` } : n));
+      });
+      assert.equal(readlinkSync(`/proc/${b.gofer}/ns/mnt`), readlinkSync(`/proc/${holder.pid}/ns/mnt`));
+      assert.equal(readlinkSync(`/proc/${b.init}/ns/mnt`), readlinkSync(`/proc/${holder.pid}/ns/mnt`));
+      assert.equal((await goferRead(sb.root, b.id, '/marker')).toString(), `rootfs of ${b.id}\n`, 'the gofer is rooted at the rootfs');
+      const seen = sb.runts(['exec', b.id, 'cat', '/marker']);
+      assert.equal(seen.stdout, `rootfs of ${b.id}\n`, `the process runs in its rootfs, not the joined namespace's /: ${seen.stderr}`);
+      await assert.rejects(goferList(sb.root, b.id, '/proc'), kernelRefusal(PROC));
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('a user-namespaced container has a working gofer too (joined its cgroup after unshare(CLONE_NEWUSER))', async () => {

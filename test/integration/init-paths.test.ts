@@ -46,7 +46,7 @@ describe('init paths stay inside the rootfs', { skip }, () => {
 
   test('image: /dev -> /proc/self/root/<host dir> makes no device node on the host', () => {
     const target = join(host, 'DEVX');
-    // Without the config's /dev mounts (the gofer refuses those: the link leads into /proc), the init makes the
+    // Without the config's /dev mounts (refused: the link leads through a /proc magic link), the init makes the
     // device nodes in the image's /dev itself: this is its in-root resolution at work.
     const noDevMounts = (s: Spec) => (s.mounts = s.mounts!.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/')));
     const x = runDetached('devlink', noDevMounts, (rootfs) => {

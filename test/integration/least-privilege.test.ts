@@ -2,9 +2,10 @@
 // an exec without capabilities gets the container's, and no exec gets one outside the container's bounding set.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, isRoot } from '../helpers/runts.js';
+import { RUNTS, Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
 import { CAPABILITIES } from '../../src/native/plan.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
@@ -126,5 +127,34 @@ describe('exec: the container\'s capabilities, never beyond its bounding set', {
 
   test('the container is unharmed by the refusals', () => {
     assert.equal(sb.state(id).status, 'running');
+  });
+});
+
+// The conformance suite's process_capabilities asks for every capability; a host whose runtime lacks one (this
+// VM's bounding set has no CAP_SYS_RESOURCE) cannot grant it, and runc fails there too. The error must say which.
+describe('a capability runts itself does not have', { skip }, () => {
+  let sb: Sandbox;
+  before(() => (sb = new Sandbox()));
+  after(() => sb.cleanup());
+
+  test('create fails with one line naming it and the fix, and leaves nothing behind', () => {
+    const id = sb.id('lacking');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/true'];
+      s.process!.capabilities = {
+        bounding: ['CAP_KILL', 'CAP_SYS_BOOT'],
+        effective: ['CAP_KILL', 'CAP_SYS_BOOT'],
+        permitted: ['CAP_KILL', 'CAP_SYS_BOOT'],
+      };
+    });
+    // runts without CAP_SYS_BOOT: setpriv drops it from the bounding set, so root's permitted set lacks it after exec.
+    const r = spawnSync('setpriv', ['--bounding-set', '-sys_boot', RUNTS, '--root', sb.root, 'run', '--bundle', bundle, id], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.equal(
+      r.stderr,
+      `runts: container "${id}": process.capabilities asks for CAP_SYS_BOOT, which runts itself does not have: ` +
+        'remove it from process.capabilities, or run runts with it\n',
+    );
+    assertNoLeftovers(sb, id, bundle);
   });
 });

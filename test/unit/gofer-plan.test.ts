@@ -1,13 +1,12 @@
-// planInit's gofer parts: which ops run in stage-1 and in which order, what goes on the gofer's mount list and
-// what is left to the init. Pure: plans are built, never spawned.
+// planInit's gofer and mount parts: which ops run in stage-1 and in which order, where the gofer is rooted, and
+// the init's mounts in config order. Pure: plans are built, never spawned.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { decodeMountList, type MountListEntry } from '../../src/gofer/index.js';
-import { planInit, type InitPlanInput } from '../../src/linux/plan-init.js';
+import { planInit, planWarnings, type InitPlanInput } from '../../src/linux/plan-init.js';
 import { CLONE, MS, type PlanOp } from '../../src/native/plan.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/types.js';
@@ -45,11 +44,16 @@ const indexOf = (ops: PlanOp[], pred: (o: PlanOp) => boolean): number => {
   return i;
 };
 
-function goferList(ops: PlanOp[]): { root: string; entries: MountListEntry[] } {
+function goferRoot(ops: PlanOp[]): string {
   const op = ops.find((o) => o.op === 'spawnGofer');
   assert.ok(op && op.op === 'spawnGofer', 'the plan spawns a gofer');
-  return decodeMountList(op.mountList);
+  return op.root;
 }
+
+type MountOp = Extract<PlanOp, { op: 'mount' }>;
+/** The init's mounts with a source (not remounts or propagation changes), in plan order. */
+const initMounts = (ops: PlanOp[]): MountOp[] =>
+  ops.slice(ops.findIndex((o) => o.op === 'rootfsOpen')).filter((o): o is MountOp => o.op === 'mount' && o.source !== '');
 
 describe('planInit: stage-1 and the gofer', () => {
   it('opens the cgroup files first and joins them after the gofer started, before the pid namespace', () => {
@@ -117,91 +121,103 @@ describe('planInit: stage-1 and the gofer', () => {
     assert.ok(prepare < net && net < spawn && spawn < pid, 'pid is joined after the gofer: it stays out of the container');
   });
 
-  it('lists every mount but proc and cgroup for the gofer, with container paths (symlinks resolved by the gofer) and a report each', () => {
+  it('makes every mount in the init, after the fork, in config order (proc first when listed first), at container paths', () => {
     const ops = planInit(
       input((s) => {
         s.mounts = [
           { destination: '/proc', type: 'proc', source: 'proc' },
           { destination: '/evil/x', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
           { destination: '/data/f', type: 'bind', source: 'hostfile', options: ['bind', 'ro'] },
-        ];
-      }),
-    ).ops;
-    const { root, entries } = goferList(ops);
-    assert.equal(root, rootfs);
-    assert.deepEqual(entries, [
-      { kind: 'mkdir', path: '/evil/x', mode: 0o755 },
-      { kind: 'mount', source: 'tmpfs', target: '/evil/x', fstype: 'tmpfs', flags: MS.NOSUID, data: 'size=1m' },
-      { kind: 'report', path: '/evil/x' },
-      { kind: 'mkfile', path: '/data/f', mode: 0o644 },
-      { kind: 'mount', source: join(dir, 'hostfile'), target: '/data/f', fstype: '', flags: MS.BIND, data: '' },
-      { kind: 'mount', source: '', target: '/data/f', fstype: '', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: '' },
-      { kind: 'report', path: '/data/f' },
-    ]);
-    // proc is the init's (it needs the container's pid namespace), at the container path it resolves in the rootfs.
-    const fork = indexOf(ops, (o) => o.op === 'fork');
-    const proc = indexOf(ops, (o) => o.op === 'mount' && o.fstype === 'proc');
-    assert.ok(proc > fork);
-    assert.equal((ops[proc] as Extract<PlanOp, { op: 'mount' }>).target, '/proc');
-    // Nothing of the gofer's list is mounted by the init as well.
-    assert.equal(ops.some((o) => o.op === 'mount' && o.fstype === 'tmpfs' && o.target.includes('evil')), false);
-    assert.equal(ops.some((o) => o.op === 'mount' && o.target.endsWith('/etc/x')), false);
-  });
-
-  it('leaves mounts at or under a proc mount to the init, in order after it', () => {
-    const ops = planInit(
-      input((s) => {
-        s.mounts = [
-          { destination: '/proc', type: 'proc', source: 'proc' },
           { destination: '/proc/cpuinfo', type: 'bind', source: 'hostfile', options: ['bind'] },
-          { destination: '/procfs-not-under', type: 'tmpfs', source: 'tmpfs' },
-        ];
-      }),
-    ).ops;
-    const { entries } = goferList(ops);
-    assert.deepEqual(
-      entries.filter((e) => e.kind === 'report').map((e) => (e as { path: string }).path),
-      ['/procfs-not-under'],
-    );
-    const proc = indexOf(ops, (o) => o.op === 'mount' && o.fstype === 'proc');
-    const cpuinfo = indexOf(ops, (o) => o.op === 'mount' && o.target === '/proc/cpuinfo');
-    assert.ok(proc < cpuinfo);
-  });
-
-  it('leaves the cgroup mount to the init (its cgroup may still be in the making), and a later mount above it too', () => {
-    const ops = planInit(
-      input((s) => {
-        s.mounts = [
-          { destination: '/sys', type: 'sysfs', source: 'sysfs' },
           { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' },
-          { destination: '/sys/fs/cgroup/extra', type: 'tmpfs', source: 'tmpfs' },
           { destination: '/sys/fs', type: 'tmpfs', source: 'tmpfs' },
-          { destination: '/elsewhere', type: 'tmpfs', source: 'tmpfs' },
         ];
       }),
     ).ops;
-    const reports = goferList(ops).entries.filter((e) => e.kind === 'report').map((e) => (e as { path: string }).path);
-    assert.deepEqual(reports, ['/sys', '/elsewhere']);
+    assert.equal(goferRoot(ops), rootfs);
     const fork = indexOf(ops, (o) => o.op === 'fork');
-    const at = (target: string) => indexOf(ops, (o) => o.op === 'mount' && o.target === `/${target}` && o.source !== '');
-    const bind = indexOf(ops, (o) => o.op === 'mount' && o.source === '/sys/fs/cgroup/memory/c');
-    assert.ok(fork < at('sys/fs/cgroup') && at('sys/fs/cgroup') < bind && bind < at('sys/fs/cgroup/extra') && at('sys/fs/cgroup/extra') < at('sys/fs'));
+    const open = indexOf(ops, (o) => o.op === 'rootfsOpen');
+    const pivot = indexOf(ops, (o) => o.op === 'pivotRoot');
+    assert.ok(fork < open && open < pivot);
+    const mounts = initMounts(ops).filter((m) => ops.indexOf(m) < pivot);
+    assert.deepEqual(
+      mounts.map((m) => [m.target, m.fstype || m.source]),
+      [
+        ['/proc', 'proc'],
+        ['/evil/x', 'tmpfs'],
+        ['/data/f', join(dir, 'hostfile')],
+        ['/proc/cpuinfo', join(dir, 'hostfile')],
+        ['/sys/fs/cgroup', 'tmpfs'],
+        ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/memory/c'],
+        ['/sys/fs', 'tmpfs'],
+      ],
+    );
+    // Container paths: the init resolves them inside the rootfs (/evil -> /etc there, never the host's).
+    assert.equal(ops.some((o) => o.op === 'mount' && o.target.startsWith(rootfs) && o.target !== rootfs), false);
+    assert.deepEqual(
+      ops.filter((o) => o.op === 'mount' && o.target === '/data/f').map((o) => (o as MountOp).flags),
+      [MS.BIND, MS.BIND | MS.REMOUNT | MS.RDONLY],
+    );
   });
 
-  it('gives the gofer of a joined mount namespace that namespace\'s root and nothing to mount', () => {
+  it('sets up the rootfs in a mount namespace joined by path too: joins it, binds the rootfs, mounts, pivots', () => {
     const ops = planInit(
       input((s) => {
         s.linux!.namespaces = [{ type: 'mount', path: '/proc/42/ns/mnt' }, { type: 'pid' }];
       }),
     ).ops;
-    assert.deepEqual(goferList(ops), { root: '/', entries: [] });
-    assert.equal(ops.some((o) => o.op === 'pivotRoot'), false);
+    const join = indexOf(ops, (o) => o.op === 'setns' && o.nstype === CLONE.NEWNS);
+    const bind = indexOf(ops, (o) => o.op === 'mount' && o.source === rootfs && o.target === rootfs);
+    const proc = indexOf(ops, (o) => o.op === 'mount' && o.fstype === 'proc');
+    const pivot = indexOf(ops, (o) => o.op === 'pivotRoot');
+    assert.ok(join < bind && bind < proc && proc < pivot);
+    assert.equal(goferRoot(ops), rootfs);
   });
 
-  it('still refuses a config without a mount namespace', () => {
-    assert.throws(
-      () => planInit(input((s) => (s.linux!.namespaces = [{ type: 'pid' }]))),
-      /no "mount" namespace/,
+  it('in a user namespace, copies every bind source as host root before any namespace changes and attaches it in order', () => {
+    const ops = planInit(
+      input((s) => {
+        s.linux!.namespaces!.push({ type: 'user' });
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.mounts!.push(
+          { destination: '/a', type: 'bind', source: 'hostfile', options: ['bind', 'ro'] },
+          { destination: '/b', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/c', type: 'none', source: dir, options: ['rbind'] },
+        );
+      }),
+    ).ops;
+    const unshare = indexOf(ops, (o) => o.op === 'unshare');
+    const opens = ops.filter((o) => o.op === 'sourceOpen');
+    assert.deepEqual(opens, [
+      { op: 'sourceOpen', recursive: 0, path: join(dir, 'hostfile') },
+      { op: 'sourceOpen', recursive: 1, path: dir },
+    ]);
+    assert.ok(ops.indexOf(opens[1]) < unshare);
+    assert.deepEqual(
+      ops.filter((o) => o.op === 'mountSource'),
+      [
+        { op: 'mountSource', index: 0, target: '/a' },
+        { op: 'mountSource', index: 1, target: '/c' },
+      ],
     );
+    assert.equal(ops.some((o) => o.op === 'mount' && o.source === join(dir, 'hostfile')), false);
+  });
+
+  it('without a mount namespace mounts nothing, chroots into the rootfs and says what it left out', () => {
+    const noMnt = (s: Spec) => (s.linux!.namespaces = [{ type: 'pid' }]);
+    const ops = planInit(input(noMnt)).ops;
+    assert.equal(ops.some((o) => o.op === 'mount' || o.op === 'pivotRoot' || o.op === 'rootfsOpen'), false);
+    const chroot = indexOf(ops, (o) => o.op === 'chroot');
+    assert.deepEqual(ops.slice(chroot - 1, chroot + 2), [
+      { op: 'chdir', path: rootfs },
+      { op: 'chroot', path: '.' },
+      { op: 'chdir', path: '/' },
+    ]);
+    assert.equal(goferRoot(ops), rootfs);
+    const spec = defaultSpec({});
+    noMnt(spec);
+    assert.match(planWarnings(spec).join('\n'), /no mount namespace: mounts, linux\.maskedPaths, linux\.readonlyPaths, root\.readonly not applied/);
+    assert.deepEqual(planWarnings(defaultSpec({})), []);
   });
 });

@@ -42,6 +42,10 @@ function everyOp(): PlanBuilder {
     .chown('/r/dev/pts', 0, 5)
     .chmod('/r/tmp', 0o1777)
     .rootfsOpen('/r')
+    .chroot('/r')
+    .mountSetattr('/data', 1, 0)
+    .sourceOpen('/srv/data', true)
+    .mountSource(0, '/data')
     .mkdirP('/dev/pts')
     .pivotRoot('/r')
     .maskPath('/proc/kcore')
@@ -68,7 +72,7 @@ function everyOp(): PlanBuilder {
     .checkExec('sh', ['PATH=/bin', ''])
     .exec('sh', ['sh', '-c', 'echo "$X"', ''], [])
     .goferPrepare('/run/runts/x/gofer.sock', '/opt/runts/build/Release/runts-gofer')
-    .spawnGofer(Buffer.from([0x52, 0x54, 0x47, 0x4d, 0, 1, 0, 0xff]))
+    .spawnGofer('/bundles/x/rootfs')
     .gate()
     .cgroupOpen('/sys/fs/cgroup/pids/x/cgroup.procs')
     .cgroupJoin();
@@ -85,7 +89,7 @@ describe('plan encoding', () => {
     assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
-    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 41);
+    assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 45);
   });
 
   it('keeps setIds groups null distinct from an empty list', () => {
@@ -167,13 +171,12 @@ describe('FakeSyscallPort', () => {
     );
   });
 
-  it('gives a plan with spawnGofer a gofer pid (after the init\'s) and no mounts', async () => {
+  it('gives a plan with spawnGofer a gofer pid (after the init\'s)', async () => {
     const port = new FakeSyscallPort();
     const plain = await port.spawn(new PlanBuilder().fork().ready());
     assert.equal(plain.goferPid, 0);
-    const withGofer = await port.spawn(new PlanBuilder().goferPrepare('/s', '/g').spawnGofer(Buffer.alloc(0)).fork().ready());
+    const withGofer = await port.spawn(new PlanBuilder().goferPrepare('/s', '/g').spawnGofer('/r').fork().ready());
     assert.equal(withGofer.goferPid, withGofer.pid + 1);
-    assert.deepEqual(withGofer.mounts, []);
     assert.equal(port.spawns[1]?.goferPid, withGofer.goferPid);
   });
 

@@ -36,6 +36,14 @@ describe('validateSpec: valid input', () => {
     assert.equal(validateSpec(JSON.parse(JSON.stringify(defaultSpec({ rootless: true })))).linux!.uidMappings!.length, 1);
   });
 
+  it('accepts any SemVer 1.x ociVersion, pre-release and build parts included (Docker writes 1.0.2-dev)', () => {
+    for (const v of ['1.0.0', '1.0.2-dev', '1.0.0-rc5+dev', '1.3.0', '1.10.20-rc.1+build.7']) {
+      const s = base();
+      s.ociVersion = v;
+      assert.equal(validateSpec(s).ociVersion, v);
+    }
+  });
+
   it('keeps unknown fields, drops null optional fields, and does not mutate its input', () => {
     const s = base();
     s.futureField = { x: 1 };
@@ -94,6 +102,9 @@ describe('validateSpec: malformed configs give one-line messages', () => {
     ['null', () => null, 'config.json: must hold a JSON object (got null)'],
     ['no ociVersion', (s) => void delete s.ociVersion, 'config.json: ociVersion must be a non-empty string (missing)'],
     ['ociVersion 2', (s) => void (s.ociVersion = '2.0.0'), 'config.json: ociVersion "2.0.0" is not supported: runts implements 1.x'],
+    // The spec: ociVersion MUST be in SemVer v2.0.0 format (the conformance suite's misc_props checks "invalid").
+    ['ociVersion not SemVer', (s) => void (s.ociVersion = 'invalid'), 'config.json: ociVersion "invalid" must be a SemVer version like "1.2.0"'],
+    ['ociVersion two parts', (s) => void (s.ociVersion = '1.0'), 'config.json: ociVersion "1.0" must be a SemVer version like "1.2.0"'],
     ['args a number', (s) => void (s.process.args = 5), 'config.json: process.args must be a non-empty array of strings (got number)'],
     ['args empty', (s) => void (s.process.args = []), 'config.json: process.args must be a non-empty array of strings (got an empty array)'],
     ['args item', (s) => void (s.process.args = ['sh', 1]), 'config.json: process.args[1] must be a string (got number)'],

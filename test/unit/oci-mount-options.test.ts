@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  MOUNT_OPTIONS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_SHARED,
+  MOUNT_ATTR, MOUNT_OPTIONS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_SHARED,
   MS_SLAVE, MS_STRICTATIME, MS_UNBINDABLE, parseMountOptions,
 } from '../../src/oci/mount-options.js';
 import { features } from '../../src/oci/features.js';
@@ -21,10 +21,13 @@ describe('MS_* values', () => {
   });
 });
 
+const pick = (p: { attrSet: number; attrClr: number }) => [p.attrSet, p.attrClr];
+
 describe('parseMountOptions', () => {
   it('splits flags from filesystem data, keeping data order', () => {
     assert.deepEqual(parseMountOptions(['nosuid', 'strictatime', 'mode=755', 'size=65536k']), {
       flags: MS_NOSUID | MS_STRICTATIME, clearFlags: 0, propagation: [], data: ['mode=755', 'size=65536k'], extensions: [],
+      attrSet: 0, attrClr: 0,
     });
     assert.deepEqual(parseMountOptions(['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']).data,
       ['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5']);
@@ -42,7 +45,7 @@ describe('parseMountOptions', () => {
     const ro = parseMountOptions(['rw', 'ro']);
     assert.equal(ro.flags, MS_RDONLY);
     assert.equal(ro.clearFlags, 0);
-    assert.deepEqual(parseMountOptions(['nodev', 'dev', 'suid', 'exec']), { flags: 0, clearFlags: MS_NODEV | MS_NOSUID | MS_NOEXEC, propagation: [], data: [], extensions: [] });
+    assert.deepEqual(parseMountOptions(['nodev', 'dev', 'suid', 'exec']), { flags: 0, clearFlags: MS_NODEV | MS_NOSUID | MS_NOEXEC, propagation: [], data: [], extensions: [], attrSet: 0, attrClr: 0 });
   });
 
   it('propagation options become separate values, MS_REC when recursive', () => {
@@ -56,6 +59,16 @@ describe('parseMountOptions', () => {
     assert.deepEqual(p.extensions, ['tmpcopyup', 'rro']);
     assert.deepEqual(p.data, ['constructor', '__proto__', 'toString']);
     assert.equal(p.flags, 0);
+  });
+
+  it('turns the r* options into recursive mount attributes, later options winning, atime modes as one field', () => {
+    assert.deepEqual(pick(parseMountOptions(['rbind', 'rro'])), [MOUNT_ATTR.RDONLY, 0]);
+    assert.deepEqual(pick(parseMountOptions(['rro', 'rrw'])), [0, MOUNT_ATTR.RDONLY]);
+    assert.deepEqual(pick(parseMountOptions(['rnosuid', 'rnodev', 'rnoexec'])), [MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC, 0]);
+    assert.deepEqual(pick(parseMountOptions(['rnoatime'])), [MOUNT_ATTR.NOATIME, MOUNT_ATTR.ATIME_MASK]);
+    assert.deepEqual(pick(parseMountOptions(['rnoatime', 'rstrictatime'])), [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR.ATIME_MASK]);
+    assert.deepEqual(pick(parseMountOptions(['rro', 'ro'])), [MOUNT_ATTR.RDONLY, 0]);
+    assert.equal(parseMountOptions(['rro']).flags, 0, 'no mount(2) flag for a recursive attribute');
   });
 
   it('knows every option the task lists', () => {

@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { planInit } from '../../linux/plan-init.js';
+import { planInit, planWarnings } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
 import { recordGofer } from '../../gofer/lifecycle.js';
 import { crashPoint } from '../../debug/crash.js';
@@ -18,7 +18,7 @@ import { writeFactsFile } from '../../persistence/facts-file.js';
  * everything made so far is undone before the error is rethrown: bad input leaves nothing behind.
  *
  * The cgroup is made while stage 1 starts: the spawn is gated, and stage 1 waits at the gate before it opens the
- * cgroup's files (see planInit), so the cgroup's kernel work overlaps the namespaces and the gofer's mounts.
+ * cgroup's files (see planInit), so the cgroup's kernel work overlaps the namespaces and the gofer's start.
  */
 export async function createContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
   const { facts } = c;
@@ -49,6 +49,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       seccomp,
       seccompListener: hasNotifyRules(spec.linux?.seccomp),
     });
+    for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
     try {
       const made = cgroup.create(effectiveResources(spec.linux?.resources, spec.linux?.devices));
@@ -66,19 +67,19 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       throw e;
     }
     spawn.open();
-    const { pid, pidfd, goferPid, mounts, seccompFd } = await spawn.done;
+    const { pid, pidfd, goferPid, seccompFd } = await spawn.done;
     if (pidfd >= 0) sys.closeFd(pidfd);
     facts.initPid = pid;
     facts.initStartTime = readProcStat(pid)?.startTime ?? null;
     // SCMP_ACT_NOTIFY: the agent gets the init's listener before anything else happens in the container.
     if (seccompFd >= 0) sendToSeccompAgent(spec.linux!.seccomp!, seccompFd, pid, hookState(c, 'creating'), sys);
-    // The gofer (mounts done, now the file broker) is recorded with its start time: stopGofer checks it is still
+    // The gofer (the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
     recordGofer(facts, goferPid);
     // Only runts talks to the gofer: its socket is 0600 like every file under the state root.
     if (goferPid > 0) chmodSync(goferSocketPath(env.root, facts.id), 0o600);
     crashPoint('create.after-clone');
-    env.log.debug({ id: facts.id, pid, goferPid, mounts }, 'init spawned and blocked until start');
+    env.log.debug({ id: facts.id, pid, goferPid }, 'init spawned and blocked until start');
 
     // prestart (deprecated) and createRuntime run in the runtime's namespaces, createContainer in the container's
     // mount namespace; the init is blocked, so none of them races the user program.
