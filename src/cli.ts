@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { registerCommands, unknownCommand } from './commands/index.js';
+import { registerCommands, unknownCommand, unknownHelpTopic } from './commands/index.js';
+import { formatHelp } from './commands/help.js';
 import { printErr, printOut } from './commands/output.js';
 import { VERSION } from './version.js';
 import { OCI_VERSION } from './oci/default-spec.js';
@@ -19,6 +20,9 @@ export function buildProgram(argv?: string[]): Command {
     .option('--systemd-cgroup', 'accepted for runc compatibility; runts drives cgroupfs directly')
     .addOption(new Option('--rootless <value>', 'accepted for runc compatibility').hideHelp())
     .addOption(new Option('--criu <path>', 'accepted for runc compatibility').hideHelp())
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show a list of commands, or help for one command')
+    .configureHelp({ formatHelp })
     .showHelpAfterError(false)
     .enablePositionalOptions()
     .configureOutput({ writeOut: printOut, writeErr: printErr, outputError: (str, write) => write(str.replace(/^error: /, 'runts: ')) });
@@ -31,8 +35,12 @@ const program = buildProgram(argv);
 // Commander answers `runts foo -h` with the general help and exit 0; runc fails. Without -h commander's own error
 // (with its "Did you mean" suggestions) is the one to give.
 const unknown = unknownCommand(program, argv);
+const noTopic = unknownHelpTopic(program, argv);
 if (unknown !== undefined && argv.some((a) => a === '-h' || a === '--help')) {
   printErr(`runts: unknown command '${unknown}': see runts --help\n`);
+  process.exitCode = 1;
+} else if (noTopic !== undefined) {
+  printErr(`runts: no help topic for '${noTopic}': see runts --help\n`);
   process.exitCode = 1;
 } else {
   program.parseAsync(argv).catch((e) => {

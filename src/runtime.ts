@@ -21,7 +21,7 @@ import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.
 import { CONTAINER_TYPE, SANDBOX_ID } from './linux/oom-score.js';
 import type { OomRebalancer } from './workers/oom-rebalancer.js';
 import type { GoferData, GoferDirEntry } from './gofer/client.js';
-import type { CgroupStats } from './linux/cgroups/index.js';
+import type { CgroupStats, SubCgroups } from './linux/cgroups/index.js';
 import { followFeed, type EventsOptions, type RuntimeEvent } from './supervisor/events.js';
 import type { Resident, ServeOptions } from './supervisor/supervisor.js';
 import type { TransitionRecord } from './persistence/store.js';
@@ -97,6 +97,10 @@ export interface ExecOptions {
   pidFile?: string;
   preserveFds?: number;
   detach?: boolean;
+  /** runc's `--ignore-paused`: a paused container accepts the exec; the process stays frozen until resume. */
+  ignorePaused?: boolean;
+  /** runc's `exec --cgroup`: existing sub-cgroups of the container's to start in (see parseSubCgroups). */
+  cgroups?: SubCgroups;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -362,7 +366,7 @@ export class Runtime {
     let pid: number;
     try {
       const settled = await this.host
-        .dispatch(record, { type: 'container.exec' }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds } })
+        .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds, cgroups: opts.cgroups } })
         .catch((e) =>
           Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
         );

@@ -198,7 +198,7 @@ export class ContainerHost {
           await waitFor(actor, isSettled);
         }
       }
-      return { record, live, final: actor.getSnapshot(), persisted: actor.getPersistedSnapshot(), transitions, outcome, refused };
+      return { record, event: event?.type, live, final: actor.getSnapshot(), persisted: actor.getPersistedSnapshot(), transitions, outcome, refused };
     } finally {
       actor.stop();
     }
@@ -217,8 +217,11 @@ export class ContainerHost {
     try {
       saved = this.persist(run);
     } catch (e) {
-      // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
-      throw new UnrecordedError(e, run.live.facts);
+      if (!yieldsTo(run, e)) {
+        // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
+        throw new UnrecordedError(e, run.live.facts);
+      }
+      saved = this.store.get(run.live.facts.id);
     }
     if (run.outcome.error) throw run.outcome.error;
     return { status: statusOf(run.final), facts: run.live.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
@@ -260,6 +263,8 @@ export class ContainerHost {
 /** A dispatch whose chart has settled, not yet written (see `dispatch` and `dispatchMany`). */
 interface Run {
   record: ContainerRecord;
+  /** The command's event type (undefined for a reconcile). */
+  event?: ContainerEvent['type'];
   live: LiveContainer;
   /** Where the chart ended, and its stored form. */
   final: { status: string; value: unknown };
@@ -268,6 +273,21 @@ interface Run {
   outcome: EffectOutcome;
   /** The chart did not allow the event: nothing was sent (what the reconcile moved is still written). */
   refused?: HostError;
+}
+
+/**
+ * Whether a dispatch that lost its compare-and-set to `e` may leave the record to the other writer. An exec into a
+ * paused container waits in its dispatch until someone resumes the container, and meanwhile other runts processes
+ * record their own moves (that resume, a kill, a delete). An exec changes neither the status nor the facts, so it
+ * has nothing to add to theirs: it yields (its transition records are dropped) rather than fail an exec
+ * whose process runs.
+ */
+function yieldsTo(run: Run, e: unknown): boolean {
+  if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'bad_state' && e.code !== 'not_found')) return false;
+  if (statusOf(run.final) !== statusOf(run.record.snapshot as { value: unknown })) return false;
+  const { spec, ...facts } = run.live.facts;
+  const { spec: storedSpec, ...storedFacts } = run.record.facts;
+  return spec === storedSpec && JSON.stringify(facts) === JSON.stringify(storedFacts);
 }
 
 /** Settled states without invoked actors: restoring a snapshot there starts nothing. */

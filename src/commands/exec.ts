@@ -20,6 +20,8 @@ export function registerExec(program: Command): void {
     .option('-g, --additional-gids <gid>', 'a supplementary group of the process (repeatable)', collect, [])
     .option('-c, --cap <CAP_NAME>', 'add a capability (repeatable)', collect, [])
     .option('--no-new-privs', 'set no_new_privs for the process')
+    .option('--cgroup <path>', 'start in this existing sub-cgroup of the container\'s; <controller>[,<controller>]:<path> for one v1 hierarchy (repeatable)', collect, [])
+    .option('--ignore-paused', 'allow exec in a paused container (the process stays frozen until resume)')
     .option('--preserve-fds <n>', 'pass this many extra fds (from 3) to the process', (v) => Number(v), 0)
     .passThroughOptions()
     .action(async (id: string, command: string[], opts, cmd: Command) => {
@@ -39,6 +41,8 @@ export function registerExec(program: Command): void {
           pidFile: opts.pidFile,
           preserveFds: opts.preserveFds,
           detach: opts.detach === true,
+          ignorePaused: opts.ignorePaused === true,
+          cgroups: opts.cgroup.length > 0 ? (await import('../linux/cgroups/sub-cgroups.js')).parseSubCgroups(opts.cgroup) : undefined,
         });
         return opts.detach ? 0 : proc.wait();
       }, { failureStatus: 255 }); // as runc: any failure of exec itself (not of the process) exits 255

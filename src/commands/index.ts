@@ -64,8 +64,21 @@ export function unknownCommand(program: Command, argv: string[]): string | undef
   return word === undefined || word === 'help' || Object.hasOwn(COMMANDS, word) ? undefined : word;
 }
 
+/** The word after `help` when it names no command (`runts help nosuch`), else undefined. */
+export function unknownHelpTopic(program: Command, argv: string[]): string | undefined {
+  const at = commandIndex(program, argv);
+  if (at === undefined || argv[at] !== 'help') return undefined;
+  const topic = argv[at + 1];
+  return topic === undefined || topic.startsWith('-') || Object.hasOwn(COMMANDS, topic) ? undefined : topic;
+}
+
 /** The first word of `argv` that is neither a global option nor an option's value: the command's place. */
 function commandWord(program: Command, argv: string[]): string | undefined {
+  const at = commandIndex(program, argv);
+  return at === undefined ? undefined : argv[at];
+}
+
+function commandIndex(program: Command, argv: string[]): number | undefined {
   const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
   for (let i = 2; i < argv.length; i++) {
     const word = argv[i];
@@ -74,7 +87,7 @@ function commandWord(program: Command, argv: string[]): string | undefined {
       if (takesValue.has(word)) i++;
       continue;
     }
-    return word;
+    return i;
   }
   return undefined;
 }

@@ -51,6 +51,8 @@ export interface ExecPlanInput {
   preserveFds?: number;
   /** The container's linux.seccomp, compiled (src/linux/seccomp.ts): exec'd processes are filtered like the init. */
   seccomp?: Buffer;
+  /** The profile has SCMP_ACT_NOTIFY rules (see InitPlanInput.seccompListener). */
+  seccompListener?: boolean;
 }
 
 /** /proc/<pid>/ns/<name> for each OCI namespace type. */
@@ -93,7 +95,7 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
     plan.chroot('.');
   }
   plan.fork();
-  const env = planProcessSetup(plan, process, input.rootfs, { terminal, preserveFds: input.preserveFds, seccomp: input.seccomp });
+  const env = planProcessSetup(plan, process, input.rootfs, { terminal, preserveFds: input.preserveFds, seccomp: input.seccomp, seccompListener: input.seccompListener });
   plan.checkExec(args[0], env);
   plan.ready();
   plan.exec(args[0], args, env);

@@ -47,6 +47,8 @@ export interface InitPlanInput {
   attached?: boolean;
   /** linux.seccomp compiled by src/linux/seccomp.ts (in the parent: the child only installs it). */
   seccomp?: Buffer;
+  /** The profile has SCMP_ACT_NOTIFY rules: install with a listener, which spawn() returns (`seccompFd`). */
+  seccompListener?: boolean;
 }
 
 const NAMESPACE_FLAGS: Record<string, number> = {
@@ -117,7 +119,7 @@ export function planProcessSetup(
   plan: PlanBuilder,
   process: Process,
   rootfs: string,
-  o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; defaultUmask?: number },
+  o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; seccompListener?: boolean; defaultUmask?: number },
 ): string[] {
   const user = process.user ?? { uid: 0, gid: 0 };
   if (o.terminal) {
@@ -128,7 +130,7 @@ export function planProcessSetup(
   }
   plan.closeFds(3 + (o.preserveFds ?? 0));
   plan.chdir(process.cwd ?? '/');
-  if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp);
+  if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp, o.seccompListener);
   // Supplementary groups are replaced (cleared when none are given), as runc does.
   plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
   // Always: without the op, a root process would keep every capability of runts itself.
@@ -136,7 +138,7 @@ export function planProcessSetup(
   if (process.noNewPrivileges) plan.noNewPrivs();
   const umask = user.umask ?? o.defaultUmask;
   if (umask !== undefined) plan.umask(umask);
-  if (o.seccomp && process.noNewPrivileges) plan.seccomp(o.seccomp);
+  if (o.seccomp && process.noNewPrivileges) plan.seccomp(o.seccomp, o.seccompListener);
   return processEnv(process, rootfs);
 }
 
@@ -335,6 +337,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     terminal,
     preserveFds: input.preserveFds,
     seccomp: input.seccomp,
+    seccompListener: input.seccompListener,
     defaultUmask: 0o022,
   });
   const args = process.args ?? [];

@@ -9,9 +9,41 @@ import { PLAN_LIMITS } from '../native/plan.js';
 import { SeccompCompileError, type SyscallPort } from '../native/port.js';
 import type { LinuxSeccomp } from '../oci/types.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_OPERATORS } from '../oci/constants.js';
+import { OCI_VERSION } from '../oci/default-spec.js';
 
-/** Actions runts applies: the OCI ones but SCMP_ACT_NOTIFY (there is no seccomp listener support). */
-export const SUPPORTED_SECCOMP_ACTIONS: readonly string[] = SECCOMP_ACTIONS.filter((a) => a !== 'SCMP_ACT_NOTIFY');
+/** Actions runts applies: every OCI one (SCMP_ACT_NOTIFY with a seccomp agent at `listenerPath`). */
+export const SUPPORTED_SECCOMP_ACTIONS: readonly string[] = SECCOMP_ACTIONS;
+
+/** Whether the profile has SCMP_ACT_NOTIFY rules: its filter is installed with a listener for the seccomp agent. */
+export function hasNotifyRules(profile: LinuxSeccomp | undefined): boolean {
+  return profile?.syscalls?.some((s) => s.action === 'SCMP_ACT_NOTIFY') ?? false;
+}
+
+/**
+ * Hands a process's seccomp listener to the agent at `linux.seccomp.listenerPath` as runc does: one message on a
+ * new connection, the OCI ContainerProcessState JSON with the fd (SCM_RIGHTS); then our copy is closed, always.
+ * @throws SeccompError (sys) naming the socket when the agent cannot be reached.
+ */
+export function sendToSeccompAgent(
+  profile: LinuxSeccomp,
+  listenerFd: number,
+  processPid: number,
+  state: object,
+  sys: Pick<SyscallPort, 'sendFdTo' | 'closeFd'> = nativePort(),
+): void {
+  try {
+    const message = { ociVersion: OCI_VERSION, fds: ['seccompFd'], pid: processPid, metadata: profile.listenerMetadata ?? '', state };
+    sys.sendFdTo(profile.listenerPath!, listenerFd, JSON.stringify(message));
+  } catch (e) {
+    throw new SeccompError(
+      'sys',
+      `cannot hand the seccomp listener to the agent at linux.seccomp.listenerPath ${profile.listenerPath}: ${(e as { errnoName?: string }).errnoName ?? (e as Error).message}: start the agent first`,
+      { cause: e },
+    );
+  } finally {
+    sys.closeFd(listenerFd);
+  }
+}
 
 export const SUPPORTED_SECCOMP_OPERATORS: readonly string[] = SECCOMP_OPERATORS;
 
@@ -32,7 +64,7 @@ export class SeccompError extends RuntsError {
  * Compiles the container's profile into a `struct sock_filter[]` for `PlanBuilder.seccomp`. Unknown syscall names
  * are skipped (as runc does: a profile lists syscalls of every architecture); `flags` are not applied (the filter
  * is installed with prctl, which takes none; TSYNC is moot for a single-threaded init).
- * @throws SeccompError for an unknown action, architecture or operator, SCMP_ACT_NOTIFY, or a program longer
+ * @throws SeccompError for an unknown action, architecture or operator, or a program longer
  * than the kernel accepts.
  * @example
  * const bpf = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });

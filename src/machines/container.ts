@@ -45,7 +45,7 @@ import { RuntsError, type ErrorCode } from '../errors.js';
  * an older chart is detected instead of being restored into states that no longer exist.
  * Bump it whenever states, events or transitions change (a unit test pins the chart's fingerprint).
  */
-export const MACHINE_VERSION = 'container/3';
+export const MACHINE_VERSION = 'container/4';
 
 /** The OCI statuses, in lifecycle order. */
 export const CONTAINER_STATUSES = ['creating', 'created', 'running', 'paused', 'stopped'] as const;
@@ -87,7 +87,8 @@ export type ContainerEvent =
   | { type: 'container.pause' }
   | { type: 'container.resume' }
   | { type: 'container.delete'; force: boolean }
-  | { type: 'container.exec' }
+  /** `ignorePaused`: runc's `exec --ignore-paused`, the only way into a paused container (the process stays frozen). */
+  | { type: 'container.exec'; ignorePaused?: boolean }
   | { type: 'container.update' }
   | { type: 'observed.exited'; exitStatus: number | null }
   | { type: 'observed.abandoned' }
@@ -205,6 +206,7 @@ function buildContainerMachine() {
   guards: {
     isForced: ({ event }) => event.type === 'container.delete' && event.force,
     isDeleteAfterResume: ({ context }) => context.deleteAfterResume,
+    isIgnoringPaused: ({ event }) => event.type === 'container.exec' && event.ignorePaused === true,
   },
   actions: {
     clearError: assign({ lastError: null }),
@@ -343,6 +345,10 @@ function buildContainerMachine() {
           on: {
             'container.kill': { target: 'signalling' },
             'container.resume': { target: 'resuming' },
+            // As runc: only when asked. The process joins the frozen cgroup and freezes there until resume; the
+            // spawn waits for it, but only in the exec's own runts (see ContainerHost.commit), so pause, resume,
+            // kill and delete from others are never blocked behind it.
+            'container.exec': { guard: 'isIgnoringPaused', target: 'execing' },
             'container.update': { target: 'updating' },
             // Never paused → stopped: thaw first, then running.idle continues to destroying.
             'container.delete': {
@@ -353,6 +359,7 @@ function buildContainerMachine() {
             'observed.thawed': { target: '#container.running.idle' },
           },
         },
+        execing: effectThenIdle('spawnExec', effectInput),
         updating: effectThenIdle('updateCgroup', effectInput),
         signalling: effectThenIdle('signalProcess', signalInput),
         resuming: {
@@ -462,8 +469,14 @@ export function opName(eventType: string): string {
  * @example refusal('web', 'stopped', 'start') // 'cannot start container "web" in state stopped'
  */
 export function refusal(id: string, status: ContainerStatus, op: string): string {
-  return `cannot ${op} container "${id}" in state ${status}`;
+  const hint = REFUSAL_HINTS[`${op}/${status}`];
+  return `cannot ${op} container "${id}" in state ${status}${hint ? `: ${hint}` : ''}`;
 }
+
+/** The way out of a refusal, where there is one besides waiting for another state. */
+const REFUSAL_HINTS: Record<string, string> = {
+  'exec/paused': 'resume it first, or pass --ignore-paused (the process stays frozen until resume)',
+};
 
 /** {@link refusal} as a `bad_state` error, ready to throw. */
 export function refusalError(id: string, status: ContainerStatus, op: string): ContainerMachineError {

@@ -266,6 +266,7 @@ struct SpawnOutcome {
   SpawnFailure failure;
   pid_t initPid = 0, goferPid = 0;
   long pidfd = -1;
+  int seccompFd = -1;  // the listener of a filter with SCMP_ACT_NOTIFY rules (MSG_SECCOMP_FD), ours to pass on
 };
 
 // The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
@@ -343,8 +344,26 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
   Msg m;
   for (;;) {
     if (ready && initPid != 0 && !failed) break;
-    ssize_t n = recv(sv[0], &m, sizeof m, 0);
+    // recvmsg, not recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
+    struct iovec iov = {&m, sizeof m};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
+    int passed = -1;
+    for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&mh) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(cm), sizeof passed);
+    }
+    if (passed >= 0 && (n != static_cast<ssize_t>(sizeof m) || m.type != MSG_SECCOMP_FD || out.seccompFd >= 0)) {
+      close(passed);
+      passed = -1;
+    }
+    if (passed >= 0) out.seccompFd = passed;
     if (n == 0) break;
     if (n < 0) {
       if (!failed) {
@@ -413,6 +432,10 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
   }
   close(sv[0]);
 
+  if ((failed || !ready || initPid == 0) && out.seccompFd >= 0) {
+    close(out.seccompFd);
+    out.seccompFd = -1;
+  }
   if (failed || !ready || initPid == 0) {
     // Nothing may survive a failed spawn. Both pids are still our unreaped children (the init through
     // CLONE_PARENT), so they cannot have been recycled: SIGKILL is safe even if they already exited.
@@ -551,6 +574,7 @@ void settleSpawn(Napi::Env env, Napi::Function, SpawnTask* t) {
   result.Set("pid", Napi::Number::New(env, task->out.initPid));
   result.Set("pidfd", static_cast<double>(task->out.pidfd < 0 ? -1 : task->out.pidfd));
   result.Set("goferPid", Napi::Number::New(env, task->out.goferPid));
+  result.Set("seccompFd", Napi::Number::New(env, task->out.seccompFd));
   task->deferred.Resolve(result);
 }
 
@@ -832,6 +856,34 @@ Napi::Value SendFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sendFdTo(socketPath, fd, payload): connects to a unix stream socket and sends `payload` with `fd` (SCM_RIGHTS) in
+// one message, then closes the connection: how runc hands a seccomp agent its listener (the agent reads the
+// ContainerProcessState JSON and the fd together).
+Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
+  std::string path, payload;
+  int64_t fd;
+  if (!argStr(info, 0, path) || !argInt(info, 1, fd) || !argStr(info, 2, payload)) return info.Env().Undefined();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) return throwSys(info.Env(), ENAMETOOLONG, "connect", path);
+  memcpy(addr.sun_path, path.data(), path.size());
+  const int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return throwSys(info.Env(), errno, "socket", path);
+  int r;
+  do r = connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    const int err = errno;
+    close(sock);
+    return throwSys(info.Env(), err, "connect", path);
+  }
+  const int err = runts::sendFdWithPayload(sock, static_cast<int>(fd), payload.data(), payload.size());
+  close(sock);
+  if (err != 0) return throwSys(info.Env(), err, "sendmsg", path);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   bool on = info.Length() > 0 && info[0].ToBoolean().Value();
   if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) return throwSys(info.Env(), errno, "prctl");
@@ -917,6 +969,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recvFd", Napi::Function::New(env, RecvFd, "recvFd"));
   exports.Set("recvFdAsync", Napi::Function::New(env, RecvFdAsync, "recvFdAsync"));
   exports.Set("sendFd", Napi::Function::New(env, SendFd, "sendFd"));
+  exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo, "sendFdTo"));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));

@@ -934,7 +934,25 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         struct sock_fprog prog;
         prog.len = static_cast<unsigned short>(op.len[0] / sizeof(struct sock_filter));
         prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(s0));
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) err = errno;
+        if (op.num[0] == 0) {
+          if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) err = errno;
+          break;
+        }
+        // SCMP_ACT_NOTIFY rules: the kernel hands us the listener, which goes to the runtime at once (it passes
+        // it on to the seccomp agent); until an agent holds it, a notifying syscall of ours would block.
+        const long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (fd < 0) {
+          err = errno;
+          break;
+        }
+        Msg m;
+        memset(&m, 0, sizeof m);
+        m.type = MSG_SECCOMP_FD;
+        m.pid = selfPid();
+        m.opIndex = static_cast<int32_t>(i);
+        m.opCode = static_cast<int32_t>(op.code);
+        err = sendFdWithPayload(c.sock, static_cast<int>(fd), &m, sizeof m);
+        close(static_cast<int>(fd));
         break;
       }
       case OP_OPEN_FIFO:

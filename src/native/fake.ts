@@ -100,7 +100,8 @@ export class FakeSyscallPort implements SyscallPort {
     const pidfd = this.nextFd++;
     this.pidfds.set(pidfd, pid);
     this.spawns.push({ pid, pidfd, goferPid, ...decoded });
-    return { pid, pidfd, goferPid };
+    const seccompFd = decoded.ops.some((o) => o.op === 'seccomp' && o.listener === 1) ? this.nextFd++ : -1;
+    return { pid, pidfd, goferPid, seccompFd };
   }
 
   pidfdOpen(pid: number): number {
@@ -163,6 +164,10 @@ export class FakeSyscallPort implements SyscallPort {
 
   sendFd(socketFd: number, fd: number): void {
     this.record('sendFd', [socketFd, fd]);
+  }
+
+  sendFdTo(socketPath: string, fd: number, payload: string): void {
+    this.record('sendFdTo', [socketPath, fd, payload]);
   }
 
   setChildSubreaper(on: boolean): void {

@@ -20,7 +20,7 @@ export { FakeSyscallPort } from './fake.js';
 
 /** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
 interface Addon {
-  spawn(plan: Buffer, gateFd?: number): Promise<{ pid: number; pidfd: number; goferPid: number }>;
+  spawn(plan: Buffer, gateFd?: number): Promise<SpawnResult>;
   pipe(): [number, number];
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
@@ -32,6 +32,7 @@ interface Addon {
   recvFd(socketPath: string, timeoutMs: number): number;
   recvFdAsync(socketPath: string, timeoutMs: number): Promise<number>;
   sendFd(socketFd: number, fd: number): void;
+  sendFdTo(socketPath: string, fd: number, payload: string): void;
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
@@ -152,6 +153,7 @@ const port: SyscallPort = {
   recvFd: (socketPath, timeoutMs) => call((a) => a.recvFd(socketPath, timeoutMs)),
   recvFdAsync: (socketPath, timeoutMs) => callAsync((a) => a.recvFdAsync(socketPath, timeoutMs)),
   sendFd: (socketFd, fd) => call((a) => a.sendFd(socketFd, fd)),
+  sendFdTo: (socketPath, fd, payload) => call((a) => a.sendFdTo(socketPath, fd, payload)),
   setChildSubreaper: (on) => call((a) => a.setChildSubreaper(on)),
   setDumpable: (on) => call((a) => a.setDumpable(on)),
   closeFd: (fd) => call((a) => a.closeFd(fd)),

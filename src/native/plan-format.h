@@ -125,7 +125,16 @@ struct Op {
 // Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
 //   MSG_GOFER_PID  pid = the gofer (spawnGofer)
 //   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = what it was doing
-enum MsgType : int32_t { MSG_PID = 1, MSG_NEED_IDMAP, MSG_READY, MSG_ERROR, MSG_GOFER_PID, MSG_GOFER_ERROR };
+//   MSG_SECCOMP_FD the seccomp listener fd (SCM_RIGHTS) of a filter with SCMP_ACT_NOTIFY rules
+enum MsgType : int32_t {
+  MSG_PID = 1,
+  MSG_NEED_IDMAP,
+  MSG_READY,
+  MSG_ERROR,
+  MSG_GOFER_PID,
+  MSG_GOFER_ERROR,
+  MSG_SECCOMP_FD
+};
 
 struct Msg {
   int32_t type;

@@ -36,7 +36,7 @@ const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
     {"setIds", 3, 1, {S_GIDS}, -1},
     {"caps", 5, 0, {}, -1},
     {"noNewPrivs", 0, 0, {}, -1},
-    {"seccomp", 0, 1, {S_BPF}, -1},
+    {"seccomp", 1, 1, {S_BPF}, -1},
     {"openFifo", 0, 1, {S_PATH}, 0},
     {"consoleConnect", 0, 1, {S_PATH}, 0},
     {"consoleSetup", 0, 0, {}, -1},

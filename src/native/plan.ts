@@ -83,7 +83,7 @@ export type PlanOp =
   | { op: 'noNewPrivs' }
   | { op: 'prctl'; option: number; arg: number }
   | { op: 'gate' }
-  | { op: 'seccomp'; bpf: Buffer }
+  | { op: 'seccomp'; bpf: Buffer; listener: number }
   | { op: 'openFifo'; path: string }
   | { op: 'consoleConnect'; socketPath: string }
   | { op: 'consoleSetup' }
@@ -144,7 +144,7 @@ const OPS: Record<PlanOpName, OpSpec> = {
     strs: [],
   },
   noNewPrivs: { code: 25, nums: [], strs: [] },
-  seccomp: { code: 26, nums: [], strs: [['bpf', 'bytes']] },
+  seccomp: { code: 26, nums: [['listener', 'int']], strs: [['bpf', 'bytes']] },
   openFifo: { code: 27, nums: [], strs: [['path', 'str']] },
   consoleConnect: { code: 28, nums: [], strs: [['socketPath', 'str']] },
   consoleSetup: { code: 29, nums: [], strs: [] },
@@ -508,9 +508,13 @@ export class PlanBuilder {
   gate(): this {
     return this.push({ op: 'gate' });
   }
-  /** Installs a compiled seccomp filter (`struct sock_filter[]`, 8 bytes per instruction). */
-  seccomp(bpf: Buffer): this {
-    return this.push({ op: 'seccomp', bpf: Buffer.from(bpf) });
+  /**
+   * Installs a compiled seccomp filter (`struct sock_filter[]`, 8 bytes per instruction). With `listener` (a profile
+   * with SCMP_ACT_NOTIFY) the filter is installed with SECCOMP_FILTER_FLAG_NEW_LISTENER and its listener fd is sent
+   * to the parent, which `spawn()` returns as `seccompFd`; so it must come before `ready`.
+   */
+  seccomp(bpf: Buffer, listener = false): this {
+    return this.push({ op: 'seccomp', bpf: Buffer.from(bpf), listener: listener ? 1 : 0 });
   }
   /** Opens the exec fifo O_RDWR (never blocks); `waitFifo()` later blocks on it until `start` writes a byte. */
   openFifo(path: string): this {

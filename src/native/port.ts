@@ -7,6 +7,8 @@ export interface SpawnResult {
   pidfd: number;
   /** Host pid of the gofer the plan started (`spawnGofer`), 0 when it started none. */
   goferPid: number;
+  /** The seccomp listener fd of a plan whose `seccomp` op asked for one (SCMP_ACT_NOTIFY), else -1: close it. */
+  seccompFd: number;
 }
 
 /** A spawn waiting at its plan's `gate` op until the caller opens the gate (see {@link SyscallPort.spawnGated}). */
@@ -65,6 +67,8 @@ export interface SyscallPort {
   recvFdAsync(socketPath: string, timeoutMs: number): Promise<number>;
   /** Sends fd over a connected unix socket (SCM_RIGHTS). */
   sendFd(socketFd: number, fd: number): void;
+  /** Connects to the unix socket at socketPath, sends `payload` with `fd` (SCM_RIGHTS) in one message, closes. */
+  sendFdTo(socketPath: string, fd: number, payload: string): void;
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;

@@ -5,18 +5,22 @@
 //                          args?: [{ index: number, value: bigint|number, valueTwo?: bigint|number, op: string }] }] }
 //
 // Errors: a JS Error with .code 'ERR_RUNTS_SECCOMP' and .field (e.g. "syscalls[2].action") for a profile this
-// runtime cannot apply (unknown action/arch/operator, SCMP_ACT_NOTIFY, an errno out of range); with .code an errno
+// runtime cannot apply (unknown action/arch/operator, an errno out of range); with .code an errno
 // name and .syscall for a libseccomp failure. Unknown syscall *names* are skipped, as runc does: a profile lists
 // syscalls of every architecture, and libseccomp only knows the ones of those it was told to filter.
 #include "seccomp.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -68,7 +72,7 @@ const Named kOps[] = {
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
-// Actions that take no errno. ERRNO and TRACE are handled apart; NOTIFY is refused (no listener support).
+// Actions that take no errno. ERRNO, TRACE and NOTIFY are handled apart.
 const Named kActions[] = {
     {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
     {"SCMP_ACT_KILL", SCMP_ACT_KILL},
@@ -175,12 +179,13 @@ bool parseAction(Ctx& c, const std::string& name, uint32_t errnoRet, const std::
     return true;
   }
   if (name == "SCMP_ACT_NOTIFY") {
-    return c.fail(field, "SCMP_ACT_NOTIFY is not supported (runts has no seccomp listener): use SCMP_ACT_ERRNO or "
-                         "SCMP_ACT_LOG instead");
+    // The listener goes to the agent at linux.seccomp.listenerPath (src/linux/seccomp.ts checks it is set).
+    out = SCMP_ACT_NOTIFY;
+    return true;
   }
   if (lookup(kActions, name, out)) return true;
   return c.fail(field, "unknown action \"" + name + "\": use one of " +
-                           namesOf(kActions, "SCMP_ACT_ERRNO, SCMP_ACT_TRACE"));
+                           namesOf(kActions, "SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_NOTIFY"));
 }
 
 struct Guard {
@@ -261,6 +266,82 @@ bool addRule(Ctx& c, scmp_filter_ctx ctx, const Napi::Object& rule, const std::s
   return true;
 }
 
+
+// runc's -ENOSYS stub (libcontainer/seccomp/patchbpf), prepended when the default action denies: a syscall numbered
+// above every syscall the profile names (for the caller's architecture) is one the profile's author could not know,
+// usually newer than the profile; it gets ENOSYS, which libc takes as "not here, use the old call" (clone3 → clone,
+// faccessat2 → faccessat), where the default EPERM would be a hard failure.
+struct ArchMax {
+  uint32_t audit;  // AUDIT_ARCH_* the kernel reports in seccomp_data.arch
+  uint32_t max;    // highest syscall number the profile names for this ABI
+  int x32;         // x86_64 only: 0 this entry is the x86_64 ABI, 1 the x32 ABI (syscall numbers with bit 30 set)
+};
+
+std::vector<sock_filter> enosysStub(const std::vector<ArchMax>& archs) {
+  // A tiny assembler: jumps name their targets as instruction indexes and are made relative at the end.
+  enum : uint32_t { kFilter = 0xffffff00, kEnosys = 0xffffff01 };
+  struct Insn {
+    uint16_t code;
+    uint32_t k, jt, jf;  // jt/jf/k (for BPF_JA): absolute targets or kFilter/kEnosys
+  };
+  std::vector<Insn> out;
+  const uint32_t x32Bit = 0x40000000;
+  out.push_back({BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0});
+  // One jeq per distinct AUDIT arch, patched with its section's index below.
+  std::vector<uint32_t> audits;
+  for (const ArchMax& a : archs)
+    if (std::find(audits.begin(), audits.end(), a.audit) == audits.end()) audits.push_back(a.audit);
+  const size_t table = out.size();
+  for (uint32_t audit : audits) out.push_back({BPF_JMP | BPF_JEQ | BPF_K, audit, 0, 0});
+  out.push_back({BPF_JMP | BPF_JA, kFilter, 0, 0});
+  for (size_t i = 0; i < audits.size(); i++) {
+    out[table + i].jt = static_cast<uint32_t>(out.size());
+    out[table + i].jf = static_cast<uint32_t>(table + i + 1);
+    const ArchMax* abi[2] = {nullptr, nullptr};
+    for (const ArchMax& a : archs)
+      if (a.audit == audits[i]) abi[a.x32] = &a;
+    out.push_back({BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0});
+    const bool x86_64 = audits[i] == AUDIT_ARCH_X86_64;
+    if (!x86_64) {
+      out.push_back({BPF_JMP | BPF_JGT | BPF_K, abi[0]->max, kEnosys, kFilter});
+      continue;
+    }
+    // x86_64 and x32 share AUDIT_ARCH_X86_64; bit 30 of the number tells them apart. An ABI the profile does not
+    // list goes straight to the filter (which refuses it as a bad architecture anyway).
+    const uint32_t jset = static_cast<uint32_t>(out.size());
+    out.push_back({BPF_JMP | BPF_JSET | BPF_K, x32Bit, 0, 0});
+    out[jset].jf = static_cast<uint32_t>(out.size());
+    if (abi[0] != nullptr) out.push_back({BPF_JMP | BPF_JGT | BPF_K, abi[0]->max, kEnosys, kFilter});
+    else out.push_back({BPF_JMP | BPF_JA, kFilter, 0, 0});
+    out[jset].jt = static_cast<uint32_t>(out.size());
+    if (abi[1] != nullptr) out.push_back({BPF_JMP | BPF_JGT | BPF_K, abi[1]->max, kEnosys, kFilter});
+    else out.push_back({BPF_JMP | BPF_JA, kFilter, 0, 0});
+  }
+  const uint32_t enosys = static_cast<uint32_t>(out.size());
+  out.push_back({BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0});
+  const uint32_t filter = static_cast<uint32_t>(out.size());
+  std::vector<sock_filter> prog;
+  for (size_t i = 0; i < out.size(); i++) {
+    const Insn& in = out[i];
+    auto rel = [&](uint32_t target) {
+      const uint32_t t = target == kFilter ? filter : target == kEnosys ? enosys : target;
+      return t - static_cast<uint32_t>(i) - 1;
+    };
+    if (in.code == (BPF_JMP | BPF_JA)) prog.push_back(BPF_STMT(in.code, rel(in.k)));
+    else if (BPF_CLASS(in.code) == BPF_JMP) {
+      // A handful of instructions: every relative jump fits in 8 bits.
+      prog.push_back(BPF_JUMP(in.code, in.k, static_cast<uint8_t>(rel(in.jt)), static_cast<uint8_t>(rel(in.jf))));
+    } else prog.push_back(BPF_STMT(in.code, in.k));
+  }
+  return prog;
+}
+
+// The AUDIT_ARCH_* of a libseccomp arch token: the same value, except x32 (a libseccomp-only token).
+ArchMax archMaxOf(uint32_t token) {
+  if (token == SCMP_ARCH_X32) return {AUDIT_ARCH_X86_64, 0, 1};
+  return {token, 0, 0};
+}
+
 }  // namespace
 
 Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
@@ -288,6 +369,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
   // The filter is only exported here; the child installs it itself, after its own no_new_privs decision.
   seccomp_attr_set(g.ctx, SCMP_FLTATR_CTL_NNP, 0);
 
+  std::vector<uint32_t> filtered;  // the profile's architectures the filter has (for the -ENOSYS stub)
   Napi::Value archV = p.Get("architectures");
   if (!archV.IsUndefined() && !archV.IsNull()) {
     if (!archV.IsArray()) {
@@ -315,6 +397,7 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
         c.sys(-rc, "seccomp_arch_add(" + name + ")", af);
         return env.Undefined();
       }
+      if (rc == 0 || rc == -EEXIST) filtered.push_back(arch);
     }
   }
 
@@ -336,6 +419,28 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
     }
   }
 
+  // The highest syscall number the profile names, per architecture, over every rule (whatever its action).
+  std::vector<ArchMax> maxima;
+  if (sysV.IsArray()) {
+    Napi::Array rules = sysV.As<Napi::Array>();
+    for (uint32_t token : filtered) {
+      ArchMax m = archMaxOf(token);
+      for (uint32_t i = 0; i < rules.Length(); i++) {
+        Napi::Value names = rules.Get(i).As<Napi::Object>().Get("names");
+        for (uint32_t k = 0; names.IsArray() && k < names.As<Napi::Array>().Length(); k++) {
+          const std::string name = names.As<Napi::Array>().Get(k).As<Napi::String>().Utf8Value();
+          int nr = seccomp_syscall_resolve_name_arch(token, name.c_str());
+          if (nr < 0) continue;  // not a syscall of this architecture (or a libseccomp pseudo-number)
+          m.max = std::max(m.max, static_cast<uint32_t>(nr) | (m.x32 ? 0x40000000u : 0u));
+        }
+      }
+      if (m.max != 0) maxima.push_back(m);
+    }
+  }
+  // As runc: only a denying default gets the stub (ALLOW, LOG and TRACE let future syscalls through anyway).
+  const bool permissive = defAction == SCMP_ACT_ALLOW || defAction == SCMP_ACT_LOG || (defAction & 0xffff0000u) == SCMP_ACT_TRACE(0);
+  const std::vector<sock_filter> stub = permissive || maxima.empty() ? std::vector<sock_filter>{} : enosysStub(maxima);
+
   // libseccomp 2.5 exports only to an fd: a memfd keeps it in memory, with no size limit as a pipe would have.
   g.fd = static_cast<int>(syscall(SYS_memfd_create, "runts-seccomp", 1u /* MFD_CLOEXEC */));
   if (g.fd < 0) {
@@ -352,8 +457,10 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
     c.sys(errno, "lseek", "export");
     return env.Undefined();
   }
-  std::vector<char> bytes(static_cast<size_t>(size));
-  size_t got = 0;
+  const size_t stubBytes = stub.size() * sizeof(sock_filter);
+  std::vector<char> bytes(stubBytes + static_cast<size_t>(size));
+  if (stubBytes > 0) memcpy(bytes.data(), stub.data(), stubBytes);
+  size_t got = stubBytes;
   while (got < bytes.size()) {
     ssize_t r = read(g.fd, bytes.data() + got, bytes.size() - got);
     if (r < 0 && errno == EINTR) continue;

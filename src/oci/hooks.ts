@@ -4,7 +4,12 @@
  * point runs and in which namespace (see `RunHooksOptions.nsenterPid`); this module only runs programs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLONE, PlanBuilder } from '../native/plan.js';
 import { RuntsError } from '../errors.js';
 import type { HOOK_POINTS } from './constants.js';
 import type { Hook, State } from './types.js';
@@ -33,6 +38,12 @@ export interface RunHooksOptions {
   nsenterPid?: number;
   /** nsenter binary; default: the first of /usr/bin/nsenter, /bin/nsenter, /usr/sbin/nsenter, /sbin/nsenter. */
   nsenterPath?: string;
+  /**
+   * With `nsenterPid`: the container's compiled seccomp filter (src/linux/seccomp.ts), in force in the hook, as in
+   * runc, whose init runs startContainer hooks after it installed the filter. The hook is then started by
+   * runts-init instead of nsenter: a plan joins the mount namespace, installs the filter and execs the hook.
+   */
+  seccomp?: Buffer;
 }
 
 /** How much of each output stream is kept, and how much of it goes into an error message. */
@@ -84,12 +95,42 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+const INIT_BINARY = fileURLToPath(new URL('../../build/Release/runts-init', import.meta.url));
+
+/**
+ * The plan runts-init runs to start a hook in the container under its seccomp filter, in a file whose fd is returned
+ * (runts-init reads its plan with pread). `ready` first: any later failure (a missing hook, a filter that forbids
+ * execve) is written to the hook's stderr, which the error then quotes.
+ */
+function filteredHookPlan(hook: Hook, argv: string[], pid: number, bpf: Buffer): number {
+  const plan = new PlanBuilder()
+    .ready()
+    .setns(`/proc/${pid}/ns/mnt`, CLONE.NEWNS)
+    .seccomp(bpf)
+    .closeFds(3)
+    .exec(hook.path, argv, hook.env ?? []);
+  const file = join(tmpdir(), `runts-hook-${process.pid}-${randomBytes(6).toString('hex')}`);
+  writeFileSync(file, plan.encode(), { mode: 0o600, flag: 'wx' });
+  try {
+    return openSync(file, 'r');
+  } finally {
+    unlinkSync(file);
+  }
+}
+
 function runHook(point: HookPoint, hook: Hook, state: State, opts: RunHooksOptions): Promise<void> {
   const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   let file = hook.path;
   let args = argv.slice(1);
   let argv0 = argv[0];
-  if (opts.nsenterPid !== undefined) {
+  let planFd: number | undefined;
+  if (opts.nsenterPid !== undefined && opts.seccomp !== undefined) {
+    planFd = filteredHookPlan(hook, argv, opts.nsenterPid, opts.seccomp);
+    // runts-init <socket fd> <plan fd>: fd 3 is a socket (a stdio 'pipe' of Node is a socketpair), fd 4 the plan.
+    file = INIT_BINARY;
+    args = ['3', '4'];
+    argv0 = 'runts-init';
+  } else if (opts.nsenterPid !== undefined) {
     file = opts.nsenterPath ?? findNsenter();
     args = ['--target', String(opts.nsenterPid), '--mount', '--', hook.path, ...argv.slice(1)];
     argv0 = file;
@@ -107,15 +148,20 @@ function runHook(point: HookPoint, hook: Hook, state: State, opts: RunHooksOptio
         argv0,
         env: envObject(hook.env ?? []),
         cwd: state.bundle,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: planFd === undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe', planFd],
         detached: true,
       });
     } catch (e) {
+      if (planFd !== undefined) closeSync(planFd);
       // spawn throws synchronously on arguments it cannot pass (a NUL byte, say).
       rejectPromise(new HookError('sys', `${what} failed to start: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
       return;
     }
 
+    if (planFd !== undefined) closeSync(planFd);
+    // runts-init's progress messages (its pid, ready): nothing to act on, its errors after `ready` go to stderr.
+    (child.stdio[3] as NodeJS.ReadableStream | null)?.on('data', () => {});
+    (child.stdio[3] as NodeJS.ReadableStream | null)?.on('error', () => {});
     const out = new Tail();
     const err = new Tail();
     child.stdout!.on('data', (b: Buffer) => out.push(b));

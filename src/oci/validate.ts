@@ -492,6 +492,9 @@ function checkResources(c: Checker, v: unknown, path: string): Obj {
   return r;
 }
 
+/** Syscalls runts-init makes between installing a filter and handing its listener over (sendmsg), or right after. */
+const NOTIFY_REFUSED = new Set(['write', 'sendmsg', 'read', 'close', 'execve', 'execveat']);
+
 function checkSeccomp(c: Checker, v: unknown, path: string): Obj {
   const s = c.object(v, path);
   const usesErrno = (action: string): boolean => action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE';
@@ -521,6 +524,12 @@ function checkSeccomp(c: Checker, v: unknown, path: string): Obj {
       const action = c.req(sc, 'action', `${q}.action`, (z, t) => c.oneOf(z, t, SECCOMP_ACTIONS));
       if (action === 'SCMP_ACT_NOTIFY' && !listener) {
         c.fail(`${q}.action SCMP_ACT_NOTIFY needs ${path}.listenerPath: set it to the agent's unix socket`);
+      }
+      // The init makes these after installing the filter, before the agent holds the listener: it would hang there
+      // (runc refuses write, its own sync call, for the same reason).
+      const blocking = action === 'SCMP_ACT_NOTIFY' && Array.isArray(sc.names) ? sc.names.find((n) => NOTIFY_REFUSED.has(n as string)) : undefined;
+      if (blocking !== undefined) {
+        c.fail(`${q}.action SCMP_ACT_NOTIFY cannot apply to ${String(blocking)}: the container's init needs it before the agent gets the listener`);
       }
       const errno = c.opt(sc, 'errnoRet', `${q}.errnoRet`, c.u32);
       if (errno !== undefined && !usesErrno(action)) {

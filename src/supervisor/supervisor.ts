@@ -252,6 +252,8 @@ export class Resident {
       case 'exec': {
         const o = (args[1] ?? {}) as ExecOptions;
         if (!o.detach) return { ok: false, decline: 'a foreground exec is waited for in the caller' };
+        // Into a paused container the spawn waits for a resume, which would queue behind it here: the caller runs it.
+        if (o.ignorePaused) return { ok: false, decline: 'an exec that may wait for a resume runs in the caller' };
         const terminal = o.process ? o.process.terminal === true : o.tty === true;
         const why = this.stdioRefusal(req, terminal, o.consoleSocket, o.preserveFds);
         if (why) return { ok: false, decline: why };

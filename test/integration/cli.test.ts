@@ -27,6 +27,31 @@ describe('cli', () => {
     assert.match(runts(['create', '--help']).stdout, /--console-socket/);
   });
 
+  test('help in runc\'s shape: runts -h, runts <cmd> -h, runts help <cmd>', () => {
+    const top = runts(['-h']);
+    assert.equal(top.status, 0);
+    const headings = top.stdout.split('\n').filter((l) => /^[A-Z ]+:$/.test(l));
+    assert.deepEqual(headings, ['NAME:', 'USAGE:', 'VERSION:', 'COMMANDS:', 'GLOBAL OPTIONS:']);
+    assert.match(top.stdout, /^NAME:\n   runts - .+\n\nUSAGE:\n   runts \[global options\] command \[command options\] \[arguments\.\.\.\]\n/);
+    assert.match(top.stdout, /^   list, ps-all +list containers$/m);
+    assert.match(top.stdout, /^   --root value +state root directory/m);
+    assert.match(top.stdout, /^   --help, -h +show help$/m);
+
+    const exec = runts(['exec', '-h']);
+    assert.equal(exec.status, 0);
+    assert.match(exec.stdout, /^NAME:\n   runts exec - .+\n\nUSAGE:\n   runts exec \[command options\] <container-id> \[command\.\.\.\]\n\nOPTIONS:\n/);
+    for (const term of ['--process value, -p value', '--env value, -e value', '--tty, -t', '--cgroup value', '--ignore-paused', '--preserve-fds value']) {
+      assert.match(exec.stdout, new RegExp(`^   ${term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  `, 'm'), term);
+    }
+    assert.equal(runts(['help', 'exec']).stdout, exec.stdout);
+    assert.equal(runts(['exec', '--help']).stdout, exec.stdout);
+
+    const none = runts(['help', 'nosuch']);
+    assert.notEqual(none.status, 0);
+    assert.equal(none.stdout, '');
+    assert.equal(none.stderr, "runts: no help topic for 'nosuch': see runts --help\n");
+  });
+
   test('spec writes runc\'s default config, and refuses to overwrite it', () => {
     assert.equal(runts(['spec'], dir).status, 0);
     const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
@@ -68,7 +93,7 @@ describe('cli', () => {
     assert.deepEqual(JSON.parse(ls.stdout), []);
     // The suggestion for a mistyped command needs every command registered.
     assert.match(runts(['stat']).stderr, /Did you mean one of start, state\?/);
-    assert.match(runts(['help', 'list']).stdout, /Usage: runts list\|ps-all/);
+    assert.match(runts(['help', 'list']).stdout, /^USAGE:\n   runts list \[command options\]\n\nALIASES:\n   ps-all\n/m);
   });
 
   test('state of an unknown container is an error naming it', () => {

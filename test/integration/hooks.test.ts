@@ -99,6 +99,41 @@ describe('hooks', { skip }, () => {
     assertNoLeftovers(sb, id, bundle);
   });
 
+  test('startContainer hooks run under the container\'s seccomp filter (as runc: its init installs it first)', () => {
+    const id = sb.id('hookfilter');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/true'];
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+      s.hooks = {
+        startContainer: [
+          {
+            path: '/bin/sh',
+            args: ['sh', '-c', 'cat >/dev/null; mkdir /hookdir 2>/hook.out || echo mkdir-failed >> /hook.out'],
+          },
+        ],
+      };
+    });
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = readFileSync(join(bundle, 'rootfs/hook.out'), 'utf8').trim().split('\n');
+    assert.deepEqual(out, ["mkdir: can't create directory '/hookdir': Operation not permitted", 'mkdir-failed']);
+    assert.equal(existsSync(join(bundle, 'rootfs/hookdir')), false);
+  });
+
+  test('a startContainer hook that cannot start under the filter fails start with the reason', () => {
+    const id = sb.id('hookmissing');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/bin/true'];
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+      s.hooks = { startContainer: [{ path: '/no/such/hook' }] };
+    });
+    assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+    const r = sb.runts(['start', id]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /startContainer hook \/no\/such\/hook failed: exit status \d+: runts: exec \/no\/such\/hook: ENOENT/);
+    assertNoLeftovers(sb, id, bundle);
+  });
+
   test('failing poststart and poststop hooks are warnings only', async () => {
     const id = sb.id('postfail');
     const log = join(sb.dir, `${id}.log`);

@@ -2,10 +2,94 @@
 // process) installs it; denied syscalls get the configured errno; a profile runts cannot apply fails create cleanly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Sandbox, assertNoLeftovers, eventually, isRoot } from '../helpers/runts.js';
 import type { LinuxSeccomp, Spec } from '../../src/oci/types.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
+const cc = ['/usr/bin/cc', '/usr/bin/gcc'].find((p) => existsSync(p));
+
+/** Prints errno of mkdir and of syscall 1000 (no such syscall on any kernel yet). */
+const PROBE_C = `#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void) {
+  long r = mkdir("/x", 0755);
+  printf("mkdir %ld %d\\n", r, r < 0 ? errno : 0);
+  r = syscall(1000);
+  printf("nr1000 %ld %d\\n", r, r < 0 ? errno : 0);
+  return 0;
+}
+`;
+
+/**
+ * A seccomp agent: listens on argv[1], takes argv[4] connections, writes the k-th message (a ContainerProcessState
+ * JSON) to argv[2].k and, with the listener of the last one, answers its first notification with errno argv[3].
+ */
+const AGENT_C = `#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 5) return 64;
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 4) < 0) { perror("bind"); return 1; }
+  int count = atoi(argv[4]), fd = -1;
+  for (int k = 1; k <= count; k++) {
+    int c = accept(l, NULL, NULL);
+    if (c < 0) { perror("accept"); return 1; }
+    static char buf[65536];
+    char ctrl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {buf, sizeof buf - 1};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctrl;
+    m.msg_controllen = sizeof ctrl;
+    ssize_t n = recvmsg(c, &m, 0);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    if (n <= 0 || cm == NULL || cm->cmsg_type != SCM_RIGHTS) { fprintf(stderr, "no fd\\n"); return 2; }
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    buf[n] = 0;
+    char name[4200];
+    snprintf(name, sizeof name, "%s.%d", argv[2], k);
+    FILE *f = fopen(name, "w");
+    fputs(buf, f);
+    fclose(f);
+    close(c);
+  }
+  struct seccomp_notif req;
+  memset(&req, 0, sizeof req);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) { perror("NOTIF_RECV"); return 3; }
+  struct seccomp_notif_resp resp;
+  memset(&resp, 0, sizeof resp);
+  resp.id = req.id;
+  resp.error = -atoi(argv[3]);
+  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) { perror("NOTIF_SEND"); return 4; }
+  return 0;
+}
+`;
+
+/** What runts-init needs after the filter and a static glibc program needs to start and print (not mkdir). */
+const STATIC_PROGRAM_SYSCALLS = [
+  'read', 'write', 'close', 'fstat', 'newfstatat', 'lseek', 'mmap', 'mprotect', 'munmap', 'brk', 'rt_sigaction',
+  'rt_sigprocmask', 'rt_sigreturn', 'ioctl', 'pread64', 'readv', 'writev', 'access', 'sched_yield', 'getpid',
+  'sendmsg', 'recvmsg', 'sendto', 'recvfrom', 'execve', 'execveat', 'exit', 'exit_group', 'uname', 'fcntl',
+  'getcwd', 'readlink', 'readlinkat', 'umask', 'getuid', 'getgid', 'geteuid', 'getegid', 'getppid', 'arch_prctl',
+  'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'openat', 'open', 'futex', 'close_range',
+  'statx', 'dup2', 'dup3', 'capget', 'capset', 'prctl', 'setgroups', 'setresuid', 'setresgid', 'chdir',
+];
 
 const denyMkdir = (errnoRet: number): LinuxSeccomp => ({
   defaultAction: 'SCMP_ACT_ALLOW',
@@ -96,6 +180,105 @@ describe('seccomp', { skip }, () => {
     }
   });
 
+  test('deny by default: an unlisted syscall gets defaultErrnoRet, one numbered past every syscall the profile names gets ENOSYS (runc\'s stub)', { skip: cc ? false : 'needs a C compiler for the probe' }, () => {
+    const id = sb.id('enosys');
+    const bundle = sb.bundle(id, (s) => {
+      s.process!.args = ['/probe'];
+      s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        defaultErrnoRet: 13,
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: STATIC_PROGRAM_SYSCALLS, action: 'SCMP_ACT_ALLOW' }],
+      };
+    });
+    const made = spawnSync(cc!, ['-static', '-O2', '-o', join(bundle, 'rootfs/probe'), '-x', 'c', '-'], { input: PROBE_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const r = sb.runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    // mkdir is not allowed: the default action's errno (EACCES). Syscall 1000 is past the highest the profile
+    // names: ENOSYS, as the kernel would say for a syscall it lacks.
+    assert.deepEqual(r.stdout.trim().split('\n'), ['mkdir -1 13', 'nr1000 -1 38']);
+  });
+
+  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+    const agent = join(sb.dir, 'seccomp-agent');
+    const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const socket = join(sb.dir, 'agent.sock');
+    const received = join(sb.dir, 'agent.json');
+    // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
+    const child = spawn(agent, [socket, received, '18', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let agentErr = '';
+    child.stderr!.on('data', (b) => (agentErr += b));
+    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+      const id = sb.id('notify');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/sh', '-c', 'mkdir /x || echo mkdir-failed; touch /y && echo touched'];
+        s.linux!.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          listenerPath: socket,
+          listenerMetadata: 'meta-1',
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+        };
+      });
+      assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+      const pid = sb.state(id).pid;
+      const r = sb.runts(['start', id]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(await agentDone, 0, agentErr);
+      const message = JSON.parse(readFileSync(`${received}.1`, 'utf8'));
+      assert.deepEqual(message.fds, ['seccompFd']);
+      assert.equal(message.pid, pid);
+      assert.equal(message.metadata, 'meta-1');
+      assert.equal(typeof message.ociVersion, 'string');
+      assert.equal(message.state.id, id);
+      assert.equal(message.state.pid, pid);
+      assert.equal(message.state.status, 'creating');
+      assert.equal(message.state.bundle, bundle);
+      assert.ok(await eventually(() => sb.state(id).status === 'stopped', 10_000));
+      assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
+      assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('SCMP_ACT_NOTIFY: each exec\'d process has its own listener, handed to the agent with its pid', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+    const agent = join(sb.dir, 'seccomp-agent-exec');
+    const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const socket = join(sb.dir, 'agent-exec.sock');
+    const received = join(sb.dir, 'agent-exec.json');
+    // The init's listener (1st), then the exec's (2nd), whose mkdir gets EXDEV.
+    const child = spawn(agent, [socket, received, '18', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let agentErr = '';
+    child.stderr!.on('data', (b) => (agentErr += b));
+    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+      const id = sb.id('notifyexec');
+      const bundle = sb.bundle(id, (s) => {
+        s.process!.args = ['/bin/sleep', '1000'];
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+      });
+      assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id]).status, 0);
+      const pidFile = join(sb.dir, `${id}.exec.pid`);
+      const r = sb.runts(['exec', '--pid-file', pidFile, id, 'sh', '-c', 'mkdir /x 2>&1; echo done']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "mkdir: can't create directory '/x': Invalid cross-device link\ndone\n");
+      assert.equal(await agentDone, 0, agentErr);
+      const message = JSON.parse(readFileSync(`${received}.2`, 'utf8'));
+      assert.equal(message.pid, Number(readFileSync(pidFile, 'utf8')));
+      assert.equal(message.state.status, 'running');
+      assert.equal(message.state.pid, sb.state(id).pid);
+      assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   const invalid: [string, LinuxSeccomp, RegExp][] = [
     ['unknown action', { defaultAction: 'SCMP_ACT_FOO' as 'SCMP_ACT_ALLOW' }, /SCMP_ACT_FOO/],
     ['unknown architecture (config)', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_VAX'] }, /SCMP_ARCH_VAX/],
@@ -106,9 +289,14 @@ describe('seccomp', { skip }, () => {
       /SCMP_CMP_ABOUT/,
     ],
     [
-      'SCMP_ACT_NOTIFY',
-      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
-      /linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY is not supported/,
+      'SCMP_ACT_NOTIFY on a syscall the init needs before the agent has the listener',
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', syscalls: [{ names: ['mkdir', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] },
+      /linux\.seccomp\.syscalls\[0\]\.action SCMP_ACT_NOTIFY cannot apply to sendmsg/,
+    ],
+    [
+      'SCMP_ACT_NOTIFY with no agent listening',
+      { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
+      /cannot hand the seccomp listener to the agent at linux\.seccomp\.listenerPath \/nonexistent\/agent\.sock: ENOENT/,
     ],
   ];
   for (const [name, profile, message] of invalid) {

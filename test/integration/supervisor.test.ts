@@ -174,6 +174,23 @@ describe('runts supervise', { skip }, () => {
     assert.equal(sb.runts(['delete', '--force', id]).status, 0);
   });
 
+  test('exec --ignore-paused --detach into a paused container does not hold the container\'s queue: resume goes through', async () => {
+    const id = sb.id('ipause');
+    assert.equal(quiet(sb, ['run', '--detach', '--bundle', sb.bundle(id, sleeper), id]), 0);
+    assert.equal(quiet(sb, ['pause', id]), 0);
+    const pidFile = join(sb.dir, `exec-${id}.pid`);
+    // stdio like the supervisor's: such a detached exec could be forwarded; this one waits for the resume.
+    const exec = spawn(RUNTS, ['--root', sb.root, 'exec', '--ignore-paused', '--detach', '--pid-file', pidFile, id, 'true'], { stdio: 'ignore' });
+    const execDone = new Promise<number | null>((done) => exec.once('exit', (code) => done(code)));
+    const procs = join('/sys/fs/cgroup/pids', sb.cgroupParent, id, 'cgroup.procs');
+    assert.ok(await eventually(() => readFileSync(procs, 'utf8').trim().split('\n').length >= 2, 10_000), 'the exec process joined the frozen cgroup');
+    // Forwarded to the supervisor (stdio /dev/null); the exec in flight must not be ahead of it in its queue.
+    assert.equal(quiet(sb, ['resume', id]), 0);
+    assert.equal(await execDone, 0);
+    assert.equal(sb.state(id).status, 'running');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+  });
+
   test('forwarded commands follow the id rule: a repeated delete --force of abc leaves abcd alone', () => {
     const short = sb.track(`fwd-${Math.random().toString(36).slice(2, 8)}`);
     const long = sb.track(`${short}d`);

@@ -54,6 +54,7 @@ const EVENTS: Record<string, ContainerEvent> = {
   delete: { type: 'container.delete', force: false },
   'delete-force': { type: 'container.delete', force: true },
   exec: { type: 'container.exec' },
+  'exec-ignore-paused': { type: 'container.exec', ignorePaused: true },
   update: { type: 'container.update' },
   exited: { type: 'observed.exited', exitStatus: 137 },
   abandoned: { type: 'observed.abandoned' },
@@ -86,6 +87,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     delete: 'refused',
     'delete-force': 'refused',
     exec: 'refused',
+    'exec-ignore-paused': 'refused',
     update: 'refused',
     exited: 'stopped.idle | creating>stopped |',
     abandoned: 'stopped.idle | creating>stopped |',
@@ -103,6 +105,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     delete: 'stopped.deleted | created>stopped | destroyContainer',
     'delete-force': 'stopped.deleted | created>stopped | destroyContainer',
     exec: 'created.idle | created | spawnExec',
+    'exec-ignore-paused': 'created.idle | created | spawnExec',
     update: 'created.idle | created | updateCgroup',
     exited: 'stopped.idle | created>stopped |',
     abandoned: 'refused',
@@ -120,6 +123,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     delete: 'refused',
     'delete-force': 'stopped.deleted | running>stopped | destroyContainer',
     exec: 'running.idle | running | spawnExec',
+    'exec-ignore-paused': 'running.idle | running | spawnExec',
     update: 'running.idle | running | updateCgroup',
     exited: 'stopped.idle | running>stopped |',
     abandoned: 'refused',
@@ -137,6 +141,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     delete: 'refused',
     'delete-force': 'stopped.deleted | paused>running>stopped | thawCgroup,destroyContainer',
     exec: 'refused',
+    'exec-ignore-paused': 'paused.idle | paused | spawnExec',
     update: 'paused.idle | paused | updateCgroup',
     exited: 'stopped.idle | paused>running>stopped |',
     abandoned: 'refused',
@@ -154,6 +159,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     delete: 'stopped.deleted | stopped | destroyContainer',
     'delete-force': 'stopped.deleted | stopped | destroyContainer',
     exec: 'refused',
+    'exec-ignore-paused': 'refused',
     update: 'refused',
     exited: 'refused',
     abandoned: 'refused',
@@ -174,6 +180,7 @@ const OP: Record<string, string> = {
   delete: 'delete',
   'delete-force': 'delete',
   exec: 'exec',
+  'exec-ignore-paused': 'exec',
   update: 'update',
   exited: 'observed.exited',
   abandoned: 'observed.abandoned',
@@ -259,7 +266,7 @@ describe('container machine: helpers', () => {
   it('MACHINE_VERSION is bumped whenever the chart changes', () => {
     // If this fails you changed the chart: bump MACHINE_VERSION and record the new fingerprint.
     const fingerprints: Record<string, string> = {
-      'container/3': 'ae46c30d7c2b396fc05fc287167ed713c2595534ce8d32d5628549cc53332820',
+      'container/4': '3351a45b575b033332ca3f633d7ed9866d653819b407ad2a43cf42ceda175dcb',
     };
     const print = createHash('sha256').update(JSON.stringify(containerMachine().definition)).digest('hex');
     assert.equal(print, fingerprints[MACHINE_VERSION], `chart fingerprint for ${MACHINE_VERSION}`);
@@ -284,7 +291,8 @@ describe('container machine: (state × event) table', () => {
 
         if (expected === 'refused') {
           assert.equal(before.can(event), false, `${state} must refuse ${event.type}`);
-          assert.equal(refusal(ID, status, opName(event.type)), `cannot ${OP[name]} container "${ID}" in state ${status}`);
+          const hint = status === 'paused' && OP[name] === 'exec' ? ': resume it first, or pass --ignore-paused (the process stays frozen until resume)' : '';
+          assert.equal(refusal(ID, status, opName(event.type)), `cannot ${OP[name]} container "${ID}" in state ${status}${hint}`);
           // A refused operation changes nothing.
           rec.actor.send(event);
           const after = rec.actor.getSnapshot();
@@ -453,6 +461,8 @@ describe('container machine: model-based (@xstate/graph)', () => {
     EVENTS.exited,
     { type: 'observed.exited', exitStatus: null },
     EVENTS['gofer-exited'],
+    EVENTS.exec,
+    EVENTS['exec-ignore-paused'],
   ] as ContainerEvent[];
   // A function, not an array: an array replaces @xstate/graph's derivation of the other events.
   const options = {
@@ -514,6 +524,7 @@ describe('container machine: model-based (@xstate/graph)', () => {
       'created.updating',
       'creating.pending',
       'creating.spawning',
+      'paused.execing',
       'paused.idle',
       'paused.resuming',
       'paused.signalling',

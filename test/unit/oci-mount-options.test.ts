@@ -96,7 +96,7 @@ describe('features', () => {
     assert.equal(f.linux.capabilities.length, 41);
     assert.ok(!f.linux.namespaces.includes('time'));
     assert.equal(f.linux.seccomp.actions!.includes('SCMP_ACT_ERRNO'), true);
-    assert.equal(f.linux.seccomp.actions!.includes('SCMP_ACT_NOTIFY'), false, 'no seccomp listener support');
+    assert.equal(f.linux.seccomp.actions!.includes('SCMP_ACT_NOTIFY'), true, 'a seccomp agent at listenerPath gets the listener');
     assert.deepEqual(features({ version: '0.1.0' }).annotations, { 'org.opencontainers.runts.version': '0.1.0' });
   });
 

@@ -60,8 +60,8 @@ describe('compileSeccomp over the fake port', () => {
     assert.equal(compileSeccomp(denyMkdir(), { compileSeccomp: () => Buffer.alloc(4096 * 8) }).length, 4096 * 8);
   });
 
-  it('supports what config validation accepts, minus NOTIFY and LoongArch (libseccomp 2.5)', () => {
-    assert.deepEqual(SECCOMP_ACTIONS.filter((a) => !SUPPORTED_SECCOMP_ACTIONS.includes(a)), ['SCMP_ACT_NOTIFY']);
+  it('supports what config validation accepts, minus LoongArch (libseccomp 2.5)', () => {
+    assert.deepEqual(SECCOMP_ACTIONS.filter((a) => !SUPPORTED_SECCOMP_ACTIONS.includes(a)), []);
     assert.deepEqual([...SUPPORTED_SECCOMP_OPERATORS].sort(), [...SECCOMP_OPERATORS].sort());
     assert.deepEqual(SECCOMP_ARCHS.filter((a) => !SUPPORTED_SECCOMP_ARCHS.includes(a)), ['SCMP_ARCH_LOONGARCH64']);
   });
@@ -85,6 +85,23 @@ describe('compileSeccomp with libseccomp', { skip: nativeAddonBuilt() ? false : 
     assert.ok(returns(compile(denyMkdir())).includes(RET_ERRNO | 1));
     assert.ok(returns(compile({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })).includes(RET_ERRNO | 1));
     assert.ok(returns(compile({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 22, syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] })).includes(RET_ERRNO | 22));
+  });
+
+  it('a denying default gets runc\'s -ENOSYS stub in front, bounded by the highest syscall named; a permissive one does not', () => {
+    const arches = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
+    const deny = compile({ defaultAction: 'SCMP_ACT_ERRNO', architectures: arches, syscalls: [{ names: ['read', 'openat'], action: 'SCMP_ACT_ALLOW' }] });
+    // ld [arch]; ... the first `ret` is ERRNO(ENOSYS), and x86_64's bound is openat (257), i386's openat (295).
+    assert.equal(deny.readUInt16LE(0), 0x20);
+    assert.equal(deny.readUInt32LE(4), 4);
+    assert.equal(returns(deny)[0], RET_ERRNO | 38);
+    const jgt = (k: number) => { for (let i = 0; i < deny.length; i += 8) if (deny.readUInt16LE(i) === 0x25 && deny.readUInt32LE(i + 4) === k) return true; return false; };
+    assert.ok(jgt(257) && jgt(295) && jgt(0x40000000 | 257), 'one bound per ABI');
+    const allow = compile({ defaultAction: 'SCMP_ACT_ALLOW', architectures: arches, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+    assert.ok(!returns(allow).includes(RET_ERRNO | 38));
+  });
+
+  it('compiles SCMP_ACT_NOTIFY to SECCOMP_RET_USER_NOTIF', () => {
+    assert.ok(returns(compile({ ...denyMkdir(), syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] })).includes(0x7fc00000));
   });
 
   it('skips unknown syscall names and rules that repeat the default action', () => {
@@ -112,7 +129,7 @@ describe('compileSeccomp with libseccomp', { skip: nativeAddonBuilt() ? false : 
     }
   });
 
-  it('refuses unknown actions, architectures and operators, NOTIFY, and bad errnos, each in one line naming the field', () => {
+  it('refuses unknown actions, architectures and operators, and bad errnos, each in one line naming the field', () => {
     refused({ defaultAction: 'SCMP_ACT_FOO' as 'SCMP_ACT_ALLOW' }, /^linux\.seccomp\.defaultAction: unknown action "SCMP_ACT_FOO": use one of SCMP_ACT_ALLOW, /);
     refused({ ...denyMkdir(), syscalls: [{ names: ['read'], action: 'SCMP_ACT_MAYBE' as 'SCMP_ACT_ALLOW' }] }, /^linux\.seccomp\.syscalls\[0\]\.action: unknown action "SCMP_ACT_MAYBE"/);
     refused({ ...denyMkdir(), architectures: ['SCMP_ARCH_LOONGARCH64'] }, /^linux\.seccomp\.architectures\[0\]: unknown architecture "SCMP_ARCH_LOONGARCH64": use one of SCMP_ARCH_X86, /);
@@ -120,7 +137,6 @@ describe('compileSeccomp with libseccomp', { skip: nativeAddonBuilt() ? false : 
       { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ABOUT' as 'SCMP_CMP_EQ' }] }] },
       /^linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op: unknown operator "SCMP_CMP_ABOUT": use one of SCMP_CMP_NE, /,
     );
-    refused({ ...denyMkdir(), syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] }, /^linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY is not supported/);
     refused(denyMkdir(70000), /^linux\.seccomp\.syscalls\[0\]\.errnoRet: must be an integer from 0 to 65535$/);
     refused({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] }, /args\[0\]\.index: must be an integer from 0 to 5$/);
   });

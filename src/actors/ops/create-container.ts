@@ -9,7 +9,7 @@ import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { teardown } from './destroy-container.js';
-import { compileSeccomp } from '../../linux/seccomp.js';
+import { compileSeccomp, hasNotifyRules, sendToSeccompAgent } from '../../linux/seccomp.js';
 import { writeFactsFile } from '../../persistence/facts-file.js';
 
 /**
@@ -47,6 +47,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       gofer: { binary: requireGoferBinary(), socketPath: goferSocketPath(env.root, facts.id) },
       attached: facts.attached === true,
       seccomp,
+      seccompListener: hasNotifyRules(spec.linux?.seccomp),
     });
     for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
@@ -66,10 +67,12 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       throw e;
     }
     spawn.open();
-    const { pid, pidfd, goferPid } = await spawn.done;
+    const { pid, pidfd, goferPid, seccompFd } = await spawn.done;
     if (pidfd >= 0) sys.closeFd(pidfd);
     facts.initPid = pid;
     facts.initStartTime = readProcStat(pid)?.startTime ?? null;
+    // SCMP_ACT_NOTIFY: the agent gets the init's listener before anything else happens in the container.
+    if (seccompFd >= 0) sendToSeccompAgent(spec.linux!.seccomp!, seccompFd, pid, hookState(c, 'creating'), sys);
     // The gofer (the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
     recordGofer(facts, goferPid);

@@ -1,6 +1,8 @@
 import { planExec } from '../../linux/plan-exec.js';
-import { compileSeccomp } from '../../linux/seccomp.js';
+import { compileSeccomp, hasNotifyRules, sendToSeccompAgent } from '../../linux/seccomp.js';
+import { hookState } from './oci-state.js';
 import type { Process } from '../../oci/types.js';
+import type { SubCgroups } from '../../linux/cgroups/index.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 
 /** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
@@ -8,6 +10,8 @@ export interface ExecRequest {
   process: Process;
   consoleSocket?: string;
   preserveFds?: number;
+  /** Sub-cgroups of the container's to start in (`exec --cgroup`). */
+  cgroups?: SubCgroups;
 }
 
 /**
@@ -23,15 +27,26 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
-    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(),
+    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(request.cgroups),
     process: request.process,
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,
     preserveFds: request.preserveFds,
     seccomp: seccomp ? compileSeccomp(seccomp, sys) : undefined,
+    seccompListener: hasNotifyRules(seccomp),
   });
-  const { pid, pidfd } = await sys.spawn(plan);
+  const { pid, pidfd, seccompFd } = await sys.spawn(plan);
   if (pidfd >= 0) sys.closeFd(pidfd);
+  // As runc: each exec'd process has its own listener, handed to the agent with that process's pid.
+  if (seccompFd >= 0) {
+    try {
+      sendToSeccompAgent(seccomp!, seccompFd, pid, hookState(c, 'running'), sys);
+    } catch (e) {
+      // No agent, no exec: its notifying syscalls would fail with ENOSYS, not what the profile asked for.
+      process.kill(pid, 'SIGKILL');
+      throw e;
+    }
+  }
   env.log.debug({ id: facts.id, pid, args: request.process.args }, 'exec process started');
   return pid;
 }

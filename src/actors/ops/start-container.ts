@@ -4,6 +4,7 @@ import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
+import { compileSeccomp } from '../../linux/seccomp.js';
 
 export class StartError extends RuntsError {}
 
@@ -14,7 +15,11 @@ export class StartError extends RuntsError {}
 export async function startContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
   const { facts } = c;
   const { hooks } = env.ports;
-  await hooks.run('startContainer', facts.spec.hooks?.startContainer, hookState(c, 'created'), { nsenterPid: facts.initPid });
+  const startHooks = facts.spec.hooks?.startContainer;
+  // Under the container's seccomp filter, as runc runs them (from its init, after the filter is in).
+  const profile = startHooks?.length ? facts.spec.linux?.seccomp : undefined;
+  const seccomp = profile ? compileSeccomp(profile, env.ports.sys) : undefined;
+  await hooks.run('startContainer', startHooks, hookState(c, 'created'), { nsenterPid: facts.initPid, seccomp });
 
   const fifo = execFifoPath(env.root, facts.id);
   let fd: number;

@@ -6,6 +6,7 @@ import type { CgroupHierarchy, CgroupLayout } from './layout.js';
 import type { CgroupMode, CgroupStats, FreezerState, LinuxResources } from './types.js';
 import { applyV1, statsV1, validateV1, type V1Dirs } from './v1.js';
 import { applyV2, statsV2, validateV2 } from './v2.js';
+import type { SubCgroups } from './sub-cgroups.js';
 
 /** Controllers enabled in each ancestor's cgroup.subtree_control on v2 (kernel order), where available. */
 export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids'] as const;
@@ -74,6 +75,8 @@ function isCgroupFsMount(mountpoint: string): boolean {
   if (real === undefined) cgroupFsMounts.set(mountpoint, (real = isCgroupFs(mountpoint)));
   return real;
 }
+
+const isFreezer = (t: Target) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes('freezer');
 
 /**
  * One container's cgroup across every hierarchy of the host. Sync on purpose: the files are tiny and the CLI is
@@ -270,10 +273,38 @@ export class CgroupManager {
 
   /**
    * The cgroup.procs file of every hierarchy: a new process writes "0" (itself) to each before running anything,
-   * so all its children start inside the container's cgroup.
+   * so all its children start inside the container's cgroup. With `sub` (an exec's `--cgroup`, from
+   * parseSubCgroups) the files of those sub-cgroups instead; as with runc they must exist already.
+   * @throws CgroupError bad_config for a controller no hierarchy has, not_found for a missing sub-cgroup.
    */
-  procsFiles(): string[] {
-    return this.targets.map((t) => path.join(t.dir, 'cgroup.procs'));
+  procsFiles(sub: SubCgroups = {}): string[] {
+    const chosen = new Map<Target, string>();
+    for (const [controller, rel] of Object.entries(sub)) {
+      if (controller === '') continue;
+      const t = this.mode === 'v2' ? undefined : this.v1Dir(controller);
+      if (!t) {
+        throw new CgroupError(
+          'bad_config',
+          this.mode === 'v2'
+            ? `exec --cgroup "${controller}:${rel}": cgroup v2 has one tree, give the sub-cgroup without a controller`
+            : `exec --cgroup "${controller}:${rel}": no cgroup v1 hierarchy has the controller "${controller}" here`,
+        );
+      }
+      chosen.set(t, rel);
+    }
+    // The v1 freezer last: a process that joins a FROZEN cgroup (exec --ignore-paused) stops right there, and should
+    // by then be in the container's cgroup in every other hierarchy.
+    const freezerLast = [...this.targets].sort((a, b) => Number(isFreezer(a)) - Number(isFreezer(b)));
+    return freezerLast.map((t) => {
+      const rel = chosen.get(t) ?? sub[''];
+      if (rel === undefined) return path.join(t.dir, 'cgroup.procs');
+      const dir = path.join(t.dir, rel);
+      // Relative without "..": parseSubCgroups refuses anything else, so `dir` is below the container's dir.
+      if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new CgroupError('not_found', `exec --cgroup: the container has no sub-cgroup "${rel}" in ${t.hierarchy.mountpoint}: create it first`);
+      }
+      return path.join(dir, 'cgroup.procs');
+    });
   }
 
   /**
