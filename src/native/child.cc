@@ -879,7 +879,7 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
         }
         err = remountReadonly(s0);
         break;
-      case OP_REMOUNT_RO:
+      case OP_REMOUNT_READONLY:
         err = remountReadonly(s0);
         break;
       case OP_SETHOSTNAME:

@@ -20,7 +20,7 @@
 // parent copies the plan into malloc'd (16-aligned) memory so the child can use payloads in place
 // (struct sock_filter[], gid_t[], char*) with no copying and no allocation.
 //
-// numCount/strCount must equal the op's arity in kOpSpecs (the parent rejects anything else), which
+// numCount/strCount must equal the op's arity in kOpSpecs (plan-ops.h) (the parent rejects anything else), which
 // keeps the child free of any checks it could get wrong.
 #pragma once
 
@@ -29,6 +29,8 @@
 #include <cstring>
 
 #include <sys/socket.h>
+
+#include "plan-ops.h"  // enum OpCode, kOpSpecs: generated from src/native/plan-ops.ts
 
 namespace runts {
 
@@ -42,77 +44,6 @@ constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 constexpr uint32_t kMaxBpfInsns = 4096;     // BPF_MAXINSNS
 constexpr uint32_t kMaxCgroupFds = 64;      // cgroupOpen ops per plan (stage-1 keeps the fds in an array)
 constexpr uint32_t kMaxSourceFds = 256;     // sourceOpen ops per plan (kept in an array until the init mounts)
-
-enum OpCode : uint32_t {
-  OP_WRITE_FILE = 1,
-  OP_SETNS,
-  OP_UNSHARE,
-  OP_USERNS_SYNC,
-  OP_FORK,
-  OP_MOUNT,
-  OP_MKDIR_P,
-  OP_MKFILE,
-  OP_MKNOD,
-  OP_SYMLINK,
-  OP_CHOWN,
-  OP_CHMOD,
-  OP_PIVOT_ROOT,
-  OP_MASK_PATH,
-  OP_READONLY_PATH,
-  OP_REMOUNT_RO,
-  OP_SETHOSTNAME,
-  OP_SETDOMAINNAME,
-  OP_SETRLIMIT,
-  OP_CHDIR,
-  OP_UMASK,
-  OP_SETSID,
-  OP_SET_IDS,
-  OP_CAPS,
-  OP_NO_NEW_PRIVS,
-  OP_SECCOMP,
-  OP_OPEN_FIFO,
-  OP_CONSOLE_CONNECT,
-  OP_CONSOLE_SETUP,
-  OP_CLOSE_FDS,
-  OP_DUP2,
-  OP_READY,
-  OP_WAIT_FIFO,
-  OP_CHECK_EXEC,
-  OP_EXEC,
-  OP_GOFER_PREPARE,
-  OP_SPAWN_GOFER,
-  OP_CGROUP_OPEN,
-  OP_CGROUP_JOIN,
-  OP_PRCTL,
-  OP_GATE,
-  OP_ROOTFS_OPEN,
-  OP_CHROOT,
-  OP_MOUNT_SETATTR,
-  OP_SOURCE_OPEN,
-  OP_MOUNT_SOURCE,
-  OP_COUNT_PLUS_ONE
-};
-
-// How the parent validates a string argument.
-enum StrKind : uint8_t {
-  S_PATH,   // C string, no interior NUL, <= kMaxPathLen bytes
-  S_CSTR,   // C string, no interior NUL, any length (mount data, hostname)
-  S_BYTES,  // arbitrary bytes (file content)
-  S_LIST,   // NUL-terminated entries (argv/env), <= kMaxListEntries
-  S_GIDS,   // packed u32 gids, <= kMaxGroups
-  S_BPF,    // struct sock_filter[] (8 bytes each), 1..kMaxBpfInsns
-};
-
-struct OpSpec {
-  const char* name;  // same as the TypeScript PlanOp `op` (errors carry it as `operation`)
-  uint8_t numCount;
-  uint8_t strCount;
-  StrKind kinds[4];
-  int8_t mainStr;  // which string an error names as its path (-1: none)
-};
-
-// Indexed by OpCode; entry 0 is unused.
-extern const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE];
 
 // A validated op, pointing into the parent's copy of the plan (valid in the child after clone too).
 struct Op {

@@ -8,57 +8,6 @@
 
 namespace runts {
 
-// {name, numCount, strCount, string kinds, index of the string errors name}
-const OpSpec kOpSpecs[OP_COUNT_PLUS_ONE] = {
-    {"", 0, 0, {}, -1},
-    {"writeFile", 0, 2, {S_PATH, S_BYTES}, 0},
-    {"setns", 1, 1, {S_PATH}, 0},
-    {"unshare", 1, 0, {}, -1},
-    {"usernsSync", 0, 0, {}, -1},
-    {"fork", 0, 0, {}, -1},
-    {"mount", 1, 4, {S_CSTR, S_PATH, S_CSTR, S_CSTR}, 1},
-    {"mkdirP", 1, 1, {S_PATH}, 0},
-    {"mkfile", 1, 1, {S_PATH}, 0},
-    {"mknod", 2, 1, {S_PATH}, 0},
-    {"symlink", 0, 2, {S_PATH, S_PATH}, 1},
-    {"chown", 2, 1, {S_PATH}, 0},
-    {"chmod", 1, 1, {S_PATH}, 0},
-    {"pivotRoot", 0, 1, {S_PATH}, 0},
-    {"maskPath", 0, 1, {S_PATH}, 0},
-    {"readonlyPath", 0, 1, {S_PATH}, 0},
-    {"remountReadonly", 0, 1, {S_PATH}, 0},
-    {"sethostname", 0, 1, {S_CSTR}, 0},
-    {"setdomainname", 0, 1, {S_CSTR}, 0},
-    {"setrlimit", 3, 0, {}, -1},
-    {"chdir", 0, 1, {S_PATH}, 0},
-    {"umask", 1, 0, {}, -1},
-    {"setsid", 0, 0, {}, -1},
-    {"setIds", 3, 1, {S_GIDS}, -1},
-    {"caps", 5, 0, {}, -1},
-    {"noNewPrivs", 0, 0, {}, -1},
-    {"seccomp", 1, 1, {S_BPF}, -1},
-    {"openFifo", 0, 1, {S_PATH}, 0},
-    {"consoleConnect", 0, 1, {S_PATH}, 0},
-    {"consoleSetup", 0, 0, {}, -1},
-    {"closeFds", 1, 0, {}, -1},
-    {"dup2", 2, 0, {}, -1},
-    {"ready", 0, 0, {}, -1},
-    {"waitFifo", 0, 0, {}, -1},
-    {"checkExec", 0, 2, {S_PATH, S_LIST}, 0},
-    {"exec", 0, 3, {S_PATH, S_LIST, S_LIST}, 0},
-    {"goferPrepare", 0, 2, {S_PATH, S_PATH}, 0},
-    {"spawnGofer", 0, 1, {S_PATH}, 0},
-    {"cgroupOpen", 0, 1, {S_PATH}, 0},
-    {"cgroupJoin", 0, 0, {}, -1},
-    {"prctl", 2, 0, {}, -1},
-    {"gate", 0, 0, {}, -1},
-    {"rootfsOpen", 0, 1, {S_PATH}, 0},
-    {"chroot", 0, 1, {S_PATH}, 0},
-    {"mountSetattr", 2, 1, {S_PATH}, 0},
-    {"sourceOpen", 1, 1, {S_PATH}, 0},
-    {"mountSource", 1, 1, {S_PATH}, 0},
-};
-
 namespace {
 
 struct Reader {

@@ -4,7 +4,8 @@
  * in which order); the C++ side only interprets. This file holds the builder, the encoder/decoder and the Linux constants
  * plans need.
  *
- * Wire format (kept identical in src/native/plan-format.h). All integers little-endian:
+ * Wire format (kept identical in src/native/plan-format.h; the ops' codes and arguments come from plan-ops.ts, the
+ * source of the C++ side's too). All integers little-endian:
  * ```
  * header  u32 magic = 0x504E5452, u32 version = 1, u32 opCount, u32 reserved = 0,
  *         str uidMap, str gidMap, str setgroups        (used by the parent on NEED_IDMAP; "" = skip)
@@ -24,6 +25,7 @@
  */
 
 import { RuntsError } from '../errors.js';
+import { PLAN_OPS, type OpNumKind, type OpStrKind, type PlanOpDef, type PlanOpTableName } from './plan-ops.js';
 
 export const PLAN_MAGIC = 0x504e5452;
 export const PLAN_VERSION = 1;
@@ -100,7 +102,8 @@ export type PlanOp =
 
 export type PlanOpName = PlanOp['op'];
 
-type NumKind = 'int' | 'u64';
+type NumKind = OpNumKind;
+/** How the encoder carries a string: a JS string, a string list, gids or a Buffer. */
 type StrKind = 'str' | 'list' | 'gids' | 'bytes';
 interface OpSpec {
   code: number;
@@ -108,64 +111,17 @@ interface OpSpec {
   strs: ReadonlyArray<readonly [string, StrKind]>;
 }
 
-// Codes and argument order must match enum OpCode / kOpSpecs in the C++ (plan-format.h, plan-parse.cc).
-// setIds is encoded as (uid, gid, setGroups; groups) — see toWire/fromWire.
-const OPS: Record<PlanOpName, OpSpec> = {
-  writeFile: { code: 1, nums: [], strs: [['path', 'str'], ['content', 'str']] },
-  setns: { code: 2, nums: [['nstype', 'int']], strs: [['path', 'str']] },
-  unshare: { code: 3, nums: [['flags', 'int']], strs: [] },
-  usernsSync: { code: 4, nums: [], strs: [] },
-  fork: { code: 5, nums: [], strs: [] },
-  mount: {
-    code: 6,
-    nums: [['flags', 'int']],
-    strs: [['source', 'str'], ['target', 'str'], ['fstype', 'str'], ['data', 'str']],
-  },
-  mkdirP: { code: 7, nums: [['mode', 'int']], strs: [['path', 'str']] },
-  mkfile: { code: 8, nums: [['mode', 'int']], strs: [['path', 'str']] },
-  mknod: { code: 9, nums: [['mode', 'int'], ['dev', 'int']], strs: [['path', 'str']] },
-  symlink: { code: 10, nums: [], strs: [['target', 'str'], ['linkpath', 'str']] },
-  chown: { code: 11, nums: [['uid', 'int'], ['gid', 'int']], strs: [['path', 'str']] },
-  chmod: { code: 12, nums: [['mode', 'int']], strs: [['path', 'str']] },
-  pivotRoot: { code: 13, nums: [], strs: [['newRoot', 'str']] },
-  maskPath: { code: 14, nums: [], strs: [['path', 'str']] },
-  readonlyPath: { code: 15, nums: [], strs: [['path', 'str']] },
-  remountReadonly: { code: 16, nums: [], strs: [['path', 'str']] },
-  sethostname: { code: 17, nums: [], strs: [['name', 'str']] },
-  setdomainname: { code: 18, nums: [], strs: [['name', 'str']] },
-  setrlimit: { code: 19, nums: [['resource', 'int'], ['soft', 'u64'], ['hard', 'u64']], strs: [] },
-  chdir: { code: 20, nums: [], strs: [['path', 'str']] },
-  umask: { code: 21, nums: [['mask', 'int']], strs: [] },
-  setsid: { code: 22, nums: [], strs: [] },
-  setIds: { code: 23, nums: [['uid', 'int'], ['gid', 'int'], ['setGroups', 'int']], strs: [['groups', 'gids']] },
-  caps: {
-    code: 24,
-    nums: [['bounding', 'u64'], ['effective', 'u64'], ['permitted', 'u64'], ['inheritable', 'u64'], ['ambient', 'u64']],
-    strs: [],
-  },
-  noNewPrivs: { code: 25, nums: [], strs: [] },
-  seccomp: { code: 26, nums: [['listener', 'int']], strs: [['bpf', 'bytes']] },
-  openFifo: { code: 27, nums: [], strs: [['path', 'str']] },
-  consoleConnect: { code: 28, nums: [], strs: [['socketPath', 'str']] },
-  consoleSetup: { code: 29, nums: [], strs: [] },
-  closeFds: { code: 30, nums: [['firstFd', 'int']], strs: [] },
-  dup2: { code: 31, nums: [['oldFd', 'int'], ['newFd', 'int']], strs: [] },
-  ready: { code: 32, nums: [], strs: [] },
-  waitFifo: { code: 33, nums: [], strs: [] },
-  checkExec: { code: 34, nums: [], strs: [['path', 'str'], ['env', 'list']] },
-  exec: { code: 35, nums: [], strs: [['path', 'str'], ['argv', 'list'], ['env', 'list']] },
-  goferPrepare: { code: 36, nums: [], strs: [['socketPath', 'str'], ['binaryPath', 'str']] },
-  spawnGofer: { code: 37, nums: [], strs: [['root', 'str']] },
-  cgroupOpen: { code: 38, nums: [], strs: [['path', 'str']] },
-  cgroupJoin: { code: 39, nums: [], strs: [] },
-  prctl: { code: 40, nums: [['option', 'int'], ['arg', 'int']], strs: [] },
-  gate: { code: 41, nums: [], strs: [] },
-  rootfsOpen: { code: 42, nums: [], strs: [['path', 'str']] },
-  chroot: { code: 43, nums: [], strs: [['path', 'str']] },
-  mountSetattr: { code: 44, nums: [['attrSet', 'int'], ['attrClr', 'int']], strs: [['path', 'str']] },
-  sourceOpen: { code: 45, nums: [['recursive', 'int']], strs: [['path', 'str']] },
-  mountSource: { code: 46, nums: [['index', 'int']], strs: [['target', 'str']] },
-};
+const ENCODING: Record<OpStrKind, StrKind> = { path: 'str', cstr: 'str', bytes: 'str', list: 'list', gids: 'gids', bpf: 'bytes' };
+
+// Every PlanOp has a row in PLAN_OPS (plan-ops.ts, the source of the C++ side's codes and arity too) and no row lacks a PlanOp.
+type Missing = Exclude<PlanOpName, PlanOpTableName> | Exclude<PlanOpTableName, PlanOpName>;
+const everyOpHasARow: [Missing] extends [never] ? true : Missing = true;
+void everyOpHasARow;
+
+const OPS = {} as Record<PlanOpName, OpSpec>;
+for (const [name, def] of Object.entries(PLAN_OPS) as [PlanOpName, PlanOpDef][]) {
+  OPS[name] = { code: def.code, nums: def.nums, strs: def.strs.map(([field, kind]) => [field, ENCODING[kind]] as const) };
+}
 
 const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
   (Object.entries(OPS) as [PlanOpName, OpSpec][]).map(([name, spec]) => [spec.code, [name, spec]]),
