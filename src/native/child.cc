@@ -728,6 +728,378 @@ int spawnGofer(Child& c, uint32_t index, const Op& op) {
 
 const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
 
+// ---- the ops ---------------------------------------------------------------------------------------------------
+// One function per op code, dispatched from kOpTable: each returns 0 or an errno, which runChild reports naming the
+// op's main string (kOpSpecs' mainStr); an op whose failure names another path calls fail() itself.
+
+using OpFn = int (*)(Child& c, uint32_t index, const Op& op);
+
+int opWriteFile(Child&, uint32_t, const Op& op) { return writeFile(op.str[0], op.str[1], op.len[1]); }
+
+int opSetns(Child&, uint32_t, const Op& op) {
+  int fd = open(op.str[0], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = setns(fd, static_cast<int>(op.num[0])) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
+int opUnshare(Child&, uint32_t, const Op& op) { return unshare(static_cast<int>(op.num[0])) < 0 ? errno : 0; }
+
+int opUsernsSync(Child& c, uint32_t index, const Op& op) {
+  // The parent writes our uid_map/gid_map (only a process outside the namespace with privilege
+  // there may), then sends 1 ("go"), or 0 when it failed and reports the error itself.
+  if (sendMsg(c.sock, MSG_NEED_IDMAP, selfPid(), index, op.code, 0, nullptr) < 0) _exit(1);
+  char go = 0;
+  ssize_t r;
+  do r = recv(c.sock, &go, 1, 0);
+  while (r < 0 && errno == EINTR);
+  if (r != 1 || go != 1) _exit(1);
+  return 0;
+}
+
+int opFork(Child& c, uint32_t index, const Op& op) {
+  // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper
+  // adopts it once Node exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
+  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0) return errno;
+  if (pid > 0) {
+    sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), index, op.code, 0, nullptr);
+    _exit(0);
+  }
+  return 0;
+}
+
+int opMount(Child& c, uint32_t, const Op& op) {
+  // Sources stay host paths (cgroup dirs, host device nodes); only the target is in the root.
+  const unsigned long flags = static_cast<unsigned long>(op.num[0]);
+  if (c.rootFd >= 0)
+    return mountInRoot(c.rootFd, orNull(op.str[0]), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3]));
+  return mount(orNull(op.str[0]), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3])) < 0 ? errno : 0;
+}
+
+int opMkdirP(Child& c, uint32_t, const Op& op) {
+  const mode_t mode = static_cast<mode_t>(op.num[0]);
+  return c.rootFd >= 0 ? ensureInRoot(c.rootFd, op.str[0], false, mode) : mkdirP(op.str[0], mode);
+}
+
+int opMkfile(Child& c, uint32_t, const Op& op) {
+  const mode_t mode = static_cast<mode_t>(op.num[0]);
+  return c.rootFd >= 0 ? ensureInRoot(c.rootFd, op.str[0], true, mode) : mkfile(op.str[0], mode);
+}
+
+int opMknod(Child& c, uint32_t, const Op& op) {
+  const mode_t mode = static_cast<mode_t>(op.num[0]);
+  const dev_t dev = static_cast<dev_t>(op.num[1]);
+  if (c.rootFd >= 0)
+    return inParent(c.rootFd, op.str[0], true, [mode, dev](int dir, const char* name) {
+      return mknodat(dir, name, mode, dev) < 0 && errno != EEXIST ? errno : 0;
+    });
+  return mknod(op.str[0], mode, dev) < 0 && errno != EEXIST ? errno : 0;
+}
+
+int opSymlink(Child& c, uint32_t, const Op& op) {
+  const char* target = op.str[0];
+  if (c.rootFd >= 0)
+    return inParent(c.rootFd, op.str[1], true, [target](int dir, const char* name) {
+      return symlinkat(target, dir, name) < 0 && errno != EEXIST ? errno : 0;
+    });
+  return symlink(target, op.str[1]) < 0 && errno != EEXIST ? errno : 0;
+}
+
+int opChown(Child& c, uint32_t, const Op& op) {
+  const uid_t uid = static_cast<uid_t>(op.num[0]);
+  const gid_t gid = static_cast<gid_t>(op.num[1]);
+  if (c.rootFd >= 0)
+    return inParent(c.rootFd, op.str[0], false, [uid, gid](int dir, const char* name) {
+      return fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+    });
+  return chown(op.str[0], uid, gid) < 0 ? errno : 0;
+}
+
+int opChmod(Child& c, uint32_t, const Op& op) {
+  const mode_t mode = static_cast<mode_t>(op.num[0]);
+  if (c.rootFd >= 0) return chmodInRoot(c.rootFd, op.str[0], mode);
+  return chmod(op.str[0], mode) < 0 ? errno : 0;
+}
+
+int opRootfsOpen(Child& c, uint32_t, const Op& op) {
+  // The rootfs as the host sees it (a trusted path from the bundle); from here to PIVOT_ROOT the path ops
+  // take container paths and resolve them inside it.
+  if (c.rootFd >= 0) close(c.rootFd);
+  c.rootFd = open(op.str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return c.rootFd < 0 ? errno : 0;
+}
+
+int opSourceOpen(Child& c, uint32_t, const Op& op) {
+  // As host root in the host's namespaces, before any is left: see mountSource. num[0]: rbind (AT_RECURSIVE).
+  const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.num[0] != 0 ? AT_RECURSIVE : 0);
+  int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, op.str[0], flags));
+  if (fd < 0) return errno;
+  c.sourceFds[c.sourceCount++] = fd;
+  return 0;
+}
+
+int opMountSource(Child& c, uint32_t, const Op& op) { return mountSource(c, static_cast<int>(op.num[0]), op.str[0]); }
+
+int opMountSetattr(Child& c, uint32_t, const Op& op) {
+  return mountSetattr(c.rootFd, op.str[0], static_cast<uint64_t>(op.num[0]), static_cast<uint64_t>(op.num[1]));
+}
+
+int opChroot(Child&, uint32_t, const Op& op) { return chroot(op.str[0]) < 0 ? errno : 0; }
+
+int opPivotRoot(Child& c, uint32_t, const Op& op) {
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the new
+  // root visible, with no put_old directory needed inside the rootfs.
+  int err = 0;
+  if (chdir(op.str[0]) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+    err = errno;
+  if (c.rootFd >= 0) close(c.rootFd);
+  c.rootFd = -1;
+  return err;
+}
+
+int opMaskPath(Child&, uint32_t, const Op& op) { return maskPath(op.str[0]); }
+
+int opReadonlyPath(Child&, uint32_t, const Op& op) {
+  if (mount(op.str[0], op.str[0], nullptr, MS_BIND | MS_REC, nullptr) < 0) return errno != ENOENT ? errno : 0;
+  return remountReadonly(op.str[0]);
+}
+
+int opRemountReadonly(Child&, uint32_t, const Op& op) { return remountReadonly(op.str[0]); }
+
+int opSethostname(Child&, uint32_t, const Op& op) { return sethostname(op.str[0], op.len[0]) < 0 ? errno : 0; }
+
+int opSetdomainname(Child&, uint32_t, const Op& op) { return setdomainname(op.str[0], op.len[0]) < 0 ? errno : 0; }
+
+int opSetrlimit(Child&, uint32_t, const Op& op) {
+  // u64 max is RLIM64_INFINITY already: no translation needed.
+  uint64_t lim[2] = {static_cast<uint64_t>(op.num[1]), static_cast<uint64_t>(op.num[2])};
+  return syscall(SYS_prlimit64, 0, static_cast<int>(op.num[0]), lim, nullptr) < 0 ? errno : 0;
+}
+
+int opChdir(Child&, uint32_t, const Op& op) { return chdir(op.str[0]) < 0 ? errno : 0; }
+
+int opUmask(Child&, uint32_t, const Op& op) {
+  umask(static_cast<mode_t>(op.num[0]));
+  return 0;
+}
+
+int opSetsid(Child&, uint32_t, const Op&) { return setsid() < 0 ? errno : 0; }
+
+int opSetIds(Child&, uint32_t, const Op& op) { return setIds(op); }
+
+int opCaps(Child&, uint32_t, const Op& op) { return setCaps(op); }
+
+int opNoNewPrivs(Child&, uint32_t, const Op&) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? errno : 0; }
+
+int opGate(Child& c, uint32_t, const Op&) {
+  // The caller opens the gate (writes 1) once what we need next exists — the cgroup, which it makes
+  // while we get here. Anything else, EOF included (it failed, or died), ends the spawn.
+  if (c.gateFd < 0) return EBADF;
+  char go = 0;
+  const int r = readFull(c.gateFd, &go, 1);
+  close(c.gateFd);
+  c.gateFd = -1;
+  return r != 1 || go != 1 ? ECANCELED : 0;
+}
+
+int opPrctl(Child&, uint32_t, const Op& op) {
+  // A plain prctl(option, arg) the plan chose (PR_SET_PDEATHSIG, PR_SET_DUMPABLE).
+  return prctl(static_cast<int>(op.num[0]), static_cast<unsigned long>(op.num[1]), 0, 0, 0) < 0 ? errno : 0;
+}
+
+int opSeccomp(Child& c, uint32_t index, const Op& op) {
+  struct sock_fprog prog;
+  prog.len = static_cast<unsigned short>(op.len[0] / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(op.str[0]));
+  if (op.num[0] == 0) return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0 ? errno : 0;
+  // SCMP_ACT_NOTIFY rules: the kernel hands us the listener, which goes to the runtime at once (it passes
+  // it on to the seccomp agent); until an agent holds it, a notifying syscall of ours would block.
+  const long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) return errno;
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = MSG_SECCOMP_FD;
+  m.pid = selfPid();
+  m.opIndex = static_cast<int32_t>(index);
+  m.opCode = static_cast<int32_t>(op.code);
+  int err = sendFdWithPayload(c.sock, static_cast<int>(fd), &m, sizeof m);
+  close(static_cast<int>(fd));
+  return err;
+}
+
+int opOpenFifo(Child& c, uint32_t, const Op& op) {
+  // O_RDWR never blocks on a fifo (we are a reader and a writer); WAIT_FIFO's read() then blocks
+  // until `start` writes a byte, with no process of the runtime staying alive meanwhile.
+  c.fifoFd = open(op.str[0], O_RDWR | O_CLOEXEC);
+  return c.fifoFd < 0 ? errno : 0;
+}
+
+int opConsoleConnect(Child& c, uint32_t, const Op& op) { return consoleConnect(c, op.str[0]); }
+
+int opConsoleSetup(Child& c, uint32_t index, const Op& op) {
+  char failPath[64];
+  int err = consoleSetup(c, failPath, sizeof failPath);
+  if (err != 0) fail(c, index, op, err, failPath);
+  return 0;
+}
+
+int opCloseFds(Child&, uint32_t, const Op& op) { return closeFds(static_cast<int>(op.num[0])); }
+
+int opDup2(Child&, uint32_t, const Op& op) { return dupFd(static_cast<int>(op.num[0]), static_cast<int>(op.num[1])); }
+
+int opReady(Child& c, uint32_t index, const Op& op) {
+  sendMsg(c.sock, MSG_READY, selfPid(), index, op.code, 0, nullptr);
+  c.readySent = true;
+  close(c.sock);
+  c.sock = -1;
+  return 0;
+}
+
+int opWaitFifo(Child& c, uint32_t, const Op&) {
+  if (c.fifoFd < 0) return EBADF;
+  char b;
+  ssize_t r;
+  do r = read(c.fifoFd, &b, 1);
+  while (r < 0 && errno == EINTR);
+  int err = r < 0 ? errno : 0;
+  close(c.fifoFd);
+  c.fifoFd = -1;
+  return err;
+}
+
+int opCheckExec(Child&, uint32_t, const Op& op) {
+  char resolved[kMaxPathLen + 1];
+  return resolveExec(op.str[0], op.str[1], op.len[1], resolved, sizeof resolved);
+}
+
+int opExec(Child&, uint32_t, const Op& op) {
+  char resolved[kMaxPathLen + 1];
+  int err = resolveExec(op.str[0], op.str[2], op.len[2], resolved, sizeof resolved);
+  if (err != 0) return err;
+  char* argv[kMaxListEntries + 1];
+  char* envp[kMaxListEntries + 1];
+  splitList(op.str[1], op.len[1], argv);
+  splitList(op.str[2], op.len[2], envp);
+  execve(resolved, argv, envp);
+  return errno;
+}
+
+int opGoferPrepare(Child& c, uint32_t index, const Op& op) {
+  // Both are host paths: resolve them now, before any setns could make them mean something else
+  // (a joined mount namespace is the container's, where anyone could plant a "runts-gofer").
+  c.goferBinPath = op.str[1];
+  c.goferBinFd = open(op.str[1], O_PATH | O_CLOEXEC);
+  if (c.goferBinFd < 0) fail(c, index, op, errno, op.str[1]);
+  int fd = listenUnixAt(op.str[0]);
+  if (fd < 0) return -fd;
+  c.goferListenFd = fd;
+  // The state directory, O_PATH as host root: fstat needs no permission, so even a user-namespaced
+  // gofer can tell when it is removed.
+  char dir[kMaxPathLen + 1];
+  size_t len = copyStr(dir, sizeof dir, op.str[0]);
+  while (len > 0 && dir[len - 1] != '/') len--;
+  if (len > 1) dir[len - 1] = '\0';
+  else copyStr(dir, sizeof dir, len == 1 ? "/" : ".");
+  c.goferDirFd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c.goferDirFd < 0) fail(c, index, op, errno, dir);
+  return 0;
+}
+
+int opSpawnGofer(Child& c, uint32_t index, const Op& op) {
+  int err = spawnGofer(c, index, op);
+  if (err != 0) fail(c, index, op, err, c.goferBinPath);
+  return 0;
+}
+
+int opCgroupOpen(Child& c, uint32_t, const Op& op) {
+  // Opened as host root in the host's namespaces; the kernel checks the later write against the
+  // opener's credentials, so CGROUP_JOIN works even after unshare(CLONE_NEWUSER).
+  int fd = open(op.str[0], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  c.cgroupPaths[c.cgroupCount] = op.str[0];
+  c.cgroupFds[c.cgroupCount++] = fd;
+  return 0;
+}
+
+int opCgroupJoin(Child& c, uint32_t index, const Op& op) {
+  for (uint32_t k = 0; k < c.cgroupCount; k++) {
+    int e = writeAll(c.cgroupFds[k], "0", 1);
+    close(c.cgroupFds[k]);
+    if (e != 0) fail(c, index, op, e, c.cgroupPaths[k]);
+  }
+  c.cgroupCount = 0;
+  return 0;
+}
+
+// Indexed by OpCode (plan-ops.h). Filled in a constexpr function because C++17 has no designated array
+// initializers; the static_assert below refuses a build in which an op of the table has no function.
+struct OpTable {
+  OpFn fn[OP_COUNT_PLUS_ONE];
+};
+
+constexpr OpTable makeOpTable() {
+  OpTable t{};
+  t.fn[OP_WRITE_FILE] = opWriteFile;
+  t.fn[OP_SETNS] = opSetns;
+  t.fn[OP_UNSHARE] = opUnshare;
+  t.fn[OP_USERNS_SYNC] = opUsernsSync;
+  t.fn[OP_FORK] = opFork;
+  t.fn[OP_MOUNT] = opMount;
+  t.fn[OP_MKDIR_P] = opMkdirP;
+  t.fn[OP_MKFILE] = opMkfile;
+  t.fn[OP_MKNOD] = opMknod;
+  t.fn[OP_SYMLINK] = opSymlink;
+  t.fn[OP_CHOWN] = opChown;
+  t.fn[OP_CHMOD] = opChmod;
+  t.fn[OP_PIVOT_ROOT] = opPivotRoot;
+  t.fn[OP_MASK_PATH] = opMaskPath;
+  t.fn[OP_READONLY_PATH] = opReadonlyPath;
+  t.fn[OP_REMOUNT_READONLY] = opRemountReadonly;
+  t.fn[OP_SETHOSTNAME] = opSethostname;
+  t.fn[OP_SETDOMAINNAME] = opSetdomainname;
+  t.fn[OP_SETRLIMIT] = opSetrlimit;
+  t.fn[OP_CHDIR] = opChdir;
+  t.fn[OP_UMASK] = opUmask;
+  t.fn[OP_SETSID] = opSetsid;
+  t.fn[OP_SET_IDS] = opSetIds;
+  t.fn[OP_CAPS] = opCaps;
+  t.fn[OP_NO_NEW_PRIVS] = opNoNewPrivs;
+  t.fn[OP_SECCOMP] = opSeccomp;
+  t.fn[OP_OPEN_FIFO] = opOpenFifo;
+  t.fn[OP_CONSOLE_CONNECT] = opConsoleConnect;
+  t.fn[OP_CONSOLE_SETUP] = opConsoleSetup;
+  t.fn[OP_CLOSE_FDS] = opCloseFds;
+  t.fn[OP_DUP2] = opDup2;
+  t.fn[OP_READY] = opReady;
+  t.fn[OP_WAIT_FIFO] = opWaitFifo;
+  t.fn[OP_CHECK_EXEC] = opCheckExec;
+  t.fn[OP_EXEC] = opExec;
+  t.fn[OP_GOFER_PREPARE] = opGoferPrepare;
+  t.fn[OP_SPAWN_GOFER] = opSpawnGofer;
+  t.fn[OP_CGROUP_OPEN] = opCgroupOpen;
+  t.fn[OP_CGROUP_JOIN] = opCgroupJoin;
+  t.fn[OP_PRCTL] = opPrctl;
+  t.fn[OP_GATE] = opGate;
+  t.fn[OP_ROOTFS_OPEN] = opRootfsOpen;
+  t.fn[OP_CHROOT] = opChroot;
+  t.fn[OP_MOUNT_SETATTR] = opMountSetattr;
+  t.fn[OP_SOURCE_OPEN] = opSourceOpen;
+  t.fn[OP_MOUNT_SOURCE] = opMountSource;
+  return t;
+}
+
+constexpr OpTable kOpTable = makeOpTable();
+
+constexpr bool everyOpHasAFunction() {
+  for (uint32_t code = 1; code < OP_COUNT_PLUS_ONE; code++) {
+    if (kOpTable.fn[code] == nullptr) return false;
+  }
+  return true;
+}
+static_assert(everyOpHasAFunction(), "an op of plan-ops.h has no function in kOpTable (child.cc)");
+
 }  // namespace
 
 [[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork, int gateFd) {
@@ -740,331 +1112,9 @@ const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
   if (!hasFork) sendMsg(c.sock, MSG_PID, selfPid(), 0, 0, 0, nullptr);
 
   for (uint32_t i = 0; i < opCount; i++) {
-    const Op& op = ops[i];
-    const char* s0 = op.str[0];
-    int err = 0;
-    switch (op.code) {
-      case OP_WRITE_FILE:
-        err = writeFile(s0, op.str[1], op.len[1]);
-        break;
-      case OP_SETNS: {
-        int fd = open(s0, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          err = errno;
-          break;
-        }
-        if (setns(fd, static_cast<int>(op.num[0])) < 0) err = errno;
-        close(fd);
-        break;
-      }
-      case OP_UNSHARE:
-        if (unshare(static_cast<int>(op.num[0])) < 0) err = errno;
-        break;
-      case OP_USERNS_SYNC: {
-        // The parent writes our uid_map/gid_map (only a process outside the namespace with privilege
-        // there may), then sends 1 ("go"), or 0 when it failed and reports the error itself.
-        if (sendMsg(c.sock, MSG_NEED_IDMAP, selfPid(), i, op.code, 0, nullptr) < 0) _exit(1);
-        char go = 0;
-        ssize_t r;
-        do r = recv(c.sock, &go, 1, 0);
-        while (r < 0 && errno == EINTR);
-        if (r != 1 || go != 1) _exit(1);
-        break;
-      }
-      case OP_FORK: {
-        // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper
-        // adopts it once Node exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
-        long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-        if (pid < 0) {
-          err = errno;
-          break;
-        }
-        if (pid > 0) {
-          sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), i, op.code, 0, nullptr);
-          _exit(0);
-        }
-        break;
-      }
-      case OP_MOUNT: {
-        // Sources stay host paths (cgroup dirs, host device nodes); only the target is in the root.
-        const unsigned long flags = static_cast<unsigned long>(op.num[0]);
-        if (c.rootFd >= 0)
-          err = mountInRoot(c.rootFd, orNull(s0), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3]));
-        else if (mount(orNull(s0), op.str[1], orNull(op.str[2]), flags, orNull(op.str[3])) < 0)
-          err = errno;
-        break;
-      }
-      case OP_MKDIR_P:
-        err = c.rootFd >= 0 ? ensureInRoot(c.rootFd, s0, false, static_cast<mode_t>(op.num[0]))
-                            : mkdirP(s0, static_cast<mode_t>(op.num[0]));
-        break;
-      case OP_MKFILE:
-        err = c.rootFd >= 0 ? ensureInRoot(c.rootFd, s0, true, static_cast<mode_t>(op.num[0]))
-                            : mkfile(s0, static_cast<mode_t>(op.num[0]));
-        break;
-      case OP_MKNOD: {
-        const mode_t mode = static_cast<mode_t>(op.num[0]);
-        const dev_t dev = static_cast<dev_t>(op.num[1]);
-        if (c.rootFd >= 0)
-          err = inParent(c.rootFd, s0, true, [mode, dev](int dir, const char* name) {
-            return mknodat(dir, name, mode, dev) < 0 && errno != EEXIST ? errno : 0;
-          });
-        else if (mknod(s0, mode, dev) < 0 && errno != EEXIST)
-          err = errno;
-        break;
-      }
-      case OP_SYMLINK:
-        if (c.rootFd >= 0)
-          err = inParent(c.rootFd, op.str[1], true, [s0](int dir, const char* name) {
-            return symlinkat(s0, dir, name) < 0 && errno != EEXIST ? errno : 0;
-          });
-        else if (symlink(s0, op.str[1]) < 0 && errno != EEXIST)
-          err = errno;
-        break;
-      case OP_CHOWN: {
-        const uid_t uid = static_cast<uid_t>(op.num[0]);
-        const gid_t gid = static_cast<gid_t>(op.num[1]);
-        if (c.rootFd >= 0)
-          err = inParent(c.rootFd, s0, false, [uid, gid](int dir, const char* name) {
-            return fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
-          });
-        else if (chown(s0, uid, gid) < 0)
-          err = errno;
-        break;
-      }
-      case OP_CHMOD:
-        if (c.rootFd >= 0) err = chmodInRoot(c.rootFd, s0, static_cast<mode_t>(op.num[0]));
-        else if (chmod(s0, static_cast<mode_t>(op.num[0])) < 0) err = errno;
-        break;
-      case OP_ROOTFS_OPEN:
-        // The rootfs as the host sees it (a trusted path from the bundle); from here to PIVOT_ROOT the path ops
-        // take container paths and resolve them inside it.
-        if (c.rootFd >= 0) close(c.rootFd);
-        c.rootFd = open(s0, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.rootFd < 0) err = errno;
-        break;
-      case OP_SOURCE_OPEN: {
-        // As host root in the host's namespaces, before any is left: see mountSource. num[0]: rbind (AT_RECURSIVE).
-        const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (op.num[0] != 0 ? AT_RECURSIVE : 0);
-        int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, s0, flags));
-        if (fd < 0) err = errno;
-        else c.sourceFds[c.sourceCount++] = fd;
-        break;
-      }
-      case OP_MOUNT_SOURCE:
-        err = mountSource(c, static_cast<int>(op.num[0]), s0);
-        break;
-      case OP_MOUNT_SETATTR:
-        err = mountSetattr(c.rootFd, s0, static_cast<uint64_t>(op.num[0]), static_cast<uint64_t>(op.num[1]));
-        break;
-      case OP_CHROOT:
-        if (chroot(s0) < 0) err = errno;
-        break;
-      case OP_PIVOT_ROOT:
-        // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves the new
-        // root visible, with no put_old directory needed inside the rootfs.
-        if (chdir(s0) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
-            chdir("/") < 0)
-          err = errno;
-        if (c.rootFd >= 0) close(c.rootFd);
-        c.rootFd = -1;
-        break;
-      case OP_MASK_PATH:
-        err = maskPath(s0);
-        break;
-      case OP_READONLY_PATH:
-        if (mount(s0, s0, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-          if (errno != ENOENT) err = errno;
-          break;
-        }
-        err = remountReadonly(s0);
-        break;
-      case OP_REMOUNT_READONLY:
-        err = remountReadonly(s0);
-        break;
-      case OP_SETHOSTNAME:
-        if (sethostname(s0, op.len[0]) < 0) err = errno;
-        break;
-      case OP_SETDOMAINNAME:
-        if (setdomainname(s0, op.len[0]) < 0) err = errno;
-        break;
-      case OP_SETRLIMIT: {
-        // u64 max is RLIM64_INFINITY already: no translation needed.
-        uint64_t lim[2] = {static_cast<uint64_t>(op.num[1]), static_cast<uint64_t>(op.num[2])};
-        if (syscall(SYS_prlimit64, 0, static_cast<int>(op.num[0]), lim, nullptr) < 0) err = errno;
-        break;
-      }
-      case OP_CHDIR:
-        if (chdir(s0) < 0) err = errno;
-        break;
-      case OP_UMASK:
-        umask(static_cast<mode_t>(op.num[0]));
-        break;
-      case OP_SETSID:
-        if (setsid() < 0) err = errno;
-        break;
-      case OP_SET_IDS:
-        err = setIds(op);
-        break;
-      case OP_CAPS:
-        err = setCaps(op);
-        break;
-      case OP_NO_NEW_PRIVS:
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
-        break;
-      case OP_GATE: {
-        // The caller opens the gate (writes 1) once what we need next exists — the cgroup, which it makes
-        // while we get here. Anything else, EOF included (it failed, or died), ends the spawn.
-        if (c.gateFd < 0) {
-          err = EBADF;
-          break;
-        }
-        char go = 0;
-        const int r = readFull(c.gateFd, &go, 1);
-        close(c.gateFd);
-        c.gateFd = -1;
-        if (r != 1 || go != 1) err = ECANCELED;
-        break;
-      }
-      case OP_PRCTL:
-        // A plain prctl(option, arg) the plan chose (PR_SET_PDEATHSIG, PR_SET_DUMPABLE).
-        if (prctl(static_cast<int>(op.num[0]), static_cast<unsigned long>(op.num[1]), 0, 0, 0) < 0) err = errno;
-        break;
-      case OP_SECCOMP: {
-        struct sock_fprog prog;
-        prog.len = static_cast<unsigned short>(op.len[0] / sizeof(struct sock_filter));
-        prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(s0));
-        if (op.num[0] == 0) {
-          if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) err = errno;
-          break;
-        }
-        // SCMP_ACT_NOTIFY rules: the kernel hands us the listener, which goes to the runtime at once (it passes
-        // it on to the seccomp agent); until an agent holds it, a notifying syscall of ours would block.
-        const long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-        if (fd < 0) {
-          err = errno;
-          break;
-        }
-        Msg m;
-        memset(&m, 0, sizeof m);
-        m.type = MSG_SECCOMP_FD;
-        m.pid = selfPid();
-        m.opIndex = static_cast<int32_t>(i);
-        m.opCode = static_cast<int32_t>(op.code);
-        err = sendFdWithPayload(c.sock, static_cast<int>(fd), &m, sizeof m);
-        close(static_cast<int>(fd));
-        break;
-      }
-      case OP_OPEN_FIFO:
-        // O_RDWR never blocks on a fifo (we are a reader and a writer); WAIT_FIFO's read() then blocks
-        // until `start` writes a byte, with no process of the runtime staying alive meanwhile.
-        c.fifoFd = open(s0, O_RDWR | O_CLOEXEC);
-        if (c.fifoFd < 0) err = errno;
-        break;
-      case OP_CONSOLE_CONNECT:
-        err = consoleConnect(c, s0);
-        break;
-      case OP_CONSOLE_SETUP: {
-        char failPath[64];
-        err = consoleSetup(c, failPath, sizeof failPath);
-        if (err != 0) fail(c, i, op, err, failPath);
-        break;
-      }
-      case OP_CLOSE_FDS:
-        err = closeFds(static_cast<int>(op.num[0]));
-        break;
-      case OP_DUP2:
-        err = dupFd(static_cast<int>(op.num[0]), static_cast<int>(op.num[1]));
-        break;
-      case OP_READY:
-        sendMsg(c.sock, MSG_READY, selfPid(), i, op.code, 0, nullptr);
-        c.readySent = true;
-        close(c.sock);
-        c.sock = -1;
-        break;
-      case OP_WAIT_FIFO: {
-        if (c.fifoFd < 0) {
-          err = EBADF;
-          break;
-        }
-        char b;
-        ssize_t r;
-        do r = read(c.fifoFd, &b, 1);
-        while (r < 0 && errno == EINTR);
-        if (r < 0) err = errno;
-        close(c.fifoFd);
-        c.fifoFd = -1;
-        break;
-      }
-      case OP_CHECK_EXEC: {
-        char resolved[kMaxPathLen + 1];
-        err = resolveExec(s0, op.str[1], op.len[1], resolved, sizeof resolved);
-        break;
-      }
-      case OP_EXEC: {
-        char resolved[kMaxPathLen + 1];
-        err = resolveExec(s0, op.str[2], op.len[2], resolved, sizeof resolved);
-        if (err != 0) break;
-        char* argv[kMaxListEntries + 1];
-        char* envp[kMaxListEntries + 1];
-        splitList(op.str[1], op.len[1], argv);
-        splitList(op.str[2], op.len[2], envp);
-        execve(resolved, argv, envp);
-        err = errno;
-        break;
-      }
-      case OP_GOFER_PREPARE: {
-        // Both are host paths: resolve them now, before any setns could make them mean something else
-        // (a joined mount namespace is the container's, where anyone could plant a "runts-gofer").
-        c.goferBinPath = op.str[1];
-        c.goferBinFd = open(op.str[1], O_PATH | O_CLOEXEC);
-        if (c.goferBinFd < 0) fail(c, i, op, errno, op.str[1]);
-        int fd = listenUnixAt(s0);
-        if (fd < 0) {
-          err = -fd;
-          break;
-        }
-        c.goferListenFd = fd;
-        // The state directory, O_PATH as host root: fstat needs no permission, so even a user-namespaced
-        // gofer can tell when it is removed.
-        char dir[kMaxPathLen + 1];
-        size_t len = copyStr(dir, sizeof dir, s0);
-        while (len > 0 && dir[len - 1] != '/') len--;
-        if (len > 1) dir[len - 1] = '\0';
-        else copyStr(dir, sizeof dir, len == 1 ? "/" : ".");
-        c.goferDirFd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.goferDirFd < 0) fail(c, i, op, errno, dir);
-        break;
-      }
-      case OP_SPAWN_GOFER:
-        err = spawnGofer(c, i, op);
-        if (err != 0) fail(c, i, op, err, c.goferBinPath);
-        break;
-      case OP_CGROUP_OPEN: {
-        // Opened as host root in the host's namespaces; the kernel checks the later write against the
-        // opener's credentials, so CGROUP_JOIN works even after unshare(CLONE_NEWUSER).
-        int fd = open(s0, O_WRONLY | O_CLOEXEC);
-        if (fd < 0) {
-          err = errno;
-          break;
-        }
-        c.cgroupPaths[c.cgroupCount] = s0;
-        c.cgroupFds[c.cgroupCount++] = fd;
-        break;
-      }
-      case OP_CGROUP_JOIN:
-        for (uint32_t k = 0; k < c.cgroupCount; k++) {
-          int e = writeAll(c.cgroupFds[k], "0", 1);
-          close(c.cgroupFds[k]);
-          if (e != 0) fail(c, i, op, e, c.cgroupPaths[k]);
-        }
-        c.cgroupCount = 0;
-        break;
-      default:
-        err = EINVAL;
-        break;
-    }
-    if (err != 0) fail(c, i, op, err);
+    // Codes were checked by the parser (1..OP_COUNT_PLUS_ONE-1), so every entry has a function.
+    const int err = kOpTable.fn[ops[i].code](c, i, ops[i]);
+    if (err != 0) fail(c, i, ops[i], err);
   }
   // A plan that ends without EXEC: the process simply exits (useful for tests and one-shot setups).
   _exit(0);
