@@ -269,28 +269,39 @@ struct SpawnOutcome {
   int seccompFd = -1;  // the listener of a filter with SCMP_ACT_NOTIFY rules (MSG_SECCOMP_FD), ours to pass on
 };
 
-// The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
-// messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
-// caller's gate pipe; it is ours to close.
-void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
-  auto fail = [&](const std::string& operation, int err) {
-    out.failed = true;
-    out.failure.operation = operation;
-    out.failure.err = err;
-    if (gateFd >= 0) close(gateFd);
-  };
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return fail("socketpair", errno);
+// Records the first failure of a spawn; later ones (the init's own error after a relay failure, ...) are
+// consequences and keep quiet.
+void setFailure(SpawnOutcome& out, const std::string& operation, int err, const std::string& path = "",
+                int opIndex = -1) {
+  if (out.failed) return;
+  out.failed = true;
+  out.failure.operation = operation;
+  out.failure.err = err;
+  out.failure.path = path;
+  out.failure.opIndex = opIndex;
+}
 
+// The descriptors of one spawn before runts-init runs: the socketpair (ours, runts-init's) and the plan's memfd.
+struct SpawnFds {
+  int sock = -1, childSock = -1, planFd = -1;
+};
+
+// Stage: prepare. The socketpair, runts-init's binary and the plan in a memfd runts-init reads. On failure records
+// it, closes what it opened and returns false.
+bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome& out) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    setFailure(out, "socketpair", errno);
+    return false;
+  }
   const InitBinary& bin = initBinary();
   if (bin.fd < 0) {
     close(sv[0]);
     close(sv[1]);
-    fail("runts-init", bin.err);
-    out.failure.path = bin.path;
+    setFailure(out, "runts-init", bin.err, bin.path);
     out.failure.message = "runts-init " + bin.path + ": " + errnoCode(bin.err) + " (" + strerror(bin.err) +
                           "); it is built beside the addon: run npm run build:native";
-    return;
+    return false;
   }
   int planFd = static_cast<int>(syscall(SYS_memfd_create, "runts-plan", MFD_CLOEXEC));
   int planErr = planFd < 0 ? errno : 0;
@@ -304,9 +315,18 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
     if (planFd >= 0) close(planFd);
     close(sv[0]);
     close(sv[1]);
-    return fail("memfd_create", planErr);
+    setFailure(out, "memfd_create", planErr);
+    return false;
   }
+  fds = {sv[0], sv[1], planFd};
+  return true;
+}
 
+// Stage: clone. Starts runts-init with the plan; returns its pid (stage 1), or -1 with the failure recorded. Closes
+// the plan's memfd and runts-init's end of the socketpair either way: our copies must go, or EOF (every child gone)
+// would never arrive. On failure our end is closed too.
+pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) {
+  const InitBinary& bin = initBinary();
   // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
   // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (1.5 MB,
   // 0.3–0.7 ms), the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
@@ -314,167 +334,175 @@ void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, S
   // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
   // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork
   // handlers.
-  std::string sockArg = std::to_string(sv[1]), planArg = std::to_string(planFd), gateArg = std::to_string(gateFd);
+  std::string sockArg = std::to_string(fds.childSock), planArg = std::to_string(fds.planFd),
+              gateArg = std::to_string(gateFd);
   char name[] = "runts-init";
   char* argv[] = {name, sockArg.data(), planArg.data(), gateFd >= 0 ? gateArg.data() : nullptr, nullptr};
-  InitExec exec = {bin.fd, sv[1], planFd, gateFd, plan.keepFdsBelow, argv, bin.path.c_str()};
+  InitExec exec = {bin.fd, fds.childSock, fds.planFd, gateFd, plan.keepFdsBelow, argv, bin.path.c_str()};
   std::unique_ptr<char[]> stack(new char[kInitExecStack]);
   uint64_t all = ~0ULL, old = 0;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
   const int stage1 = clone(execInit, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
   const int cloneErr = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
-  close(planFd);
-  // Our copies of the child's ends must go: EOF (every child gone) would never arrive, and the gate is runts-init's.
-  close(sv[1]);
+  close(fds.planFd);
+  close(fds.childSock);
+  fds.planFd = fds.childSock = -1;
   if (stage1 < 0) {
-    close(sv[0]);
-    return fail("clone", cloneErr);
+    close(fds.sock);
+    fds.sock = -1;
+    setFailure(out, "clone", cloneErr);
+    return -1;
   }
-  if (gateFd >= 0) close(gateFd);
-  gateFd = -1;
+  return static_cast<pid_t>(stage1);
+}
 
-  // After FORK, stage-1's PID message and the init's messages race; after an error we therefore read
-  // on until EOF, so the init's pid is known and it can be reaped.
-  pid_t& initPid = out.initPid;
-  pid_t& goferPid = out.goferPid;
+// One message from runts-init into `m`: its size, 0 at EOF, -1 with errno set. A descriptor it carries is kept
+// (in out.seccompFd) only on the first whole MSG_SECCOMP_FD; any other is closed.
+ssize_t recvSpawnMsg(int sock, Msg& m, SpawnOutcome& out) {
+  // recvmsg, not recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
+  struct iovec iov = {&m, sizeof m};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  int passed = -1;
+  for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&mh) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(cm), sizeof passed);
+  }
+  if (passed >= 0 && (n != static_cast<ssize_t>(sizeof m) || m.type != MSG_SECCOMP_FD || out.seccompFd >= 0)) {
+    close(passed);
+    passed = -1;
+  }
+  if (passed >= 0) out.seccompFd = passed;
+  return n;
+}
+
+// Acts on one whole message: records pids, readiness and failures, and answers NEED_IDMAP.
+void handleSpawnMsg(const Msg& m, const Plan& plan, int sock, pid_t stage1, SpawnOutcome& out, bool& ready) {
+  switch (m.type) {
+    case MSG_PID:
+      out.initPid = m.pid;
+      break;
+    case MSG_NEED_IDMAP: {
+      // The requester is stage-1 until the init exists; its own getpid() may be namespaced.
+      const pid_t target = out.initPid != 0 ? out.initPid : stage1;
+      std::string failPath;
+      const int err = writeIdMaps(plan, target, failPath);
+      const char go = err == 0 ? 1 : 0;
+      send(sock, &go, 1, MSG_NOSIGNAL);
+      if (err != 0) setFailure(out, "usernsSync", err, failPath, m.opIndex);
+      break;
+    }
+    case MSG_READY:
+      ready = true;
+      break;
+    case MSG_GOFER_PID:
+      out.goferPid = m.pid;
+      break;
+    case MSG_GOFER_ERROR:
+      setFailure(out, "gofer", m.err, m.path, m.opIndex);
+      break;
+    case MSG_ERROR:
+      if (m.opIndex < 0) {
+        // runts-init itself: its exec failed, or it could not read the plan (see init-main.cc).
+        setFailure(out, "runts-init", m.err, m.path);
+      } else {
+        const bool known = m.opCode > 0 && m.opCode < static_cast<int32_t>(OP_COUNT_PLUS_ONE);
+        setFailure(out, known ? kOpSpecs[m.opCode].name : "spawn", m.err, m.path, m.opIndex);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// Stage: relay. Reads runts-init's messages until the init is READY (with its pid known), or EOF: after FORK,
+// stage-1's PID message and the init's messages race, so after an error we read on until EOF, so the init's pid is
+// known and it can be reaped. Closes `sock`; returns whether the init said READY.
+bool relaySpawn(int sock, const Plan& plan, pid_t stage1, SpawnOutcome& out) {
   bool ready = false;
-  bool& failed = out.failed;
-  SpawnFailure& f = out.failure;
   Msg m;
   for (;;) {
-    if (ready && initPid != 0 && !failed) break;
-    // recvmsg, not recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
-    struct iovec iov = {&m, sizeof m};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+    if (ready && out.initPid != 0 && !out.failed) break;
+    ssize_t n = recvSpawnMsg(sock, m, out);
     if (n < 0 && errno == EINTR) continue;
-    int passed = -1;
-    for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&mh) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
-      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(cm), sizeof passed);
-    }
-    if (passed >= 0 && (n != static_cast<ssize_t>(sizeof m) || m.type != MSG_SECCOMP_FD || out.seccompFd >= 0)) {
-      close(passed);
-      passed = -1;
-    }
-    if (passed >= 0) out.seccompFd = passed;
     if (n == 0) break;
     if (n < 0) {
-      if (!failed) {
-        f.operation = "spawn";
-        f.err = errno;
-        failed = true;
-      }
+      setFailure(out, "spawn", errno);
       break;
     }
     if (static_cast<size_t>(n) != sizeof m) continue;
     m.path[sizeof m.path - 1] = '\0';
-    switch (m.type) {
-      case MSG_PID:
-        initPid = m.pid;
-        break;
-      case MSG_NEED_IDMAP: {
-        // The requester is stage-1 until the init exists; its own getpid() may be namespaced.
-        const pid_t target = initPid != 0 ? initPid : static_cast<pid_t>(stage1);
-        std::string failPath;
-        const int err = writeIdMaps(plan, target, failPath);
-        const char go = err == 0 ? 1 : 0;
-        send(sv[0], &go, 1, MSG_NOSIGNAL);
-        if (err != 0 && !failed) {
-          failed = true;
-          f.operation = "usernsSync";
-          f.err = err;
-          f.path = failPath;
-          f.opIndex = m.opIndex;
-        }
-        break;
-      }
-      case MSG_READY:
-        ready = true;
-        break;
-      case MSG_GOFER_PID:
-        goferPid = m.pid;
-        break;
-      case MSG_GOFER_ERROR:
-        if (!failed) {
-          failed = true;
-          f.operation = "gofer";
-          f.err = m.err;
-          f.path = m.path;
-          f.opIndex = m.opIndex;
-        }
-        break;
-      case MSG_ERROR:
-        if (!failed && m.opIndex < 0) {
-          // runts-init itself: its exec failed, or it could not read the plan (see init-main.cc).
-          failed = true;
-          f.operation = "runts-init";
-          f.err = m.err;
-          f.path = m.path;
-        } else if (!failed) {
-          failed = true;
-          const bool known = m.opCode > 0 && m.opCode < static_cast<int32_t>(OP_COUNT_PLUS_ONE);
-          f.operation = known ? kOpSpecs[m.opCode].name : "spawn";
-          f.err = m.err;
-          f.path = m.path;
-          f.opIndex = m.opIndex;
-        }
-        break;
-      default:
-        break;
-    }
+    handleSpawnMsg(m, plan, sock, stage1, out, ready);
   }
-  close(sv[0]);
+  close(sock);
+  return ready;
+}
 
-  if ((failed || !ready || initPid == 0) && out.seccompFd >= 0) {
+// Stage: settle a failure. Nothing may survive a failed spawn: kills and reaps the init, the gofer and stage 1,
+// drops the seccomp listener, and names the failure when no message did.
+void settleFailedSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
+  if (out.seccompFd >= 0) {
     close(out.seccompFd);
     out.seccompFd = -1;
   }
-  if (failed || !ready || initPid == 0) {
-    // Nothing may survive a failed spawn. Both pids are still our unreaped children (the init through
-    // CLONE_PARENT), so they cannot have been recycled: SIGKILL is safe even if they already exited.
-    int status = 0;
-    if (initPid != 0 && initPid != stage1) {
-      kill(initPid, SIGKILL);
-      waitRetry(initPid, &status, 0);
-    }
-    // The gofer is our child too (CLONE_PARENT), unreaped: same reasoning.
-    int goferStatus = 0;
-    if (goferPid > 0) {
-      kill(goferPid, SIGKILL);
-      waitRetry(goferPid, &goferStatus, 0);
-    }
-    if (failed && f.operation == "gofer" && f.err == 0) {
-      f.message = "the gofer exited before it started serving (" + describeStatus(goferStatus) + ")";
-    }
-    int stage1Status = 0;
-    kill(static_cast<pid_t>(stage1), SIGKILL);
-    waitRetry(static_cast<pid_t>(stage1), &stage1Status, 0);
-    if (!failed) {
-      f.operation = "spawn";
-      // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.
-      const bool filtered = std::any_of(plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.code == OP_SECCOMP; });
-      f.message = "container init exited before it was ready (" +
-                  describeStatus(initPid != 0 && initPid != stage1 ? status : stage1Status) +
-                  (filtered ? "); the seccomp profile may deny a syscall needed before the program runs (e.g. sendmsg, "
-                              "read, execve): allow it in linux.seccomp"
-                            : "); does the plan contain a ready op?");
-    }
-    failed = true;
-    return;
+  // Both pids are still our unreaped children (the init through CLONE_PARENT), so they cannot have been recycled:
+  // SIGKILL is safe even if they already exited.
+  int status = 0;
+  const bool hasInit = out.initPid != 0 && out.initPid != stage1;
+  if (hasInit) {
+    kill(out.initPid, SIGKILL);
+    waitRetry(out.initPid, &status, 0);
   }
+  // The gofer is our child too (CLONE_PARENT), unreaped: same reasoning.
+  int goferStatus = 0;
+  if (out.goferPid > 0) {
+    kill(out.goferPid, SIGKILL);
+    waitRetry(out.goferPid, &goferStatus, 0);
+  }
+  SpawnFailure& f = out.failure;
+  if (out.failed && f.operation == "gofer" && f.err == 0) {
+    f.message = "the gofer exited before it started serving (" + describeStatus(goferStatus) + ")";
+  }
+  int stage1Status = 0;
+  kill(stage1, SIGKILL);
+  waitRetry(stage1, &stage1Status, 0);
+  if (!out.failed) {
+    setFailure(out, "spawn", 0);
+    // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.
+    const bool filtered = std::any_of(plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.code == OP_SECCOMP; });
+    f.message = "container init exited before it was ready (" + describeStatus(hasInit ? status : stage1Status) +
+                (filtered ? "); the seccomp profile may deny a syscall needed before the program runs (e.g. sendmsg, "
+                            "read, execve): allow it in linux.seccomp"
+                          : "); does the plan contain a ready op?");
+  }
+}
 
+// Stage: reap after success. Stage 1 exited at FORK (it is ours to reap); without FORK it is the init itself.
+void finishSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
   if (plan.hasFork) {
     int status;
-    waitRetry(static_cast<pid_t>(stage1), &status, 0);
+    waitRetry(stage1, &status, 0);
   }
-  out.pidfd = syscall(SYS_pidfd_open, initPid, 0);
+  out.pidfd = syscall(SYS_pidfd_open, out.initPid, 0);
+}
+
+// The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
+// messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
+// caller's gate pipe; it is ours to close (runts-init has its own copy once it runs).
+void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
+  SpawnFds fds;
+  const pid_t stage1 = prepareSpawn(bytes, fds, out) ? startInit(plan, fds, gateFd, out) : -1;
+  if (gateFd >= 0) close(gateFd);
+  if (stage1 < 0) return;
+  const bool ready = relaySpawn(fds.sock, plan, stage1, out);
+  if (out.failed || !ready || out.initPid == 0) return settleFailedSpawn(plan, stage1, out);
+  finishSpawn(plan, stage1, out);
 }
 
 // ---- async plumbing ------------------------------------------------------------------------------
