@@ -20,7 +20,7 @@
 // parent copies the plan into malloc'd (16-aligned) memory so the child can use payloads in place
 // (struct sock_filter[], gid_t[], char*) with no copying and no allocation.
 //
-// numCount/strCount must equal the op's arity in kOpSpecs (plan-ops.h) (the parent rejects anything else), which
+// numCount/strCount must equal the op's arity in kOpSpecs (plan-ops.h; the parent rejects anything else), which
 // keeps the child free of any checks it could get wrong.
 #pragma once
 
