@@ -217,14 +217,31 @@ export class ContainerHost {
     try {
       saved = this.persist(run);
     } catch (e) {
-      if (!yieldsTo(run, e)) {
+      const rebased = lostRace(e) ? this.rebase(run) : undefined;
+      if (rebased) {
+        saved = rebased;
+      } else if (yieldsTo(run, e)) {
+        saved = this.store.get(run.live.facts.id);
+      } else {
         // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
         throw new UnrecordedError(e, run.live.facts);
       }
-      saved = this.store.get(run.live.facts.id);
     }
     if (run.outcome.error) throw run.outcome.error;
     return { status: statusOf(run.final), facts: run.live.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
+  }
+
+  /**
+   * A dispatch that lost its compare-and-set to a write that changed neither the status nor the facts it started
+   * from (an exec recording itself: it waited, frozen, in a paused container until this very resume thawed it)
+   * was computed from what is still true: it is written again on top of that write instead of failing.
+   */
+  private rebase(run: Run): ContainerRecord | undefined {
+    const now = this.store.get(run.live.facts.id);
+    if (!now || now.version === run.record.version) return undefined;
+    const status = (r: ContainerRecord) => statusOf(r.snapshot as { value: unknown });
+    if (status(now) !== status(run.record) || JSON.stringify(now.facts) !== JSON.stringify(run.record.facts)) return undefined;
+    return this.persist({ ...run, record: now });
   }
 
   private persist({ record, live, final, persisted, transitions }: Run): ContainerRecord | undefined {
@@ -282,6 +299,11 @@ interface Run {
  * has nothing to add to theirs: it yields (its transition records are dropped) rather than fail an exec
  * whose process runs.
  */
+/** A write that lost its compare-and-set (the store's refusal of a stale version). */
+function lostRace(e: unknown): boolean {
+  return e instanceof StoreError && e.code === 'bad_state';
+}
+
 function yieldsTo(run: Run, e: unknown): boolean {
   if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'bad_state' && e.code !== 'not_found')) return false;
   if (statusOf(run.final) !== statusOf(run.record.snapshot as { value: unknown })) return false;

@@ -105,7 +105,9 @@ describe('dispatchMany', () => {
 
   it("gives each item dispatch's own result, and one item's failure does not stop the others", async () => {
     for (const id of ['a', 'b', 'c', 'd']) host.insert(factsOf(id));
-    const stale = { ...store.get('b', { withSpec: false })!, version: 7 };
+    // b changes status under the batch (another writer recorded it abandoned): its item is refused.
+    const stale = store.get('b', { withSpec: false })!;
+    await host.dispatch(store.get('b')!, { type: 'observed.abandoned' });
     // d is already stopped: a second observed.abandoned is refused by the chart.
     await host.dispatch(store.get('d')!, { type: 'observed.abandoned' });
     const results = await host.dispatchMany([
@@ -120,8 +122,32 @@ describe('dispatchMany', () => {
     assert.equal((results[3] as Error).message, 'cannot observed.abandoned container "d" in state stopped');
     const context = (id: string) => (store.get(id)!.snapshot as { value: unknown; context: { exitStatus: number | null } });
     assert.deepEqual([context('a').value, context('a').context.exitStatus], [{ stopped: 'idle' }, 137]);
-    assert.deepEqual(context('b').value, { creating: 'pending' }, 'the stale item wrote nothing');
+    assert.deepEqual([context('b').value, context('b').context.exitStatus], [{ stopped: 'idle' }, null], 'the stale item wrote nothing');
     assert.deepEqual([context('c').value, context('c').context.exitStatus], [{ stopped: 'idle' }, 0]);
     assert.deepEqual(store.history('a').map((t) => `${t.from}>${t.to}:${t.exitStatus}`), ['>creating.pending:undefined', 'creating.pending>stopped.idle:137']);
+  });
+});
+
+// A dispatch that lost its compare-and-set to a write that changed neither status nor facts (an exec recording
+// itself while this resume thawed it) is written on top of it; one that lost to a real change fails.
+describe('a lost compare-and-set', () => {
+  const { store, host } = fakeHost();
+
+  it('is written again on top of a write that changed neither the status nor the facts', async () => {
+    host.insert(factsOf('r1'));
+    const read = store.get('r1')!;
+    const other = store.update('r1', read.version, { snapshot: read.snapshot }, []); // same status, same facts
+    assert.equal(other.version, read.version + 1);
+    const settled = await host.dispatch(read, { type: 'observed.abandoned' });
+    assert.equal(settled.status, 'stopped');
+    assert.deepEqual((store.get('r1')!.snapshot as { value: unknown }).value, { stopped: 'idle' });
+  });
+
+  it('fails when the other write changed the facts', async () => {
+    host.insert(factsOf('r2'));
+    const read = store.get('r2')!;
+    store.update('r2', read.version, { facts: { ...read.facts, initPid: 4242 } as never }, []);
+    await assert.rejects(host.dispatch(read, { type: 'observed.abandoned' }), /changed concurrently/);
+    assert.deepEqual((store.get('r2')!.snapshot as { value: unknown }).value, { creating: 'pending' });
   });
 });

@@ -52,7 +52,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
     try {
-      const made = cgroup.create(effectiveResources(spec.linux?.resources, spec.linux?.devices));
+      const made = cgroup.create(effectiveResources(spec.linux?.resources));
       // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
       if (!made.created) facts.cgroupShared = true;
       for (const w of made.warnings) env.log.warn({ id: facts.id }, w);

@@ -10,7 +10,7 @@ export function updateContainer(c: LiveContainer, env: ContainerEnv, changes: Li
   const { facts } = c;
   const merged = mergeResources(facts.spec.linux?.resources ?? {}, changes);
   // Only the changed controllers are written; device rules are re-applied whole when given.
-  const warnings = env.ports.cgroups.open(facts.cgroupPath).apply(effectiveResources(changes, facts.spec.linux?.devices) ?? {});
+  const warnings = env.ports.cgroups.open(facts.cgroupPath).apply(effectiveResources(changes) ?? {});
   for (const w of warnings) env.log.warn({ id: facts.id }, w);
   facts.spec = { ...facts.spec, linux: { ...facts.spec.linux, resources: merged } };
 }
