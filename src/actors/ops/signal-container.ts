@@ -1,9 +1,9 @@
-import { RuntsError } from '../../errors.js';
+import { SignalError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { crashPoint } from '../../debug/crash.js';
 
-export class SignalError extends RuntsError {}
+export { SignalError };
 
 /**
  * Sends a signal to the init (through a pidfd, so a reused PID can never get it) or, with `all`, to every process
