@@ -2,19 +2,20 @@ import { createActor, waitFor } from 'xstate';
 import {
   containerMachine,
   type ContainerMachine,
+  isResting,
   isSettled,
   MACHINE_VERSION,
   observeTransitions,
   stateName,
   opName,
-  refusal,
+  refusalError,
   statusOf,
   type ContainerEvent,
   type ContainerStatus,
 } from '../machines/container.js';
 import { RuntsError } from '../errors.js';
 import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
-import type { ContainerEnv, LiveContainer } from './ports.js';
+import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
 import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 import { writeFactsFile } from '../persistence/facts-file.js';
@@ -26,7 +27,7 @@ export class UnrecordedError extends RuntsError {
   constructor(
     cause: unknown,
     /** The container's facts after the effects: what exists now (processes, cgroup, state dir). */
-    readonly facts: LiveContainer['facts'],
+    readonly facts: LiveFacts,
   ) {
     super((cause as RuntsError).code ?? 'sys', (cause as Error).message, { cause });
   }
@@ -43,7 +44,7 @@ type TransitionDraft = Omit<TransitionRecord, 'seq'>;
 /** The result of one dispatch: where the container ended, its facts, and its record (undefined once deleted). */
 export interface Settled {
   status: ContainerStatus;
-  facts: LiveContainer['facts'];
+  facts: LiveFacts;
   record: ContainerRecord | undefined;
   transitions: TransitionDraft[];
   outcome: EffectOutcome;
@@ -66,7 +67,7 @@ export class ContainerHost {
   ) {}
 
   /** Inserts a new record in `creating` (taking the ID exclusively: a second create of the ID fails here). */
-  insert(facts: LiveContainer['facts']): ContainerRecord {
+  insert(facts: LiveFacts): ContainerRecord {
     const actor = createActor(containerMachine(), { input: { id: facts.id } });
     actor.start();
     const snapshot = actor.getPersistedSnapshot();
@@ -94,7 +95,7 @@ export class ContainerHost {
       } catch (e) {
         const latest = this.store.get(record.facts.id);
         const cause = e instanceof UnrecordedError ? e.cause : e;
-        if (!(cause instanceof StoreError) || cause.code !== 'bad_state' || !latest || attempt >= 3) throw e;
+        if (!(cause instanceof StoreError) || cause.code !== 'conflict' || !latest || attempt >= 3) throw e;
         record = latest;
       }
     }
@@ -109,15 +110,12 @@ export class ContainerHost {
   private unchanged(record: ContainerRecord, statusOnly: boolean): Settled | undefined {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) return undefined;
     const snapshot = record.snapshot as { status?: string; value: unknown; context?: { goferExited?: boolean; deleteAfterResume?: boolean } };
-    if (snapshot?.status !== 'active' || !snapshot.context) return undefined;
-    // Only states with no invoke to restart; running.idle has an eventless move while a forced delete thaws.
-    const name = stateName(snapshot);
-    if (!QUIET.has(name) || (name === 'running.idle' && snapshot.context.deleteAfterResume !== false)) return undefined;
+    if (snapshot?.status !== 'active' || !snapshot.context || !isResting(snapshot)) return undefined;
     const status = statusOf(snapshot);
     const skipGofer = statusOnly || snapshot.context.goferExited === true;
     if (observe(record.facts, status, this.observer, skipGofer).length > 0) return undefined;
     // The record was just read from the store and is this caller's alone: no copy of its facts needed.
-    return { status, facts: record.facts as LiveContainer['facts'], record, transitions: [], outcome: {} };
+    return { status, facts: record.facts as LiveFacts, record, transitions: [], outcome: {} };
   }
 
   /**
@@ -175,8 +173,8 @@ export class ContainerHost {
     });
     // A record read without its spec (Store.list, an exit being recorded) gets it only if an effect runs.
     const loadSpec = () => {
-      if ((live.facts as { spec?: unknown }).spec !== undefined) return;
-      const stored = this.store.get(live.facts.id)?.facts as LiveContainer['facts'] | undefined;
+      if (live.facts.spec !== undefined) return;
+      const stored = this.store.get(live.facts.id)?.facts;
       if (stored?.spec !== undefined) live.facts.spec = stored.spec;
     };
     bindDispatch(actor.system, { container: live, request, outcome, loadSpec });
@@ -189,10 +187,10 @@ export class ContainerHost {
         if (actor.getSnapshot().can(observed)) actor.send(observed);
         await waitFor(actor, isSettled);
       }
-      let refused: HostError | undefined;
+      let refused: Error | undefined;
       if (event) {
         if (!actor.getSnapshot().can(event)) {
-          refused = new HostError('bad_state', refusal(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type)));
+          refused = refusalError(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type));
         } else {
           actor.send(event);
           await waitFor(actor, isSettled);
@@ -250,9 +248,9 @@ export class ContainerHost {
    * The facts as recorded, in the container's state directory too (the init's pid once create recorded it, an
    * update's spec): what `runts repair` rebuilds a lost store from. Best effort: the store has them already.
    */
-  private keepFactsFile(facts: LiveContainer['facts']): void {
+  private keepFactsFile(facts: LiveFacts): void {
     try {
-      const spec = facts.spec ?? (this.store.get(facts.id)?.facts as LiveContainer['facts'] | undefined)?.spec;
+      const spec = facts.spec ?? this.store.get(facts.id)?.facts.spec;
       writeFactsFile(this.env.root, { ...facts, spec });
     } catch (e) {
       this.env.log.warn({ id: facts.id, err: (e as Error).message }, 'could not write the facts file of the state directory');
@@ -272,7 +270,7 @@ interface Run {
   transitions: TransitionDraft[];
   outcome: EffectOutcome;
   /** The chart did not allow the event: nothing was sent (what the reconcile moved is still written). */
-  refused?: HostError;
+  refused?: Error;
 }
 
 /**
@@ -283,15 +281,12 @@ interface Run {
  * whose process runs.
  */
 function yieldsTo(run: Run, e: unknown): boolean {
-  if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'bad_state' && e.code !== 'not_found')) return false;
+  if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'conflict' && e.code !== 'not_found')) return false;
   if (statusOf(run.final) !== statusOf(run.record.snapshot as { value: unknown })) return false;
   const { spec, ...facts } = run.live.facts;
   const { spec: storedSpec, ...storedFacts } = run.record.facts;
   return spec === storedSpec && JSON.stringify(facts) === JSON.stringify(storedFacts);
 }
-
-/** Settled states without invoked actors: restoring a snapshot there starts nothing. */
-const QUIET = new Set(['creating.pending', 'created.idle', 'running.idle', 'paused.idle', 'stopped.idle']);
 
 function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: number | null } {
   return 'exitStatus' in event ? { exitStatus: (event.exitStatus as number | null) ?? null } : {};

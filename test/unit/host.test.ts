@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { ContainerHost } from '../../src/actors/host.js';
-import type { ContainerEnv, LiveContainer } from '../../src/actors/ports.js';
+import type { ContainerEnv, LiveFacts } from '../../src/actors/ports.js';
 import type { Observer } from '../../src/actors/reconcile.js';
 import { FakeSyscallPort } from '../../src/native/fake.js';
 import type { Hook } from '../../src/oci/types.js';
-import { Store } from '../../src/persistence/store.js';
+import { Store, StoreError } from '../../src/persistence/store.js';
+import { recordExit } from '../../src/supervisor/record-exit.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
 function fakeHost() {
@@ -43,12 +44,12 @@ function fakeHost() {
   return { store, host: new ContainerHost(env, store, observer), hooksRun };
 }
 
-function factsOf(id: string, spec: object = { ociVersion: '1.2.0', root: { path: 'rootfs' } }): LiveContainer['facts'] {
+function factsOf(id: string, spec: object = { ociVersion: '1.2.0', root: { path: 'rootfs' } }): LiveFacts {
   return {
     id, bundle: '/b', rootfs: '/b/rootfs', sandboxId: id, initPid: 0, initStartTime: null, goferPid: 0,
     cgroupPath: `/runts/${id}`, cgroupShared: true, created: new Date().toISOString(), owner: 'root', annotations: {},
     creatorPid: 999_999, creatorStartTime: null, spec,
-  } as unknown as LiveContainer['facts'];
+  } as unknown as LiveFacts;
 }
 
 // Exits are recorded from a record read without its spec (Store.get withSpec false: half the read, no spec
@@ -64,7 +65,7 @@ describe('dispatching a record read without its spec', () => {
     assert.equal('spec' in bare.facts, false);
     const settled = await host.dispatch(bare, { type: 'observed.abandoned' });
     assert.equal(settled.status, 'stopped');
-    assert.deepEqual((store.get('c1')!.facts as LiveContainer['facts']).spec.hooks?.poststop, poststop);
+    assert.deepEqual((store.get('c1')!.facts as LiveFacts).spec.hooks?.poststop, poststop);
   });
 
   it('hands an effect the stored spec (delete runs the poststop hooks it names)', async () => {
@@ -123,5 +124,39 @@ describe('dispatchMany', () => {
     assert.deepEqual(context('b').value, { creating: 'pending' }, 'the stale item wrote nothing');
     assert.deepEqual([context('c').value, context('c').context.exitStatus], [{ stopped: 'idle' }, 0]);
     assert.deepEqual(store.history('a').map((t) => `${t.from}>${t.to}:${t.exitStatus}`), ['>creating.pending:undefined', 'creating.pending>stopped.idle:137']);
+  });
+});
+
+// A lost compare-and-set is told by its code ('conflict'), never by its message: the writers that retry it (the exit
+// recorder, a reconcile) must retry whatever the message says.
+describe('a store conflict', () => {
+  /** Makes the store's next update lose its compare-and-set once, with a message no one matches on. */
+  function loseNextWrite(store: Store): void {
+    const update = store.update.bind(store);
+    let lost = false;
+    store.update = (id, version, next, transitions) => {
+      if (!lost) {
+        lost = true;
+        throw new StoreError('conflict', `record ${id} moved under us`);
+      }
+      return update(id, version, next, transitions);
+    };
+  }
+
+  it('is retried by the exit recorder, which then records the exit', async () => {
+    const { store, host } = fakeHost();
+    host.insert({ ...factsOf('x1'), initPid: 4242 });
+    loseNextWrite(store);
+    assert.equal(await recordExit(host, store, 'x1', 4242, 137), true);
+    const snapshot = store.get('x1')!.snapshot as { value: unknown; context: { exitStatus: number | null } };
+    assert.deepEqual([snapshot.value, snapshot.context.exitStatus], [{ stopped: 'idle' }, 137]);
+  });
+
+  it('is retried by a reconcile (refresh)', async () => {
+    const { store, host } = fakeHost();
+    host.insert(factsOf('x2'));
+    loseNextWrite(store);
+    // The creator is gone (fakeHost's observer): the reconcile records the abandoned create.
+    assert.equal((await host.refresh(store.get('x2')!)).status, 'stopped');
   });
 });
