@@ -24,6 +24,7 @@ import {
   refusalError,
   sandboxRefusal,
   startFailureTearsDown,
+  stateError,
   type ContainerStatus,
 } from './machines/container.js';
 import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.js';
@@ -549,7 +550,7 @@ export class Runtime {
     if (id === undefined) return this.store.purgeDeletedHistories();
     validateId(id);
     if (this.store.get(id, { withSpec: false })) {
-      throw new RuntimeError('bad_state', `container "${id}" exists: its history is kept until it is deleted`);
+      throw stateError(`container "${id}" exists: its history is kept until it is deleted`);
     }
     if (this.store.history(id).length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: give the exact ID of a deleted container`);
     this.store.purgeHistory(id);

@@ -9,6 +9,7 @@ import {
   stateName,
   opName,
   refusalError,
+  stateError,
   statusOf,
   type ContainerEvent,
   type ContainerStatus,
@@ -19,8 +20,6 @@ import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
 import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 import { writeFactsFile } from '../persistence/facts-file.js';
-
-export class HostError extends RuntsError {}
 
 /** A dispatch whose effects ran but whose outcome could not be written to the store (message and code: the cause's). */
 export class UnrecordedError extends RuntsError {
@@ -150,8 +149,7 @@ export class ContainerHost {
   /** Restores the actor, reconciles it, sends `event` and waits until its effects settle; writes nothing. */
   private async run(record: ContainerRecord, event: ContainerEvent | undefined, request: DispatchRequest = {}): Promise<Run> {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) {
-      throw new HostError(
-        'bad_state',
+      throw stateError(
         `container "${record.facts.id}" was stored by another runts version (chart ${record.machineVersion}); delete it with that version`,
       );
     }

@@ -569,6 +569,16 @@ export function refusalError(id: string, status: ContainerStatus, op: string): C
   return new ContainerMachineError('bad_state', refusal(id, status, op));
 }
 
+/**
+ * A `bad_state` refusal the chart's transitions cannot state: the kernel contradicts the record (an effect finds the
+ * init gone while the chart still says it lives; the next reconcile records the exit), or the record itself forbids
+ * the call (written by another chart version). Every `bad_state` about a container is built here or by
+ * {@link refusalError}.
+ */
+export function stateError(message: string, options?: { cause?: unknown }): ContainerMachineError {
+  return new ContainerMachineError('bad_state', message, options);
+}
+
 /** One microstep of the chart as seen by {@link observeTransitions}. */
 export interface ObservedTransition {
   /** Leaf state before, e.g. `paused.resuming`. */
