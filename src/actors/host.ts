@@ -159,15 +159,24 @@ export class ContainerHost {
     const live = { facts: { ...structuredClone(facts), ...(spec === undefined ? {} : { spec }) } } as LiveContainer;
     const outcome: EffectOutcome = {};
     const transitions: TransitionDraft[] = [];
-    const { effectActors, bindDispatch } = await loadEffects();
+    const { effectActors, bindDispatch, effectResultOf, applyEffectResult } = await loadEffects();
     this.machine ??= containerMachine().provide({ actors: effectActors(this.env) as never });
+    // Every microstep, so paused → running → stopped is logged as two moves, not one.
+    const logMove = observeTransitions((t) =>
+      transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+    );
     const actor = createActor(this.machine, {
       snapshot: record.snapshot as never,
       input: { id: record.facts.id },
-      // Every microstep, so paused → running → stopped is logged as two moves, not one.
-      inspect: observeTransitions((t) =>
-        transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
-      ),
+      inspect: (ev) => {
+        // An effect's result arrives with its done event: apply it as the chart receives it, before the transition
+        // it takes (and any effect after it) runs.
+        if (ev.type === '@xstate.event' && ev.actorRef.sessionId === ev.rootId) {
+          const result = effectResultOf(ev.event);
+          if (result) applyEffectResult(result, live.facts, outcome);
+        }
+        logMove(ev);
+      },
     });
     // A record read without its spec (Store.list, an exit being recorded) gets it only if an effect runs.
     const loadSpec = () => {

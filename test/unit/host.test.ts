@@ -11,9 +11,10 @@ import { FakeSyscallPort } from '../../src/native/fake.js';
 import type { Hook } from '../../src/oci/types.js';
 import { Store, StoreError } from '../../src/persistence/store.js';
 import { recordExit } from '../../src/supervisor/record-exit.js';
+import { updateContainer } from '../../src/actors/ops/update-container.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
-function fakeHost() {
+function fakeHost(over: { observer?: Observer; openCgroup?: ContainerEnv['ports']['cgroups']['open'] } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-host-'));
   const store = Store.open(root);
   after(() => {
@@ -29,7 +30,7 @@ function fakeHost() {
       sys: new FakeSyscallPort(),
       cgroups: {
         resolvePath: (p, id) => p ?? `/runts/${id}`,
-        open: () => assert.fail('a shared cgroup is never opened'),
+        open: over.openCgroup ?? (() => assert.fail('a shared cgroup is never opened')),
         views: () => [],
         warmUpAttach: () => undefined,
       },
@@ -40,7 +41,7 @@ function fakeHost() {
       stopWaiter: { wait: async () => ({ stopped: true, remaining: [], detection: 'none' }) as never },
     },
   };
-  const observer: Observer = { isAlive: () => false, initState: () => 'gone', freezerState: () => null };
+  const observer: Observer = over.observer ?? { isAlive: () => false, initState: () => 'gone', freezerState: () => null };
   return { store, host: new ContainerHost(env, store, observer), hooksRun };
 }
 
@@ -158,5 +159,34 @@ describe('a store conflict', () => {
     loseNextWrite(store);
     // The creator is gone (fakeHost's observer): the reconcile records the abandoned create.
     assert.equal((await host.refresh(store.get('x2')!)).status, 'stopped');
+  });
+});
+
+// Effects moved to the data-in, result-out form hand back what they changed (the actor's output, the chart's onDone);
+// the host applies it and stores it.
+describe('an effect that returns its result', () => {
+  it('update: the merged spec is the effect’s patch, applied and stored by the host', async () => {
+    const applied: object[] = [];
+    const { store, host } = fakeHost({
+      observer: { isAlive: () => true, initState: () => 'waiting', freezerState: () => 'THAWED' },
+      openCgroup: () => ({ apply: (r: object) => (applied.push(r), []) }) as never,
+    });
+    const inserted = host.insert({ ...factsOf('u1', { ociVersion: '1.2.0', root: { path: 'rootfs' }, linux: { resources: { pids: { limit: 10 } } } }), initPid: 4242 });
+    const created = { ...(inserted.snapshot as object), value: { created: 'idle' } };
+    store.update('u1', inserted.version, { snapshot: created });
+    const settled = await host.dispatch(store.get('u1')!, { type: 'container.update' }, { update: { memory: { limit: 1 << 20 } } });
+    assert.equal(settled.status, 'created');
+    assert.deepEqual(applied, [{ memory: { limit: 1 << 20 } }]);
+    const want = { pids: { limit: 10 }, memory: { limit: 1 << 20 } };
+    assert.deepEqual(settled.facts.spec.linux?.resources, want);
+    assert.deepEqual(store.get('u1')!.facts.spec?.linux?.resources, want);
+  });
+
+  it('updateContainer returns the new spec and leaves the facts it was given alone', () => {
+    const facts = Object.freeze({ ...factsOf('u2', { ociVersion: '1.2.0', root: { path: 'rootfs' } }) });
+    const env = { log: pino({ level: 'silent' }), ports: { cgroups: { open: () => ({ apply: () => [] }) } } } as unknown as ContainerEnv;
+    const patch = updateContainer(facts, env, { pids: { limit: 5 } });
+    assert.deepEqual(patch.spec.linux?.resources, { pids: { limit: 5 } });
+    assert.equal(facts.spec.linux, undefined);
   });
 });
