@@ -34,4 +34,4 @@ export type { CgroupStats } from './linux/cgroups/index.js';
 export type { LinuxResources, Process, Spec } from './oci/types.js';
 
 /** Every `code` a RuntsError can carry (see ErrorCode). */
-export const ERROR_CODES: readonly ErrorCode[] = ['not_found', 'exists', 'bad_state', 'bad_config', 'ambiguous', 'sys'];
+export const ERROR_CODES: readonly ErrorCode[] = ['not_found', 'exists', 'bad_state', 'conflict', 'bad_config', 'ambiguous', 'sys'];

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger } from './log.js';
 import { ContainerHost, UnrecordedError, type Settled } from './actors/host.js';
-import type { ContainerEnv, LiveContainer, Ports } from './actors/ports.js';
+import type { ContainerEnv, LiveFacts, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
 import { defaultPorts } from './actors/default-ports.js';
 import { describeSpawnError } from './actors/spawn-errors.js';
@@ -13,10 +13,20 @@ import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
 import { readProcStat } from './linux/proc.js';
 import { loadBundle, type Bundle } from './oci/config.js';
+import { pidFor } from './oci/state.js';
 import { PtyRelay } from './linux/pty-relay.js';
 import { resolveContainerId, validateId, type IdUse } from './oci/id.js';
 import { Store, type ContainerRecord } from './persistence/store.js';
-import { refusal, type ContainerStatus } from './machines/container.js';
+import {
+  canHostChildren,
+  canQuery,
+  deleteStopsChildren,
+  refusalError,
+  sandboxRefusal,
+  startFailureTearsDown,
+  stateError,
+  type ContainerStatus,
+} from './machines/container.js';
 import type { LinuxNamespace, LinuxResources, Process, Spec } from './oci/types.js';
 import { CONTAINER_TYPE, SANDBOX_ID } from './linux/oom-score.js';
 import type { OomRebalancer } from './workers/oom-rebalancer.js';
@@ -24,6 +34,7 @@ import type { GoferData, GoferDirEntry } from './gofer/client.js';
 import type { CgroupStats, SubCgroups } from './linux/cgroups/index.js';
 import { followFeed, type EventsOptions, type RuntimeEvent } from './supervisor/events.js';
 import type { Resident, ServeOptions } from './supervisor/supervisor.js';
+import { recordExit } from './supervisor/record-exit.js';
 import type { TransitionRecord } from './persistence/store.js';
 import type { RepairReport } from './actors/repair.js';
 
@@ -178,7 +189,7 @@ export class Runtime {
     }
     const sandbox = await this.sandboxFor(id, config);
     const spec = sandbox ? joinSandbox(config, sandbox.facts.initPid) : config;
-    const facts: LiveContainer['facts'] = {
+    const facts: LiveFacts = {
       id,
       bundle,
       rootfs,
@@ -242,9 +253,8 @@ export class Runtime {
       await this.rebalanceOom(settled.facts, false);
       return stateOf(settled);
     } catch (e) {
-      // OCI: a failed start (a startContainer hook, a dead init) stops and destroys the container.
-      const after = this.store.get(record.facts.id);
-      if (after && (e as RuntsError).code !== 'bad_state') await this.delete(record.facts.id, { force: true }).catch(() => undefined);
+      // OCI: a failed start (a startContainer hook) stops and destroys the container (the chart says when).
+      if (startFailureTearsDown(e) && this.store.get(record.facts.id)) await this.delete(record.facts.id, { force: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -271,7 +281,7 @@ export class Runtime {
     const { facts } = record;
     // Destroying the sandbox brings its children down first: their processes die, their records go to stopped
     // (and their cgroups, nested under the sandbox's, go with it); each child is then deleted on its own.
-    if (facts.sandboxId === facts.id) {
+    if (deleteStopsChildren(facts)) {
       // Without specs: every container of the root is read, and the kill's effect fetches a child's spec if it runs.
       for (const child of this.store.list({ withSpec: false }).filter((r) => r.facts.sandboxId === facts.id && r.facts.id !== facts.id)) {
         await this.host.dispatch(child, { type: 'container.kill', signal: 9, all: true }).catch(() => undefined);
@@ -279,7 +289,7 @@ export class Runtime {
     }
     // --force on a live container asks its processes to stop first (SIGTERM, then SIGKILL at the deadline).
     await this.host.dispatch(record, { type: 'container.delete', force }, { destroy: { graceful: force } });
-    if (facts.sandboxId !== facts.id) await this.rebalanceOom(facts as LiveContainer['facts'], true);
+    if (facts.sandboxId !== facts.id) await this.rebalanceOom(facts as LiveFacts, true);
   }
 
   async state(id: string): Promise<ContainerState> {
@@ -293,8 +303,10 @@ export class Runtime {
       try {
         states.push(stateOf(await this.host.refresh(record, { statusOnly: true })));
       } catch (e) {
-        // A record deleted or changed by another process while we listed: skip it rather than fail the list.
-        if ((e as RuntsError).code !== 'not_found' && (e as RuntsError).code !== 'bad_state') throw e;
+        // A record deleted or changed by another process while we listed (or stored by another runts version): skip
+        // it rather than fail the list.
+        const code = (e as RuntsError).code;
+        if (code !== 'not_found' && code !== 'conflict' && code !== 'bad_state') throw e;
       }
     }
     return states;
@@ -339,8 +351,8 @@ export class Runtime {
     } finally {
       if (opts.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, forward);
     }
-    const record = this.store.get(id);
-    if (record) await this.host.dispatch(record, { type: 'observed.exited', exitStatus: status }).catch(() => undefined);
+    // As the init's parent, the one that has its status (see record-exit.ts); best effort: a delete follows anyway.
+    await recordExit(this.host, this.store, id, created.pid, status).catch(() => undefined);
     if (!opts.keep) await this.delete(id, { force: true });
     return status;
   }
@@ -351,7 +363,7 @@ export class Runtime {
    */
   async exec(id: string, opts: ExecOptions): Promise<{ pid: number; wait: () => Promise<number> }> {
     const record = this.find(id, 'change');
-    const base: Process = (record.facts as LiveContainer["facts"]).spec.process ?? { args: [], cwd: "/", user: { uid: 0, gid: 0 } };
+    const base: Process = (record.facts as LiveFacts).spec.process ?? { args: [], cwd: "/", user: { uid: 0, gid: 0 } };
     const asked = opts.process ?? execProcessFrom(base, opts);
     const { execCapabilities } = await import('./linux/plan-exec.js');
     // No capabilities asked for: the container's; more than its bounding set: refused (see execCapabilities).
@@ -368,7 +380,7 @@ export class Runtime {
       const settled = await this.host
         .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds, cgroups: opts.cgroups } })
         .catch((e) =>
-          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
+          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveFacts).spec) })),
         );
       pid = settled.outcome.execPid!;
       await relay?.attach();
@@ -402,13 +414,13 @@ export class Runtime {
   /** Host pids of every process in the container. */
   async ps(id: string): Promise<number[]> {
     // As runc, a stopped container is not an error: it lists what is left in its cgroup (usually nothing).
-    const settled = await this.live(id, 'ps', 'read', { stopped: true });
+    const settled = await this.live(id, 'ps', 'read', 'processes');
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).pids();
   }
 
   /** cpu, memory, pids and blkio figures of the container's cgroup (the data of runc's `events --stats`). */
   async stats(id: string): Promise<CgroupStats> {
-    const settled = await this.live(id, 'get stats of', 'read');
+    const settled = await this.live(id, 'get stats of', 'read', 'live');
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
   }
 
@@ -417,7 +429,7 @@ export class Runtime {
    * one as {"type":"oom"}, as runc). Also after the container stopped, while its cgroup is there.
    */
   async oomKills(id: string): Promise<number> {
-    const settled = await this.live(id, 'read OOM kills of', 'read', { stopped: true });
+    const settled = await this.live(id, 'read OOM kills of', 'read', 'processes');
     return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
   }
 
@@ -455,7 +467,7 @@ export class Runtime {
 
   /** The container whose gofer serves file calls: it must not be stopped (its gofer is gone with it). */
   private async brokerOf(id: string, use: IdUse): Promise<string> {
-    const settled = await this.live(id, 'reach files of', use);
+    const settled = await this.live(id, 'reach files of', use, 'live');
     return settled.facts.id;
   }
 
@@ -477,9 +489,7 @@ export class Runtime {
     const record = this.store.get(sandboxId);
     if (!record) throw new RuntimeError('not_found', `sandbox "${sandboxId}" of container "${id}" does not exist: create the sandbox first`);
     const settled = await this.host.refresh(record);
-    if (settled.status !== 'created' && settled.status !== 'running') {
-      throw new RuntimeError('bad_state', `sandbox "${sandboxId}" of container "${id}" is ${settled.status}: it must be created or running`);
-    }
+    if (!canHostChildren(settled.status)) throw sandboxRefusal(sandboxId, id, settled.status);
     return settled;
   }
 
@@ -487,7 +497,7 @@ export class Runtime {
    * Re-applies the sandbox's OOM scores (see src/linux/oom-score.ts) through its rebalancer actor, which
    * serialises requests. Skipped where no score is involved, so plain containers never start the worker.
    */
-  private async rebalanceOom(facts: LiveContainer['facts'], destroyed: boolean): Promise<void> {
+  private async rebalanceOom(facts: LiveFacts, destroyed: boolean): Promise<void> {
     const inSandbox = facts.sandboxId !== facts.id || facts.annotations?.[CONTAINER_TYPE] === 'sandbox';
     if (!inSandbox && facts.spec.process?.oomScoreAdj === undefined) return;
     try {
@@ -497,12 +507,10 @@ export class Runtime {
     }
   }
 
-  /** Reconciles and checks the container still has processes (read-only queries: ps, stats), or with `stopped`, once had. */
-  private async live(id: string, op: string, use: IdUse, allow: { stopped?: boolean } = {}): Promise<Settled> {
+  /** Reconciles and checks the chart lets the query `what` (see canQuery) look at the container now. */
+  private async live(id: string, op: string, use: IdUse, what: 'processes' | 'live'): Promise<Settled> {
     const settled = await this.host.refresh(this.find(id, use));
-    if ((settled.status === 'stopped' && !allow.stopped) || settled.status === 'creating') {
-      throw new RuntimeError('bad_state', refusal(settled.facts.id, settled.status, op));
-    }
+    if (!canQuery(settled.status, what)) throw refusalError(settled.facts.id, settled.status, op);
     return settled;
   }
 
@@ -542,7 +550,7 @@ export class Runtime {
     if (id === undefined) return this.store.purgeDeletedHistories();
     validateId(id);
     if (this.store.get(id, { withSpec: false })) {
-      throw new RuntimeError('bad_state', `container "${id}" exists: its history is kept until it is deleted`);
+      throw stateError(`container "${id}" exists: its history is kept until it is deleted`);
     }
     if (this.store.history(id).length === 0) throw new RuntimeError('not_found', `container "${id}" has no history: give the exact ID of a deleted container`);
     this.store.purgeHistory(id);
@@ -645,9 +653,9 @@ function stateOf(s: Settled): ContainerState {
   const f = s.facts;
   return {
     // The bundle's, as runc reports it (kept in the facts too, for listings read without specs).
-    ociVersion: (f.ociVersion as string | undefined) ?? f.spec?.ociVersion ?? '1.2.0',
+    ociVersion: f.ociVersion ?? f.spec?.ociVersion ?? '1.2.0',
     id: f.id,
-    pid: s.status === 'stopped' ? 0 : f.initPid,
+    pid: pidFor(s.status, f.initPid),
     status: s.status,
     bundle: f.bundle,
     rootfs: f.rootfs,

@@ -1,6 +1,6 @@
 import { fromPromise } from 'xstate';
 import type { LinuxResources } from '../oci/types.js';
-import type { ContainerEnv, LiveContainer } from './ports.js';
+import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
 import { createContainer } from './ops/create-container.js';
 import { startContainer } from './ops/start-container.js';
 import { signalContainer } from './ops/signal-container.js';
@@ -19,6 +19,29 @@ export interface DispatchRequest {
 export interface EffectOutcome {
   error?: unknown;
   execPid?: number;
+}
+
+/**
+ * What an effect that returns its result as data hands back: the actor's output, which the chart receives with its
+ * done event (onDone); the host applies it then (see applyEffectResult), before the chart's next effect starts.
+ * `patch`: the facts it changed; `execPid`: the process an exec started.
+ */
+export interface EffectResult {
+  patch?: Partial<LiveFacts>;
+  execPid?: number;
+}
+
+/** The output of an effect done event (`xstate.done.actor.<effect>`), when it carries an {@link EffectResult}. */
+export function effectResultOf(event: { type: string; output?: unknown }): EffectResult | undefined {
+  if (!event.type.startsWith('xstate.done.actor.')) return undefined;
+  const output = event.output as EffectResult | undefined;
+  return output && typeof output === 'object' ? output : undefined;
+}
+
+/** Applies an effect's result to the dispatch's facts and outcome (the host's half of the onDone). */
+export function applyEffectResult(result: EffectResult, facts: LiveFacts, outcome: EffectOutcome): void {
+  if (result.patch) Object.assign(facts, result.patch);
+  if (result.execPid !== undefined) outcome.execPid = result.execPid;
 }
 
 /** What one dispatch hands its effects: the container, the command's payload, and where to leave results. */
@@ -44,13 +67,16 @@ export function bindDispatch(system: object, ctx: DispatchContext): void {
  * one keeps the original error (the chart only sees that it failed) so the command can report the cause exactly.
  */
 export function effectActors(env: ContainerEnv) {
-  const effect = <I>(run: (d: DispatchContext, input: I) => unknown | Promise<unknown>) =>
-    fromPromise<void, I>(async ({ input, system }) => {
+  // `returning`: the effect hands back an EffectResult (the actor's output), applied by the host when the chart takes
+  // the done event. The others (not yet moved to that form) act on the dispatch's container in place.
+  const effect = <I>(run: (d: DispatchContext, input: I) => unknown, returning: 'result' | 'nothing' = 'nothing') =>
+    fromPromise<EffectResult | undefined, I>(async ({ input, system }) => {
       const d = dispatches.get(system);
       if (!d) throw new Error('internal: an effect ran outside a dispatch');
       try {
         d.loadSpec();
-        await run(d, input);
+        const result = await run(d, input);
+        return returning === 'result' ? (result as EffectResult) : undefined;
       } catch (e) {
         d.outcome.error ??= e;
         throw e;
@@ -68,9 +94,13 @@ export function effectActors(env: ContainerEnv) {
     freezeCgroup: effect(({ container }) => cgroup(container).freeze()),
     thawCgroup: effect(({ container }) => cgroup(container).thaw()),
     destroyContainer: effect(({ container, request }) => destroyContainer(container, env, request.destroy)),
-    spawnExec: effect(async ({ container, request, outcome }) => {
-      outcome.execPid = await execProcess(container, env, needs(request.exec, 'exec'));
-    }),
-    updateCgroup: effect(({ container, request }) => updateContainer(container, env, needs(request.update, 'update'))),
+    spawnExec: effect(
+      async ({ container, request }): Promise<EffectResult> => ({ execPid: await execProcess(container, env, needs(request.exec, 'exec')) }),
+      'result',
+    ),
+    updateCgroup: effect(
+      ({ container, request }): EffectResult => ({ patch: updateContainer(container.facts, env, needs(request.update, 'update')) }),
+      'result',
+    ),
   };
 }

@@ -2,31 +2,31 @@ import { createActor, waitFor } from 'xstate';
 import {
   containerMachine,
   type ContainerMachine,
+  isResting,
   isSettled,
   MACHINE_VERSION,
   observeTransitions,
   stateName,
   opName,
-  refusal,
+  refusalError,
+  stateError,
   statusOf,
   type ContainerEvent,
   type ContainerStatus,
 } from '../machines/container.js';
 import { RuntsError } from '../errors.js';
 import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
-import type { ContainerEnv, LiveContainer } from './ports.js';
+import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
 import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 import { writeFactsFile } from '../persistence/facts-file.js';
-
-export class HostError extends RuntsError {}
 
 /** A dispatch whose effects ran but whose outcome could not be written to the store (message and code: the cause's). */
 export class UnrecordedError extends RuntsError {
   constructor(
     cause: unknown,
     /** The container's facts after the effects: what exists now (processes, cgroup, state dir). */
-    readonly facts: LiveContainer['facts'],
+    readonly facts: LiveFacts,
   ) {
     super((cause as RuntsError).code ?? 'sys', (cause as Error).message, { cause });
   }
@@ -43,7 +43,7 @@ type TransitionDraft = Omit<TransitionRecord, 'seq'>;
 /** The result of one dispatch: where the container ended, its facts, and its record (undefined once deleted). */
 export interface Settled {
   status: ContainerStatus;
-  facts: LiveContainer['facts'];
+  facts: LiveFacts;
   record: ContainerRecord | undefined;
   transitions: TransitionDraft[];
   outcome: EffectOutcome;
@@ -66,7 +66,7 @@ export class ContainerHost {
   ) {}
 
   /** Inserts a new record in `creating` (taking the ID exclusively: a second create of the ID fails here). */
-  insert(facts: LiveContainer['facts']): ContainerRecord {
+  insert(facts: LiveFacts): ContainerRecord {
     const actor = createActor(containerMachine(), { input: { id: facts.id } });
     actor.start();
     const snapshot = actor.getPersistedSnapshot();
@@ -94,7 +94,7 @@ export class ContainerHost {
       } catch (e) {
         const latest = this.store.get(record.facts.id);
         const cause = e instanceof UnrecordedError ? e.cause : e;
-        if (!(cause instanceof StoreError) || cause.code !== 'bad_state' || !latest || attempt >= 3) throw e;
+        if (!(cause instanceof StoreError) || cause.code !== 'conflict' || !latest || attempt >= 3) throw e;
         record = latest;
       }
     }
@@ -109,15 +109,12 @@ export class ContainerHost {
   private unchanged(record: ContainerRecord, statusOnly: boolean): Settled | undefined {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) return undefined;
     const snapshot = record.snapshot as { status?: string; value: unknown; context?: { goferExited?: boolean; deleteAfterResume?: boolean } };
-    if (snapshot?.status !== 'active' || !snapshot.context) return undefined;
-    // Only states with no invoke to restart; running.idle has an eventless move while a forced delete thaws.
-    const name = stateName(snapshot);
-    if (!QUIET.has(name) || (name === 'running.idle' && snapshot.context.deleteAfterResume !== false)) return undefined;
+    if (snapshot?.status !== 'active' || !snapshot.context || !isResting(snapshot)) return undefined;
     const status = statusOf(snapshot);
     const skipGofer = statusOnly || snapshot.context.goferExited === true;
     if (observe(record.facts, status, this.observer, skipGofer).length > 0) return undefined;
     // The record was just read from the store and is this caller's alone: no copy of its facts needed.
-    return { status, facts: record.facts as LiveContainer['facts'], record, transitions: [], outcome: {} };
+    return { status, facts: record.facts as LiveFacts, record, transitions: [], outcome: {} };
   }
 
   /**
@@ -152,8 +149,7 @@ export class ContainerHost {
   /** Restores the actor, reconciles it, sends `event` and waits until its effects settle; writes nothing. */
   private async run(record: ContainerRecord, event: ContainerEvent | undefined, request: DispatchRequest = {}): Promise<Run> {
     if (record.machineVersion !== MACHINE_VERSION || record.schemaVersion !== SCHEMA_VERSION) {
-      throw new HostError(
-        'bad_state',
+      throw stateError(
         `container "${record.facts.id}" was stored by another runts version (chart ${record.machineVersion}); delete it with that version`,
       );
     }
@@ -163,20 +159,29 @@ export class ContainerHost {
     const live = { facts: { ...structuredClone(facts), ...(spec === undefined ? {} : { spec }) } } as LiveContainer;
     const outcome: EffectOutcome = {};
     const transitions: TransitionDraft[] = [];
-    const { effectActors, bindDispatch } = await loadEffects();
+    const { effectActors, bindDispatch, effectResultOf, applyEffectResult } = await loadEffects();
     this.machine ??= containerMachine().provide({ actors: effectActors(this.env) as never });
+    // Every microstep, so paused → running → stopped is logged as two moves, not one.
+    const logMove = observeTransitions((t) =>
+      transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+    );
     const actor = createActor(this.machine, {
       snapshot: record.snapshot as never,
       input: { id: record.facts.id },
-      // Every microstep, so paused → running → stopped is logged as two moves, not one.
-      inspect: observeTransitions((t) =>
-        transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
-      ),
+      inspect: (ev) => {
+        // An effect's result arrives with its done event: apply it as the chart receives it, before the transition
+        // it takes (and any effect after it) runs.
+        if (ev.type === '@xstate.event' && ev.actorRef.sessionId === ev.rootId) {
+          const result = effectResultOf(ev.event);
+          if (result) applyEffectResult(result, live.facts, outcome);
+        }
+        logMove(ev);
+      },
     });
     // A record read without its spec (Store.list, an exit being recorded) gets it only if an effect runs.
     const loadSpec = () => {
-      if ((live.facts as { spec?: unknown }).spec !== undefined) return;
-      const stored = this.store.get(live.facts.id)?.facts as LiveContainer['facts'] | undefined;
+      if (live.facts.spec !== undefined) return;
+      const stored = this.store.get(live.facts.id)?.facts;
       if (stored?.spec !== undefined) live.facts.spec = stored.spec;
     };
     bindDispatch(actor.system, { container: live, request, outcome, loadSpec });
@@ -189,10 +194,10 @@ export class ContainerHost {
         if (actor.getSnapshot().can(observed)) actor.send(observed);
         await waitFor(actor, isSettled);
       }
-      let refused: HostError | undefined;
+      let refused: Error | undefined;
       if (event) {
         if (!actor.getSnapshot().can(event)) {
-          refused = new HostError('bad_state', refusal(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type)));
+          refused = refusalError(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type));
         } else {
           actor.send(event);
           await waitFor(actor, isSettled);
@@ -267,9 +272,9 @@ export class ContainerHost {
    * The facts as recorded, in the container's state directory too (the init's pid once create recorded it, an
    * update's spec): what `runts repair` rebuilds a lost store from. Best effort: the store has them already.
    */
-  private keepFactsFile(facts: LiveContainer['facts']): void {
+  private keepFactsFile(facts: LiveFacts): void {
     try {
-      const spec = facts.spec ?? (this.store.get(facts.id)?.facts as LiveContainer['facts'] | undefined)?.spec;
+      const spec = facts.spec ?? this.store.get(facts.id)?.facts.spec;
       writeFactsFile(this.env.root, { ...facts, spec });
     } catch (e) {
       this.env.log.warn({ id: facts.id, err: (e as Error).message }, 'could not write the facts file of the state directory');
@@ -289,7 +294,12 @@ interface Run {
   transitions: TransitionDraft[];
   outcome: EffectOutcome;
   /** The chart did not allow the event: nothing was sent (what the reconcile moved is still written). */
-  refused?: HostError;
+  refused?: Error;
+}
+
+/** A write that lost its compare-and-set (the store's refusal of a stale version). */
+function lostRace(e: unknown): boolean {
+  return e instanceof StoreError && e.code === 'conflict';
 }
 
 /**
@@ -299,21 +309,13 @@ interface Run {
  * has nothing to add to theirs: it yields (its transition records are dropped) rather than fail an exec
  * whose process runs.
  */
-/** A write that lost its compare-and-set (the store's refusal of a stale version). */
-function lostRace(e: unknown): boolean {
-  return e instanceof StoreError && e.code === 'bad_state';
-}
-
 function yieldsTo(run: Run, e: unknown): boolean {
-  if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'bad_state' && e.code !== 'not_found')) return false;
+  if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'conflict' && e.code !== 'not_found')) return false;
   if (statusOf(run.final) !== statusOf(run.record.snapshot as { value: unknown })) return false;
   const { spec, ...facts } = run.live.facts;
   const { spec: storedSpec, ...storedFacts } = run.record.facts;
   return spec === storedSpec && JSON.stringify(facts) === JSON.stringify(storedFacts);
 }
-
-/** Settled states without invoked actors: restoring a snapshot there starts nothing. */
-const QUIET = new Set(['creating.pending', 'created.idle', 'running.idle', 'paused.idle', 'stopped.idle']);
 
 function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: number | null } {
   return 'exitStatus' in event ? { exitStatus: (event.exitStatus as number | null) ?? null } : {};

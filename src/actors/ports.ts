@@ -44,7 +44,10 @@ export interface ContainerEnv {
   stopTimeoutMs: number;
 }
 
+/** A container's facts with its config loaded: what effects and the host work on. */
+export type LiveFacts = ContainerFacts & { spec: Spec };
+
 /** A container as effects see it: the stored facts (mutated by effects, persisted by the host) and its config. */
 export interface LiveContainer {
-  facts: ContainerFacts & { spec: Spec; pidFile?: string; consoleSocket?: string; preserveFds?: number };
+  facts: LiveFacts;
 }

@@ -14,8 +14,7 @@ import { GoferError } from './errors.js';
 export interface GoferFacts {
   id: string;
   goferPid: number;
-  goferStartTime?: unknown;
-  [k: string]: unknown;
+  goferStartTime?: number | null;
 }
 
 /** How long {@link stopGofer} waits for the gofer to be gone after SIGKILL. */

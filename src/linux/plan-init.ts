@@ -3,11 +3,11 @@ import { posix, resolve } from 'node:path';
 import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT } from '../native/plan.js';
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
-import { RuntsError } from '../errors.js';
+import { PlanError } from '../errors.js';
 import { secureJoin } from './secure-join.js';
 
 /** A plan that cannot be made from this config (code bad_config). */
-export class PlanError extends RuntsError {}
+export { PlanError };
 
 /** One cgroup hierarchy the container sees under a `cgroup` mount: its name there and the host directory shown. */
 export interface CgroupView {

@@ -423,10 +423,31 @@ interface ValueHolder {
 export function statusOf(snapshot: ValueHolder): ContainerStatus {
   const value = snapshot.value;
   const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
-  if (!(CONTAINER_STATUSES as readonly string[]).includes(top ?? '')) {
+  if (!isStatus(top)) {
     throw new ContainerMachineError('bad_state', `snapshot state ${JSON.stringify(value)} is not a container status`);
   }
-  return top as ContainerStatus;
+  return top;
+}
+
+/**
+ * The OCI status of a dotted leaf state name as transition records store it (`running.idle` → `running`); `''`,
+ * the `from` of a container's first record (before the chart existed), is `creating`.
+ * @example statusOfState('paused.resuming') // 'paused'
+ */
+export function statusOfState(state: string): ContainerStatus {
+  const top = state.split('.')[0];
+  return isStatus(top) ? top : 'creating';
+}
+
+/** The OCI status of a stored snapshot (as read from the store, unchecked), or undefined when it has none. */
+export function statusOfStored(snapshot: unknown): ContainerStatus | undefined {
+  const value = (snapshot as { value?: unknown } | null | undefined)?.value;
+  const top = typeof value === 'string' ? value : value && typeof value === 'object' ? Object.keys(value)[0] : undefined;
+  return isStatus(top) ? top : undefined;
+}
+
+function isStatus(s: string | undefined): s is ContainerStatus {
+  return (CONTAINER_STATUSES as readonly (string | undefined)[]).includes(s);
 }
 
 /**
@@ -446,7 +467,10 @@ export function stateName(snapshot: ValueHolder): string {
   return parts.join('.');
 }
 
-const SETTLED = new Set(['creating.pending', 'created.idle', 'running.idle', 'paused.idle', 'stopped.idle', 'stopped.deleted']);
+/** Settled states that invoke nothing: restoring a snapshot there starts no effect. */
+const RESTING = new Set(['creating.pending', 'created.idle', 'running.idle', 'paused.idle', 'stopped.idle']);
+/** Every settled state: the resting ones and the final `stopped.deleted`. */
+const SETTLED = new Set([...RESTING, 'stopped.deleted']);
 
 /**
  * True when no effect is in flight: an `.idle` state, `creating.pending` or `stopped.deleted`.
@@ -454,6 +478,68 @@ const SETTLED = new Set(['creating.pending', 'created.idle', 'running.idle', 'pa
  */
 export function isSettled(snapshot: ValueHolder): boolean {
   return SETTLED.has(stateName(snapshot));
+}
+
+/**
+ * True when a restored actor of this stored snapshot would do nothing by itself: it rests in a settled state with no
+ * invoke to restart, and is not `running.idle` on the way of a force delete (`deleteAfterResume`: an eventless move
+ * to destroying). A snapshot without that flag (not written by this chart) is not taken as resting.
+ */
+export function isResting(snapshot: ValueHolder & { context?: { deleteAfterResume?: boolean } }): boolean {
+  const name = stateName(snapshot);
+  if (!RESTING.has(name)) return false;
+  return name !== 'running.idle' || snapshot.context?.deleteAfterResume === false;
+}
+
+/**
+ * The statuses in which the container's init exists (or existed until its exit is seen): created, running, paused.
+ * Leaving one of them for stopped is an exit; a resident host watches the init of a container in one of them.
+ */
+export function hasInit(status: ContainerStatus | undefined): boolean {
+  return status === 'created' || status === 'running' || status === 'paused';
+}
+
+/** Whether a move between these statuses is the init's exit (the feed then reports an `exit` event too). */
+export function isExit(from: ContainerStatus, to: ContainerStatus): boolean {
+  return to === 'stopped' && hasInit(from);
+}
+
+/**
+ * Whether a query may look at the container's cgroup now. `'processes'` (ps, OOM kills): also once stopped, as runc
+ * (it lists what is left, usually nothing). `'live'` (stats, file calls through the gofer): only while its init is
+ * there. Never while creating: the cgroup and gofer are not set up yet.
+ */
+export function canQuery(status: ContainerStatus, what: 'processes' | 'live'): boolean {
+  if (status === 'creating') return false;
+  return status !== 'stopped' || what === 'processes';
+}
+
+/** Whether a new container may join this one as its sandbox (CRI): only while the sandbox's init lives, unpaused. */
+export function canHostChildren(status: ContainerStatus): boolean {
+  return status === 'created' || status === 'running';
+}
+
+/** {@link canHostChildren}'s refusal. */
+export function sandboxRefusal(sandboxId: string, childId: string, status: ContainerStatus): ContainerMachineError {
+  return new ContainerMachineError('bad_state', `sandbox "${sandboxId}" of container "${childId}" is ${status}: it must be created or running`);
+}
+
+/**
+ * Deleting a sandbox (a container that is its own sandbox) first stops its children: their cgroups are nested in
+ * its own, and their namespaces are its.
+ */
+export function deleteStopsChildren(facts: { id: string; sandboxId: string }): boolean {
+  return facts.sandboxId === facts.id;
+}
+
+/**
+ * Whether a failed `start` must end in teardown (OCI: a container whose start failed is destroyed). Not after a
+ * refusal or an init found gone (`bad_state`: the chart moved nothing that needs undoing, or already stopped it),
+ * nor after losing a write race (`conflict`: another runts process owns the container's next move).
+ */
+export function startFailureTearsDown(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return code !== 'bad_state' && code !== 'conflict';
 }
 
 /**
@@ -481,6 +567,16 @@ const REFUSAL_HINTS: Record<string, string> = {
 /** {@link refusal} as a `bad_state` error, ready to throw. */
 export function refusalError(id: string, status: ContainerStatus, op: string): ContainerMachineError {
   return new ContainerMachineError('bad_state', refusal(id, status, op));
+}
+
+/**
+ * A `bad_state` refusal the chart's transitions cannot state: the kernel contradicts the record (an effect finds the
+ * init gone while the chart still says it lives; the next reconcile records the exit), or the record itself forbids
+ * the call (written by another chart version). Every `bad_state` about a container is built here or by
+ * {@link refusalError}.
+ */
+export function stateError(message: string, options?: { cause?: unknown }): ContainerMachineError {
+  return new ContainerMachineError('bad_state', message, options);
 }
 
 /** One microstep of the chart as seen by {@link observeTransitions}. */

@@ -76,7 +76,7 @@ function load(): Addon {
 function convert(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
   const a = e as AddonError;
-  if (a.code === 'ERR_RUNTS_BAD_PLAN') return new PlanError(a.message);
+  if (a.code === 'ERR_RUNTS_BAD_PLAN') return new PlanError('bad_config', a.message);
   if (a.code === 'ERR_RUNTS_SECCOMP' || a.code === 'ERR_RUNTS_SECCOMP_SYS') {
     return new SeccompCompileError(a.code === 'ERR_RUNTS_SECCOMP' ? 'bad_config' : 'sys', a.field ?? '', a.message, { cause: e });
   }

@@ -24,7 +24,7 @@
  * await nativePort().spawn(plan);
  */
 
-import { RuntsError } from '../errors.js';
+import { PlanError } from '../errors.js';
 import { PLAN_OPS, type OpNumKind, type OpStrKind, type PlanOpDef, type PlanOpTableName } from './plan-ops.js';
 
 export const PLAN_MAGIC = 0x504e5452;
@@ -127,15 +127,9 @@ const BY_CODE = new Map<number, [PlanOpName, OpSpec]>(
   (Object.entries(OPS) as [PlanOpName, OpSpec][]).map(([name, spec]) => [spec.code, [name, spec]]),
 );
 
-/**
- * A value the plan cannot carry (an argv entry with a NUL byte, too many env entries, a bad number) or a
- * malformed buffer given to {@link decodePlan}. Code 'bad_config': such values come from the bundle.
- */
-export class PlanError extends RuntsError {
-  constructor(message: string) {
-    super('bad_config', message);
-  }
-}
+// A value the plan cannot carry (an argv entry with a NUL byte, too many env entries, a bad number) or a malformed
+// buffer given to decodePlan: a PlanError with code 'bad_config' (such values come from the bundle).
+export { PlanError };
 
 type Wire = Record<string, unknown>;
 
@@ -156,14 +150,14 @@ function fromWire(name: PlanOpName, w: Wire): PlanOp {
 function strBytes(kind: StrKind, value: unknown, where: string): Buffer {
   switch (kind) {
     case 'str':
-      if (typeof value !== 'string') throw new PlanError(`${where}: expected a string`);
+      if (typeof value !== 'string') throw new PlanError('bad_config', `${where}: expected a string`);
       return Buffer.from(value, 'utf8');
     case 'list': {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.includes('\0'))) {
-        throw new PlanError(`${where}: expected an array of strings without NUL bytes`);
+        throw new PlanError('bad_config', `${where}: expected an array of strings without NUL bytes`);
       }
       if (value.length > PLAN_LIMITS.maxListEntries) {
-        throw new PlanError(`${where}: more than ${PLAN_LIMITS.maxListEntries} entries`);
+        throw new PlanError('bad_config', `${where}: more than ${PLAN_LIMITS.maxListEntries} entries`);
       }
       return Buffer.from(value.map((v: string) => v + '\0').join(''), 'utf8');
     }
@@ -171,13 +165,13 @@ function strBytes(kind: StrKind, value: unknown, where: string): Buffer {
       const gids = value as number[];
       const buf = Buffer.alloc(gids.length * 4);
       gids.forEach((g, i) => {
-        if (!Number.isInteger(g) || g < 0 || g > 0xffffffff) throw new PlanError(`${where}: bad gid ${g}`);
+        if (!Number.isInteger(g) || g < 0 || g > 0xffffffff) throw new PlanError('bad_config', `${where}: bad gid ${g}`);
         buf.writeUInt32LE(g, i * 4);
       });
       return buf;
     }
     case 'bytes':
-      if (!Buffer.isBuffer(value)) throw new PlanError(`${where}: expected a Buffer`);
+      if (!Buffer.isBuffer(value)) throw new PlanError('bad_config', `${where}: expected a Buffer`);
       return value;
   }
 }
@@ -213,11 +207,11 @@ function encodeNum(kind: NumKind, value: unknown, where: string): Buffer {
   const out = Buffer.alloc(8);
   if (kind === 'u64') {
     if (typeof value !== 'bigint' || value < 0n || value > 0xffffffffffffffffn) {
-      throw new PlanError(`${where}: expected a bigint in [0, 2^64)`);
+      throw new PlanError('bad_config', `${where}: expected a bigint in [0, 2^64)`);
     }
     out.writeBigUInt64LE(value);
   } else {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new PlanError(`${where}: expected an integer`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new PlanError('bad_config', `${where}: expected an integer`);
     out.writeBigInt64LE(BigInt(value));
   }
   return out;
@@ -237,7 +231,7 @@ export function encodePlan(header: PlanHeader, ops: readonly PlanOp[]): Buffer {
   for (const s of [header.uidMap ?? '', header.gidMap ?? '', header.setgroups ?? '']) parts.push(encodeStr(Buffer.from(s)));
   ops.forEach((op, i) => {
     const spec = OPS[op.op];
-    if (spec === undefined) throw new PlanError(`op ${i}: unknown op ${String((op as { op: unknown }).op)}`);
+    if (spec === undefined) throw new PlanError('bad_config', `op ${i}: unknown op ${String((op as { op: unknown }).op)}`);
     const w = toWire(op);
     const opHead = Buffer.alloc(8);
     opHead.writeUInt32LE(spec.code, 0);
@@ -257,7 +251,7 @@ export function encodePlan(header: PlanHeader, ops: readonly PlanOp[]): Buffer {
 export function decodePlan(buf: Buffer): { header: PlanHeader; ops: PlanOp[] } {
   let at = 0;
   const need = (n: number): void => {
-    if (buf.length - at < n) throw new PlanError(`invalid spawn plan at byte ${at}: truncated`);
+    if (buf.length - at < n) throw new PlanError('bad_config', `invalid spawn plan at byte ${at}: truncated`);
   };
   const u32 = (): number => (need(4), (at += 4), buf.readUInt32LE(at - 4));
   const u16 = (): number => (need(2), (at += 2), buf.readUInt16LE(at - 2));
@@ -269,9 +263,9 @@ export function decodePlan(buf: Buffer): { header: PlanHeader; ops: PlanOp[] } {
     at += padded(len);
     return bytes;
   };
-  if (u32() !== PLAN_MAGIC) throw new PlanError('invalid spawn plan: bad magic');
+  if (u32() !== PLAN_MAGIC) throw new PlanError('bad_config', 'invalid spawn plan: bad magic');
   const version = u32();
-  if (version !== PLAN_VERSION) throw new PlanError(`invalid spawn plan: unsupported version ${version}`);
+  if (version !== PLAN_VERSION) throw new PlanError('bad_config', `invalid spawn plan: unsupported version ${version}`);
   const count = u32();
   u32();
   const header: PlanHeader = {};
@@ -285,10 +279,10 @@ export function decodePlan(buf: Buffer): { header: PlanHeader; ops: PlanOp[] } {
   for (let i = 0; i < count; i++) {
     const code = u32();
     const entry = BY_CODE.get(code);
-    if (entry === undefined) throw new PlanError(`invalid spawn plan: op ${i} has unknown code ${code}`);
+    if (entry === undefined) throw new PlanError('bad_config', `invalid spawn plan: op ${i} has unknown code ${code}`);
     const [name, spec] = entry;
     if (u16() !== spec.nums.length || u16() !== spec.strs.length) {
-      throw new PlanError(`invalid spawn plan: op ${i} (${name}) has wrong argument counts`);
+      throw new PlanError('bad_config', `invalid spawn plan: op ${i} (${name}) has wrong argument counts`);
     }
     const w: Wire = {};
     for (const [field, kind] of spec.nums) {
@@ -299,7 +293,7 @@ export function decodePlan(buf: Buffer): { header: PlanHeader; ops: PlanOp[] } {
     for (const [field, kind] of spec.strs) w[field] = strValue(kind, str());
     ops.push(fromWire(name, w));
   }
-  if (at !== buf.length) throw new PlanError(`invalid spawn plan: ${buf.length - at} trailing bytes`);
+  if (at !== buf.length) throw new PlanError('bad_config', `invalid spawn plan: ${buf.length - at} trailing bytes`);
   return { header, ops };
 }
 
@@ -657,7 +651,7 @@ export function capMask(names: readonly string[]): bigint {
   let mask = 0n;
   for (const name of names) {
     const n = CAPABILITIES[name];
-    if (n === undefined) throw new PlanError(`unknown capability ${name}`);
+    if (n === undefined) throw new PlanError('bad_config', `unknown capability ${name}`);
     mask |= 1n << BigInt(n);
   }
   return mask;

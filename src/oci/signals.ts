@@ -2,10 +2,9 @@
  * Signal names and numbers as `runts kill` accepts them: "KILL", "SIGKILL", "sigterm", "9", "RTMIN+3".
  */
 import { constants } from 'node:os';
-import { RuntsError } from '../errors.js';
+import { SignalError } from '../errors.js';
 
-/** A signal runts cannot name (code bad_config). */
-export class SignalError extends RuntsError {}
+export { SignalError };
 
 // glibc's SIGRTMIN is 34 (32 and 33 are taken by NPTL); runc, kill(1) and bash all use 34..64.
 const SIGRTMIN = 34;

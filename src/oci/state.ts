@@ -37,7 +37,7 @@ export interface RuncStateInput extends StateInput {
 }
 
 /** Like runc, a stopped container reports pid 0: the old pid may already belong to another process. */
-function pidFor(status: ContainerStatus, pid: number | undefined): number {
+export function pidFor(status: ContainerStatus, pid: number | undefined): number {
   return status === 'stopped' ? 0 : (pid ?? 0);
 }
 

@@ -14,8 +14,9 @@
  * const args: string[] = (spec as Spec).process?.args ?? [];
  */
 
-/** Lifecycle status as the OCI spec names it (runc adds nothing else). */
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+// The OCI lifecycle status is the chart's top-level state: defined once, in src/machines.
+import type { ContainerStatus } from '../machines/container.js';
+export type { ContainerStatus };
 
 /** The state JSON handed to hooks on stdin and printed (with extras) by `runts state`. */
 export interface State {

@@ -42,6 +42,7 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { nativePort } from '../native/index.js';
 import { RuntsError, type ErrorCode } from '../errors.js';
 import { hasFactsFiles } from './facts-file.js';
+import type { Spec } from '../oci/types.js';
 
 /*
  * The LMDB file format, as lmdb-js's liblmdb (dependencies/lmdb/libraries/liblmdb/mdb.c) lays it out on a 64-bit
@@ -292,7 +293,20 @@ export interface ContainerFacts {
   annotations: Record<string, string>;
   creatorPid: number;
   creatorStartTime: number | null;
-  [k: string]: unknown;
+  /** The gofer's start time (/proc/<pid>/stat), its PID-reuse guard; null when unknown. */
+  goferStartTime?: number | null;
+  /** The cgroup existed before the create (or is joined): teardown leaves it in place. */
+  cgroupShared?: boolean;
+  /** The bundle's ociVersion, kept for listings read without the spec. */
+  ociVersion?: string;
+  /** create --console-socket (the exec of a terminal process sends its pty there too). */
+  consoleSocket?: string;
+  /** create --preserve-fds. */
+  preserveFds?: number;
+  /** The container dies with its creator (a foreground run). */
+  attached?: boolean;
+  /** The container's config (stored apart from the rest; absent in records read without it). */
+  spec?: Spec;
 }
 
 /** `next` with the spec `current` holds inline (a record written before the split) when `next` has none. */
@@ -341,7 +355,7 @@ export interface FeedEntry extends TransitionRecord {
 /** A transition as handed to the store (the store assigns `seq`). */
 export type NewTransition = Omit<TransitionRecord, 'seq'> & { seq?: number };
 
-/** Raised by the store; `code` says what went wrong (exists, not_found, bad_state, ambiguous, sys). */
+/** Raised by the store; `code` says what went wrong (exists, not_found, conflict, ambiguous, sys). */
 export class StoreError extends RuntsError {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
@@ -595,7 +609,7 @@ export class Store {
    * Compare-and-set update: replaces facts and/or snapshot only if the stored version is still
    * `expectedVersion`, and appends the transitions (seq continues after the existing history), all
    * in one transaction.
-   * @throws StoreError `not_found` (no record), `bad_state` (changed concurrently: reload and retry).
+   * @throws StoreError `not_found` (no record), `conflict` (changed concurrently: reload and retry).
    */
   update(
     id: string,
@@ -630,7 +644,7 @@ export class Store {
    * transitions (e.g. `stopped.destroying → stopped.deleted`) in the same transaction. Its history
    * is kept (bounded by {@link HISTORY_LIMIT}, for the last {@link DELETED_HISTORY_LIMIT} deletions); drop it sooner
    * with {@link Store.purgeHistory}.
-   * @throws StoreError `not_found`, or `bad_state` when the version moved.
+   * @throws StoreError `not_found`, or `conflict` when the version moved.
    */
   remove(id: string, expectedVersion?: number, transitions: NewTransition[] = []): void {
     this.write(() => {
@@ -800,7 +814,7 @@ export class Store {
 
   /** Writes a record, its spec (when it has one) into `specs`. Inside a write transaction. */
   private put(id: string, rec: ContainerRecord): void {
-    const { spec, ...facts } = rec.facts as ContainerFacts & { spec?: unknown };
+    const { spec, ...facts } = rec.facts;
     if (spec === undefined) {
       this.records.putSync(id, rec);
       return;
@@ -813,7 +827,7 @@ export class Store {
   private withSpec(rec: ContainerRecord | undefined): ContainerRecord | undefined {
     if (rec === undefined || 'spec' in rec.facts) return rec;
     const spec = this.specs.get(rec.facts.id);
-    return spec === undefined ? rec : { ...rec, facts: { ...rec.facts, spec } };
+    return spec === undefined ? rec : { ...rec, facts: { ...rec.facts, spec: spec as Spec } };
   }
 
   // lmdb-js reuses one read transaction until the next event-loop turn, so a process that polls
@@ -940,5 +954,5 @@ function notFound(id: string): StoreError {
 }
 
 function changed(id: string): StoreError {
-  return new StoreError('bad_state', `container "${id}" changed concurrently, retry`);
+  return new StoreError('conflict', `container "${id}" changed concurrently, retry`);
 }

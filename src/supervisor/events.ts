@@ -6,7 +6,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { FeedEntry, Store } from '../persistence/store.js';
-import { CONTAINER_STATUSES, type ContainerStatus } from '../machines/container.js';
+import { isExit, statusOfState, type ContainerStatus } from '../machines/container.js';
 
 /** A container's statechart moved (one record of its history, as it was committed). */
 export interface TransitionEvent {
@@ -58,14 +58,6 @@ export interface EventsOptions {
   fallbackMs?: number;
 }
 
-const LIVE: ReadonlySet<string> = new Set(['created', 'running', 'paused']);
-
-/** The top-level status of a leaf state name ('' → creating, the state before the first record). */
-export function statusOfState(state: string): ContainerStatus {
-  const top = state.split('.')[0];
-  return (CONTAINER_STATUSES as readonly string[]).includes(top) ? (top as ContainerStatus) : 'creating';
-}
-
 /** The events one feed entry stands for: its transition, plus an exit when it leaves a live status for stopped. */
 export function eventsOf(e: FeedEntry): RuntimeEvent[] {
   const status = statusOfState(e.to);
@@ -82,7 +74,7 @@ export function eventsOf(e: FeedEntry): RuntimeEvent[] {
     pid: e.pid,
     ...(e.exitStatus !== undefined ? { exitStatus: e.exitStatus } : {}),
   };
-  if (status !== 'stopped' || !LIVE.has(statusOfState(e.from))) return [transition];
+  if (!isExit(statusOfState(e.from), status)) return [transition];
   return [transition, { type: 'exit', cursor: e.cursor, id: e.id, exitStatus: e.exitStatus ?? null, time: e.time, pid: e.pid }];
 }
 

@@ -1,5 +1,24 @@
+/**
+ * The exit recorder: every write of an init's exit to its container's chart goes through here (or, for the one
+ * writer that only infers it, through the chart's own reconcile rule, src/machines/observe.ts).
+ *
+ * Who records an exit, by precedence (the chart takes the first exit committed; a stopped container refuses any later
+ * one, so precedence is a matter of who writes first, and the writers below are arranged so that the one who knows
+ * most writes first):
+ * 1. The init's parent, which reaps it and so has its exit status: the resident host for the containers it created
+ *    (`recordExits`, one store transaction per SIGCHLD burst), a foreground `runts run` for its own (`recordExit`).
+ * 2. The resident host's non-child watcher (a pidfd on an init another process created), which only learns that it
+ *    ended: it never writes while a parent that will record the status lives ({@link parentRecordsExit}), and
+ *    otherwise waits a grace period and writes only if nobody changed the record meanwhile (the process that stopped
+ *    the container, a delete, is about to write it).
+ * 3. Any command's reconcile (ContainerHost), which finds the init gone with nothing recorded: `observed.exited`
+ *    with status null. A dispatch of the exit itself skips the reconcile, so it never overwrites a known status.
+ * A lost compare-and-set (`conflict`) is retried on the record as it is now; a refusal (`bad_state`) means another
+ * writer recorded it already.
+ */
 import type { ContainerHost } from '../actors/host.js';
-import type { ContainerRecord, Store } from '../persistence/store.js';
+import { isProcessAlive } from '../linux/proc.js';
+import type { ContainerFacts, ContainerRecord, Store } from '../persistence/store.js';
 
 /** One reaped init: its container, pid and exit status. */
 export interface Exit {
@@ -67,7 +86,15 @@ function recordOf(store: Store, id: string, pid: number): ContainerRecord | unde
   return record?.facts.initPid === pid ? record : undefined;
 }
 
+/**
+ * Whether the exit of an init whose parent was `parentPid` is left to that parent: the container's creator, still
+ * alive (a foreground `runts run` waits for it and records its status).
+ */
+export function parentRecordsExit(facts: ContainerFacts, parentPid: number | undefined): boolean {
+  return facts.creatorPid === parentPid && isProcessAlive(facts.creatorPid, facts.creatorStartTime);
+}
+
 /** Another process wrote the record between our read and our write. */
-const lostRace = (e: Error) => /changed concurrently/.test(e.message);
+const lostRace = (e: Error) => (e as { code?: string }).code === 'conflict';
 /** The chart does not take the exit: the container is already stopped. */
 const refused = (e: Error) => (e as { code?: string }).code === 'bad_state';

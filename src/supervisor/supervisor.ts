@@ -12,13 +12,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerHost } from '../actors/host.js';
-import { isProcessAlive, readProcStat } from '../linux/proc.js';
+import { hasInit, statusOfStored } from '../machines/container.js';
+import { readProcStat } from '../linux/proc.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
 import { followFeed } from './events.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { recordExit, recordExits, type Exit } from './record-exit.js';
+import { parentRecordsExit, recordExit, recordExits, type Exit } from './record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
@@ -42,7 +43,6 @@ export interface ResidentInternals {
   host: ContainerHost;
 }
 
-const LIVE = new Set(['created', 'running', 'paused']);
 /** How long the exit of another process's container waits for that process to record it (see exited()). */
 const NON_CHILD_GRACE_MS = 1000;
 
@@ -130,7 +130,7 @@ export class Resident {
   private async follow(): Promise<void> {
     try {
       for await (const ev of followFeed(this.internals.store, { signal: this.feed.signal })) {
-        if (ev.type === 'transition' && LIVE.has(ev.status)) this.watchContainer(ev.id);
+        if (ev.type === 'transition' && hasInit(ev.status)) this.watchContainer(ev.id);
       }
     } catch (e) {
       if (!this.closed) this.log.warn({ err: (e as Error).message }, 'following the event feed failed: exits are seen at the next command');
@@ -139,7 +139,7 @@ export class Resident {
 
   private watchContainer(id: string): void {
     const record = this.internals.store.get(id);
-    if (!record || !LIVE.has(statusOfRecord(record.snapshot))) return;
+    if (!record || !hasInit(statusOfStored(record.snapshot))) return;
     const { facts } = record;
     if (facts.initPid > 0 && !this.reaper.isWatching(facts.initPid)) {
       this.reaper.watch({ id, pid: facts.initPid, startTime: facts.initStartTime, kind: 'init' });
@@ -166,8 +166,7 @@ export class Resident {
     if (!record) return;
     // A foreground `runts run` is its container's parent and waits for it: it records the exit itself, with the
     // status we cannot have; writing first would only lose that status (and race its next write).
-    const { facts } = record;
-    if (facts.creatorPid === w.parentPid && isProcessAlive(facts.creatorPid, facts.creatorStartTime)) return;
+    if (parentRecordsExit(record.facts, w.parentPid)) return;
     // Not ours: another runts process may be the one that stopped it (a transient delete) and is about to write the
     // record; our write would make its compare-and-set fail. Give it a moment, and record only if nobody did.
     const timer = setTimeout(() => {
@@ -185,7 +184,7 @@ export class Resident {
    */
   private async recordGoferExit(id: string, exitStatus: number | null): Promise<void> {
     const record = this.internals.store.get(id);
-    if (!record || !LIVE.has(statusOfRecord(record.snapshot)) || goferExitRecorded(record.snapshot)) return;
+    if (!record || !hasInit(statusOfStored(record.snapshot)) || goferExitRecorded(record.snapshot)) return;
     try {
       await this.internals.host.dispatch(record, { type: 'gofer.exited', exitStatus });
       this.log.debug({ id, exitStatus }, 'gofer exit recorded');
@@ -318,11 +317,6 @@ function terminalOf(bundle: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-function statusOfRecord(snapshot: unknown): string {
-  const value = (snapshot as { value?: unknown } | null)?.value;
-  return typeof value === 'string' ? value : value && typeof value === 'object' ? (Object.keys(value)[0] ?? '') : '';
 }
 
 /** The chart already knows its gofer is gone (context.goferExited): watching or recording again would loop. */

@@ -5,14 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { ContainerHost } from '../../src/actors/host.js';
-import type { ContainerEnv, LiveContainer } from '../../src/actors/ports.js';
+import type { ContainerEnv, LiveFacts } from '../../src/actors/ports.js';
 import type { Observer } from '../../src/actors/reconcile.js';
 import { FakeSyscallPort } from '../../src/native/fake.js';
 import type { Hook } from '../../src/oci/types.js';
-import { Store } from '../../src/persistence/store.js';
+import { Store, StoreError } from '../../src/persistence/store.js';
+import { recordExit } from '../../src/supervisor/record-exit.js';
+import { updateContainer } from '../../src/actors/ops/update-container.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
-function fakeHost() {
+function fakeHost(over: { observer?: Observer; openCgroup?: ContainerEnv['ports']['cgroups']['open'] } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-host-'));
   const store = Store.open(root);
   after(() => {
@@ -28,7 +30,7 @@ function fakeHost() {
       sys: new FakeSyscallPort(),
       cgroups: {
         resolvePath: (p, id) => p ?? `/runts/${id}`,
-        open: () => assert.fail('a shared cgroup is never opened'),
+        open: over.openCgroup ?? (() => assert.fail('a shared cgroup is never opened')),
         views: () => [],
         warmUpAttach: () => undefined,
       },
@@ -39,16 +41,16 @@ function fakeHost() {
       stopWaiter: { wait: async () => ({ stopped: true, remaining: [], detection: 'none' }) as never },
     },
   };
-  const observer: Observer = { isAlive: () => false, initState: () => 'gone', freezerState: () => null };
+  const observer: Observer = over.observer ?? { isAlive: () => false, initState: () => 'gone', freezerState: () => null };
   return { store, host: new ContainerHost(env, store, observer), hooksRun };
 }
 
-function factsOf(id: string, spec: object = { ociVersion: '1.2.0', root: { path: 'rootfs' } }): LiveContainer['facts'] {
+function factsOf(id: string, spec: object = { ociVersion: '1.2.0', root: { path: 'rootfs' } }): LiveFacts {
   return {
     id, bundle: '/b', rootfs: '/b/rootfs', sandboxId: id, initPid: 0, initStartTime: null, goferPid: 0,
     cgroupPath: `/runts/${id}`, cgroupShared: true, created: new Date().toISOString(), owner: 'root', annotations: {},
     creatorPid: 999_999, creatorStartTime: null, spec,
-  } as unknown as LiveContainer['facts'];
+  } as unknown as LiveFacts;
 }
 
 // Exits are recorded from a record read without its spec (Store.get withSpec false: half the read, no spec
@@ -64,7 +66,7 @@ describe('dispatching a record read without its spec', () => {
     assert.equal('spec' in bare.facts, false);
     const settled = await host.dispatch(bare, { type: 'observed.abandoned' });
     assert.equal(settled.status, 'stopped');
-    assert.deepEqual((store.get('c1')!.facts as LiveContainer['facts']).spec.hooks?.poststop, poststop);
+    assert.deepEqual((store.get('c1')!.facts as LiveFacts).spec.hooks?.poststop, poststop);
   });
 
   it('hands an effect the stored spec (delete runs the poststop hooks it names)', async () => {
@@ -149,5 +151,68 @@ describe('a lost compare-and-set', () => {
     store.update('r2', read.version, { facts: { ...read.facts, initPid: 4242 } as never }, []);
     await assert.rejects(host.dispatch(read, { type: 'observed.abandoned' }), /changed concurrently/);
     assert.deepEqual((store.get('r2')!.snapshot as { value: unknown }).value, { creating: 'pending' });
+  });
+});
+
+// A lost compare-and-set is told by its code ('conflict'), never by its message: the writers that retry it (the exit
+// recorder, a reconcile) must retry whatever the message says.
+describe('a store conflict', () => {
+  /** Makes the store's next update lose its compare-and-set once, with a message no one matches on. */
+  function loseNextWrite(store: Store): void {
+    const update = store.update.bind(store);
+    let lost = false;
+    store.update = (id, version, next, transitions) => {
+      if (!lost) {
+        lost = true;
+        throw new StoreError('conflict', `record ${id} moved under us`);
+      }
+      return update(id, version, next, transitions);
+    };
+  }
+
+  it('is retried by the exit recorder, which then records the exit', async () => {
+    const { store, host } = fakeHost();
+    host.insert({ ...factsOf('x1'), initPid: 4242 });
+    loseNextWrite(store);
+    assert.equal(await recordExit(host, store, 'x1', 4242, 137), true);
+    const snapshot = store.get('x1')!.snapshot as { value: unknown; context: { exitStatus: number | null } };
+    assert.deepEqual([snapshot.value, snapshot.context.exitStatus], [{ stopped: 'idle' }, 137]);
+  });
+
+  it('is retried by a reconcile (refresh)', async () => {
+    const { store, host } = fakeHost();
+    host.insert(factsOf('x2'));
+    loseNextWrite(store);
+    // The creator is gone (fakeHost's observer): the reconcile records the abandoned create.
+    assert.equal((await host.refresh(store.get('x2')!)).status, 'stopped');
+  });
+});
+
+// Effects moved to the data-in, result-out form hand back what they changed (the actor's output, the chart's onDone);
+// the host applies it and stores it.
+describe('an effect that returns its result', () => {
+  it('update: the merged spec is the effect’s patch, applied and stored by the host', async () => {
+    const applied: object[] = [];
+    const { store, host } = fakeHost({
+      observer: { isAlive: () => true, initState: () => 'waiting', freezerState: () => 'THAWED' },
+      openCgroup: () => ({ apply: (r: object) => (applied.push(r), []) }) as never,
+    });
+    const inserted = host.insert({ ...factsOf('u1', { ociVersion: '1.2.0', root: { path: 'rootfs' }, linux: { resources: { pids: { limit: 10 } } } }), initPid: 4242 });
+    const created = { ...(inserted.snapshot as object), value: { created: 'idle' } };
+    store.update('u1', inserted.version, { snapshot: created });
+    const settled = await host.dispatch(store.get('u1')!, { type: 'container.update' }, { update: { memory: { limit: 1 << 20 } } });
+    assert.equal(settled.status, 'created');
+    assert.deepEqual(applied, [{ memory: { limit: 1 << 20 } }]);
+    const want = { pids: { limit: 10 }, memory: { limit: 1 << 20 } };
+    assert.deepEqual(settled.facts.spec.linux?.resources, want);
+    assert.deepEqual(store.get('u1')!.facts.spec?.linux?.resources, want);
+  });
+
+  it('updateContainer returns the new spec and leaves the facts it was given alone', () => {
+    const facts = Object.freeze({ ...factsOf('u2', { ociVersion: '1.2.0', root: { path: 'rootfs' } }) });
+    const env = { log: pino({ level: 'silent' }), ports: { cgroups: { open: () => ({ apply: () => [] }) } } } as unknown as ContainerEnv;
+    const patch = updateContainer(facts, env, { pids: { limit: 5 } });
+    assert.deepEqual(patch.spec.linux?.resources, { pids: { limit: 5 } });
+    assert.equal(facts.spec.linux, undefined);
   });
 });

@@ -79,7 +79,7 @@ describe('store', () => {
       err = e;
     }
     assert.ok(err instanceof StoreError);
-    assert.equal(err.code, 'bad_state');
+    assert.equal(err.code, 'conflict');
     assert.equal(err.message, 'container "cas" changed concurrently, retry');
     assert.deepEqual(store.get('cas'), v2);
     assert.equal(store.history('cas').length, 1);
@@ -99,7 +99,7 @@ describe('store', () => {
     assert.equal(all[3].exitStatus, 137);
     assert.deepEqual(store.history('seq', { after: 2 }).map((t) => t.seq), [3, 4]);
     // A failed CAS appends none of its transitions.
-    assert.equal(codeOf(() => store.update('seq', 1, {}, [step('seq', 'e', 'f')])), 'bad_state');
+    assert.equal(codeOf(() => store.update('seq', 1, {}, [step('seq', 'e', 'f')])), 'conflict');
     assert.equal(store.history('seq').length, 4);
     // Ids that share a prefix keep separate histories.
     store.insert(record('seq.2'), [step('seq.2', 'p', 'q')]);
@@ -110,7 +110,7 @@ describe('store', () => {
   it('keeps history after removal, continues seq on reuse, and purges on request', () => {
     store.insert(record('gone'), [step('gone', 'a', 'b')]);
     store.update('gone', 1, {}, [step('gone', 'b', 'c')]);
-    assert.equal(codeOf(() => store.remove('gone', 1, [step('gone', 'stale', 'stale')])), 'bad_state');
+    assert.equal(codeOf(() => store.remove('gone', 1, [step('gone', 'stale', 'stale')])), 'conflict');
     store.remove('gone', 2, [step('gone', 'c', 'deleted', 'xstate.done.actor.destroyContainer')]);
     assert.equal(store.get('gone'), undefined);
     assert.equal(codeOf(() => store.remove('gone')), 'not_found');

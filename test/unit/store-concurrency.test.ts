@@ -131,7 +131,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
               [{ id: 'ctr', from: 'n' + rec.facts.counter, to: 'n' + (rec.facts.counter + 1), event: 'bump', time: new Date().toISOString(), pid: process.pid }]);
             break;
           } catch (e) {
-            if (e.code !== 'bad_state') throw e;
+            if (e.code !== 'conflict') throw e;
             // Fail fast instead of spinning if reads never see other processes' commits.
             if (++retries > 20000) throw new Error('CAS never succeeds: stale reads?');
           }

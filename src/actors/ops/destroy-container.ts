@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { RuntsError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveContainer, LiveFacts } from '../ports.js';
 import { containerDir } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
@@ -86,7 +86,7 @@ export async function destroyContainer(c: LiveContainer, env: ContainerEnv, opts
   );
 }
 
-function isNamespaceInit(facts: LiveContainer['facts']): boolean {
+function isNamespaceInit(facts: LiveFacts): boolean {
   return (facts.spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
 }
 

@@ -1,9 +1,10 @@
-import { RuntsError } from '../../errors.js';
+import { SignalError } from '../../errors.js';
+import { stateError } from '../../machines/container.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { crashPoint } from '../../debug/crash.js';
 
-export class SignalError extends RuntsError {}
+export { SignalError };
 
 /**
  * Sends a signal to the init (through a pidfd, so a reused PID can never get it) or, with `all`, to every process
@@ -33,11 +34,11 @@ export function signalInit(c: LiveContainer, env: ContainerEnv, signal: number):
   try {
     pidfd = sys.pidfdOpen(facts.initPid);
   } catch (e) {
-    throw new SignalError('bad_state', `container "${facts.id}" has no running init process`, { cause: e });
+    throw stateError(`container "${facts.id}" has no running init process`, { cause: e });
   }
   try {
     if (!isProcessAlive(facts.initPid, facts.initStartTime)) {
-      throw new SignalError('bad_state', `container "${facts.id}" has no running init process`);
+      throw stateError(`container "${facts.id}" has no running init process`);
     }
     sys.pidfdSendSignal(pidfd, signal);
     crashPoint('kill.after-signal');

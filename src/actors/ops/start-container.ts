@@ -1,12 +1,10 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
-import { RuntsError } from '../../errors.js';
+import { stateError } from '../../machines/container.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
 import { compileSeccomp } from '../../linux/seccomp.js';
-
-export class StartError extends RuntsError {}
 
 /**
  * Lets the blocked init run the user program: startContainer hooks (in the container), one byte into the exec
@@ -29,7 +27,7 @@ export async function startContainer(c: LiveContainer, env: ContainerEnv): Promi
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENXIO' ? 'its init process is gone' : code === 'ENOENT' ? 'it was already started' : String(e);
-    throw new StartError('bad_state', `cannot start container "${facts.id}": ${why}`, { cause: e });
+    throw stateError(`cannot start container "${facts.id}": ${why}`, { cause: e });
   }
   try {
     writeSync(fd, '0');
