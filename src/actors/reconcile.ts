@@ -1,4 +1,4 @@
-import { isProcessAlive, liveProcStat, PF_FORKNOEXEC } from '../linux/proc.js';
+import { isProcessAlive, liveProcStat, PF_FORKNOEXEC, type ProcReader } from '../linux/proc.js';
 import type { ContainerEvent, ContainerStatus } from '../machines/container.js';
 import type { ContainerFacts } from '../persistence/store.js';
 
@@ -52,13 +52,13 @@ function observeInit(facts: ContainerFacts, status: ContainerStatus, observer: O
   }
 }
 
-export const kernelObserver = (freezerState: Observer['freezerState']): Observer => ({
-  isAlive: (pid, startTime) => isProcessAlive(pid, startTime),
+export const kernelObserver = (sys: ProcReader, freezerState: Observer['freezerState']): Observer => ({
+  isAlive: (pid, startTime) => isProcessAlive(sys, pid, startTime),
   // Until it execs the user program, the init is the clone runts made and carries PF_FORKNOEXEC, which execve
   // clears: exact (no name to imitate), and read from the same /proc/<pid>/stat as its liveness — one read per
   // container in a `list`, where a stat of /proc/<pid>/exe cost as much again.
   initState: (pid, startTime) => {
-    const stat = liveProcStat(pid, startTime);
+    const stat = liveProcStat(sys, pid, startTime);
     if (!stat) return 'gone';
     return (stat.flags & PF_FORKNOEXEC) !== 0 ? 'waiting' : 'started';
   },

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerHost } from '../actors/host.js';
-import { isProcessAlive, readProcStat } from '../linux/proc.js';
+import { isProcessAlive } from '../linux/proc.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
@@ -167,7 +167,7 @@ export class Resident {
     // A foreground `runts run` is its container's parent and waits for it: it records the exit itself, with the
     // status we cannot have; writing first would only lose that status (and race its next write).
     const { facts } = record;
-    if (facts.creatorPid === w.parentPid && isProcessAlive(facts.creatorPid, facts.creatorStartTime)) return;
+    if (facts.creatorPid === w.parentPid && isProcessAlive(this.internals.host.env.ports.sys, facts.creatorPid, facts.creatorStartTime)) return;
     // Not ours: another runts process may be the one that stopped it (a transient delete) and is about to write the
     // record; our write would make its compare-and-set fail. Give it a moment, and record only if nobody did.
     const timer = setTimeout(() => {
@@ -260,7 +260,7 @@ export class Resident {
         const k = key();
         const { pid } = await this.queue.run(k, () => rt.exec(id, o));
         // The exec'd process is our child (CLONE_PARENT): reap it when it ends.
-        this.reaper.watch({ id: k, pid, startTime: readProcStat(pid)?.startTime ?? null, kind: 'exec' });
+        this.reaper.watch({ id: k, pid, startTime: this.internals.host.env.ports.sys.procStat(pid)?.startTime ?? null, kind: 'exec' });
         return ok({ pid });
       }
       case 'start':

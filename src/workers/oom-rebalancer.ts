@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { oomMember, planOomScores } from '../linux/oom-score.js';
 import { readOomScoreAdj, readProcStat, writeOomScoreAdj } from '../linux/proc.js';
 import { Store } from '../persistence/store.js';
+import { nativePort } from '../native/index.js';
 import type { Spec } from '../oci/types.js';
 import { exposeToParent } from './comlink.js';
 
@@ -35,7 +36,7 @@ export class OomRebalancer {
 
   private apply(req: RebalanceRequest): RebalanceResult | null {
     let store = this.stores.get(req.root);
-    if (!store) this.stores.set(req.root, (store = Store.open(req.root)));
+    if (!store) this.stores.set(req.root, (store = Store.open(req.root, nativePort())));
     return store.transaction(() => {
       const records = store!.list().filter((r) => r.facts.sandboxId === req.sandboxId);
       const sandbox = records.find((r) => r.facts.id === req.sandboxId);

@@ -1,5 +1,16 @@
-import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from './plan.js';
-import { type GatedSpawn, NativeError, NativeSpawnError, type SeccompProfile, type SpawnResult, type SyscallPort, type WaitResult } from './port.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { PF_FORKNOEXEC, type ProcStat } from '../../src/linux/proc.js';
+import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from '../../src/native/plan.js';
+import {
+  type ExitWatch,
+  type GatedSpawn,
+  NativeError,
+  NativeSpawnError,
+  type SeccompProfile,
+  type SpawnResult,
+  type SyscallPort,
+  type WaitResult,
+} from '../../src/native/port.js';
 
 /** One recorded call of the fake. */
 export interface FakeCall {
@@ -17,9 +28,34 @@ export interface FakeSpawn {
   ops: PlanOp[];
 }
 
+/** A process of the fake's own process table (what its procStat, kill and pidfds see). */
+export interface FakeProcess {
+  pid: number;
+  ppid: number;
+  startTime: number;
+  /** 'Z' once exited while its parent (this process) has not reaped it. */
+  state: 'S' | 'Z';
+  /** Still runts' clone waiting on the exec fifo (PF_FORKNOEXEC) until a writeExecFifo lets it exec. */
+  waiting: boolean;
+  comm: string;
+  /** Signals it has a handler for (not fatal to it): bit n-1 = signal n. */
+  caught: bigint;
+  /** Survives even SIGKILL (a task stuck in the kernel). */
+  unkillable: boolean;
+  /** cgroup.procs files it joined (its plan's cgroupOpen ops): it leaves them when it exits. */
+  cgroupProcs: string[];
+  /** The exec fifo it reads (its plan's openFifo op). */
+  fifo?: string;
+}
+
+/** Signals whose default action is not to end the process (SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGURG, SIGWINCH...). */
+const NOT_FATAL = new Set([0, 17, 18, 19, 20, 21, 22, 23, 28]);
+
 /**
- * A recording {@link SyscallPort} for unit tests: no syscalls, fake pids counting up from 40000.
- * Processes are "running" until `exit(pid, ...)` is called; then waits resolve and pidfds report exit.
+ * A recording {@link SyscallPort} for unit tests: no syscalls, fake pids counting up from 40000, a process table
+ * of its own (this process is in it; `addProcess` adds others). Processes run until `exit(pid, ...)` or a fatal
+ * signal (kill, pidfdSendSignal: SIGKILL always, others unless caught); then waits resolve and pidfds report the
+ * exit. A spawned init joins the cgroup.procs files its plan opened (its pid is appended) and leaves them at exit.
  * Set `failSpawn` to make the next spawn reject with that error.
  *
  * @example
@@ -36,6 +72,8 @@ export class FakeSyscallPort implements SyscallPort {
   /** Signals sent through pidfdSendSignal, in order. */
   readonly signals: { pid: number; signal: number }[] = [];
   failSpawn: Error | undefined;
+  /** pid → process; a reaped (or never known) pid is absent. */
+  readonly procs = new Map<number, FakeProcess>();
 
   private nextPid = 40000;
   private nextFd = 1000;
@@ -44,15 +82,53 @@ export class FakeSyscallPort implements SyscallPort {
   /** epoll fd → registered fd → key. */
   private readonly epolls = new Map<number, Map<number, number>>();
 
+  constructor() {
+    this.procs.set(process.pid, this.newProcess(process.pid, { ppid: process.ppid, comm: 'node', waiting: false }));
+  }
+
   private record(method: keyof SyscallPort, args: unknown[]): void {
     this.calls.push({ method, args });
   }
 
-  /** Marks a fake process as exited (default: exit code 0) and wakes its waiters. */
+  private newProcess(pid: number, o: Partial<FakeProcess>): FakeProcess {
+    return { pid, ppid: process.pid, startTime: 1000 + pid, state: 'S', waiting: false, comm: 'fake', caught: 0n, unkillable: false, cgroupProcs: [], ...o };
+  }
+
+  /** A running process in the table (a child of this process unless `ppid` says otherwise); returns its pid. */
+  addProcess(o: Partial<Omit<FakeProcess, 'pid'>> = {}): number {
+    const pid = this.nextPid++;
+    this.procs.set(pid, this.newProcess(pid, o));
+    return pid;
+  }
+
+  /** The calls made so far to `method`, as their argument lists. */
+  callsOf(method: keyof SyscallPort): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  /**
+   * Marks a fake process as exited (default: exit code 0) and wakes its waiters: it leaves its cgroups, and stays
+   * a zombie until reaped when it is this process's child.
+   */
   exit(pid: number, how: { exitCode?: number; signal?: number } = {}): void {
     this.exited.set(pid, { exitCode: how.signal === undefined ? (how.exitCode ?? 0) : null, signal: how.signal ?? null });
+    const p = this.procs.get(pid);
+    if (p) {
+      for (const file of p.cgroupProcs) leaveCgroup(file, pid);
+      if (p.ppid === process.pid) p.state = 'Z';
+      else this.procs.delete(pid);
+    }
     for (const wake of this.waiters.get(pid) ?? []) wake();
     this.waiters.delete(pid);
+  }
+
+  /** What a signal does to a fake process: records it, and ends the process when it is fatal to it. */
+  private deliver(pid: number, signal: number): void {
+    this.signals.push({ pid, signal });
+    const p = this.procs.get(pid);
+    if (!p || p.state === 'Z' || NOT_FATAL.has(signal)) return;
+    if (signal === 9 ? p.unkillable : ((p.caught >> BigInt(signal - 1)) & 1n) === 1n) return;
+    this.exit(pid, { signal });
   }
 
   private untilExit(pid: number): Promise<void> {
@@ -97,6 +173,11 @@ export class FakeSyscallPort implements SyscallPort {
     }
     const pid = this.nextPid++;
     const goferPid = decoded.ops.some((o) => o.op === 'spawnGofer') ? this.nextPid++ : 0;
+    const cgroupProcs = decoded.ops.flatMap((o) => (o.op === 'cgroupOpen' ? [o.path] : []));
+    const fifo = decoded.ops.find((o) => o.op === 'openFifo')?.path;
+    this.procs.set(pid, this.newProcess(pid, { comm: 'runts-init', waiting: fifo !== undefined, cgroupProcs, fifo }));
+    for (const file of cgroupProcs) writeFileSync(file, `${pid}\n`, { flag: 'a' });
+    if (goferPid > 0) this.procs.set(goferPid, this.newProcess(goferPid, { comm: 'runts-gofer' }));
     const pidfd = this.nextFd++;
     this.pidfds.set(pidfd, pid);
     this.spawns.push({ pid, pidfd, goferPid, ...decoded });
@@ -106,6 +187,7 @@ export class FakeSyscallPort implements SyscallPort {
 
   pidfdOpen(pid: number): number {
     this.record('pidfdOpen', [pid]);
+    if (!this.procs.has(pid)) throw new NativeError({ errno: 3, errnoName: 'ESRCH', syscall: 'pidfd_open' });
     const fd = this.nextFd++;
     this.pidfds.set(fd, pid);
     return fd;
@@ -113,7 +195,7 @@ export class FakeSyscallPort implements SyscallPort {
 
   pidfdSendSignal(pidfd: number, signal: number): void {
     this.record('pidfdSendSignal', [pidfd, signal]);
-    this.signals.push({ pid: this.pidOf(pidfd), signal });
+    this.deliver(this.pidOf(pidfd), signal);
   }
 
   pidfdWait(pidfd: number, timeoutMs: number): boolean {
@@ -139,17 +221,72 @@ export class FakeSyscallPort implements SyscallPort {
     this.record('waitPid', [pid, flags]);
     const how = this.exited.get(pid);
     if (how === undefined) return { pid: 0, exitCode: null, signal: null };
+    this.reap(pid);
     return { pid, ...how };
   }
 
   async waitPidAsync(pid: number): Promise<WaitResult> {
     this.record('waitPidAsync', [pid]);
     await this.untilExit(pid);
+    this.reap(pid);
     return { pid, ...this.exited.get(pid)! };
   }
 
+  private reap(pid: number): void {
+    if (this.procs.get(pid)?.state === 'Z') this.procs.delete(pid);
+  }
+
+  /** Makes an empty regular file in its place (so unlink, ENOENT and EEXIST behave as with the real one). */
   mkfifo(path: string, mode: number): void {
     this.record('mkfifo', [path, mode]);
+    try {
+      writeFileSync(path, '', { flag: 'wx', mode });
+    } catch (e) {
+      const n = e as NodeJS.ErrnoException;
+      throw new NativeError({ errno: Math.abs(n.errno ?? 0), errnoName: n.code ?? 'EIO', syscall: 'mkfifo', path });
+    }
+  }
+
+  kill(pid: number, signal: number): boolean {
+    this.record('kill', [pid, signal]);
+    if (!this.procs.has(pid)) return false;
+    this.deliver(pid, signal);
+    return true;
+  }
+
+  procStat(pid: number): ProcStat | null {
+    const p = this.procs.get(pid);
+    return p ? { pid, state: p.state, ppid: p.ppid, startTime: p.startTime, flags: p.waiting ? PF_FORKNOEXEC : 0 } : null;
+  }
+
+  procPids(): number[] {
+    return [...this.procs.keys()];
+  }
+
+  caughtSignals(pid: number): bigint | null {
+    return this.procs.get(pid)?.caught ?? null;
+  }
+
+  procComm(pid: number): string | null {
+    return this.procs.get(pid)?.comm ?? null;
+  }
+
+  /** ENOENT without the file; ENXIO unless a live fake init reads it (then that init "execs": it stops waiting). */
+  writeExecFifo(path: string): void {
+    this.record('writeExecFifo', [path]);
+    if (!existsSync(path)) throw new NativeError({ errno: 2, errnoName: 'ENOENT', syscall: 'open', path });
+    const reader = [...this.procs.values()].find((p) => p.fifo === path && p.waiting && p.state !== 'Z');
+    if (!reader) throw new NativeError({ errno: 6, errnoName: 'ENXIO', syscall: 'open', path });
+    reader.waiting = false;
+  }
+
+  /** Settles with true once the process exits, false once stopped first. */
+  watchExit(pidfd: number): ExitWatch {
+    this.record('watchExit', [pidfd]);
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<boolean>((resolve) => (stop = () => resolve(false)));
+    const done = Promise.race([this.untilExit(this.pidOf(pidfd)).then(() => true), stopped]);
+    return { done, stop };
   }
 
   recvFd(socketPath: string, timeoutMs: number): number {
@@ -222,4 +359,16 @@ export class FakeSyscallPort implements SyscallPort {
     }
     return Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]);
   }
+}
+
+/** Takes `pid` out of a fake cgroup.procs file (a cgroup dir removed meanwhile is fine). */
+function leaveCgroup(file: string, pid: number): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  const left = text.split('\n').filter((l) => l !== '' && l !== String(pid));
+  writeFileSync(file, left.map((l) => `${l}\n`).join(''));
 }
