@@ -1,4 +1,4 @@
-import { detectLayout, openCgroup } from '../linux/cgroups/index.js';
+import type { CgroupManager } from '../linux/cgroups/index.js';
 import { isProcessAlive } from '../linux/proc.js';
 import type { SyscallPort } from '../native/port.js';
 
@@ -28,12 +28,12 @@ const ESRCH = 3;
  * Exact where it can be: it blocks in poll(2) on a pidfd of one live process at a time, so an exit is seen the
  * moment it happens; where pidfd_open is refused it falls back to checking every `pollMs`. Exited children of
  * this process are reaped on the way so they do not linger as zombies. Runs on a worker thread (tasks.ts gives it
- * the real port).
+ * the real port and this host's cgroupfs).
  */
-export function waitForStop(req: StopWaitRequest, sys: SyscallPort): StopWaitResult {
+export function waitForStop(req: StopWaitRequest, sys: SyscallPort, openCgroup: (path: string) => CgroupManager): StopWaitResult {
   const start = Date.now();
   const deadline = start + req.deadlineMs;
-  const cgroup = req.cgroupPath ? openCgroup(detectLayout(), req.cgroupPath) : undefined;
+  const cgroup = req.cgroupPath ? openCgroup(req.cgroupPath) : undefined;
   let detection: StopWaitResult['detection'] = 'none';
   for (;;) {
     const alive = req.processes.filter((p) => isProcessAlive(sys, p.pid, p.startTime)).map((p) => p.pid);

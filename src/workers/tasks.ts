@@ -1,3 +1,4 @@
+import { detectLayout, openCgroup } from '../linux/cgroups/index.js';
 import { nativePort } from '../native/index.js';
 import { waitForStop, type StopWaitRequest } from './stop-waiter.js';
 
@@ -6,7 +7,7 @@ import { waitForStop, type StopWaitRequest } from './stop-waiter.js';
  * thread cannot be handed the caller's port object: this is where it gets the real one.
  */
 const tasks = {
-  waitForStop: (input: StopWaitRequest) => waitForStop(input, nativePort()),
+  waitForStop: (input: StopWaitRequest) => waitForStop(input, nativePort(), (path) => openCgroup(detectLayout(), path)),
 };
 
 export type TaskName = keyof typeof tasks;

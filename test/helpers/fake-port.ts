@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PF_FORKNOEXEC, type ProcStat } from '../../src/linux/proc.js';
 import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from '../../src/native/plan.js';
 import {
@@ -147,24 +148,40 @@ export class FakeSyscallPort implements SyscallPort {
   }
 
   async spawn(plan: PlanBuilder | Buffer): Promise<SpawnResult> {
-    return this.spawnNow('spawn', plan);
+    const buf = plan instanceof PlanBuilder ? plan.encode() : plan;
+    this.record('spawn', [buf]);
+    const result = this.spawnNow(buf);
+    this.join(result.pid);
+    return result;
   }
 
-  /** The gate opens or is cancelled at once from the test's point of view: `done` settles after open/cancel. */
+  /**
+   * The gate opens or is cancelled at once from the test's point of view: `done` settles after open/cancel. As with
+   * the real one, stage 1 exists from the call on but joins its cgroups (and so counts as spawned) only past the gate.
+   */
   spawnGated(plan: PlanBuilder | Buffer): GatedSpawn {
+    const buf = plan instanceof PlanBuilder ? plan.encode() : plan;
+    this.record('spawnGated', [buf]);
     let go: (open: boolean) => void = () => undefined;
     const gate = new Promise<boolean>((resolve) => (go = resolve));
     const done = (async () => {
-      const result = this.spawnNow('spawnGated', plan);
-      if (await gate) return result;
+      const open = await gate;
+      // A failing spawn fails whether or not the gate opens (stage 1 died before it).
+      const result = this.spawnNow(buf);
+      if (open) {
+        this.join(result.pid);
+        return result;
+      }
+      // Stage 1 ends at the gate and stops what it started: nothing of this spawn is left.
+      this.procs.delete(result.pid);
+      if (result.goferPid > 0) this.procs.delete(result.goferPid);
+      this.spawns.pop();
       throw new NativeSpawnError({ operation: 'gate', errno: 125, errnoName: 'ECANCELED', opIndex: -1 });
     })();
     return { done, open: () => go(true), cancel: () => go(false) };
   }
 
-  private spawnNow(method: 'spawn' | 'spawnGated', plan: PlanBuilder | Buffer): SpawnResult {
-    const buf = plan instanceof PlanBuilder ? plan.encode() : plan;
-    this.record(method, [buf]);
+  private spawnNow(buf: Buffer): SpawnResult {
     const decoded = decodePlan(buf);
     if (this.failSpawn !== undefined) {
       const err = this.failSpawn;
@@ -176,13 +193,22 @@ export class FakeSyscallPort implements SyscallPort {
     const cgroupProcs = decoded.ops.flatMap((o) => (o.op === 'cgroupOpen' ? [o.path] : []));
     const fifo = decoded.ops.find((o) => o.op === 'openFifo')?.path;
     this.procs.set(pid, this.newProcess(pid, { comm: 'runts-init', waiting: fifo !== undefined, cgroupProcs, fifo }));
-    for (const file of cgroupProcs) writeFileSync(file, `${pid}\n`, { flag: 'a' });
-    if (goferPid > 0) this.procs.set(goferPid, this.newProcess(goferPid, { comm: 'runts-gofer' }));
+    if (goferPid > 0) {
+      this.procs.set(goferPid, this.newProcess(goferPid, { comm: 'runts-gofer' }));
+      // The gofer's socket (a plain file standing in for it): runts chmods it after the spawn.
+      const prepare = decoded.ops.find((o) => o.op === 'goferPrepare');
+      if (prepare && existsSync(dirname(prepare.socketPath))) writeFileSync(prepare.socketPath, '');
+    }
     const pidfd = this.nextFd++;
     this.pidfds.set(pidfd, pid);
     this.spawns.push({ pid, pidfd, goferPid, ...decoded });
     const seccompFd = decoded.ops.some((o) => o.op === 'seccomp' && o.listener === 1) ? this.nextFd++ : -1;
     return { pid, pidfd, goferPid, seccompFd };
+  }
+
+  /** What the fake's spawned process does of its plan past the gate: joins its cgroups. */
+  private join(pid: number): void {
+    for (const file of this.procs.get(pid)?.cgroupProcs ?? []) writeFileSync(file, `${pid}\n`, { flag: 'a' });
   }
 
   pidfdOpen(pid: number): number {
