@@ -219,7 +219,7 @@ export class Runtime {
       } catch {
         // already gone (e.g. the very record whose loss made the write fail)
       }
-      throw describeSpawnError(id, e, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
+      throw describeSpawnError(id, e, this.host.env.ports.sys, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
     }
     crashPoint('create.before-pidfile');
     if (opts.pidFile) {
@@ -370,7 +370,7 @@ export class Runtime {
       const settled = await this.host
         .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds, cgroups: opts.cgroups } })
         .catch((e) =>
-          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
+          Promise.reject(describeSpawnError(record.facts.id, e, sys, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveContainer['facts']).spec) })),
         );
       pid = settled.outcome.execPid!;
       await relay?.attach();

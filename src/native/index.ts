@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { listProcPids, readCaughtSignals, readProcComm, readProcStat } from '../linux/proc.js';
+import { listProcPids, readCaughtSignals, readOwnPermittedCaps, readProcComm, readProcStat } from '../linux/proc.js';
 
 import { PlanBuilder, PlanError } from './plan.js';
 import {
@@ -229,6 +229,7 @@ const port: SyscallPort = {
   procPids: () => listProcPids(),
   caughtSignals: (pid) => readCaughtSignals(pid),
   procComm: (pid) => readProcComm(pid),
+  ownPermittedCaps: () => readOwnPermittedCaps(),
   writeExecFifo,
   watchExit,
 };

@@ -99,6 +99,8 @@ export interface SyscallPort {
   procPids(): number[];
   /** The signals the process has a handler for (SigCgt of /proc/<pid>/status, bit n-1 = signal n); null: gone. */
   caughtSignals(pid: number): bigint | null;
+  /** This process's permitted capabilities (CapPrm of /proc/self/status, bit n = capability n); null: unreadable. */
+  ownPermittedCaps(): bigint | null;
   /** /proc/<pid>/comm (the process name), or null when there is no such process. */
   procComm(pid: number): string | null;
   /**

@@ -293,6 +293,13 @@ export class FakeSyscallPort implements SyscallPort {
     return this.procs.get(pid)?.caught ?? null;
   }
 
+  /** Set to what runts' own permitted capabilities should be (default: all of them). */
+  ownCaps: bigint | null = (1n << 41n) - 1n;
+
+  ownPermittedCaps(): bigint | null {
+    return this.ownCaps;
+  }
+
   procComm(pid: number): string | null {
     return this.procs.get(pid)?.comm ?? null;
   }

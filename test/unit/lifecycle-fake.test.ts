@@ -125,6 +125,14 @@ describe('lifecycle against the fake port', () => {
     assert.deepEqual(hooksRun, [], 'no hook ran');
   });
 
+  it('a spawn refused capabilities names the ones runts itself lacks (its own set read through the port)', async () => {
+    const { rt, sys, bundle } = await world();
+    sys.ownCaps = 0n;
+    sys.failSpawn = new NativeSpawnError({ operation: 'caps', errno: 1, errnoName: 'EPERM', opIndex: 3 });
+    await assert.rejects(rt.create('c1', { bundle }), (e: unknown) => code('bad_config')(e) && /asks for CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE, which runts itself does not have/.test((e as Error).message));
+    await assert.rejects(rt.state('c1'), code('not_found'));
+  });
+
   it('a cgroup that cannot be made (an existing frozen one) cancels the spawn at its gate and is left as it was', async () => {
     const { rt, sys, bundle, root, cgroupDir } = await world();
     fs.mkdirSync(cgroupDir('freezer', 'c1'), { recursive: true });
