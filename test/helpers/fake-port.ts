@@ -245,6 +245,7 @@ export class FakeSyscallPort implements SyscallPort {
 
   waitPid(pid: number, flags = 0): WaitResult {
     this.record('waitPid', [pid, flags]);
+    this.mustBeChild(pid);
     const how = this.exited.get(pid);
     if (how === undefined) return { pid: 0, exitCode: null, signal: null };
     this.reap(pid);
@@ -253,9 +254,15 @@ export class FakeSyscallPort implements SyscallPort {
 
   async waitPidAsync(pid: number): Promise<WaitResult> {
     this.record('waitPidAsync', [pid]);
+    this.mustBeChild(pid);
     await this.untilExit(pid);
     this.reap(pid);
     return { pid, ...this.exited.get(pid)! };
+  }
+
+  /** waitpid's ECHILD: not this process's child, or reaped already. */
+  private mustBeChild(pid: number): void {
+    if (this.procs.get(pid)?.ppid !== process.pid) throw new NativeError({ errno: 10, errnoName: 'ECHILD', syscall: 'waitpid' });
   }
 
   private reap(pid: number): void {

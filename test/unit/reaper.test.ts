@@ -60,3 +60,24 @@ test('more exited children than one epoll batch are all finished on one SIGCHLD'
     reaper.close();
   }
 });
+
+test("another process's child is watched on a thread of its own (the port's watchExit), its status unknown", async () => {
+  const sys = new FakeSyscallPort();
+  const exits: [Watch, number | null][] = [];
+  const reaper = new Reaper(sys, (w, status) => exits.push([w, status]), pino({ level: 'silent' }), false);
+  const parent = sys.addProcess();
+  const pid = sys.addProcess({ ppid: parent });
+  try {
+    reaper.start();
+    reaper.watch({ id: 'c1', pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
+    const [pidfd] = sys.callsOf('watchExit')[0] as [number];
+    assert.equal(sys.callsOf('epollAdd').length, 0, 'not in the epoll set of our children');
+    sys.exit(pid, { exitCode: 3 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(exits, [[{ id: 'c1', pid, kind: 'init', child: false, parentPid: parent }, null]]);
+    assert.deepEqual(sys.callsOf('closeFd'), [[pidfd]], 'its pidfd closed once the watch ended');
+    assert.deepEqual(sys.callsOf('waitPid'), [[pid, 1]], 'a reap is tried (ECHILD for another\'s child)');
+  } finally {
+    reaper.close();
+  }
+});
