@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import { listProcPids, readCaughtSignals, readOwnPermittedCaps, readProcComm, readProcStat } from '../linux/proc.js';
+import { listProcPids, readCaughtSignals, readOomScoreAdj, readOwnPermittedCaps, readProcComm, readProcStat, writeOomScoreAdj } from '../linux/proc.js';
 
 import { PlanBuilder, PlanError } from './plan.js';
 import {
@@ -230,6 +230,8 @@ const port: SyscallPort = {
   caughtSignals: (pid) => readCaughtSignals(pid),
   procComm: (pid) => readProcComm(pid),
   ownPermittedCaps: () => readOwnPermittedCaps(),
+  readOomScoreAdj: (pid) => readOomScoreAdj(pid),
+  writeOomScoreAdj: (pid, score) => writeOomScoreAdj(pid, score),
   writeExecFifo,
   watchExit,
 };

@@ -101,6 +101,10 @@ export interface SyscallPort {
   caughtSignals(pid: number): bigint | null;
   /** This process's permitted capabilities (CapPrm of /proc/self/status, bit n = capability n); null: unreadable. */
   ownPermittedCaps(): bigint | null;
+  /** /proc/<pid>/oom_score_adj, or null when there is no such process. */
+  readOomScoreAdj(pid: number): number | null;
+  /** Sets /proc/<pid>/oom_score_adj; false when the process already exited. */
+  writeOomScoreAdj(pid: number, score: number): boolean;
   /** /proc/<pid>/comm (the process name), or null when there is no such process. */
   procComm(pid: number): string | null;
   /**

@@ -300,6 +300,21 @@ export class FakeSyscallPort implements SyscallPort {
     return this.procs.get(pid)?.caught ?? null;
   }
 
+  /** oom_score_adj of the fake processes (0 until written). */
+  readonly oomScores = new Map<number, number>();
+
+  readOomScoreAdj(pid: number): number | null {
+    this.record('readOomScoreAdj', [pid]);
+    return this.procs.has(pid) ? (this.oomScores.get(pid) ?? 0) : null;
+  }
+
+  writeOomScoreAdj(pid: number, score: number): boolean {
+    this.record('writeOomScoreAdj', [pid, score]);
+    if (!this.procs.has(pid)) return false;
+    this.oomScores.set(pid, score);
+    return true;
+  }
+
   /** Set to what runts' own permitted capabilities should be (default: all of them). */
   ownCaps: bigint | null = (1n << 41n) - 1n;
 
