@@ -1,7 +1,6 @@
 import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 
 import { listProcPids, readCaughtSignals, readOomScoreAdj, readOwnPermittedCaps, readProcComm, readProcStat, writeOomScoreAdj } from '../linux/proc.js';
 
@@ -190,6 +189,8 @@ while (Atomics.load(stop, 0) === 0) {
 
 function watchExit(pidfd: number): ExitWatch {
   const stop = new Int32Array(new SharedArrayBuffer(4));
+  // Loaded here, not at the top: only a resident host watches other processes' containers (CLI start-up stays lean).
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, pidfd, stop: stop.buffer } });
   worker.unref();
   let exited = false;
