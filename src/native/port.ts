@@ -91,7 +91,7 @@ export interface SyscallPort {
   epollDelete(epfd: number, fd: number): void;
   /** The keys of up to `max` ready fds, without blocking; when `max` come back, handle them and ask again. */
   epollReady(epfd: number, max: number): number[];
-  /** kill(2) by pid: false when there is no such process (ESRCH). Only where no pidfd can be had (cgroup members). */
+  /** kill(2) by pid: false when there is no such process (ESRCH). A pidfd (pidfdSendSignal) cannot hit a reused pid. */
   kill(pid: number, signal: number): boolean;
   /** /proc/<pid>/stat (state, parent, start time, flags), or null when there is no such process. */
   procStat(pid: number): ProcStat | null;
