@@ -136,8 +136,8 @@ async function api(): Promise<DriverResult> {
 const STOP_OBSERVER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const pause = new Int32Array(new SharedArrayBuffer(4));
-import(workerData.store).then(({ Store }) => {
-  const store = Store.open(workerData.root);
+Promise.all([import(workerData.store), import(workerData.native)]).then(([{ Store }, { nativePort }]) => {
+  const store = Store.open(workerData.root, nativePort());
   const top = (id) => { const v = store.get(id)?.snapshot.value; return typeof v === 'string' ? v : Object.keys(v ?? {})[0]; };
   parentPort.on('message', ({ ids, pids }) => {
     const t0 = process.hrtime.bigint();
@@ -161,7 +161,7 @@ import(workerData.store).then(({ Store }) => {
  */
 async function stop(): Promise<DriverResult> {
   const resident = await rt.serve({});
-  const observer = new Worker(STOP_OBSERVER, { eval: true, workerData: { store: pathToFileURL(path.join(req.dist, 'persistence/store.js')).href, root: req.root } });
+  const observer = new Worker(STOP_OBSERVER, { eval: true, workerData: { store: pathToFileURL(path.join(req.dist, 'persistence/store.js')).href, native: pathToFileURL(path.join(req.dist, 'native/index.js')).href, root: req.root } });
   let waiting: ((v: unknown) => void) | undefined;
   let failed: unknown;
   observer.on('message', (v) => waiting?.(v));

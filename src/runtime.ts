@@ -1,5 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { constants as osConstants, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger } from './log.js';
@@ -11,7 +11,8 @@ import { describeSpawnError } from './actors/spawn-errors.js';
 import { crashPoint } from './debug/crash.js';
 import { WorkerPool } from './workers/pool.js';
 import { RuntsError } from './errors.js';
-import { readProcStat } from './linux/proc.js';
+import { nativePort } from './native/index.js';
+import type { SyscallPort } from './native/port.js';
 import { loadBundle, type Bundle } from './oci/config.js';
 import { pidFor } from './oci/state.js';
 import { PtyRelay } from './linux/pty-relay.js';
@@ -125,11 +126,11 @@ export interface RunOptions extends CreateOptions {
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
-let ownStart: number | null | undefined;
-/** This process's start time (recorded as each container's creator's): read once, it never changes. */
-function ownStartTime(): number | null {
-  if (ownStart === undefined) ownStart = readProcStat(process.pid)?.startTime ?? null;
-  return ownStart;
+const ownStart = new WeakMap<SyscallPort, number | null>();
+/** This process's start time (recorded as each container's creator's): read once per port, it never changes. */
+function ownStartTime(sys: SyscallPort): number | null {
+  if (!ownStart.has(sys)) ownStart.set(sys, sys.procStat(process.pid)?.startTime ?? null);
+  return ownStart.get(sys)!;
 }
 
 /**
@@ -159,11 +160,11 @@ export class Runtime {
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
     const root = opts.root ?? DEFAULT_ROOT;
     const log = opts.log ?? silentLogger();
-    const store = Store.open(root);
     const workers = new WorkerPool();
     const ports = { ...defaultPorts(workers), ...opts.ports };
+    const store = Store.open(root, ports.sys);
     const env: ContainerEnv = { root, ports, log, stopTimeoutMs: opts.stopTimeoutMs ?? stopTimeoutFromEnv() };
-    const observer = kernelObserver((path) => {
+    const observer = kernelObserver(ports.sys, (path) => {
       try {
         const cg = ports.cgroups.open(path);
         return cg.exists() ? cg.freezerState() : null;
@@ -206,7 +207,7 @@ export class Runtime {
       owner: userInfo().username,
       annotations: config.annotations ?? {},
       creatorPid: process.pid,
-      creatorStartTime: ownStartTime(),
+      creatorStartTime: ownStartTime(this.host.env.ports.sys),
       spec,
       ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
       ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
@@ -229,7 +230,7 @@ export class Runtime {
       } catch {
         // already gone (e.g. the very record whose loss made the write fail)
       }
-      throw describeSpawnError(id, e, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
+      throw describeSpawnError(id, e, this.host.env.ports.sys, { capabilities: spec.process?.capabilities, userns: hasUserNamespace(spec) });
     }
     crashPoint('create.before-pidfile');
     if (opts.pidFile) {
@@ -337,11 +338,12 @@ export class Runtime {
     await relay?.attach();
     await this.start(id);
     if (opts.detach) return 0;
+    const sys = this.host.env.ports.sys;
     const forward = (signal: NodeJS.Signals) => {
       try {
-        process.kill(created.pid, signal);
+        sys.kill(created.pid, osConstants.signals[signal]);
       } catch {
-        // already gone: the wait below returns
+        // not ours to signal any more: the wait below returns
       }
     };
     if (opts.forwardSignals) for (const s of FORWARDED_SIGNALS) process.on(s, forward);
@@ -380,7 +382,7 @@ export class Runtime {
       const settled = await this.host
         .dispatch(record, { type: 'container.exec', ignorePaused: opts.ignorePaused === true }, { exec: { process: proc, consoleSocket, preserveFds: opts.preserveFds, cgroups: opts.cgroups } })
         .catch((e) =>
-          Promise.reject(describeSpawnError(record.facts.id, e, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveFacts).spec) })),
+          Promise.reject(describeSpawnError(record.facts.id, e, sys, { capabilities: proc.capabilities, userns: hasUserNamespace((record.facts as LiveFacts).spec) })),
         );
       pid = settled.outcome.execPid!;
       await relay?.attach();
@@ -565,7 +567,7 @@ export class Runtime {
    */
   static async repair(root = DEFAULT_ROOT): Promise<RepairReport | undefined> {
     const { repair } = await import('./actors/repair.js');
-    return repair(root);
+    return repair(root, nativePort());
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import { containerMachine, MACHINE_VERSION } from '../machines/container.js';
-import { SCHEMA_VERSION, Store, storeDamage, type ContainerFacts, type RepairOutcome } from '../persistence/store.js';
+import { SCHEMA_VERSION, Store, storeDamage, type ContainerFacts, type RepairOutcome, type StoreLocker } from '../persistence/store.js';
 import { readFactsFiles } from '../persistence/facts-file.js';
 import { socketPath } from '../supervisor/protocol.js';
 import { RuntsError } from '../errors.js';
@@ -19,11 +19,11 @@ export interface RepairReport extends RepairOutcome {
  * was recorded, else `creating` — and is moved by the usual reconcile of the next command to what the kernel says
  * (init alive and started → running, its cgroup frozen → paused, init gone → stopped; a create whose runts
  * died → stopped). Undefined when the store is not damaged (nothing is changed then).
- * @example const report = repairStore('/run/runts'); // { why, movedAside, inserted, skipped }
+ * @example const report = repairStore('/run/runts', nativePort()); // { why, movedAside, inserted, skipped }
  */
-export function repairStore(root: string): RepairReport | undefined {
+export function repairStore(root: string, sys: StoreLocker): RepairReport | undefined {
   let skipped: string[] = [];
-  const outcome = Store.repair(root, () => {
+  const outcome = Store.repair(root, sys, () => {
     const found = readFactsFiles(root);
     skipped = found.skipped;
     return found.facts.map((facts) => {
@@ -41,7 +41,7 @@ export function repairStore(root: string): RepairReport | undefined {
  * `repairStore`, refused while a supervisor serves the root: it has the damaged file mapped and would go on using
  * it (moved aside) next to the fresh one. (With a supervisor, only the check of the file's pages is made.)
  */
-export async function repair(root: string): Promise<RepairReport | undefined> {
+export async function repair(root: string, sys: StoreLocker): Promise<RepairReport | undefined> {
   const sock = socketPath(root);
   const net = await import('node:net');
   const answering = await new Promise<boolean>((done) => {
@@ -54,7 +54,7 @@ export async function repair(root: string): Promise<RepairReport | undefined> {
     if (why === undefined) return undefined;
     throw new RepairError('bad_state', `state database of ${root} is damaged (${why}) but a supervisor serves it (${sock}): stop it, then run repair again`);
   }
-  return repairStore(root);
+  return repairStore(root, sys);
 }
 
 /** The persisted snapshot of a new actor of `id` resting in `value` (a quiet state: nothing to restart). */

@@ -1,5 +1,5 @@
 import { RuntsError } from '../errors.js';
-import { readOwnPermittedCaps } from '../linux/proc.js';
+import type { SyscallPort } from '../native/port.js';
 import { CAPABILITIES } from '../native/plan.js';
 import { NativeSpawnError } from '../native/port.js';
 import type { LinuxCapabilities } from '../oci/types.js';
@@ -53,10 +53,10 @@ export interface SpawnedProcess {
  * Turns the addon's `{operation, errno, path}` into one line that names the container, the cause and the fix,
  * e.g. `container "web": cannot run "/no/such/binary": not found in the container's rootfs: check ...`.
  */
-export function describeSpawnError(id: string, e: unknown, proc?: SpawnedProcess): unknown {
+export function describeSpawnError(id: string, e: unknown, sys: Pick<SyscallPort, 'ownPermittedCaps'>, proc?: SpawnedProcess): unknown {
   if (!(e instanceof NativeSpawnError)) return e;
   if (e.operation === 'caps' && e.errnoName === 'EPERM' && proc && !proc.userns) {
-    const own = readOwnPermittedCaps();
+    const own = sys.ownPermittedCaps();
     const lacked = own === null ? [] : lackedCapabilities(proc.capabilities, own);
     if (lacked.length > 0) {
       const names = lacked.join(', ');

@@ -3,8 +3,7 @@
  * and stopped with SIGKILL at teardown. Watching for an unexpected exit is the resident host's job: it opens a
  * pidfd with {@link openGoferPidfd} and turns the exit into `gofer.exited`.
  */
-import { readFileSync } from 'node:fs';
-import { isProcessAlive, readProcStat } from '../linux/proc.js';
+import { isProcessAlive } from '../linux/proc.js';
 import type { SyscallPort } from '../native/port.js';
 import { WNOHANG } from '../native/plan.js';
 import { goferPidFromSocket } from './client.js';
@@ -20,9 +19,8 @@ export interface GoferFacts {
 /** How long {@link stopGofer} waits for the gofer to be gone after SIGKILL. */
 export const GOFER_STOP_DEADLINE_MS = 5000;
 
-/** Where /proc is (tests pass a fake tree) and, for stopGofer, how long to wait and the state root. */
+/** For stopGofer: how long to wait, and the state root. */
 export interface GoferProcOptions {
-  procRoot?: string;
   timeoutMs?: number;
   /**
    * stopGofer only: the state root. When no gofer pid was recorded (runts was killed between the spawn and
@@ -31,22 +29,25 @@ export interface GoferProcOptions {
   root?: string;
 }
 
+/** What recording and checking the gofer read (/proc/<pid>/stat, through the port). */
+export type GoferSys = Pick<SyscallPort, 'procStat'>;
+
 function startTimeOf(facts: GoferFacts): number | null {
   return typeof facts.goferStartTime === 'number' ? facts.goferStartTime : null;
 }
 
 /**
  * Records the gofer spawn() started: `facts.goferPid` and `facts.goferStartTime` (from /proc/<pid>/stat).
- * @example recordGofer(facts, (await sys.spawn(plan)).goferPid);
+ * @example recordGofer(facts, (await sys.spawn(plan)).goferPid, sys);
  */
-export function recordGofer(facts: GoferFacts, goferPid: number, opts: GoferProcOptions = {}): void {
+export function recordGofer(facts: GoferFacts, goferPid: number, sys: GoferSys): void {
   facts.goferPid = goferPid;
-  facts.goferStartTime = goferPid > 0 ? (readProcStat(goferPid, opts.procRoot)?.startTime ?? null) : null;
+  facts.goferStartTime = goferPid > 0 ? (sys.procStat(goferPid)?.startTime ?? null) : null;
 }
 
 /** True while the recorded gofer runs (same pid and start time, not a zombie). */
-export function isGoferAlive(facts: GoferFacts, opts: GoferProcOptions = {}): boolean {
-  return facts.goferPid > 0 && isProcessAlive(facts.goferPid, startTimeOf(facts), opts.procRoot);
+export function isGoferAlive(facts: GoferFacts, sys: GoferSys): boolean {
+  return facts.goferPid > 0 && isProcessAlive(sys, facts.goferPid, startTimeOf(facts));
 }
 
 /**
@@ -54,7 +55,7 @@ export function isGoferAlive(facts: GoferFacts, opts: GoferProcOptions = {}): bo
  * opened first and the identity checked after, so a pidfd that is returned cannot point at a reused pid.
  * The caller closes it (`sys.closeFd`).
  */
-export function openGoferPidfd(facts: GoferFacts, sys: SyscallPort, opts: GoferProcOptions = {}): number | null {
+export function openGoferPidfd(facts: GoferFacts, sys: SyscallPort): number | null {
   if (!(facts.goferPid > 0)) return null;
   let pidfd: number;
   try {
@@ -62,7 +63,7 @@ export function openGoferPidfd(facts: GoferFacts, sys: SyscallPort, opts: GoferP
   } catch {
     return null; // ESRCH: gone
   }
-  if (!isGoferAlive(facts, opts)) {
+  if (!isGoferAlive(facts, sys)) {
     sys.closeFd(pidfd);
     return null;
   }
@@ -81,10 +82,10 @@ export function openGoferPidfd(facts: GoferFacts, sys: SyscallPort, opts: GoferP
  */
 export async function stopGofer(facts: GoferFacts, sys: SyscallPort, opts: GoferProcOptions = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? GOFER_STOP_DEADLINE_MS;
-  if (!(facts.goferPid > 0) && opts.root !== undefined) await adoptFromSocket(facts, opts.root, opts);
-  const pidfd = openGoferPidfd(facts, sys, opts);
+  if (!(facts.goferPid > 0) && opts.root !== undefined) await adoptFromSocket(facts, opts.root, sys);
+  const pidfd = openGoferPidfd(facts, sys);
   if (pidfd === null) {
-    reap(facts, sys, opts);
+    reap(facts, sys);
     return;
   }
   try {
@@ -95,28 +96,22 @@ export async function stopGofer(facts: GoferFacts, sys: SyscallPort, opts: Gofer
   } finally {
     sys.closeFd(pidfd);
   }
-  reap(facts, sys, opts);
+  reap(facts, sys);
 }
 
 /** Records the pid the container's socket answers with, if that process is a runts-gofer. */
-async function adoptFromSocket(facts: GoferFacts, root: string, opts: GoferProcOptions): Promise<void> {
+async function adoptFromSocket(facts: GoferFacts, root: string, sys: SyscallPort): Promise<void> {
   const pid = await goferPidFromSocket(root, facts.id);
   if (pid === null || !(pid > 0)) return;
-  let comm = '';
-  try {
-    comm = readFileSync(`${opts.procRoot ?? '/proc'}/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return;
-  }
-  if (comm === 'runts-gofer') recordGofer(facts, pid, opts);
+  if (sys.procComm(pid) === 'runts-gofer') recordGofer(facts, pid, sys);
 }
 
 /**
  * waitpid(WNOHANG) when the gofer is a zombie still naming our recorded process (then it can only be our child or
  * another's, never a reused pid). ECHILD — someone else's child — is the common case and fine.
  */
-function reap(facts: GoferFacts, sys: SyscallPort, opts: GoferProcOptions): void {
-  const stat = facts.goferPid > 0 ? readProcStat(facts.goferPid, opts.procRoot) : null;
+function reap(facts: GoferFacts, sys: SyscallPort): void {
+  const stat = facts.goferPid > 0 ? sys.procStat(facts.goferPid) : null;
   const recorded = startTimeOf(facts);
   if (!stat || stat.state !== 'Z' || (recorded !== null && stat.startTime !== recorded)) return;
   try {

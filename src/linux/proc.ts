@@ -1,4 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { SyscallPort } from '../native/port.js';
+
+/** What the liveness checks read /proc through: the injected port (the fake in unit tests). */
+export type ProcReader = Pick<SyscallPort, 'procStat'>;
 
 /** The fields of /proc/<pid>/stat that runts relies on. */
 export interface ProcStat {
@@ -16,7 +20,8 @@ export interface ProcStat {
 export const PF_FORKNOEXEC = 0x40;
 
 /**
- * Reads /proc/<pid>/stat, or returns null when there is no such process.
+ * Reads /proc/<pid>/stat, or returns null when there is no such process. The real port's procStat; everything else
+ * asks the port.
  * The comm field may hold spaces and parentheses, so the fixed fields are parsed after the last ')'.
  */
 export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
@@ -37,16 +42,42 @@ export function readProcStat(pid: number, procRoot = '/proc'): ProcStat | null {
  * "Alive" as runc and crun check it: present, not a zombie (PID 1 here reaps orphans slowly), and — when a start
  * time was recorded — still the same process rather than a new one that reused the PID.
  */
-export function isProcessAlive(pid: number, startTime: number | null | undefined, procRoot = '/proc'): boolean {
-  return liveProcStat(pid, startTime, procRoot) !== null;
+export function isProcessAlive(proc: ProcReader, pid: number, startTime: number | null | undefined): boolean {
+  return liveProcStat(proc, pid, startTime) !== null;
 }
 
 /** The /proc/<pid>/stat of the process, when it is alive in the sense of {@link isProcessAlive}; else null. */
-export function liveProcStat(pid: number, startTime: number | null | undefined, procRoot = '/proc'): ProcStat | null {
+export function liveProcStat(proc: ProcReader, pid: number, startTime: number | null | undefined): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  const stat = readProcStat(pid, procRoot);
+  const stat = proc.procStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return null;
   return startTime == null || stat.startTime === startTime ? stat : null;
+}
+
+/** The pids under /proc (the real port's procPids). */
+export function listProcPids(procRoot = '/proc'): number[] {
+  return readdirSync(procRoot)
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+/** SigCgt of /proc/<pid>/status as a bit mask (bit n-1 = signal n), null when gone (the real port's caughtSignals). */
+export function readCaughtSignals(pid: number, procRoot = '/proc'): bigint | null {
+  try {
+    const hex = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`${procRoot}/${pid}/status`, 'utf8'))?.[1];
+    return hex === undefined ? null : BigInt(`0x${hex}`);
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/<pid>/comm without its newline, null when gone (the real port's procComm). */
+export function readProcComm(pid: number, procRoot = '/proc'): string | null {
+  try {
+    return readFileSync(`${procRoot}/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Reads a process's oom_score_adj; null when the process is gone. */

@@ -4,7 +4,6 @@
  * of libseccomp (small, static, and nothing that allocates).
  */
 import { RuntsError, type ErrorCode } from '../errors.js';
-import { nativePort } from '../native/index.js';
 import { PLAN_LIMITS } from '../native/plan.js';
 import { SeccompCompileError, type SyscallPort } from '../native/port.js';
 import type { LinuxSeccomp } from '../oci/types.js';
@@ -29,7 +28,7 @@ export function sendToSeccompAgent(
   listenerFd: number,
   processPid: number,
   state: object,
-  sys: Pick<SyscallPort, 'sendFdTo' | 'closeFd'> = nativePort(),
+  sys: Pick<SyscallPort, 'sendFdTo' | 'closeFd'>,
 ): void {
   try {
     const message = { ociVersion: OCI_VERSION, fds: ['seccompFd'], pid: processPid, metadata: profile.listenerMetadata ?? '', state };
@@ -67,10 +66,10 @@ export class SeccompError extends RuntsError {
  * @throws SeccompError for an unknown action, architecture or operator, or a program longer
  * than the kernel accepts.
  * @example
- * const bpf = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] });
+ * const bpf = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }, nativePort());
  * plan.seccomp(bpf);
  */
-export function compileSeccomp(profile: LinuxSeccomp, sys: Pick<SyscallPort, 'compileSeccomp'> = nativePort()): Buffer {
+export function compileSeccomp(profile: LinuxSeccomp, sys: Pick<SyscallPort, 'compileSeccomp'>): Buffer {
   let bpf: Buffer;
   try {
     bpf = sys.compileSeccomp({

@@ -1,9 +1,12 @@
-import { closeSync, existsSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import { listProcPids, readCaughtSignals, readOomScoreAdj, readOwnPermittedCaps, readProcComm, readProcStat, writeOomScoreAdj } from '../linux/proc.js';
+
 import { PlanBuilder, PlanError } from './plan.js';
 import {
+  type ExitWatch,
   type GatedSpawn,
   NativeError,
   NativeSpawnError,
@@ -16,7 +19,6 @@ import {
 
 export * from './plan.js';
 export * from './port.js';
-export { FakeSyscallPort } from './fake.js';
 
 /** The raw addon (build/Release/runts_native.node), as exported by src/native/addon.cc. */
 interface Addon {
@@ -140,6 +142,66 @@ function spawnGated(plan: Buffer): GatedSpawn {
   return { done, open: () => settle(true), cancel: () => settle(false) };
 }
 
+/** A Node fs error as the port's NativeError (errnoName ENOENT, ENXIO, ...). */
+function fromNode(e: unknown, syscall: string, path?: string): unknown {
+  const n = e as NodeJS.ErrnoException;
+  if (typeof n?.code !== 'string' || typeof n.errno !== 'number') return e;
+  return new NativeError({ errno: Math.abs(n.errno), errnoName: n.code, syscall, path }, { cause: e });
+}
+
+function kill(pid: number, signal: number): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw fromNode(e, 'kill');
+  }
+}
+
+function writeExecFifo(path: string): void {
+  let fd: number;
+  try {
+    // Non-blocking: with no reader (the init died) this fails at once with ENXIO instead of hanging.
+    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw fromNode(e, 'open', path);
+  }
+  try {
+    writeSync(fd, '0');
+  } catch (e) {
+    throw fromNode(e, 'write', path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// A plain CommonJS worker: it only needs the addon's pidfdWait, and an eval'd source works the same from src/ and
+// dist/. It polls the pidfd (exact: poll returns the moment the process exits) in slices so `stop` is honoured.
+const WAITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const addon = require(workerData.addon);
+const stop = new Int32Array(workerData.stop);
+while (Atomics.load(stop, 0) === 0) {
+  if (addon.pidfdWait(workerData.pidfd, 1000)) { parentPort.postMessage('exited'); break; }
+}
+`;
+
+function watchExit(pidfd: number): ExitWatch {
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  // Loaded here, not at the top: only a resident host watches other processes' containers (CLI start-up stays lean).
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
+  const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, pidfd, stop: stop.buffer } });
+  worker.unref();
+  let exited = false;
+  let failure: Error | undefined;
+  worker.on('message', () => (exited = true));
+  worker.on('error', (err) => (failure = err));
+  // Settles only once the thread is gone: it may be inside poll() on the pidfd until then.
+  const done = new Promise<boolean>((resolve, reject) => worker.on('exit', () => (failure ? reject(failure) : resolve(exited))));
+  return { done, stop: () => Atomics.store(stop, 0, 1) };
+}
+
 const port: SyscallPort = {
   spawn: (plan) => callAsync((a) => a.spawn(plan instanceof PlanBuilder ? plan.encode() : plan)),
   spawnGated: (plan) => spawnGated(plan instanceof PlanBuilder ? plan.encode() : plan),
@@ -163,6 +225,16 @@ const port: SyscallPort = {
   epollDelete: (epfd, fd) => call((a) => a.epollDelete(epfd, fd)),
   epollReady: (epfd, max) => call((a) => a.epollReady(epfd, max)),
   compileSeccomp: (profile) => call((a) => a.compileSeccomp(profile)),
+  kill,
+  procStat: (pid) => readProcStat(pid),
+  procPids: () => listProcPids(),
+  caughtSignals: (pid) => readCaughtSignals(pid),
+  procComm: (pid) => readProcComm(pid),
+  ownPermittedCaps: () => readOwnPermittedCaps(),
+  readOomScoreAdj: (pid) => readOomScoreAdj(pid),
+  writeOomScoreAdj: (pid, score) => writeOomScoreAdj(pid, score),
+  writeExecFifo,
+  watchExit,
 };
 
 /**

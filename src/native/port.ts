@@ -1,4 +1,5 @@
 import { RuntsError } from '../errors.js';
+import type { ProcStat } from '../linux/proc.js';
 import type { PlanBuilder } from './plan.js';
 
 /** What `spawn` returns: the init's host pid and a pidfd for it (-1 where pidfd_open is unavailable). */
@@ -32,9 +33,18 @@ export interface WaitResult extends WaitStatus {
   pid: number;
 }
 
+/** A thread of its own blocked on one pidfd (see {@link SyscallPort.watchExit}). */
+export interface ExitWatch {
+  /** True once the process exited, false once `stop` ended the watch first; rejects when the thread failed. */
+  readonly done: Promise<boolean>;
+  /** Ends the watch (within a second); `done` settles once the thread is gone, so the pidfd may be closed then. */
+  stop(): void;
+}
+
 /**
- * The system calls runts needs beyond Node's own, behind an interface so unit tests use
- * {@link FakeSyscallPort} (src/native/fake.ts) and only integration tests touch the kernel.
+ * Every kernel touch of the container lifecycle — the addon's system calls, and the signals, /proc reads and
+ * exec-fifo writes Node could make itself — behind one interface, so unit tests use the recording fake
+ * (test/helpers/fake-port.ts) and only integration tests touch the kernel.
  * Errors are {@link NativeError} (or {@link NativeSpawnError} from spawn).
  *
  * @example
@@ -81,6 +91,32 @@ export interface SyscallPort {
   epollDelete(epfd: number, fd: number): void;
   /** The keys of up to `max` ready fds, without blocking; when `max` come back, handle them and ask again. */
   epollReady(epfd: number, max: number): number[];
+  /** kill(2) by pid: false when there is no such process (ESRCH). A pidfd (pidfdSendSignal) cannot hit a reused pid. */
+  kill(pid: number, signal: number): boolean;
+  /** /proc/<pid>/stat (state, parent, start time, flags), or null when there is no such process. */
+  procStat(pid: number): ProcStat | null;
+  /** The pids in /proc (every process of this pid namespace). */
+  procPids(): number[];
+  /** The signals the process has a handler for (SigCgt of /proc/<pid>/status, bit n-1 = signal n); null: gone. */
+  caughtSignals(pid: number): bigint | null;
+  /** This process's permitted capabilities (CapPrm of /proc/self/status, bit n = capability n); null: unreadable. */
+  ownPermittedCaps(): bigint | null;
+  /** /proc/<pid>/oom_score_adj, or null when there is no such process. */
+  readOomScoreAdj(pid: number): number | null;
+  /** Sets /proc/<pid>/oom_score_adj; false when the process already exited. */
+  writeOomScoreAdj(pid: number, score: number): boolean;
+  /** /proc/<pid>/comm (the process name), or null when there is no such process. */
+  procComm(pid: number): string | null;
+  /**
+   * Writes the one byte into the exec fifo at `path` that lets a blocked init exec the user program. Never blocks:
+   * NativeError ENXIO when nobody reads it (the init is gone), ENOENT when it does not exist.
+   */
+  writeExecFifo(path: string): void;
+  /**
+   * Watches the process behind `pidfd` on a thread of its own (poll(2), exact), for a process that is not our
+   * child: a libuv pool thread per watch would starve Node's pool. The caller closes the pidfd once `done` settled.
+   */
+  watchExit(pidfd: number): ExitWatch;
   /**
    * Compiles a seccomp profile with libseccomp (in this process, never in a cloned child) into the
    * `struct sock_filter[]` that a plan's `seccomp` op installs. Syscall names this libseccomp does not know are

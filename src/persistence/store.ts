@@ -30,7 +30,7 @@
  *
  * @example
  * ```ts
- * const store = Store.open('/run/runts');
+ * const store = Store.open('/run/runts', nativePort());
  * const rec = store.get(store.resolveId('web'));
  * store.update(rec.facts.id, rec.version, { snapshot }, [{ id, from, to, event, time, pid }]);
  * store.close();
@@ -39,7 +39,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { nativePort } from '../native/index.js';
+import type { SyscallPort } from '../native/port.js';
 import { RuntsError, type ErrorCode } from '../errors.js';
 import { hasFactsFiles } from './facts-file.js';
 import type { Spec } from '../oci/types.js';
@@ -392,12 +392,18 @@ export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
  * recording an exit) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
  * copy of the fd lives until its exec closes it (close-on-exec) — shares the lock only until we release it.
  */
+/** The one system call the store's lock needs (the injected port's). */
+export type StoreLocker = Pick<SyscallPort, 'flock'>;
+
 class StoreLock {
   private fd: number | undefined;
   /** Nesting depth of `holding` in this process: only the outermost takes and releases the flock. */
   private depth = 0;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly sys: StoreLocker,
+  ) {
     this.fd = fs.openSync(path.join(root, STORE_LOCK_FILE), 'a', 0o600);
   }
 
@@ -405,7 +411,7 @@ class StoreLock {
   holding<T>(fn: () => T): T {
     if (this.fd === undefined) throw new StoreError('sys', 'the state store is closed');
     if (this.depth > 0) return fn(); // a second flock would be a no-op, its LOCK_UN would release the outer one
-    const sys = nativePort();
+    const sys = this.sys;
     sys.flock(this.fd, true);
     this.depth += 1;
     try {
@@ -452,9 +458,10 @@ export class Store {
   /**
    * Opens (creating if needed) the store under `root`. A root we create gets mode 0700; an existing
    * root is left as it is (the admin may have chosen its mode). The LMDB files are created 0600.
-   * @example const store = Store.open('/run/runts');
+   * `sys` takes the store's flock (nativePort() outside tests).
+   * @example const store = Store.open('/run/runts', nativePort());
    */
-  static open(root: string): Store {
+  static open(root: string, sys: StoreLocker): Store {
     const dir = path.resolve(root);
     try {
       // mkdir's mode is filtered by the umask, so chmod the directories we actually created.
@@ -470,7 +477,7 @@ export class Store {
     }
     let lock: StoreLock | undefined;
     try {
-      lock = new StoreLock(dir);
+      lock = new StoreLock(dir, sys);
       const held = lock;
       return held.holding(() => {
         const why = storeDamage(dir);
@@ -488,14 +495,14 @@ export class Store {
    * it is damaged — or LMDB finds damage reading every table — moves its files aside (`runts.mdb.damaged-<time>`,
    * `runts.mdb-lock.damaged-<time>`: nothing is deleted), creates a fresh store and inserts what `rebuild` returns.
    * Returns undefined when there was nothing to repair (nothing changed).
-   * @example Store.repair('/run/runts', () => facts.map(recordFor))
+   * @example Store.repair('/run/runts', nativePort(), () => facts.map(recordFor))
    */
-  static repair(root: string, rebuild: () => { record: Omit<ContainerRecord, 'version'>; transitions: NewTransition[] }[]): RepairOutcome | undefined {
+  static repair(root: string, sys: StoreLocker, rebuild: () => { record: Omit<ContainerRecord, 'version'>; transitions: NewTransition[] }[]): RepairOutcome | undefined {
     const dir = path.resolve(root);
     if (!fs.existsSync(dir)) return undefined; // no root, no store: nothing to repair
     let lock: StoreLock | undefined;
     try {
-      lock = new StoreLock(dir);
+      lock = new StoreLock(dir, sys);
       const held = lock;
       return held.holding(() => {
         const why = storeDamage(dir) ?? readEverything(dir, held);

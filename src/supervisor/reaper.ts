@@ -16,12 +16,8 @@
  * namespace). Those are reaped too — but only zombies that nobody else reaps: not watched, not one of Node's own
  * child_process children (libuv reaps those and must not lose them), and still a zombie a sweep later.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { readProcStat } from '../linux/proc.js';
-import type { SyscallPort } from '../native/port.js';
+import type { ExitWatch, SyscallPort } from '../native/port.js';
 
 export type WatchKind = 'init' | 'gofer' | 'exec';
 
@@ -42,28 +38,14 @@ export type ExitHandler = (w: Watch, exitStatus: number | null) => void;
 
 interface Entry extends Watch {
   pidfd: number;
-  /** Non-children: the thread polling the pidfd, and the flag that stops it. */
-  waiter?: { worker: Worker; stop: Int32Array };
+  /** Non-children: the thread polling the pidfd. */
+  waiter?: ExitWatch;
 }
 
 const WNOHANG = 1;
 /** Exited children taken from the epoll set per call (more are fetched while a call comes back full). */
 const READY_BATCH = 64;
 const ORPHAN_GRACE_MS = 250;
-// Both src/supervisor (tsx) and dist/supervisor sit two levels below the repository root.
-const ADDON_PATH = fileURLToPath(new URL('../../build/Release/runts_native.node', import.meta.url));
-
-// A plain CommonJS worker: it only needs the addon's pidfdWait, and an eval'd source works the same from src/ and
-// dist/. It polls the pidfd (exact: poll returns the moment the process exits) in slices so `stop` is honoured.
-const WAITER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const addon = require(workerData.addon);
-const stop = new Int32Array(workerData.stop);
-while (Atomics.load(stop, 0) === 0) {
-  if (addon.pidfdWait(workerData.pidfd, 1000)) { parentPort.postMessage('exited'); break; }
-}
-`;
-
 export class Reaper {
   private readonly watched = new Map<number, Entry>();
   private suspects = new Set<number>();
@@ -115,7 +97,7 @@ export class Reaper {
       this.onExit({ id: w.id, pid: w.pid, kind: w.kind, child: false }, null);
       return;
     }
-    const stat = readProcStat(w.pid);
+    const stat = this.sys.procStat(w.pid);
     if (!stat || (w.startTime !== null && stat.startTime !== w.startTime)) {
       // The pidfd names whoever has the pid now; the container's process is gone.
       this.sys.closeFd(pidfd);
@@ -193,8 +175,8 @@ export class Reaper {
 
   private release(e: Entry): void {
     if (e.waiter) {
-      // The thread may be inside poll() on this fd: close it only once the thread is gone (see 'exit' below).
-      Atomics.store(e.waiter.stop, 0, 1);
+      // The thread may be inside poll() on this fd: it is closed once the thread is gone (see startWaiter).
+      e.waiter.stop();
     } else {
       try {
         if (this.childExits !== undefined) this.sys.epollDelete(this.childExits, e.pidfd);
@@ -206,13 +188,17 @@ export class Reaper {
   }
 
   private startWaiter(e: Entry): void {
-    const stop = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, pidfd: e.pidfd, stop: stop.buffer } });
-    worker.unref();
-    worker.on('message', () => this.finish(e));
-    worker.on('error', (err) => this.log.warn({ id: e.id, pid: e.pid, err: err.message }, 'exit waiter failed: the exit will be seen at the next command'));
-    worker.on('exit', () => this.sys.closeFd(e.pidfd));
-    e.waiter = { worker, stop };
+    e.waiter = this.sys.watchExit(e.pidfd);
+    e.waiter.done.then(
+      (exited) => {
+        this.sys.closeFd(e.pidfd);
+        if (exited) this.finish(e);
+      },
+      (err: Error) => {
+        this.sys.closeFd(e.pidfd);
+        this.log.warn({ id: e.id, pid: e.pid, err: err.message }, 'exit waiter failed: the exit will be seen at the next command');
+      },
+    );
   }
 
   private scheduleSweep(): void {
@@ -224,12 +210,22 @@ export class Reaper {
     this.sweepTimer.unref();
   }
 
+  /** Pids of this process's zombie children. */
+  private zombieChildren(): number[] {
+    const out: number[] = [];
+    for (const pid of this.sys.procPids()) {
+      const stat = this.sys.procStat(pid);
+      if (stat && stat.ppid === process.pid && stat.state === 'Z') out.push(stat.pid);
+    }
+    return out;
+  }
+
   /** Reaps adopted orphans: zombie children nobody claims, seen in two sweeps in a row. */
   private sweepOrphans(): void {
     const nodeChildren = libuvChildren();
     if (!nodeChildren) return; // cannot tell Node's children apart: reaping one would lose its 'exit' forever
     const next = new Set<number>();
-    for (const pid of zombieChildren()) {
+    for (const pid of this.zombieChildren()) {
       if (this.watched.has(pid) || nodeChildren.has(pid)) continue;
       if (!this.suspects.has(pid)) {
         next.add(pid);
@@ -245,17 +241,6 @@ export class Reaper {
     this.suspects = next;
     if (next.size > 0) this.scheduleSweep();
   }
-}
-
-/** Pids of this process's zombie children. */
-function zombieChildren(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readProcStat(Number(name));
-    if (stat && stat.ppid === process.pid && stat.state === 'Z') out.push(stat.pid);
-  }
-  return out;
 }
 
 /** Pids of live child_process children (libuv waits for them by pid), or undefined when Node cannot say. */

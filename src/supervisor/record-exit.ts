@@ -17,7 +17,7 @@
  * writer recorded it already.
  */
 import type { ContainerHost } from '../actors/host.js';
-import { isProcessAlive } from '../linux/proc.js';
+import { isProcessAlive, type ProcReader } from '../linux/proc.js';
 import type { ContainerFacts, ContainerRecord, Store } from '../persistence/store.js';
 
 /** One reaped init: its container, pid and exit status. */
@@ -90,8 +90,8 @@ function recordOf(store: Store, id: string, pid: number): ContainerRecord | unde
  * Whether the exit of an init whose parent was `parentPid` is left to that parent: the container's creator, still
  * alive (a foreground `runts run` waits for it and records its status).
  */
-export function parentRecordsExit(facts: ContainerFacts, parentPid: number | undefined): boolean {
-  return facts.creatorPid === parentPid && isProcessAlive(facts.creatorPid, facts.creatorStartTime);
+export function parentRecordsExit(sys: ProcReader, facts: ContainerFacts, parentPid: number | undefined): boolean {
+  return facts.creatorPid === parentPid && isProcessAlive(sys, facts.creatorPid, facts.creatorStartTime);
 }
 
 /** Another process wrote the record between our read and our write. */

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerHost } from '../actors/host.js';
 import { hasInit, statusOfStored } from '../machines/container.js';
-import { readProcStat } from '../linux/proc.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
@@ -166,7 +165,7 @@ export class Resident {
     if (!record) return;
     // A foreground `runts run` is its container's parent and waits for it: it records the exit itself, with the
     // status we cannot have; writing first would only lose that status (and race its next write).
-    if (parentRecordsExit(record.facts, w.parentPid)) return;
+    if (parentRecordsExit(this.internals.host.env.ports.sys, record.facts, w.parentPid)) return;
     // Not ours: another runts process may be the one that stopped it (a transient delete) and is about to write the
     // record; our write would make its compare-and-set fail. Give it a moment, and record only if nobody did.
     const timer = setTimeout(() => {
@@ -259,7 +258,7 @@ export class Resident {
         const k = key();
         const { pid } = await this.queue.run(k, () => rt.exec(id, o));
         // The exec'd process is our child (CLONE_PARENT): reap it when it ends.
-        this.reaper.watch({ id: k, pid, startTime: readProcStat(pid)?.startTime ?? null, kind: 'exec' });
+        this.reaper.watch({ id: k, pid, startTime: this.internals.host.env.ports.sys.procStat(pid)?.startTime ?? null, kind: 'exec' });
         return ok({ pid });
       }
       case 'start':

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { oomMember, planOomScores } from '../linux/oom-score.js';
-import { readOomScoreAdj, readProcStat, writeOomScoreAdj } from '../linux/proc.js';
 import { Store } from '../persistence/store.js';
+import { nativePort } from '../native/index.js';
+import type { SyscallPort } from '../native/port.js';
 import type { Spec } from '../oci/types.js';
 import { exposeToParent } from './comlink.js';
 
@@ -27,6 +28,9 @@ export class OomRebalancer {
   private chain: Promise<unknown> = Promise.resolve();
   private stores = new Map<string, Store>();
 
+  /** `sys`: the port it reads and writes /proc and takes the store's lock through (nativePort() in the worker). */
+  constructor(private readonly sys: SyscallPort) {}
+
   rebalance(req: RebalanceRequest): Promise<RebalanceResult | null> {
     const next = this.chain.then(() => this.apply(req));
     this.chain = next.catch(() => undefined);
@@ -35,7 +39,7 @@ export class OomRebalancer {
 
   private apply(req: RebalanceRequest): RebalanceResult | null {
     let store = this.stores.get(req.root);
-    if (!store) this.stores.set(req.root, (store = Store.open(req.root)));
+    if (!store) this.stores.set(req.root, (store = Store.open(req.root, this.sys)));
     return store.transaction(() => {
       const records = store!.list().filter((r) => r.facts.sandboxId === req.sandboxId);
       const sandbox = records.find((r) => r.facts.id === req.sandboxId);
@@ -45,16 +49,17 @@ export class OomRebalancer {
         records.map((r) => oomMember(r.facts.id, r.facts.spec as Spec, r.facts.goferPid)),
         req.destroyed,
         () => {
-          const ppid = readProcStat(pid)?.ppid;
-          return ppid ? readOomScoreAdj(ppid) : null;
+          const ppid = this.sys.procStat(pid)?.ppid;
+          return ppid ? this.sys.readOomScoreAdj(ppid) : null;
         },
       );
       // A process that already exited is not an error (writeOomScoreAdj returns false).
-      if (plan.sandboxScore !== undefined) writeOomScoreAdj(pid, plan.sandboxScore);
-      for (const g of plan.gofers) writeOomScoreAdj(g.pid, g.score);
+      if (plan.sandboxScore !== undefined) this.sys.writeOomScoreAdj(pid, plan.sandboxScore);
+      for (const g of plan.gofers) this.sys.writeOomScoreAdj(g.pid, g.score);
       return { sandboxPid: pid, ...plan };
     });
   }
 }
 
-if (parentPort) exposeToParent(new OomRebalancer(), parentPort);
+// The worker's entry: a thread cannot be handed the caller's port object, so it takes the real one here.
+if (parentPort) exposeToParent(new OomRebalancer(nativePort()), parentPort);

@@ -1,6 +1,6 @@
-import { detectLayout, openCgroup } from '../linux/cgroups/index.js';
-import { isProcessAlive, readProcStat } from '../linux/proc.js';
-import { nativePort } from '../native/index.js';
+import type { CgroupManager } from '../linux/cgroups/index.js';
+import { isProcessAlive } from '../linux/proc.js';
+import type { SyscallPort } from '../native/port.js';
 
 export interface StopWaitRequest {
   /** Processes that must be gone (init, gofer), with start times to tell them from PID reuse. */
@@ -27,17 +27,17 @@ const ESRCH = 3;
  * Waits until every given process (and, with a cgroup, every process in it) is gone, or the deadline passes.
  * Exact where it can be: it blocks in poll(2) on a pidfd of one live process at a time, so an exit is seen the
  * moment it happens; where pidfd_open is refused it falls back to checking every `pollMs`. Exited children of
- * this process are reaped on the way so they do not linger as zombies. Runs on a worker thread.
+ * this process are reaped on the way so they do not linger as zombies. Runs on a worker thread (tasks.ts gives it
+ * the real port and this host's cgroupfs).
  */
-export function waitForStop(req: StopWaitRequest): StopWaitResult {
-  const sys = nativePort();
+export function waitForStop(req: StopWaitRequest, sys: SyscallPort, openCgroup: (path: string) => CgroupManager): StopWaitResult {
   const start = Date.now();
   const deadline = start + req.deadlineMs;
-  const cgroup = req.cgroupPath ? openCgroup(detectLayout(), req.cgroupPath) : undefined;
+  const cgroup = req.cgroupPath ? openCgroup(req.cgroupPath) : undefined;
   let detection: StopWaitResult['detection'] = 'none';
   for (;;) {
-    const alive = req.processes.filter((p) => isProcessAlive(p.pid, p.startTime)).map((p) => p.pid);
-    if (cgroup?.exists()) for (const pid of cgroup.pids()) if (!alive.includes(pid) && isProcessAlive(pid, null)) alive.push(pid);
+    const alive = req.processes.filter((p) => isProcessAlive(sys, p.pid, p.startTime)).map((p) => p.pid);
+    if (cgroup?.exists()) for (const pid of cgroup.pids()) if (!alive.includes(pid) && isProcessAlive(sys, pid, null)) alive.push(pid);
     if (alive.length === 0) return { stopped: true, remaining: [], waitedMs: Date.now() - start, detection };
     const left = deadline - Date.now();
     if (left <= 0) return { stopped: false, remaining: alive, waitedMs: Date.now() - start, detection };
@@ -63,8 +63,8 @@ export function waitForStop(req: StopWaitRequest): StopWaitResult {
   }
 }
 
-function reapIfOurs(pid: number, sys: ReturnType<typeof nativePort>): void {
-  if (readProcStat(pid)?.ppid !== process.pid) return;
+function reapIfOurs(pid: number, sys: SyscallPort): void {
+  if (sys.procStat(pid)?.ppid !== process.pid) return;
   try {
     sys.waitPid(pid, 1 /* WNOHANG */);
   } catch {

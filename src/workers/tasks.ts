@@ -1,8 +1,13 @@
+import { detectLayout, openCgroup } from '../linux/cgroups/index.js';
+import { nativePort } from '../native/index.js';
 import { waitForStop, type StopWaitRequest } from './stop-waiter.js';
 
-/** The one-shot tasks the piscina pool runs, by name (piscina loads this module in each pool thread). */
+/**
+ * The one-shot tasks the piscina pool runs, by name (piscina loads this module in each pool thread). A worker
+ * thread cannot be handed the caller's port object: this is where it gets the real one.
+ */
 const tasks = {
-  waitForStop: (input: StopWaitRequest) => waitForStop(input),
+  waitForStop: (input: StopWaitRequest) => waitForStop(input, nativePort(), (path) => openCgroup(detectLayout(), path)),
 };
 
 export type TaskName = keyof typeof tasks;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, assertNoLeftovers, eventually, isRoot, processesRootedAt } from '../helpers/runts.js';
 import { isProcessAlive } from '../../src/linux/proc.js';
+import { nativePort } from '../../src/native/index.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 
@@ -39,7 +40,7 @@ describe('attached run and stopping', { skip }, () => {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     (await running.child).kill('SIGKILL');
     await running.result;
-    assert.ok(await eventually(() => !isProcessAlive(pid, null), 3000), 'the container died with its runts');
+    assert.ok(await eventually(() => !isProcessAlive(nativePort(), pid, null), 3000), 'the container died with its runts');
     assert.equal(sb.state(id).status, 'stopped');
     assert.equal(sb.runts(['delete', id]).status, 0);
     assert.ok(await eventually(() => processesRootedAt(join(bundle, 'rootfs')).length === 0));

@@ -8,11 +8,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTS, Sandbox, assertNoLeftovers, eventually, isRoot } from '../helpers/runts.js';
 import { Store } from '../../src/persistence/store.js';
+import { nativePort } from '../../src/native/index.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 
 function goferPid(root: string, id: string): number {
-  const store = Store.open(root);
+  const store = Store.open(root, nativePort());
   try {
     return store.get(id)!.facts.goferPid;
   } finally {
@@ -69,7 +70,7 @@ describe('gofer supervision', { skip }, () => {
     process.kill(pid, 'SIGKILL');
     // Read the store directly: any runts command would itself reconcile and record the exit.
     const recorded = await eventually(() => {
-      const store = Store.open(sb.root);
+      const store = Store.open(sb.root, nativePort());
       try {
         return store.history(id).some((t) => t.event === 'gofer.exited');
       } finally {

@@ -15,8 +15,8 @@ import { Sandbox, assertNoLeftovers, cgroupHierarchies, eventually, isRoot } fro
 const skip = !isRoot ? 'needs root: real containers' : !goferBuilt() ? 'gofer not built (npm run build:native)' : false;
 
 /** The container's stored facts (the gofer's pid and start time are recorded at create). */
-function factsOf(sb: Sandbox, id: string): { goferPid: number; goferStartTime?: unknown; initPid: number; id: string } {
-  const store = Store.open(sb.root);
+function factsOf(sb: Sandbox, id: string): { goferPid: number; goferStartTime?: number | null; initPid: number; id: string } {
+  const store = Store.open(sb.root, nativePort());
   try {
     const rec = store.get(id);
     assert.ok(rec, `container ${id} is stored`);
@@ -89,7 +89,7 @@ describe('the gofer of a real container', { skip }, () => {
     const c = container('where', undefined, { start: false });
     assert.ok(c.gofer > 0, 'the gofer pid is recorded');
     assert.equal(typeof c.facts.goferStartTime, 'number', 'with its start time');
-    assert.ok(isGoferAlive(c.facts), 'alive');
+    assert.ok(isGoferAlive(c.facts, nativePort()), 'alive');
     assert.equal(readFileSync(`/proc/${c.gofer}/comm`, 'utf8').trim(), 'runts-gofer');
     assert.equal(readlinkSync(`/proc/${c.gofer}/ns/mnt`), readlinkSync(`/proc/${c.init}/ns/mnt`), 'same mount namespace as the init');
     assert.notEqual(readlinkSync(`/proc/${c.gofer}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'));
@@ -368,7 +368,7 @@ describe('the gofer of a real container', { skip }, () => {
   test('after SIGKILL of the gofer the client fails clearly, and delete still cleans up', async () => {
     const c = container('killed');
     process.kill(c.gofer, 'SIGKILL');
-    assert.ok(await eventually(() => !isGoferAlive(c.facts)), 'the gofer is gone');
+    assert.ok(await eventually(() => !isGoferAlive(c.facts, nativePort())), 'the gofer is gone');
     await assert.rejects(goferRead(sb.root, c.id, '/marker'), notRunning(c.id));
     await assert.rejects(goferList(sb.root, c.id, '/'), notRunning(c.id));
     const del = sb.runts(['delete', '--force', c.id]);
@@ -379,16 +379,16 @@ describe('the gofer of a real container', { skip }, () => {
   test('stopGofer kills the recorded gofer; without a recorded pid it finds it through its socket', async () => {
     const a = container('stop-recorded');
     await stopGofer({ ...a.facts }, nativePort());
-    assert.equal(isGoferAlive(a.facts), false, 'SIGKILLed and waited for');
+    assert.equal(isGoferAlive(a.facts, nativePort()), false, 'SIGKILLed and waited for');
     await assert.rejects(goferRead(sb.root, a.id, '/marker'), notRunning(a.id));
 
     const b = container('stop-unrecorded');
     const lost = { id: b.id, goferPid: 0 };
     await stopGofer(lost, nativePort()); // nothing known, no root: nothing to do
-    assert.ok(isGoferAlive(b.facts));
+    assert.ok(isGoferAlive(b.facts, nativePort()));
     await stopGofer(lost, nativePort(), { root: sb.root });
     assert.equal(lost.goferPid, b.gofer, 'found through the socket');
-    assert.equal(isGoferAlive(b.facts), false);
+    assert.equal(isGoferAlive(b.facts, nativePort()), false);
     for (const c of [a, b]) {
       assert.equal(sb.runts(['delete', '--force', c.id]).status, 0);
       assertNoLeftovers(sb, c.id, c.bundle);
@@ -398,8 +398,8 @@ describe('the gofer of a real container', { skip }, () => {
   // Wiring stopGofer into teardown is the lead's (src/actors/ops/destroy-container.ts); until then this reports as TODO.
   test('delete kills the gofer', async () => {
     const c = container('deleted');
-    assert.ok(isGoferAlive(c.facts));
+    assert.ok(isGoferAlive(c.facts, nativePort()));
     assert.equal(sb.runts(['delete', '--force', c.id]).status, 0);
-    assert.ok(await eventually(() => !isGoferAlive(c.facts), 2000), 'the gofer is gone after delete');
+    assert.ok(await eventually(() => !isGoferAlive(c.facts, nativePort()), 2000), 'the gofer is gone after delete');
   });
 });

@@ -194,7 +194,7 @@ describe('live containers', { skip }, () => {
     assert.equal(sb.runts(['exec', id, 'cat', '/sys/fs/cgroup/pids/pids.max']).stdout.trim(), '60');
     // Kept in the stored config (what events --stats and a restarted host read): the spec is written again
     // when update replaces it, though other writes leave it alone.
-    const store = Store.open(sb.root);
+    const store = Store.open(sb.root, nativePort());
     try {
       const resources = (store.get(id)!.facts.spec as { linux: { resources: { memory: { limit: number }; pids: { limit: number } } } }).linux.resources;
       assert.deepEqual([resources.memory.limit, resources.pids.limit], [48 * 1024 * 1024, 60]);

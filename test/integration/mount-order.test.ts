@@ -152,7 +152,7 @@ describe('recursive mount attributes (rro and friends)', { skip }, () => {
       const r = sb.runts(['run', '--bundle', bundle, id]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.includes('written'), subWritable, `${r.stdout}${r.stderr}`);
-      assert.equal(r.stdout.includes('top-ro'), !options.includes('rrw'), r.stdout);
+      assert.equal(r.stdout.includes('top-ro'), !(options as readonly string[]).includes('rrw'), r.stdout);
     });
   }
 });

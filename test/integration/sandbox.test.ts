@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { Sandbox, isRoot } from '../helpers/runts.js';
 import type { Spec } from '../../src/oci/types.js';
 import { Store } from '../../src/persistence/store.js';
+import { nativePort } from '../../src/native/index.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 const TYPE = 'io.kubernetes.cri.container-type';
 const SANDBOX = 'io.kubernetes.cri.sandbox-id';
 const oom = (pid: number) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8'));
 const goferOf = (root: string, id: string) => {
-  const store = Store.open(root);
+  const store = Store.open(root, nativePort());
   try {
     return store.get(id)!.facts.goferPid;
   } finally {

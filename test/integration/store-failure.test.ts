@@ -48,8 +48,8 @@ describe('a create the store could not record', { skip: isRoot ? false : 'create
     assert.match(err.message, /does not exist/);
     assert.doesNotMatch(err.message, /\n/);
     assert.ok(spawned && spawned.pid > 0, 'the init was spawned');
-    assert.equal(isProcessAlive(spawned.pid, null), false, 'the init is gone');
-    if (spawned.goferPid > 0) assert.equal(isProcessAlive(spawned.goferPid, null), false, 'the gofer is gone');
+    assert.equal(isProcessAlive(nativePort(), spawned.pid, null), false, 'the init is gone');
+    if (spawned.goferPid > 0) assert.equal(isProcessAlive(nativePort(), spawned.goferPid, null), false, 'the gofer is gone');
     assertNoLeftovers(sb, id, bundle);
   });
 });

@@ -7,16 +7,17 @@ import pino from 'pino';
 import { ContainerHost } from '../../src/actors/host.js';
 import type { ContainerEnv, LiveFacts } from '../../src/actors/ports.js';
 import type { Observer } from '../../src/actors/reconcile.js';
-import { FakeSyscallPort } from '../../src/native/fake.js';
+import { FakeSyscallPort } from '../helpers/fake-port.js';
 import type { Hook } from '../../src/oci/types.js';
 import { Store, StoreError } from '../../src/persistence/store.js';
 import { recordExit } from '../../src/supervisor/record-exit.js';
 import { updateContainer } from '../../src/actors/ops/update-container.js';
+import { nativePort } from '../../src/native/index.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
 function fakeHost(over: { observer?: Observer; openCgroup?: ContainerEnv['ports']['cgroups']['open'] } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-host-'));
-  const store = Store.open(root);
+  const store = Store.open(root, nativePort());
   after(() => {
     store.close();
     fs.rmSync(root, { recursive: true, force: true });

@@ -20,8 +20,7 @@ import {
 } from '../../src/machines/container.js';
 
 const ID = 'c1';
-const EFFECTS = ['spawnInit', 'startInit', 'signalProcess', 'freezeCgroup', 'thawCgroup', 'destroyContainer'] as const;
-type Effect = (typeof EFFECTS)[number];
+type Effect = 'spawnInit' | 'startInit' | 'signalProcess' | 'freezeCgroup' | 'thawCgroup' | 'destroyContainer' | 'spawnExec' | 'updateCgroup';
 
 /** The machine with instant fake effects; `failing` ones reject with `boom <name>`. */
 function fakeMachine(calls: { effect: Effect; input: unknown }[], failing: ReadonlySet<Effect> = new Set()) {

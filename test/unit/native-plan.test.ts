@@ -6,24 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import {
-  CAPABILITIES,
-  capMask,
-  CLONE,
-  decodePlan,
-  FakeSyscallPort,
-  makedev,
-  MS,
-  nativeAddonBuilt,
-  NativeError,
-  nativePort,
-  NativeSpawnError,
-  PLAN_MAGIC,
-  PlanBuilder,
-  PlanError,
-  RLIM_INFINITY,
-  RLIMIT,
-} from '../../src/native/index.js';
+import { CAPABILITIES, capMask, CLONE, decodePlan, makedev, MS, nativeAddonBuilt, NativeError, nativePort, NativeSpawnError, PLAN_MAGIC, PlanBuilder, PlanError, RLIM_INFINITY, RLIMIT } from '../../src/native/index.js';
+import { FakeSyscallPort } from '../helpers/fake-port.js';
 
 /** A plan using every op once, with awkward values (empty strings, UTF-8, u64 max, NUL-containing blobs). */
 function everyOp(): PlanBuilder {

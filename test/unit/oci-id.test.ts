@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { IdError, isValidId, MAX_ID_LENGTH, resolveContainerId, validateId, type IdUse } from '../../src/oci/id.js';
 import { SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
 import { sampleFacts } from '../helpers/facts.js';
+import { nativePort } from '../../src/native/index.js';
 
 function message(id: string): string {
   try {
@@ -73,7 +74,7 @@ describe('resolveContainerId: abbreviated ids for reading, exact ids for changes
   let store: Store;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'runts-id-'));
-    store = Store.open(dir);
+    store = Store.open(dir, nativePort());
     for (const id of ['abc', 'abcd', 'web-1', 'web-2', 'solo-container']) {
       store.insert({ facts: sampleFacts(id), snapshot: { value: { creating: 'pending' } }, schemaVersion: SCHEMA_VERSION, machineVersion: 'container/1' });
     }

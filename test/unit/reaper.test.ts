@@ -1,23 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import pino from 'pino';
-import { readProcStat } from '../../src/linux/proc.js';
-import { FakeSyscallPort } from '../../src/native/fake.js';
+import { FakeSyscallPort } from '../helpers/fake-port.js';
 import { Reaper, type Watch } from '../../src/supervisor/reaper.js';
 
-// The reaper checks its processes' identity in /proc, so the watched processes are real children (sleeps); their
-// exits come from the fake port, so which ones "exited" is up to the test.
+// The watched processes are the fake port's children (its process table stands for /proc): which ones "exited" is up
+// to the test.
 test('on SIGCHLD the reaper asks its epoll set which children exited: one call however many it watches', async () => {
   const sys = new FakeSyscallPort();
   const exits: [Watch, number | null][] = [];
   const reaper = new Reaper(sys, (w, status) => exits.push([w, status]), pino({ level: 'silent' }), false);
-  const sleeps: ChildProcess[] = Array.from({ length: 40 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+  const sleeps = Array.from({ length: 40 }, () => sys.addProcess());
   try {
     reaper.start();
-    for (const [i, p] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid: p.pid!, startTime: readProcStat(p.pid!)!.startTime, kind: 'init' });
+    for (const [i, pid] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
     assert.equal(reaper.pids().length, 40);
-    const dying = [sleeps[3]!.pid!, sleeps[17]!.pid!, sleeps[39]!.pid!];
+    const dying = [sleeps[3]!, sleeps[17]!, sleeps[39]!];
     sys.exit(dying[0]!, { signal: 9 });
     sys.exit(dying[1]!, { exitCode: 0 });
     sys.exit(dying[2]!, { exitCode: 3 });
@@ -41,7 +39,6 @@ test('on SIGCHLD the reaper asks its epoll set which children exited: one call h
     assert.deepEqual(exits, []);
   } finally {
     reaper.close();
-    for (const p of sleeps) p.kill('SIGKILL');
   }
   assert.equal(sys.calls.filter((c) => c.method === 'closeFd').length, 41, 'every pidfd and the epoll set closed');
 });
@@ -50,17 +47,37 @@ test('more exited children than one epoll batch are all finished on one SIGCHLD'
   const sys = new FakeSyscallPort();
   const exited: number[] = [];
   const reaper = new Reaper(sys, (w) => exited.push(w.pid), pino({ level: 'silent' }), false);
-  const sleeps: ChildProcess[] = Array.from({ length: 100 }, () => spawn('sleep', ['30'], { stdio: 'ignore' }));
+  const sleeps = Array.from({ length: 100 }, () => sys.addProcess());
   try {
     reaper.start();
-    for (const [i, p] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid: p.pid!, startTime: readProcStat(p.pid!)!.startTime, kind: 'init' });
-    const dying = sleeps.slice(0, 70).map((p) => p.pid!);
+    for (const [i, pid] of sleeps.entries()) reaper.watch({ id: `c${i}`, pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
+    const dying = sleeps.slice(0, 70);
     for (const pid of dying) sys.exit(pid, { signal: 9 });
     process.emit('SIGCHLD' as never);
     assert.deepEqual([...exited].sort(), [...dying].sort());
     assert.equal(reaper.pids().length, 30);
   } finally {
     reaper.close();
-    for (const p of sleeps) p.kill('SIGKILL');
+  }
+});
+
+test("another process's child is watched on a thread of its own (the port's watchExit), its status unknown", async () => {
+  const sys = new FakeSyscallPort();
+  const exits: [Watch, number | null][] = [];
+  const reaper = new Reaper(sys, (w, status) => exits.push([w, status]), pino({ level: 'silent' }), false);
+  const parent = sys.addProcess();
+  const pid = sys.addProcess({ ppid: parent });
+  try {
+    reaper.start();
+    reaper.watch({ id: 'c1', pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
+    const [pidfd] = sys.callsOf('watchExit')[0] as [number];
+    assert.equal(sys.callsOf('epollAdd').length, 0, 'not in the epoll set of our children');
+    sys.exit(pid, { exitCode: 3 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(exits, [[{ id: 'c1', pid, kind: 'init', child: false, parentPid: parent }, null]]);
+    assert.deepEqual(sys.callsOf('closeFd'), [[pidfd]], 'its pidfd closed once the watch ended');
+    assert.deepEqual(sys.callsOf('waitPid'), [[pid, 1]], 'a reap is tried (ECHILD for another\'s child)');
+  } finally {
+    reaper.close();
   }
 });

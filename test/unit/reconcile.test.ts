@@ -45,11 +45,12 @@ test("the kernel observer tells a forked init still waiting from one that exec'd
   const { spawn } = await import('node:child_process');
   const { kernelObserver } = await import('../../src/actors/reconcile.js');
   const { readProcStat } = await import('../../src/linux/proc.js');
+  const { nativePort } = await import('../../src/native/index.js');
   // python's os.fork(): a child that was forked and never exec'd, as runts' init is until start.
   const py = spawn('python3', ['-c', 'import os, time\npid = os.fork()\nif pid: print(pid, flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const forked = Number(await new Promise<string>((resolve) => py.stdout.once('data', (d) => resolve(String(d)))));
-    const observer = kernelObserver(() => null);
+    const observer = kernelObserver(nativePort(), () => null);
     assert.equal(observer.initState(forked, readProcStat(forked)!.startTime), 'waiting');
     assert.equal(observer.initState(py.pid!, readProcStat(py.pid!)!.startTime), 'started');
     assert.equal(observer.initState(forked, readProcStat(forked)!.startTime + 1), 'gone', 'another process with the pid');

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { compileSeccomp, SeccompError, SUPPORTED_SECCOMP_ACTIONS, SUPPORTED_SECCOMP_ARCHS, SUPPORTED_SECCOMP_OPERATORS } from '../../src/linux/seccomp.js';
-import { FakeSyscallPort, nativeAddonBuilt, nativePort, SeccompCompileError } from '../../src/native/index.js';
+import { nativeAddonBuilt, nativePort, SeccompCompileError } from '../../src/native/index.js';
+import { FakeSyscallPort } from '../helpers/fake-port.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHS, SECCOMP_OPERATORS } from '../../src/oci/constants.js';
 import type { LinuxSeccomp } from '../../src/oci/types.js';
 

@@ -14,6 +14,7 @@ import {
   type NewTransition,
 } from '../../src/persistence/store.js';
 import { sampleFacts } from '../helpers/facts.js';
+import { nativePort } from '../../src/native/index.js';
 
 function facts(id: string): ContainerFacts {
   return sampleFacts(id, { 'io.kubernetes.cri.container-type': 'sandbox' });
@@ -42,7 +43,7 @@ describe('store', () => {
   let store: Store;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-store-'));
-    store = Store.open(path.join(dir, 'root'));
+    store = Store.open(path.join(dir, 'root'), nativePort());
   });
   after(() => {
     store?.close();
@@ -211,8 +212,8 @@ describe('store feed', () => {
   let b: Store;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-feed-'));
-    a = Store.open(dir);
-    b = Store.open(dir);
+    a = Store.open(dir, nativePort());
+    b = Store.open(dir, nativePort());
   });
   after(() => {
     a?.close();
@@ -277,7 +278,7 @@ describe('store files', () => {
     const root = path.join(dir, 'new', 'root');
     const oldUmask = process.umask(0o022);
     try {
-      const s = Store.open(root);
+      const s = Store.open(root, nativePort());
       s.close();
     } finally {
       process.umask(oldUmask);
@@ -292,17 +293,17 @@ describe('store files', () => {
     const root = path.join(dir, 'existing');
     fs.mkdirSync(root, { mode: 0o755 });
     fs.chmodSync(root, 0o755);
-    Store.open(root).close();
+    Store.open(root, nativePort()).close();
     assert.equal(mode(root), 0o755);
     assert.equal(mode(path.join(root, DB_FILE)), 0o600);
   });
 
   it('reopens and sees earlier writes', () => {
     const root = path.join(dir, 'reopen');
-    const a = Store.open(root);
+    const a = Store.open(root, nativePort());
     a.insert(record('keep'), [step('keep', 'a', 'b')]);
     a.close();
-    const b = Store.open(root);
+    const b = Store.open(root, nativePort());
     try {
       assert.equal(b.get('keep')?.version, 1);
       assert.equal(b.history('keep').length, 1);
@@ -317,7 +318,7 @@ describe('store files', () => {
     fs.writeFileSync(path.join(root, DB_FILE), Buffer.alloc(20_000, 0x78));
     let err: unknown;
     try {
-      Store.open(root);
+      Store.open(root, nativePort());
     } catch (e) {
       err = e;
     }
@@ -331,7 +332,7 @@ describe('store files', () => {
     fs.writeFileSync(file, '');
     let err: unknown;
     try {
-      Store.open(path.join(file, 'root'));
+      Store.open(path.join(file, 'root'), nativePort());
     } catch (e) {
       err = e;
     }

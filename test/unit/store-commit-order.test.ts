@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
+const NATIVE_URL = pathToFileURL(path.join(REPO, 'src/native/index.ts')).href;
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
 /**
@@ -21,7 +22,8 @@ function traceWrites(writes: string): string[] {
     const script = `
       import fs from 'node:fs';
       import { Store } from ${JSON.stringify(STORE_URL)};
-      const store = Store.open(process.env.RUNTS_ROOT);
+      import { nativePort } from ${JSON.stringify(NATIVE_URL)};
+      const store = Store.open(process.env.RUNTS_ROOT, nativePort());
       const facts = (id) => ({ id, bundle: '/b', rootfs: '/b/rootfs', sandboxId: id, initPid: 1, initStartTime: null, goferPid: 0,
         cgroupPath: '', created: '', owner: 'root', annotations: {}, creatorPid: 1, creatorStartTime: null });
       for (const id of ['c1', 'c2', 'c3']) store.insert({ facts: facts(id), snapshot: { value: 'created' }, schemaVersion: 1, machineVersion: '1' });

@@ -6,16 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { STORE_LOCK_FILE, SCHEMA_VERSION, Store } from '../../src/persistence/store.js';
+import { nativePort } from '../../src/native/index.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORE_URL = pathToFileURL(path.join(REPO, 'src/persistence/store.ts')).href;
+const NATIVE_URL = pathToFileURL(path.join(REPO, 'src/native/index.ts')).href;
 
 // Every child opens the store, prints "ready", waits for one line on stdin (the starting gun, so
 // they really race), runs its body, prints one JSON result line and exits without closing the
 // store: a process exiting right after a write must not lose it.
 const PRELUDE = `
 import { Store } from ${JSON.stringify(STORE_URL)};
-const store = Store.open(process.env.RUNTS_ROOT);
+import { nativePort } from ${JSON.stringify(NATIVE_URL)};
+const store = Store.open(process.env.RUNTS_ROOT, nativePort());
 const facts = (id) => ({ id, bundle: '/b', rootfs: '/b/rootfs', sandboxId: id, initPid: process.pid, initStartTime: null,
   goferPid: 0, cgroupPath: '', created: new Date().toISOString(), owner: 'root', annotations: {}, creatorPid: process.pid,
   creatorStartTime: null });
@@ -95,7 +98,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
     const winners = results.filter((r) => r.outcome === 'won');
     assert.equal(winners.length, 1, JSON.stringify(results));
     assert.deepEqual(results.filter((r) => r.outcome !== 'won').map((r) => r.outcome), Array(7).fill('exists'));
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     try {
       const rec = store.get('same');
       assert.deepEqual(rec?.snapshot, { by: winners[0].pid }, 'the stored record is the winner’s');
@@ -107,10 +110,10 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
 
   it('8 processes × 50 CAS updates with retry: version 401, 400 transitions, unique seqs', async (t) => {
     const root = path.join(dir, 'cas');
-    const seed = Store.open(root);
+    const seed = Store.open(root, nativePort());
     try {
       seed.insert({
-        facts: { id: 'ctr', bundle: '/b', rootfs: '/b/rootfs', sandboxId: 'ctr', initPid: 1, initStartTime: null, goferPid: 0, cgroupPath: '', created: '2024-01-01T00:00:00.000Z', owner: 'root', annotations: {}, creatorPid: 1, creatorStartTime: null, counter: 0 },
+        facts: { id: 'ctr', bundle: '/b', rootfs: '/b/rootfs', sandboxId: 'ctr', initPid: 1, initStartTime: null, goferPid: 0 /* the counter */, cgroupPath: '', created: '2024-01-01T00:00:00.000Z', owner: 'root', annotations: {}, creatorPid: 1, creatorStartTime: null },
         snapshot: {},
         schemaVersion: SCHEMA_VERSION,
         machineVersion: 'm',
@@ -127,8 +130,8 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
         for (;;) {
           const rec = store.get('ctr');
           try {
-            store.update('ctr', rec.version, { facts: { ...rec.facts, counter: rec.facts.counter + 1 } },
-              [{ id: 'ctr', from: 'n' + rec.facts.counter, to: 'n' + (rec.facts.counter + 1), event: 'bump', time: new Date().toISOString(), pid: process.pid }]);
+            store.update('ctr', rec.version, { facts: { ...rec.facts, goferPid: rec.facts.goferPid + 1 } },
+              [{ id: 'ctr', from: 'n' + rec.facts.goferPid, to: 'n' + (rec.facts.goferPid + 1), event: 'bump', time: new Date().toISOString(), pid: process.pid }]);
             break;
           } catch (e) {
             if (e.code !== 'conflict') throw e;
@@ -141,11 +144,11 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
       process.exit(0);
       `,
     );
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     try {
       const rec = store.get('ctr');
       assert.equal(rec?.version, 401);
-      assert.equal(rec?.facts.counter, 400, 'no update was lost');
+      assert.equal(rec?.facts.goferPid, 400, 'no update was lost');
       const h = store.history('ctr');
       assert.equal(h.length, 400);
       assert.deepEqual(h.map((t) => t.seq), Array.from({ length: 400 }, (_, i) => i + 1));
@@ -171,7 +174,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
       () => assert.fail('the child should have been killed'),
       (e: Error) => assert.match(e.message, /child exited null/),
     );
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     try {
       assert.equal(store.get('durable')?.version, 1);
     } finally {
@@ -181,7 +184,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
 
   it('keeps its lock file open between writes but holds the lock only during them', () => {
     const root = path.join(dir, 'lockheld');
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     const lockFile = path.join(root, STORE_LOCK_FILE);
     const openHere = () =>
       fs.readdirSync('/proc/self/fd').filter((fd) => {
@@ -209,7 +212,7 @@ describe('store: several processes at once', { timeout: 120_000 }, () => {
 
   it('opening and writing wait while another process holds the store lock (writers never overlap)', async () => {
     const root = path.join(dir, 'openlock');
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     const marker = path.join(root, 'marker');
     // A process that holds the lock as a closing process would, then says "released" just before letting go.
     const holder = spawn(

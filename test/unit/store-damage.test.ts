@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DB_FILE, DELETED_HISTORY_LIMIT, SCHEMA_VERSION, Store, StoreError, storeDamage, type ContainerFacts } from '../../src/persistence/store.js';
 import { FACTS_FILE, writeFactsFile } from '../../src/persistence/facts-file.js';
 import { repairStore } from '../../src/actors/repair.js';
+import { nativePort } from '../../src/native/index.js';
 
 const PAGE = 4096;
 /** Byte offsets inside a meta page (page header 24 bytes, then MDB_meta). */
@@ -46,7 +47,7 @@ describe('store damage check', () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-store-damage-'));
     const root = path.join(dir, 'good');
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     for (const id of ['a', 'b', 'c']) store.insert(record(id), [step(id)]);
     store.close();
     goodFile = path.join(root, DB_FILE);
@@ -75,7 +76,7 @@ describe('store damage check', () => {
   function assertRefused(root: string, why: RegExp): void {
     assert.match(storeDamage(root) ?? '(none)', why);
     assert.throws(
-      () => Store.open(root),
+      () => Store.open(root, nativePort()),
       (e: unknown) =>
         e instanceof StoreError &&
         e.message.startsWith(`state database ${path.join(root, DB_FILE)} is damaged (`) &&
@@ -87,7 +88,7 @@ describe('store damage check', () => {
   it('passes a healthy store, which opens', () => {
     const root = crafted(() => undefined);
     assert.equal(storeDamage(root), undefined);
-    Store.open(root).close();
+    Store.open(root, nativePort()).close();
   });
 
   it('checks the offsets it reads against a real store', () => {
@@ -170,7 +171,7 @@ describe('store damage check', () => {
     fs.mkdirSync(path.join(root, 'stray'));
     fs.mkdirSync(path.join(root, 'partial'));
     fs.writeFileSync(path.join(root, 'partial', FACTS_FILE), JSON.stringify({ version: 1, facts: { id: 'partial', initPid: 1 } }));
-    const report = repairStore(root);
+    const report = repairStore(root, nativePort());
     assert.ok(report);
     assert.match(report.why, /shorter than its two meta pages/);
     assert.deepEqual(report.inserted, ['half-made', 'up']);
@@ -178,7 +179,7 @@ describe('store damage check', () => {
     assert.deepEqual(report.movedAside.map((f) => path.basename(f).replace(/-[\dTZ-]+$/, '')), [`${DB_FILE}.damaged`]);
     assert.equal(fs.statSync(report.movedAside.find((f) => f.includes(`${DB_FILE}.damaged-`))!).size, PAGE, 'the damaged file is kept as it was');
 
-    const store = Store.open(root);
+    const store = Store.open(root, nativePort());
     try {
       assert.deepEqual((store.get('up')?.snapshot as { value: unknown }).value, { created: 'idle' });
       assert.deepEqual((store.get('half-made')?.snapshot as { value: unknown }).value, { creating: 'pending' });
@@ -190,7 +191,7 @@ describe('store damage check', () => {
     }
     const before = fs.readFileSync(path.join(root, DB_FILE));
     const entries = fs.readdirSync(root).sort();
-    assert.equal(repairStore(root), undefined, 'nothing to repair');
+    assert.equal(repairStore(root, nativePort()), undefined, 'nothing to repair');
     assert.deepEqual(fs.readFileSync(path.join(root, DB_FILE)), before);
     assert.deepEqual(fs.readdirSync(root).sort(), entries);
   });
@@ -202,7 +203,7 @@ describe('deleted containers\' histories', () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it(`keeps those of the ${DELETED_HISTORY_LIMIT} most recent deletions, never a live container's`, () => {
-    const store = Store.open(path.join(dir, 'bound'));
+    const store = Store.open(path.join(dir, 'bound'), nativePort());
     try {
       // "again" is deleted first and last: its newer deletion keeps its history. "back" is deleted first, then
       // created again: it lives, so its history stays.
@@ -239,7 +240,7 @@ describe('deleted containers\' histories', () => {
   });
 
   it('purgeDeletedHistories drops every deleted container\'s history and keeps the live ones', () => {
-    const store = Store.open(path.join(dir, 'purge'));
+    const store = Store.open(path.join(dir, 'purge'), nativePort());
     try {
       for (const id of ['gone1', 'gone2', 'live']) store.insert(record(id), [step(id)]);
       store.remove('gone1', undefined, [step('gone1')]);

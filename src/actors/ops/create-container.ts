@@ -4,7 +4,6 @@ import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
 import { recordGofer } from '../../gofer/lifecycle.js';
 import { crashPoint } from '../../debug/crash.js';
 import { effectiveResources } from '../../linux/device-rules.js';
-import { readProcStat } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
@@ -70,12 +69,12 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     const { pid, pidfd, goferPid, seccompFd } = await spawn.done;
     if (pidfd >= 0) sys.closeFd(pidfd);
     facts.initPid = pid;
-    facts.initStartTime = readProcStat(pid)?.startTime ?? null;
+    facts.initStartTime = sys.procStat(pid)?.startTime ?? null;
     // SCMP_ACT_NOTIFY: the agent gets the init's listener before anything else happens in the container.
     if (seccompFd >= 0) sendToSeccompAgent(spec.linux!.seccomp!, seccompFd, pid, hookState(c, 'creating'), sys);
     // The gofer (the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
-    recordGofer(facts, goferPid);
+    recordGofer(facts, goferPid, sys);
     // Only runts talks to the gofer: its socket is 0600 like every file under the state root.
     if (goferPid > 0) chmodSync(goferSocketPath(env.root, facts.id), 0o600);
     crashPoint('create.after-clone');

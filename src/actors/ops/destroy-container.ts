@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { RuntsError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveContainer, LiveFacts } from '../ports.js';
@@ -56,21 +56,21 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
  */
 async function stopProcesses(c: LiveContainer, env: ContainerEnv, graceful: boolean): Promise<void> {
   const { facts } = c;
-  const { cgroups, stopWaiter } = env.ports;
+  const { sys, cgroups, stopWaiter } = env.ports;
   const cgroupPath = facts.cgroupShared ? undefined : facts.cgroupPath;
-  const init = facts.initPid > 0 && isProcessAlive(facts.initPid, facts.initStartTime) ? [{ pid: facts.initPid, startTime: facts.initStartTime }] : [];
+  const init = facts.initPid > 0 && isProcessAlive(sys, facts.initPid, facts.initStartTime) ? [{ pid: facts.initPid, startTime: facts.initStartTime }] : [];
   const members = () => (cgroupPath && cgroups.open(cgroupPath).exists() ? cgroups.open(cgroupPath).pids() : []);
   if (init.length === 0 && members().length === 0) return;
 
   if (graceful) {
-    for (const pid of members()) signalQuietly(pid, SIGTERM);
-    if (init.length && isNamespaceInit(facts) && !catchesSignal(facts.initPid, SIGTERM)) signalQuietly(facts.initPid, SIGKILL);
+    for (const pid of members()) signalQuietly(sys, pid, SIGTERM);
+    if (init.length && isNamespaceInit(facts) && !catchesSignal(sys, facts.initPid, SIGTERM)) signalQuietly(sys, facts.initPid, SIGKILL);
     const first = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
     if (first.stopped) return;
     env.log.warn({ id: facts.id, pids: first.remaining }, `stop deadline of ${env.stopTimeoutMs} ms passed: sending SIGKILL to ${first.remaining.join(', ')}`);
   }
   const t0 = process.hrtime.bigint();
-  for (const pid of [...init.map((p) => p.pid), ...members()]) signalQuietly(pid, SIGKILL);
+  for (const pid of [...init.map((p) => p.pid), ...members()]) signalQuietly(sys, pid, SIGKILL);
   const done = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
   const latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
   env.log.debug({ id: facts.id, latencyMs, detection: done.detection }, 'processes stopped after SIGKILL');
@@ -91,19 +91,15 @@ function isNamespaceInit(facts: LiveFacts): boolean {
 }
 
 /** Whether a process has a handler for `signal` (SigCgt in /proc/<pid>/status). */
-function catchesSignal(pid: number, signal: number): boolean {
-  try {
-    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(signal - 1)) & 1n) === 1n;
-  } catch {
-    return false;
-  }
+function catchesSignal(sys: ContainerEnv['ports']['sys'], pid: number, signal: number): boolean {
+  const caught = sys.caughtSignals(pid);
+  return caught !== null && ((caught >> BigInt(signal - 1)) & 1n) === 1n;
 }
 
-function signalQuietly(pid: number, signal: number): void {
+function signalQuietly(sys: ContainerEnv['ports']['sys'], pid: number, signal: number): void {
   try {
-    process.kill(pid, signal);
+    sys.kill(pid, signal);
   } catch {
-    // gone already
+    // not ours to signal: the wait after it reports what is left
   }
 }

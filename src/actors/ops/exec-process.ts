@@ -43,7 +43,7 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
       sendToSeccompAgent(seccomp!, seccompFd, pid, hookState(c, 'running'), sys);
     } catch (e) {
       // No agent, no exec: its notifying syscalls would fail with ENOSYS, not what the profile asked for.
-      process.kill(pid, 'SIGKILL');
+      sys.kill(pid, 9);
       throw e;
     }
   }

@@ -14,13 +14,8 @@ export function signalContainer(c: LiveContainer, env: ContainerEnv, signal: num
   const { facts } = c;
   const { sys, cgroups } = env.ports;
   if (all) {
-    for (const pid of cgroups.open(facts.cgroupPath).pids()) {
-      try {
-        process.kill(pid, signal);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
-    }
+    // A member gone since the listing is fine (kill returns false).
+    for (const pid of cgroups.open(facts.cgroupPath).pids()) sys.kill(pid, signal);
     return;
   }
   signalInit(c, env, signal);
@@ -37,7 +32,7 @@ export function signalInit(c: LiveContainer, env: ContainerEnv, signal: number):
     throw stateError(`container "${facts.id}" has no running init process`, { cause: e });
   }
   try {
-    if (!isProcessAlive(facts.initPid, facts.initStartTime)) {
+    if (!isProcessAlive(sys, facts.initPid, facts.initStartTime)) {
       throw stateError(`container "${facts.id}" has no running init process`);
     }
     sys.pidfdSendSignal(pidfd, signal);

@@ -1,5 +1,6 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { stateError } from '../../machines/container.js';
+import { NativeError } from '../../native/port.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
 import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
@@ -20,19 +21,14 @@ export async function startContainer(c: LiveContainer, env: ContainerEnv): Promi
   await hooks.run('startContainer', startHooks, hookState(c, 'created'), { nsenterPid: facts.initPid, seccomp });
 
   const fifo = execFifoPath(env.root, facts.id);
-  let fd: number;
   try {
-    // Non-blocking: with no reader (the init died) this fails at once with ENXIO instead of hanging.
-    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    env.ports.sys.writeExecFifo(fifo);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    // Only the open tells about the init; a failed write is reported as it is.
+    if (!(e instanceof NativeError) || e.syscall !== 'open') throw e;
+    const code = e.errnoName;
     const why = code === 'ENXIO' ? 'its init process is gone' : code === 'ENOENT' ? 'it was already started' : String(e);
     throw stateError(`cannot start container "${facts.id}": ${why}`, { cause: e });
-  }
-  try {
-    writeSync(fd, '0');
-  } finally {
-    closeSync(fd);
   }
   crashPoint('start.after-signal');
   unlinkSync(fifo);
