@@ -360,20 +360,9 @@ pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) 
 // One message from runts-init into `m`: its size, 0 at EOF, -1 with errno set. A descriptor it carries is kept
 // (in out.seccompFd) only on the first whole MSG_SECCOMP_FD; any other is closed.
 ssize_t recvSpawnMsg(int sock, Msg& m, SpawnOutcome& out) {
-  // recvmsg, not recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
-  struct iovec iov = {&m, sizeof m};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  int passed = -1;
-  for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&mh) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(cm), sizeof passed);
-  }
+  // Not a plain recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
+  int passed;
+  ssize_t n = recvWithFd(sock, &m, sizeof m, &passed);
   if (passed >= 0 && (n != static_cast<ssize_t>(sizeof m) || m.type != MSG_SECCOMP_FD || out.seccompFd >= 0)) {
     close(passed);
     passed = -1;
@@ -798,31 +787,9 @@ int acceptRecvFd(int lfd, int64_t timeoutMs, std::string& syscall) {
     result = r == 0 ? -ETIMEDOUT : r;
   } else {
     char payload[4096];
-    struct iovec iov = {payload, sizeof payload};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      result = -errno;
-    } else {
-      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-        const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-          int fd;
-          memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-          if (result < 0) result = fd;
-          else close(fd);  // only one was asked for
-        }
-      }
-    }
+    int fd;
+    if (recvWithFd(conn, payload, sizeof payload, &fd) < 0) result = -errno;
+    else if (fd >= 0) result = fd;  // only one was asked for: recvWithFd closed any other
   }
   close(conn);
   return result;

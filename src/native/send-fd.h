@@ -1,11 +1,13 @@
-// Sending one file descriptor over a unix socket (SCM_RIGHTS), shared by the addon (`sendFd`) and the cloned
-// child (the console master). Only syscalls and stack memory: safe after clone in a multithreaded process.
+// Sending and receiving a file descriptor over a unix socket (SCM_RIGHTS), shared by the addon (`sendFd`, the spawn's
+// messages, the console socket) and the cloned child (the console master, the seccomp listener). Only syscalls and
+// stack memory: safe after clone in a multithreaded process.
 #pragma once
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 namespace runts {
 
@@ -31,6 +33,38 @@ inline int sendFdWithPayload(int sock, int fd, void* payload, size_t payloadLen)
   do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   return r < 0 ? errno : 0;
+}
+
+/**
+ * Receives one message of at most `len` bytes into `payload`; the first descriptor it carries goes to *fd (-1 when
+ * none), any further ones are closed. Returns the message's size, 0 at EOF, or -1 with errno set.
+ */
+inline ssize_t recvWithFd(int sock, void* payload, size_t len, int* fd) {
+  struct iovec iov;
+  iov.iov_base = payload;
+  iov.iov_len = len;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *fd = -1;
+  for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int received;
+      memcpy(&received, CMSG_DATA(cm) + i * sizeof(int), sizeof received);
+      if (*fd < 0) *fd = received;
+      else close(received);
+    }
+  }
+  return n;
 }
 
 }  // namespace runts
