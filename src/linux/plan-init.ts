@@ -404,8 +404,10 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, sources: Map<number
   if (spec.root?.readonly) plan.remountReadonly('/');
 }
 
-/** The steps of one OCI mount; its destination is a container path, resolved inside the rootfs by the init. */
-/** `source`: the index of the bind source stage 1 opened (sourceOpen), when it did. */
+/**
+ * The steps of one OCI mount; its destination is a container path, resolved inside the rootfs by the init.
+ * `source`: the index of the bind source stage 1 copied (sourceOpen), when it did.
+ */
 function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: boolean, source?: number): void {
   const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);

@@ -271,6 +271,17 @@ bool under(const char* path, const char* dir) {
   return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+// The kernel's own trees (statfs f_type): procfs, and sysfs with the cgroup filesystems mounted below it. Writes
+// under /proc and /sys must land on them (writeFile), mounts elsewhere must not (mountInRoot).
+bool isProcFs(long type) { return type == PROC_SUPER_MAGIC; }
+bool isSysFs(long type) { return type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC; }
+
+// The O_PATH fd of a mount target: a container path resolved inside the root between ROOTFS_OPEN and PIVOT_ROOT,
+// else a path as it is; or -errno.
+int openMountTarget(int root, const char* target) {
+  return root >= 0 ? rtOpenInRoot(root, target) : rtOpenHow(AT_FDCWD, target, O_PATH, 0);
+}
+
 // Mounts onto the resolved target through its fd: the path cannot be swapped for a symlink in between. A remount
 // or propagation change resolves again, and so reaches the mount just made on top.
 // A target the config does not place under /proc or /sys but that resolves onto procfs or sysfs went through a
@@ -283,9 +294,8 @@ int mountInRoot(int root, const char* source, const char* target, const char* fs
   struct statfs sf;
   int err = fstatfs(fd, &sf) < 0 ? errno : 0;
   const long type = err == 0 ? static_cast<long>(sf.f_type) : 0;
-  if (err == 0 && type == PROC_SUPER_MAGIC && !under(target, "/proc")) err = EXDEV;
-  const bool sysTree = type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
-  if (err == 0 && sysTree && !under(target, "/sys")) err = EXDEV;
+  if (err == 0 && isProcFs(type) && !under(target, "/proc")) err = EXDEV;
+  if (err == 0 && isSysFs(type) && !under(target, "/sys")) err = EXDEV;
   char at[40];
   fdPath(at, sizeof at, fd);
   if (err == 0 && mount(source, at, fstype, flags, data) < 0) err = errno;
@@ -298,7 +308,7 @@ int mountInRoot(int root, const char* source, const char* target, const char* fs
 // O_PATH descriptor would not do: bind mounting needs its source in the caller's mount namespace, and a detached tree
 // belongs to none.
 int mountSource(Child& c, int index, const char* target) {
-  int fd = c.rootFd >= 0 ? rtOpenInRoot(c.rootFd, target) : rtOpenHow(AT_FDCWD, target, O_PATH, 0);
+  int fd = openMountTarget(c.rootFd, target);
   int err = fd < 0 ? -fd : 0;
   if (err == 0 && syscall(SYS_move_mount, c.sourceFds[index], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     err = errno;
@@ -315,7 +325,7 @@ struct MountAttr {
 
 // Recursive mount attributes ("rro", "rnosuid"...) on the mount at `path` and every mount below it.
 int mountSetattr(int root, const char* path, uint64_t set, uint64_t clr) {
-  int fd = root >= 0 ? rtOpenInRoot(root, path) : rtOpenHow(AT_FDCWD, path, O_PATH, 0);
+  int fd = openMountTarget(root, path);
   if (fd < 0) return -fd;
   MountAttr attr = {set, clr, 0, 0};
   int err = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ? errno : 0;
@@ -351,8 +361,7 @@ int writeAll(int fd, const char* data, size_t len) {
 // refused with EXDEV before anything is written. The check is on an O_PATH fd, which the write then reopens, so no
 // other file can be swapped in between.
 bool kernelFs(const char* path, long type) {
-  if (strncmp(path, "/proc/", 6) == 0) return type == PROC_SUPER_MAGIC;
-  return type == SYSFS_MAGIC || type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
+  return strncmp(path, "/proc/", 6) == 0 ? isProcFs(type) : isSysFs(type);
 }
 
 int writeFile(const char* path, const char* data, size_t len) {
