@@ -142,6 +142,13 @@ export class Sandbox {
   }
 }
 
+/** Gives a bundle's spec a user namespace of its own: container ids 0..65535 are host ids 100000..165535. */
+export function addUserNamespace(s: Spec): void {
+  s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+}
+
 export function cgroupHierarchies(): string[] {
   const base = '/sys/fs/cgroup';
   if (!existsSync(base)) return [];

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { GoferError, goferBuilt, goferList, goferRead, goferStat, goferWrite, isGoferAlive, stopGofer } from '../../src/gofer/index.js';
 import { nativePort } from '../../src/native/index.js';
 import { Store } from '../../src/persistence/store.js';
-import { Sandbox, assertNoLeftovers, cgroupHierarchies, eventually, isRoot } from '../helpers/runts.js';
+import { Sandbox, addUserNamespace, assertNoLeftovers, cgroupHierarchies, eventually, isRoot } from '../helpers/runts.js';
 
 const skip = !isRoot ? 'needs root: real containers' : !goferBuilt() ? 'gofer not built (npm run build:native)' : false;
 
@@ -356,9 +356,7 @@ describe('the gofer of a real container', { skip }, () => {
 
   test('a user-namespaced container has a working gofer too (joined its cgroup after unshare(CLONE_NEWUSER))', async () => {
     const c = container('userns', (s) => {
-      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
-      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      addUserNamespace(s);
     });
     assert.equal(readlinkSync(`/proc/${c.gofer}/ns/user`), readlinkSync(`/proc/${c.init}/ns/user`));
     await goferWrite(sb.root, c.id, '/tmp/u', 'userns');

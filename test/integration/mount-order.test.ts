@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
+import { Sandbox, addUserNamespace, assertNoLeftovers, isRoot } from '../helpers/runts.js';
 import type { Spec } from '../../src/oci/types.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
@@ -170,9 +170,7 @@ describe('bind sources a user namespace cannot search', { skip }, () => {
     writeFileSync(join(secret, 'data', 'f'), 'from the host\n');
     const bundle = sb.bundle(id, (s) => {
       s.process!.args = ['/bin/sh', '-c', 'cat /data/f; echo x > /data/f 2>/dev/null || echo read-only'];
-      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
-      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      addUserNamespace(s);
       s.mounts!.push({ destination: '/data', type: 'bind', source: join(secret, 'data'), options: ['rbind', 'ro'] });
     });
     mkdirSync(join(bundle, 'rootfs', 'data')); // the image's (host root's) directory: the mapped root cannot make it

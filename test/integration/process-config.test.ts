@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, isRoot } from '../helpers/runts.js';
+import { Sandbox, addUserNamespace, isRoot } from '../helpers/runts.js';
 import type { Spec } from '../../src/oci/types.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
@@ -89,9 +89,7 @@ describe('process and linux settings', { skip }, () => {
     const id = sb.id('userns');
     const bundle = sb.bundle(id, (s) => {
       s.process!.args = ['/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/gid_map; sleep 100'];
-      s.linux!.namespaces = [...(s.linux!.namespaces ?? []), { type: 'user' }];
-      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      addUserNamespace(s);
     });
     const log = join(sb.dir, `${id}.out`);
     const r = sb.runts(['run', '--detach', '--bundle', bundle, '--pid-file', log + '.pid', id]);

@@ -200,17 +200,26 @@ describe('seccomp', { skip }, () => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['mkdir -1 13', 'nr1000 -1 38']);
   });
 
-  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
-    const agent = join(sb.dir, 'seccomp-agent');
+  /**
+   * Builds and starts the test's seccomp agent on `<name>.sock`: it takes `listeners` listeners, writes each message
+   * to `<name>.json.<n>`, and answers the last one's first notification with `errno`.
+   */
+  function startAgent(name: string, errno: number, listeners: number) {
+    const agent = join(sb.dir, name);
     const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
-    const socket = join(sb.dir, 'agent.sock');
-    const received = join(sb.dir, 'agent.json');
+    const socket = join(sb.dir, `${name}.sock`);
+    const received = join(sb.dir, `${name}.json`);
+    const child = spawn(agent, [socket, received, String(errno), String(listeners)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b) => (stderr += b));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    return { socket, received, exited, stderr: () => stderr, kill: () => child.kill('SIGKILL') };
+  }
+
+  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
     // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
-    const child = spawn(agent, [socket, received, '18', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let agentErr = '';
-    child.stderr!.on('data', (b) => (agentErr += b));
-    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const { socket, received, exited: agentDone, stderr, kill } = startAgent('seccomp-agent', 18, 1);
     try {
       assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
       const id = sb.id('notify');
@@ -227,7 +236,7 @@ describe('seccomp', { skip }, () => {
       const pid = sb.state(id).pid;
       const r = sb.runts(['start', id]);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(await agentDone, 0, agentErr);
+      assert.equal(await agentDone, 0, stderr());
       const message = JSON.parse(readFileSync(`${received}.1`, 'utf8'));
       assert.deepEqual(message.fds, ['seccompFd']);
       assert.equal(message.pid, pid);
@@ -241,21 +250,13 @@ describe('seccomp', { skip }, () => {
       assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
       assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
     } finally {
-      child.kill('SIGKILL');
+      kill();
     }
   });
 
   test('SCMP_ACT_NOTIFY: each exec\'d process has its own listener, handed to the agent with its pid', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
-    const agent = join(sb.dir, 'seccomp-agent-exec');
-    const made = spawnSync(cc!, ['-O2', '-o', agent, '-x', 'c', '-'], { input: AGENT_C, encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    const socket = join(sb.dir, 'agent-exec.sock');
-    const received = join(sb.dir, 'agent-exec.json');
     // The init's listener (1st), then the exec's (2nd), whose mkdir gets EXDEV.
-    const child = spawn(agent, [socket, received, '18', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let agentErr = '';
-    child.stderr!.on('data', (b) => (agentErr += b));
-    const agentDone = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const { socket, received, exited: agentDone, stderr, kill } = startAgent('seccomp-agent-exec', 18, 2);
     try {
       assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
       const id = sb.id('notifyexec');
@@ -268,14 +269,14 @@ describe('seccomp', { skip }, () => {
       const r = sb.runts(['exec', '--pid-file', pidFile, id, 'sh', '-c', 'mkdir /x 2>&1; echo done']);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "mkdir: can't create directory '/x': Invalid cross-device link\ndone\n");
-      assert.equal(await agentDone, 0, agentErr);
+      assert.equal(await agentDone, 0, stderr());
       const message = JSON.parse(readFileSync(`${received}.2`, 'utf8'));
       assert.equal(message.pid, Number(readFileSync(pidFile, 'utf8')));
       assert.equal(message.state.status, 'running');
       assert.equal(message.state.pid, sb.state(id).pid);
       assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     } finally {
-      child.kill('SIGKILL');
+      kill();
     }
   });
 

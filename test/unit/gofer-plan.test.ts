@@ -10,6 +10,7 @@ import { planInit, planWarnings, type InitPlanInput } from '../../src/linux/plan
 import { CLONE, MS, type PlanOp } from '../../src/native/plan.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/types.js';
+import { addUserNamespace } from '../helpers/runts.js';
 
 let dir = '';
 let rootfs = '';
@@ -76,9 +77,7 @@ describe('planInit: stage-1 and the gofer', () => {
   it('with a cgroup gate and a user namespace or a joined namespace, waits at the gate first thing', () => {
     const userns = planInit({
       ...input((s) => {
-        s.linux!.namespaces!.push({ type: 'user' });
-        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        addUserNamespace(s);
       }),
       cgroupGate: true,
     }).ops;
@@ -177,9 +176,7 @@ describe('planInit: stage-1 and the gofer', () => {
   it('in a user namespace, copies every bind source as host root before any namespace changes and attaches it in order', () => {
     const ops = planInit(
       input((s) => {
-        s.linux!.namespaces!.push({ type: 'user' });
-        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        addUserNamespace(s);
         s.mounts!.push(
           { destination: '/a', type: 'bind', source: 'hostfile', options: ['bind', 'ro'] },
           { destination: '/b', type: 'tmpfs', source: 'tmpfs' },
