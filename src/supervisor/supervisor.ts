@@ -15,10 +15,10 @@ import type { ContainerHost } from '../actors/host.js';
 import { hasInit, statusOfStored } from '../machines/container.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
-import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
-import { followFeed } from './events.js';
+import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../operations/types.js';
+import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { parentRecordsExit, recordExit, recordExits, type Exit } from './record-exit.js';
+import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors/record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
@@ -67,7 +67,7 @@ export class Resident {
   private closed = false;
 
   private constructor(
-    private readonly rt: Runtime,
+    private readonly rt: RuntimeApi,
     private readonly internals: ResidentInternals,
     private readonly log: Logger,
     reapOrphans: boolean,
@@ -75,7 +75,7 @@ export class Resident {
     this.reaper = new Reaper(internals.host.env.ports.sys, (w, status) => this.exited(w, status), log, reapOrphans);
   }
 
-  static async start(rt: Runtime, internals: ResidentInternals, opts: ServeOptions = {}): Promise<Resident> {
+  static async start(rt: RuntimeApi, internals: ResidentInternals, opts: ServeOptions = {}): Promise<Resident> {
     const r = new Resident(rt, internals, rt.log, opts.reapOrphans === true);
     try {
       // Before anything is spawned: orphans of our containers (and inits of helpers that exit) come to us.
