@@ -339,8 +339,8 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
  * lmdb-js transaction flags for every write: its default for transactionSync (3: abortable, synchronous commit) plus
  * LMDB's per-transaction MDB_NOSYNC (0x10000), which in an overlapping-sync environment means "write the new snapshot
  * unflushed (visible to every reader at once), then flush and mark it flushed before the commit returns" — not "skip
- * the flush". A watcher sees a recorded stop 0.3–0.6 ms sooner (two disk syncs); the writer still returns only once
- * the commit is on disk. Checked by test/unit/store-commit-order.test.ts.
+ * the flush". A watcher sees a recorded stop without waiting for the disk; the writer still returns only once the
+ * commit is on disk. Checked by test/unit/store-commit-order.test.ts.
  */
 const VISIBLE_THEN_FLUSHED = 0x10000 | 3;
 
@@ -358,8 +358,8 @@ export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
  * takes it without setting it up again. Serialising only opens and closes still lost 3 of 600; serialising every
  * write as well lost none of several thousand.
  *
- * The file stays open as long as the store (opening it for each write cost 0.07 ms of a cold write, a tenth of
- * recording an exit) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
+ * The file stays open as long as the store (every write takes the lock: opening the file each time would add a
+ * system call to each) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
  * copy of the fd lives until its exec closes it (close-on-exec) — shares the lock only until we release it.
  */
 /** The one system call the store's lock needs (the injected port's). */
@@ -573,7 +573,7 @@ export class Store {
 
   /**
    * All records, sorted by id. `withSpec: false` leaves `facts.spec` out (see the `specs` database): what a
-   * listing of every container reads, several times faster with many containers.
+   * listing of every container reads, without decoding every container's config.
    */
   list(opts: { withSpec?: boolean } = {}): ContainerRecord[] {
     return this.read(() => {
