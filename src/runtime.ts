@@ -222,7 +222,7 @@ export class Runtime {
       // A failed create effect undid what it made. One that worked but could not be recorded (the store failed
       // under it) left a container nobody knows of: tear it down here. Then drop the record, so nothing is left.
       if (e instanceof UnrecordedError) {
-        const { teardown } = await import('./actors/ops/destroy-container.js');
+        const { teardown } = await import('./actors/effects/destroy-container.js');
         await teardown({ facts: e.facts }, this.host.env).catch((err) => this.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
       }
       try {

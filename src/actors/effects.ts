@@ -1,12 +1,12 @@
 import { fromPromise } from 'xstate';
 import type { LinuxResources } from '../oci/types.js';
 import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
-import { createContainer } from './ops/create-container.js';
-import { startContainer } from './ops/start-container.js';
-import { signalContainer } from './ops/signal-container.js';
-import { destroyContainer, type TeardownOptions } from './ops/destroy-container.js';
-import { execProcess, type ExecRequest } from './ops/exec-process.js';
-import { updateContainer } from './ops/update-container.js';
+import { createContainer } from './effects/create-container.js';
+import { startContainer } from './effects/start-container.js';
+import { signalContainer } from './effects/signal-container.js';
+import { destroyContainer, type TeardownOptions } from './effects/destroy-container.js';
+import { execProcess, type ExecRequest } from './effects/exec-process.js';
+import { updateContainer } from './effects/update-container.js';
 
 /** Payloads of commands whose effect needs more than the container's facts. */
 export interface DispatchRequest {

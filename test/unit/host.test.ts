@@ -11,7 +11,7 @@ import { FakeSyscallPort } from '../helpers/fake-port.js';
 import type { Hook } from '../../src/oci/types.js';
 import { Store, StoreError } from '../../src/persistence/store.js';
 import { recordExit } from '../../src/supervisor/record-exit.js';
-import { updateContainer } from '../../src/actors/ops/update-container.js';
+import { updateContainer } from '../../src/actors/effects/update-container.js';
 import { nativePort } from '../../src/native/index.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
