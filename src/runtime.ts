@@ -223,7 +223,7 @@ export class Runtime {
       // under it) left a container nobody knows of: tear it down here. Then drop the record, so nothing is left.
       if (e instanceof UnrecordedError) {
         const { teardown } = await import('./actors/effects/destroy-container.js');
-        await teardown({ facts: e.facts }, this.host.env).catch((err) => this.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
+        await teardown(e.facts, this.host.env).catch((err) => this.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
       }
       try {
         this.store.remove(id);
