@@ -4,7 +4,9 @@
  * Pure: no I/O. Every effect (spawning the init, signalling, freezing, destroying) is a named
  * actor declared here with a default that fails loudly, and supplied for real by the host with
  * `containerMachine().provide({ actors: { ... } })`. Because invokes reference actors by name, the
- * persisted snapshot stays plain JSON and can be restored in another process.
+ * persisted snapshot stays plain JSON and can be restored in another process. An effect is a function of its
+ * invoke input (the facts and request the host lends for one dispatch, see {@link DispatchData}) and resolves
+ * with a patch of the facts, which its onDone merges in (`applyResult`).
  *
  * Top-level state = OCI status (creating, created, running, paused, stopped). Substates say
  * whether an effect is in flight (`starting`, `signalling`, ...) or not (`idle`, `pending`,
