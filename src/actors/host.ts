@@ -4,7 +4,9 @@ import {
   type ContainerMachine,
   isResting,
   isSettled,
+  lendDispatch,
   MACHINE_VERSION,
+  persistedSnapshot,
   observeTransitions,
   stateName,
   opName,
@@ -16,7 +18,7 @@ import {
 } from '../machines/container.js';
 import { RuntsError } from '../errors.js';
 import { SCHEMA_VERSION, StoreError, type ContainerFacts, type ContainerRecord, type Store, type TransitionRecord } from '../persistence/store.js';
-import type { ContainerEnv, LiveContainer, LiveFacts } from './ports.js';
+import type { ContainerEnv, LiveFacts } from './ports.js';
 import type { DispatchRequest, EffectOutcome } from './effects.js';
 import { observe, type Observer } from './reconcile.js';
 import { writeFactsFile } from '../persistence/facts-file.js';
@@ -153,43 +155,32 @@ export class ContainerHost {
         `container "${record.facts.id}" was stored by another runts version (chart ${record.machineVersion}); delete it with that version`,
       );
     }
-    // The spec is shared, not copied: nothing changes it in place (an update effect replaces it), so `persist` can
-    // tell by identity whether it must be written again — most dispatches leave it as it was.
-    const { spec, ...facts } = record.facts;
-    const live = { facts: { ...structuredClone(facts), ...(spec === undefined ? {} : { spec }) } } as LiveContainer;
-    const outcome: EffectOutcome = {};
+    const { id } = record.facts;
+    // Effects need the spec. A record read without it (Store.list, an exit being recorded) gets it when a command may
+    // start one, or when the chart does not rest (a restored actor would go on by itself).
+    if (record.facts.spec === undefined && (event?.type.startsWith('container.') || !isResting(record.snapshot as { value: unknown }))) {
+      const spec = this.store.get(id)?.facts.spec;
+      if (spec !== undefined) record = { ...record, facts: { ...record.facts, spec } };
+    }
     const transitions: TransitionDraft[] = [];
-    const { effectActors, bindDispatch, effectResultOf, applyEffectResult } = await loadEffects();
+    const { effectActors } = await loadEffects();
     this.machine ??= containerMachine().provide({ actors: effectActors(this.env) as never });
-    // Every microstep, so paused → running → stopped is logged as two moves, not one.
-    const logMove = observeTransitions((t) =>
-      transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
-    );
+    // The facts and the request reach the effects as the chart's invoke input: lent in the restored context (never
+    // persisted). Nothing changes them in place: an effect's patch makes new facts (so `persist` can also tell by
+    // identity whether the spec must be written again — most dispatches leave it as it was).
     const actor = createActor(this.machine, {
-      snapshot: record.snapshot as never,
-      input: { id: record.facts.id },
-      inspect: (ev) => {
-        // An effect's result arrives with its done event: apply it as the chart receives it, before the transition
-        // it takes (and any effect after it) runs.
-        if (ev.type === '@xstate.event' && ev.actorRef.sessionId === ev.rootId) {
-          const result = effectResultOf(ev.event);
-          if (result) applyEffectResult(result, live.facts, outcome);
-        }
-        logMove(ev);
-      },
+      snapshot: lendDispatch(record.snapshot, { facts: record.facts, request }) as never,
+      input: { id },
+      // Every microstep, so paused → running → stopped is logged as two moves, not one.
+      inspect: observeTransitions((t) =>
+        transitions.push({ id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+      ),
     });
-    // A record read without its spec (Store.list, an exit being recorded) gets it only if an effect runs.
-    const loadSpec = () => {
-      if (live.facts.spec !== undefined) return;
-      const stored = this.store.get(live.facts.id)?.facts;
-      if (stored?.spec !== undefined) live.facts.spec = stored.spec;
-    };
-    bindDispatch(actor.system, { container: live, request, outcome, loadSpec });
     actor.start();
     try {
       // An observation sent as the event (e.g. the exit status a waiting parent reaped) is more precise than the
       // reconcile would be (which cannot know the status): do not reconcile first.
-      const observations = event && /^(observed|gofer)\./.test(event.type) ? [] : observe(live.facts, statusOf(actor.getSnapshot()), this.observer, actor.getSnapshot().context.goferExited);
+      const observations = event && /^(observed|gofer)\./.test(event.type) ? [] : observe(record.facts, statusOf(actor.getSnapshot()), this.observer, actor.getSnapshot().context.goferExited);
       for (const observed of observations) {
         if (actor.getSnapshot().can(observed)) actor.send(observed);
         await waitFor(actor, isSettled);
@@ -197,13 +188,17 @@ export class ContainerHost {
       let refused: Error | undefined;
       if (event) {
         if (!actor.getSnapshot().can(event)) {
-          refused = refusalError(live.facts.id, statusOf(actor.getSnapshot()), opName(event.type));
+          refused = refusalError(id, statusOf(actor.getSnapshot()), opName(event.type));
         } else {
           actor.send(event);
           await waitFor(actor, isSettled);
         }
       }
-      return { record, event: event?.type, live, final: actor.getSnapshot(), persisted: actor.getPersistedSnapshot(), transitions, outcome, refused };
+      const final = actor.getSnapshot();
+      const done = final.context.dispatch!;
+      const outcome: EffectOutcome = done.execPid === undefined ? {} : { execPid: done.execPid };
+      const failure = 'error' in done ? { error: done.error } : undefined;
+      return { record, event: event?.type, facts: done.facts as LiveFacts, final, persisted: persistedSnapshot(actor), transitions, outcome, failure, refused };
     } finally {
       actor.stop();
     }
@@ -226,14 +221,15 @@ export class ContainerHost {
       if (rebased) {
         saved = rebased;
       } else if (yieldsTo(run, e)) {
-        saved = this.store.get(run.live.facts.id);
+        saved = this.store.get(run.facts.id);
       } else {
         // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
-        throw new UnrecordedError(e, run.live.facts);
+        throw new UnrecordedError(e, run.facts);
       }
     }
-    if (run.outcome.error) throw run.outcome.error;
-    return { status: statusOf(run.final), facts: run.live.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
+    // The failed effect's own error, as the chart received it (its `xstate.error.actor.*` event).
+    if (run.failure) throw run.failure.error;
+    return { status: statusOf(run.final), facts: run.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
   }
 
   /**
@@ -242,29 +238,29 @@ export class ContainerHost {
    * was computed from what is still true: it is written again on top of that write instead of failing.
    */
   private rebase(run: Run): ContainerRecord | undefined {
-    const now = this.store.get(run.live.facts.id);
+    const now = this.store.get(run.facts.id);
     if (!now || now.version === run.record.version) return undefined;
     const status = (r: ContainerRecord) => statusOf(r.snapshot as { value: unknown });
     if (status(now) !== status(run.record) || JSON.stringify(now.facts) !== JSON.stringify(run.record.facts)) return undefined;
     return this.persist({ ...run, record: now });
   }
 
-  private persist({ record, live, final, persisted, transitions }: Run): ContainerRecord | undefined {
+  private persist({ record, facts: live, final, persisted, transitions }: Run): ContainerRecord | undefined {
     if (final.status === 'done' || stateName(final) === 'stopped.deleted') {
       // Destruction is final: whatever another writer recorded meanwhile (say, a supervisor noting the init's exit
       // while we killed it) is moot, so no compare-and-set here. The ID was ours throughout, so no new container
       // of that name can be caught by this.
-      this.store.remove(live.facts.id, undefined, transitions);
+      this.store.remove(live.id, undefined, transitions);
       return undefined;
     }
-    const { spec, ...facts } = live.facts;
+    const { spec, ...facts } = live;
     const { spec: storedSpec, ...storedFacts } = record.facts;
     const specKept = spec === storedSpec;
     const factsKept = specKept && JSON.stringify(facts) === JSON.stringify(storedFacts);
     if (transitions.length === 0 && factsKept) return record;
     // Facts without a spec keep the stored one (Store.update): an unchanged spec is not encoded and written again.
-    const saved = this.store.update(live.facts.id, record.version, { facts: specKept ? facts : live.facts, snapshot: persisted }, transitions);
-    if (!factsKept) this.keepFactsFile(live.facts);
+    const saved = this.store.update(live.id, record.version, { facts: specKept ? facts : live, snapshot: persisted }, transitions);
+    if (!factsKept) this.keepFactsFile(live);
     return saved;
   }
 
@@ -287,12 +283,15 @@ interface Run {
   record: ContainerRecord;
   /** The command's event type (undefined for a reconcile). */
   event?: ContainerEvent['type'];
-  live: LiveContainer;
+  /** The facts after the effects (each effect's patch applied). */
+  facts: LiveFacts;
   /** Where the chart ended, and its stored form. */
   final: { status: string; value: unknown };
   persisted: unknown;
   transitions: TransitionDraft[];
   outcome: EffectOutcome;
+  /** The original error of the effect that failed, when one did. */
+  failure?: { error: unknown };
   /** The chart did not allow the event: nothing was sent (what the reconcile moved is still written). */
   refused?: Error;
 }
@@ -312,7 +311,7 @@ function lostRace(e: unknown): boolean {
 function yieldsTo(run: Run, e: unknown): boolean {
   if (run.event !== 'container.exec' || !(e instanceof StoreError) || (e.code !== 'conflict' && e.code !== 'not_found')) return false;
   if (statusOf(run.final) !== statusOf(run.record.snapshot as { value: unknown })) return false;
-  const { spec, ...facts } = run.live.facts;
+  const { spec, ...facts } = run.facts;
   const { spec: storedSpec, ...storedFacts } = run.record.facts;
   return spec === storedSpec && JSON.stringify(facts) === JSON.stringify(storedFacts);
 }

@@ -44,10 +44,8 @@ export interface ContainerEnv {
   stopTimeoutMs: number;
 }
 
-/** A container's facts with its config loaded: what effects and the host work on. */
+/**
+ * A container's facts with its config loaded: what effects and the host work on. Effects take them as data and never
+ * change them: what an effect changed comes back as its patch, which the chart merges in (see effects.ts).
+ */
 export type LiveFacts = ContainerFacts & { spec: Spec };
-
-/** A container as effects see it: the stored facts (mutated by effects, persisted by the host) and its config. */
-export interface LiveContainer {
-  facts: LiveFacts;
-}

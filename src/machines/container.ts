@@ -4,7 +4,9 @@
  * Pure: no I/O. Every effect (spawning the init, signalling, freezing, destroying) is a named
  * actor declared here with a default that fails loudly, and supplied for real by the host with
  * `containerMachine().provide({ actors: { ... } })`. Because invokes reference actors by name, the
- * persisted snapshot stays plain JSON and can be restored in another process.
+ * persisted snapshot stays plain JSON and can be restored in another process. An effect is a function of its
+ * invoke input (the facts and request the host lends for one dispatch, see {@link DispatchData}) and resolves
+ * with a patch of the facts, which its onDone merges in (`applyResult`).
  *
  * Top-level state = OCI status (creating, created, running, paused, stopped). Substates say
  * whether an effect is in flight (`starting`, `signalling`, ...) or not (`idle`, `pending`,
@@ -65,13 +67,36 @@ export const ALLOWED_STATUS_MOVES: Readonly<Record<ContainerStatus, readonly Con
   stopped: ['stopped'],
 };
 
-/** Machine context. `deleteAfterResume` is set while a force delete of a paused container thaws it. */
+/**
+ * Machine context. `deleteAfterResume` is set while a force delete of a paused container thaws it. `dispatch` is
+ * volatile: lent by the host for one dispatch ({@link lendDispatch}) and never persisted ({@link persistedSnapshot}).
+ */
 export interface ContainerContext {
   id: string;
   exitStatus: number | null;
   goferExited: boolean;
   lastError: string | null;
   deleteAfterResume: boolean;
+  dispatch?: DispatchData;
+}
+
+/**
+ * What a host lends the chart for one dispatch (opaque to the chart): the container's facts, which every effect takes
+ * as its input and whose patch (the effect's output) the effect's onDone merges in, so the next effect starts from
+ * them; the command's request (what exec, update or delete asks for); and what the effects reported: an exec's pid,
+ * the original error of a failed effect (`xstate.error.actor.*`'s `error`, code and message intact).
+ */
+export interface DispatchData {
+  facts: object;
+  request: object;
+  execPid?: number;
+  error?: unknown;
+}
+
+/** What an effect resolves with (its done event's `output`): a patch of the facts, and an exec's pid. */
+export interface EffectOutput {
+  patch?: object;
+  execPid?: number;
 }
 
 /** Input when creating the actor. */
@@ -115,13 +140,17 @@ export const CONTAINER_EVENT_TYPES: readonly ContainerEvent['type'][] = [
   'gofer.exited',
 ];
 
-/** Input of every effect actor except `signalProcess`. */
+/**
+ * Input of every effect actor: the container's facts as they are when it starts and the command's request, from the
+ * dispatch the host lent ({@link DispatchData}; absent when none was lent, as in the chart's own tests).
+ */
 export interface EffectInput {
   id: string;
+  facts?: object;
+  request?: object;
 }
-/** Input of `signalProcess`. */
-export interface SignalInput {
-  id: string;
+/** Input of `signalProcess`: the signal comes with the `container.kill` event. */
+export interface SignalInput extends EffectInput {
   signal: number;
   all: boolean;
 }
@@ -150,7 +179,10 @@ function errorText(error: unknown): string {
   return String(error);
 }
 
-const effectInput = ({ context }: { context: ContainerContext }): EffectInput => ({ id: context.id });
+const effectInput = ({ context }: { context: ContainerContext }): EffectInput => ({
+  id: context.id,
+  ...(context.dispatch && { facts: context.dispatch.facts, request: context.dispatch.request }),
+});
 
 /**
  * A substate that runs one effect and goes back to `idle` either way (recording the error on failure): kill, exec
@@ -166,7 +198,7 @@ function effectThenIdle<const S extends 'signalProcess' | 'spawnExec' | 'updateC
       id: src,
       src,
       input,
-      onDone: { target: 'idle' },
+      onDone: { target: 'idle', actions: 'applyResult' as const },
       onError: { target: 'idle', actions: 'recordError' as const },
     },
   };
@@ -210,7 +242,19 @@ function buildContainerMachine() {
   },
   actions: {
     clearError: assign({ lastError: null }),
-    recordError: assign({ lastError: ({ event }) => errorText((event as AnyEventObject).error) }),
+    recordError: assign(({ context, event }) => {
+      const { error } = event as AnyEventObject;
+      return { lastError: errorText(error), ...(context.dispatch && { dispatch: { ...context.dispatch, error } }) };
+    }),
+    // The effect's result, taken with its done event: before the transition goes on, so an effect started after it
+    // (the destroy after a force delete's thaw) gets the patched facts.
+    applyResult: assign(({ context, event }) => {
+      const output = (event as AnyEventObject).output as EffectOutput | undefined;
+      if (!context.dispatch || !output) return {};
+      const { facts } = context.dispatch;
+      const patched = output.patch ? { ...facts, ...output.patch } : facts;
+      return { dispatch: { ...context.dispatch, facts: patched, ...(output.execPid !== undefined && { execPid: output.execPid }) } };
+    }),
     recordExit: assign({
       exitStatus: ({ event }) => (event.type === 'observed.exited' ? event.exitStatus : null),
     }),
@@ -249,7 +293,7 @@ function buildContainerMachine() {
             id: 'spawnInit',
             src: 'spawnInit',
             input: effectInput,
-            onDone: { target: '#container.created.idle' },
+            onDone: { target: '#container.created.idle', actions: 'applyResult' },
             onError: { target: '#container.stopped.idle', actions: 'recordError' },
           },
         },
@@ -281,7 +325,7 @@ function buildContainerMachine() {
             id: 'startInit',
             src: 'startInit',
             input: effectInput,
-            onDone: { target: '#container.running.idle' },
+            onDone: { target: '#container.running.idle', actions: 'applyResult' },
             // A failed start (prestart hook) must end in teardown: the host sends container.delete next.
             onError: { target: '#container.stopped.idle', actions: 'recordError' },
           },
@@ -328,7 +372,7 @@ function buildContainerMachine() {
             id: 'freezeCgroup',
             src: 'freezeCgroup',
             input: effectInput,
-            onDone: { target: '#container.paused.idle' },
+            onDone: { target: '#container.paused.idle', actions: 'applyResult' },
             onError: { target: 'idle', actions: 'recordError' },
           },
         },
@@ -368,7 +412,7 @@ function buildContainerMachine() {
             id: 'thawCgroup',
             src: 'thawCgroup',
             input: effectInput,
-            onDone: { target: '#container.running.idle' },
+            onDone: { target: '#container.running.idle', actions: 'applyResult' },
             onError: { target: 'idle', actions: ['recordError', 'clearDeleteAfterResume'] },
           },
         },
@@ -389,7 +433,7 @@ function buildContainerMachine() {
             id: 'destroyContainer',
             src: 'destroyContainer',
             input: effectInput,
-            onDone: { target: 'deleted' },
+            onDone: { target: 'deleted', actions: 'applyResult' },
             onError: { target: 'idle', actions: 'recordError' },
           },
         },
@@ -405,11 +449,27 @@ function signalInput({ context, event }: { context: ContainerContext; event: Con
   if (event.type !== 'container.kill') {
     throw new ContainerMachineError('bad_state', `signalling container "${context.id}" needs a container.kill event`);
   }
-  return { id: context.id, signal: event.signal, all: event.all };
+  return { ...effectInput({ context }), signal: event.signal, all: event.all };
 }
 
 /** A snapshot of the container machine (live or restored). */
 export type ContainerSnapshot = SnapshotFrom<ContainerMachine>;
+
+/**
+ * A stored snapshot with `dispatch` lent to its context, to restore an actor from: the facts and request of one
+ * dispatch reach the effects as the chart's invoke input, not through a side channel.
+ */
+export function lendDispatch(snapshot: unknown, dispatch: DispatchData): unknown {
+  const stored = snapshot as { context: object };
+  return { ...stored, context: { ...stored.context, dispatch } };
+}
+
+/** The actor's snapshot to store: its persisted snapshot without the volatile `dispatch` (facts, spec, request). */
+export function persistedSnapshot(actor: { getPersistedSnapshot(): unknown }): unknown {
+  const persisted = actor.getPersistedSnapshot() as { context: ContainerContext };
+  const { dispatch: _volatile, ...context } = persisted.context;
+  return { ...persisted, context };
+}
 
 /** Minimal shape read by the helpers below, so persisted-then-restored snapshots work too. */
 interface ValueHolder {

@@ -60,8 +60,8 @@ export async function createContainer(ctx: OperationContext, id: string, opts: C
     // A failed create effect undid what it made. One that worked but could not be recorded (the store failed
     // under it) left a container nobody knows of: tear it down here. Then drop the record, so nothing is left.
     if (e instanceof UnrecordedError) {
-      const { teardown } = await import('../actors/ops/destroy-container.js');
-      await teardown({ facts: e.facts }, host.env).catch((err) => ctx.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
+      const { teardown } = await import('../actors/effects/destroy-container.js');
+      await teardown(e.facts, host.env).catch((err) => ctx.log.warn({ id, err: (err as Error).message }, 'undoing an unrecorded create'));
     }
     try {
       store.remove(id);

@@ -393,7 +393,7 @@ describe('the gofer of a real container', { skip }, () => {
     }
   });
 
-  // Wiring stopGofer into teardown is the lead's (src/actors/ops/destroy-container.ts); until then this reports as TODO.
+  // Wiring stopGofer into teardown is the lead's (src/actors/effects/destroy-container.ts); until then this reports as TODO.
   test('delete kills the gofer', async () => {
     const c = container('deleted');
     assert.ok(isGoferAlive(c.facts, nativePort()));

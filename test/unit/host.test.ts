@@ -11,7 +11,7 @@ import { FakeSyscallPort } from '../helpers/fake-port.js';
 import type { Hook } from '../../src/oci/types.js';
 import { Store, StoreError } from '../../src/persistence/store.js';
 import { recordExit } from '../../src/actors/record-exit.js';
-import { updateContainer } from '../../src/actors/ops/update-container.js';
+import { updateContainer } from '../../src/actors/effects/update-container.js';
 import { nativePort } from '../../src/native/index.js';
 
 /** A host on a real store in a temp dir, with fake ports; no container process exists, the creators are gone. */
@@ -189,10 +189,9 @@ describe('a store conflict', () => {
   });
 });
 
-// Effects moved to the data-in, result-out form hand back what they changed (the actor's output, the chart's onDone);
-// the host applies it and stores it.
+// Effects hand back what they changed (the actor's output, merged by the chart's onDone); the host stores it.
 describe('an effect that returns its result', () => {
-  it('update: the merged spec is the effect’s patch, applied and stored by the host', async () => {
+  it('update: the merged spec is the effect’s patch, applied by the chart and stored by the host', async () => {
     const applied: object[] = [];
     const { store, host } = fakeHost({
       observer: { isAlive: () => true, initState: () => 'waiting', freezerState: () => 'THAWED' },
@@ -207,6 +206,8 @@ describe('an effect that returns its result', () => {
     const want = { pids: { limit: 10 }, memory: { limit: 1 << 20 } };
     assert.deepEqual(settled.facts.spec.linux?.resources, want);
     assert.deepEqual(store.get('u1')!.facts.spec?.linux?.resources, want);
+    const { context } = store.get('u1')!.snapshot as { context: object };
+    assert.equal('dispatch' in context, false, 'the facts and request lent to the chart are not stored with its snapshot');
   });
 
   it('updateContainer returns the new spec and leaves the facts it was given alone', () => {

@@ -6,8 +6,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import pino from 'pino';
+import { createActor, toPromise, type AnyActorLogic } from 'xstate';
 import { hostCgroups } from '../../src/actors/default-ports.js';
-import type { HookPort } from '../../src/actors/ports.js';
+import { effectActors, type DispatchRequest, type EffectResult } from '../../src/actors/effects.js';
+import type { ContainerEnv, HookPort, LiveFacts, Ports } from '../../src/actors/ports.js';
 import { RuntsError } from '../../src/errors.js';
 import type { CgroupLayout } from '../../src/linux/cgroups/index.js';
 import { NativeSpawnError } from '../../src/native/port.js';
@@ -30,10 +33,12 @@ async function world(opts: { failHook?: string } = {}) {
   const sys = new FakeSyscallPort();
   const cgroups = hostCgroups(() => layout);
   const hooksRun: string[] = [];
+  /** What a failing hook threw, object by object. */
+  const hookErrors: Error[] = [];
   const hooks: HookPort = {
     run: async (point) => {
       hooksRun.push(point);
-      if (point === opts.failHook) throw new RuntsError('sys', `${point} hook failed`);
+      if (point === opts.failHook) throw hookErrors[hookErrors.push(new RuntsError('sys', `${point} hook failed`)) - 1];
     },
     runBestEffort: async (point) => void hooksRun.push(point),
   };
@@ -43,17 +48,14 @@ async function world(opts: { failHook?: string } = {}) {
   spec.process!.terminal = false;
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
   const root = path.join(dir, 'root');
-  const rt = await Runtime.open({
-    root,
-    stopTimeoutMs: 200,
-    ports: { sys, cgroups, hooks, stopWaiter: { wait: async (req) => waitForStop(req, sys, (p) => cgroups.open(p)) } },
-  });
+  const ports: Ports = { sys, cgroups, hooks, stopWaiter: { wait: async (req) => waitForStop(req, sys, (p) => cgroups.open(p)) } };
+  const rt = await Runtime.open({ root, stopTimeoutMs: 200, ports });
   after(() => rt.close());
   /** A v1 hierarchy's directory of the container's cgroup (runts' default path: /runts/<id>). */
   const cgroupDir = (controller: string, id: string) => path.join(layout.controllers[controller]!, 'runts', id);
   const procsOf = (id: string) => fs.readFileSync(path.join(cgroupDir('pids', id), 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
   const status = async (id: string) => (await rt.state(id)).status;
-  return { rt, sys, hooksRun, bundle, root, cgroupDir, procsOf, status };
+  return { rt, sys, ports, hooksRun, hookErrors, bundle, root, cgroupDir, procsOf, status };
 }
 
 const code = (want: string) => (e: unknown) => e instanceof RuntsError && e.code === want;
@@ -199,6 +201,13 @@ describe('lifecycle against the fake port', () => {
     assert.ok(hooksRun.includes('poststop'));
   });
 
+  it('a failed effect reaches the caller as its own error, not a copy (code, message and identity intact)', async () => {
+    const { rt, bundle, hookErrors } = await world({ failHook: 'startContainer' });
+    await rt.create('c1', { bundle });
+    await assert.rejects(rt.start('c1'), (e: unknown) => e === hookErrors[0]);
+    assert.equal(hookErrors.length, 1);
+  });
+
   it('start of a created container whose init died reports it and stops the container', async () => {
     const { rt, sys, bundle, status } = await world();
     await rt.create('c1', { bundle });
@@ -207,5 +216,57 @@ describe('lifecycle against the fake port', () => {
     await assert.rejects(rt.start('c1'), code('bad_state'));
     assert.equal(await status('c1'), 'stopped');
     assert.deepEqual(sys.callsOf('writeExecFifo'), []);
+  });
+});
+
+/** Freezes `value` and everything it holds: a write to any of it then throws (modules are strict mode). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+describe('effects are functions of data', () => {
+  it('each takes the facts deep-frozen, leaves its input as it was, and returns what it changed', async () => {
+    const { sys, ports, root, bundle, cgroupDir } = await world();
+    const env: ContainerEnv = { root, ports, log: pino({ level: 'silent' }), stopTimeoutMs: 200 };
+    const actors = effectActors(env);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    let facts = {
+      id: 'e1', bundle, rootfs: path.join(bundle, 'rootfs'), sandboxId: 'e1', initPid: 0, initStartTime: null, goferPid: 0,
+      cgroupPath: '/runts/e1', created: new Date().toISOString(), ociVersion: spec.ociVersion, owner: 'root', annotations: {},
+      creatorPid: process.pid, creatorStartTime: null, spec,
+    } as LiveFacts;
+    /** Runs one effect as the chart would (its actor, its invoke input), then applies its patch as the chart's onDone. */
+    const run = async (name: keyof typeof actors, request: DispatchRequest = {}, more: object = {}): Promise<EffectResult> => {
+      const input = deepFreeze({ id: facts.id, facts, request, ...more });
+      const before = structuredClone(input);
+      const result = (await toPromise(createActor(actors[name] as AnyActorLogic, { input }).start())) as EffectResult;
+      assert.deepEqual(input, before, `${name} left its input as it was`);
+      if (result.patch) facts = { ...facts, ...result.patch };
+      return result;
+    };
+
+    const created = await run('spawnInit');
+    const { pid, goferPid } = sys.spawns[0]!;
+    assert.deepEqual(created.patch, {
+      initPid: pid, initStartTime: sys.procStat(pid)!.startTime, goferPid, goferStartTime: sys.procStat(goferPid)!.startTime,
+    });
+    assert.deepEqual(await run('startInit'), {});
+    assert.equal(sys.procStat(pid)?.flags, 0, 'the init exec\'d the user program');
+    assert.deepEqual(await run('freezeCgroup'), {});
+    assert.equal(fs.readFileSync(path.join(cgroupDir('freezer', 'e1'), 'freezer.state'), 'utf8').trim(), 'FROZEN');
+    assert.deepEqual(await run('thawCgroup'), {});
+    assert.deepEqual(await run('signalProcess', {}, { signal: 10, all: false }), {});
+    assert.deepEqual(sys.signals, [{ pid, signal: 10 }]);
+    const exec = await run('spawnExec', { exec: { process: { ...spec.process, args: ['true'] } } });
+    assert.deepEqual(exec, { execPid: sys.spawns[1]!.pid });
+    const update = await run('updateCgroup', { update: { pids: { limit: 5 } } });
+    assert.deepEqual(update.patch?.spec?.linux?.resources?.pids, { limit: 5 });
+    assert.deepEqual(await run('destroyContainer', { destroy: { graceful: false } }), {});
+    assert.equal(fs.existsSync(cgroupDir('pids', 'e1')), false);
+    assert.equal(fs.existsSync(path.join(root, 'e1')), false);
   });
 });

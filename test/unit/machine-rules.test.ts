@@ -22,7 +22,7 @@ import {
 import { PlanError as EncoderPlanError } from '../../src/native/plan.js';
 import { PlanError as BuilderPlanError } from '../../src/linux/plan-init.js';
 import { SignalError as ParseSignalError } from '../../src/oci/signals.js';
-import { SignalError as SendSignalError } from '../../src/actors/ops/signal-container.js';
+import { SignalError as SendSignalError } from '../../src/actors/effects/signal-container.js';
 import { PlanError, SignalError } from '../../src/errors.js';
 
 const allowed = (pred: (s: ContainerStatus) => boolean) => CONTAINER_STATUSES.filter(pred);

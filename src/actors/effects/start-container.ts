@@ -1,7 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { stateError } from '../../machines/container.js';
 import { NativeError } from '../../native/port.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
@@ -11,14 +11,13 @@ import { compileSeccomp } from '../../linux/seccomp.js';
  * Lets the blocked init run the user program: startContainer hooks (in the container), one byte into the exec
  * fifo, then poststart hooks — whose failure is only a warning (OCI).
  */
-export async function startContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
-  const { facts } = c;
+export async function startContainer(facts: Readonly<LiveFacts>, env: ContainerEnv): Promise<void> {
   const { hooks } = env.ports;
   const startHooks = facts.spec.hooks?.startContainer;
   // Under the container's seccomp filter, as runc runs them (from its init, after the filter is in).
   const profile = startHooks?.length ? facts.spec.linux?.seccomp : undefined;
   const seccomp = profile ? compileSeccomp(profile, env.ports.sys) : undefined;
-  await hooks.run('startContainer', startHooks, hookState(c, 'created'), { nsenterPid: facts.initPid, seccomp });
+  await hooks.run('startContainer', startHooks, hookState(facts, 'created'), { nsenterPid: facts.initPid, seccomp });
 
   const fifo = execFifoPath(env.root, facts.id);
   try {
@@ -32,7 +31,7 @@ export async function startContainer(c: LiveContainer, env: ContainerEnv): Promi
   }
   crashPoint('start.after-signal');
   unlinkSync(fifo);
-  await hooks.runBestEffort('poststart', facts.spec.hooks?.poststart, hookState(c, 'running'), (msg) =>
+  await hooks.runBestEffort('poststart', facts.spec.hooks?.poststart, hookState(facts, 'running'), (msg) =>
     env.log.warn({ id: facts.id }, msg),
   );
 }

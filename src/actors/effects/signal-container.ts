@@ -1,7 +1,7 @@
 import { SignalError } from '../../errors.js';
 import { stateError } from '../../machines/container.js';
 import { isProcessAlive } from '../../linux/proc.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { crashPoint } from '../../debug/crash.js';
 
 export { SignalError };
@@ -10,20 +10,18 @@ export { SignalError };
  * Sends a signal to the init (through a pidfd, so a reused PID can never get it) or, with `all`, to every process
  * in the container's cgroup.
  */
-export function signalContainer(c: LiveContainer, env: ContainerEnv, signal: number, all: boolean): void {
-  const { facts } = c;
+export function signalContainer(facts: Readonly<LiveFacts>, env: ContainerEnv, signal: number, all: boolean): void {
   const { sys, cgroups } = env.ports;
   if (all) {
     // A member gone since the listing is fine (kill returns false).
     for (const pid of cgroups.open(facts.cgroupPath).pids()) sys.kill(pid, signal);
     return;
   }
-  signalInit(c, env, signal);
+  signalInit(facts, env, signal);
 }
 
 /** Signals the init through a pidfd opened and then checked against the recorded start time (no PID-reuse race). */
-export function signalInit(c: LiveContainer, env: ContainerEnv, signal: number): void {
-  const { facts } = c;
+export function signalInit(facts: Readonly<LiveFacts>, env: ContainerEnv, signal: number): void {
   const { sys } = env.ports;
   let pidfd: number;
   try {

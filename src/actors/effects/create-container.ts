@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { planInit, planWarnings } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
-import { recordGofer } from '../../gofer/lifecycle.js';
+import { recordGofer, type GoferFacts } from '../../gofer/lifecycle.js';
 import { crashPoint } from '../../debug/crash.js';
 import { effectiveResources } from '../../linux/device-rules.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { teardown } from './destroy-container.js';
@@ -14,19 +14,21 @@ import { writeFactsFile } from '../../persistence/facts-file.js';
 /**
  * Makes the container up to `created`: state dir and exec fifo, the cgroup (before the init exists, so every child
  * is inside), the init (blocked on the fifo before the user program), then the create-time hooks. On any failure,
- * everything made so far is undone before the error is rethrown: bad input leaves nothing behind.
+ * everything made so far is undone before the error is rethrown: bad input leaves nothing behind. Returns what it
+ * recorded about them (the patch of the facts): the init's and the gofer's pid and start time, and whether the cgroup
+ * was there before.
  *
  * The cgroup is made while stage 1 starts: the spawn is gated, and stage 1 waits at the gate before it opens the
  * cgroup's files (see planInit), so the cgroup's kernel work overlaps the namespaces and the gofer's start.
  */
-export async function createContainer(c: LiveContainer, env: ContainerEnv): Promise<void> {
-  const { facts } = c;
+export async function createContainer(facts: Readonly<LiveFacts>, env: ContainerEnv): Promise<Partial<LiveFacts>> {
   const { spec } = facts;
   const { sys, cgroups, hooks } = env.ports;
   const dir = containerDir(env.root, facts.id);
   const fifo = execFifoPath(env.root, facts.id);
   // Before anything is made: a profile runts cannot apply fails create with nothing to undo.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp, sys) : undefined;
+  const patch: Partial<LiveFacts> = {};
   try {
     mkdirSync(dir, { mode: 0o700 });
     // Before anything else is made: a store lost from now on leaves this container findable (`runts repair`).
@@ -53,13 +55,13 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     try {
       const made = cgroup.create(effectiveResources(spec.linux?.resources));
       // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
-      if (!made.created) facts.cgroupShared = true;
+      if (!made.created) patch.cgroupShared = true;
       for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
       crashPoint('create.after-cgroup');
     } catch (e) {
       // create removed the dirs it made; what is left existed before us (e.g. a frozen cgroup it refused): not
       // ours to remove in the teardown.
-      facts.cgroupShared = true;
+      patch.cgroupShared = true;
       // Stage 1 ends at the gate and the spawn stops what it started; the cgroup's error is the one to report.
       spawn.cancel();
       await spawn.done.catch(() => undefined);
@@ -68,13 +70,17 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     spawn.open();
     const { pid, pidfd, goferPid, seccompFd } = await spawn.done;
     if (pidfd >= 0) sys.closeFd(pidfd);
-    facts.initPid = pid;
-    facts.initStartTime = sys.procStat(pid)?.startTime ?? null;
+    patch.initPid = pid;
+    patch.initStartTime = sys.procStat(pid)?.startTime ?? null;
     // SCMP_ACT_NOTIFY: the agent gets the init's listener before anything else happens in the container.
-    if (seccompFd >= 0) sendToSeccompAgent(spec.linux!.seccomp!, seccompFd, pid, hookState(c, 'creating'), sys);
+    const state = hookState({ ...facts, initPid: pid }, 'creating');
+    if (seccompFd >= 0) sendToSeccompAgent(spec.linux!.seccomp!, seccompFd, pid, state, sys);
     // The gofer (the file broker) is recorded with its start time: stopGofer checks it is still
     // the same process before the SIGKILL at teardown.
-    recordGofer(facts, goferPid, sys);
+    const gofer: GoferFacts = { id: facts.id, goferPid: 0 };
+    recordGofer(gofer, goferPid, sys);
+    patch.goferPid = gofer.goferPid;
+    patch.goferStartTime = gofer.goferStartTime;
     // Only runts talks to the gofer: its socket is 0600 like every file under the state root.
     if (goferPid > 0) chmodSync(goferSocketPath(env.root, facts.id), 0o600);
     crashPoint('create.after-clone');
@@ -82,13 +88,14 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
 
     // prestart (deprecated) and createRuntime run in the runtime's namespaces, createContainer in the container's
     // mount namespace; the init is blocked, so none of them races the user program.
-    await hooks.run('prestart', spec.hooks?.prestart, hookState(c, 'creating'));
-    await hooks.run('createRuntime', spec.hooks?.createRuntime, hookState(c, 'creating'));
-    await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid });
+    await hooks.run('prestart', spec.hooks?.prestart, state);
+    await hooks.run('createRuntime', spec.hooks?.createRuntime, state);
+    await hooks.run('createContainer', spec.hooks?.createContainer, state, { nsenterPid: pid });
   } catch (e) {
-    await teardown(c, env).catch((cleanupError) =>
+    await teardown({ ...facts, ...patch }, env).catch((cleanupError) =>
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
     );
     throw e;
   }
+  return patch;
 }

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { RuntsError } from '../../errors.js';
 import { isProcessAlive } from '../../linux/proc.js';
-import type { ContainerEnv, LiveContainer, LiveFacts } from '../ports.js';
+import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { containerDir } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
@@ -21,8 +21,7 @@ export interface TeardownOptions {
  * Stops every process of the container and frees what it holds (cgroup, state dir). Idempotent, and keeps going
  * after an error so that one stuck piece does not leak the rest; the errors are reported together at the end.
  */
-export async function teardown(c: LiveContainer, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
-  const { facts } = c;
+export async function teardown(facts: Readonly<LiveFacts>, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
   const errors: string[] = [];
   const attempt = async (what: string, fn: () => unknown) => {
     try {
@@ -35,13 +34,15 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
   const hasCgroup = cgroup?.exists() ?? false;
   // Frozen processes cannot act on a signal, not even SIGKILL on cgroup v1: thaw first.
   if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
-  await attempt('stopping the processes', () => stopProcesses(c, env, opts.graceful === true && hasCgroup));
+  await attempt('stopping the processes', () => stopProcesses(facts, env, opts.graceful === true && hasCgroup));
   crashPoint('delete.half-way');
   // The gofer lives outside the container's cgroup, so the sweep above does not reach it; with the root given, it
   // is found through its socket even when its pid was never recorded (runts killed mid-create). Its SIGKILL goes
   // out now and the cgroup is removed while it exits (dropping its mount namespace takes a while); the state
   // directory, which holds its socket, only after it is gone.
-  const goferStopped = attempt('stopping the gofer', () => stopGofer(facts, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
+  // stopGofer records a gofer it finds through the socket in what it is given: a copy, not the facts.
+  const gofer = { id: facts.id, goferPid: facts.goferPid, goferStartTime: facts.goferStartTime };
+  const goferStopped = attempt('stopping the gofer', () => stopGofer(gofer, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
   await goferStopped;
   await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
@@ -54,8 +55,7 @@ export async function teardown(c: LiveContainer, env: ContainerEnv, opts: Teardo
  * SIGKILL at once instead of a pointless wait. Otherwise SIGKILL straight away. The wait is exact (pidfds, on a
  * worker thread).
  */
-async function stopProcesses(c: LiveContainer, env: ContainerEnv, graceful: boolean): Promise<void> {
-  const { facts } = c;
+async function stopProcesses(facts: Readonly<LiveFacts>, env: ContainerEnv, graceful: boolean): Promise<void> {
   const { sys, cgroups, stopWaiter } = env.ports;
   const cgroupPath = facts.cgroupShared ? undefined : facts.cgroupPath;
   const init = facts.initPid > 0 && isProcessAlive(sys, facts.initPid, facts.initStartTime) ? [{ pid: facts.initPid, startTime: facts.initStartTime }] : [];
@@ -78,15 +78,15 @@ async function stopProcesses(c: LiveContainer, env: ContainerEnv, graceful: bool
 }
 
 /** Full delete: teardown, then poststop hooks (best effort: a failure is a warning, per OCI). */
-export async function destroyContainer(c: LiveContainer, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
-  await teardown(c, env, opts);
+export async function destroyContainer(facts: Readonly<LiveFacts>, env: ContainerEnv, opts: TeardownOptions = {}): Promise<void> {
+  await teardown(facts, env, opts);
   crashPoint('delete.before-record-removal');
-  await env.ports.hooks.runBestEffort('poststop', c.facts.spec.hooks?.poststop, hookState(c, 'stopped'), (msg) =>
-    env.log.warn({ id: c.facts.id }, msg),
+  await env.ports.hooks.runBestEffort('poststop', facts.spec.hooks?.poststop, hookState(facts, 'stopped'), (msg) =>
+    env.log.warn({ id: facts.id }, msg),
   );
 }
 
-function isNamespaceInit(facts: LiveFacts): boolean {
+function isNamespaceInit(facts: Readonly<LiveFacts>): boolean {
   return (facts.spec.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
 }
 

@@ -3,7 +3,7 @@ import { compileSeccomp, hasNotifyRules, sendToSeccompAgent } from '../../linux/
 import { hookState } from './oci-state.js';
 import type { Process } from '../../oci/types.js';
 import type { SubCgroups } from '../../linux/cgroups/index.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveFacts } from '../ports.js';
 
 /** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
 export interface ExecRequest {
@@ -19,8 +19,7 @@ export interface ExecRequest {
  * and gets the requested user, capabilities and no_new_privs. Returns its host pid; the process is a child of
  * this runts process (so a foreground exec can wait for it).
  */
-export async function execProcess(c: LiveContainer, env: ContainerEnv, request: ExecRequest): Promise<number> {
-  const { facts } = c;
+export async function execProcess(facts: Readonly<LiveFacts>, env: ContainerEnv, request: ExecRequest): Promise<number> {
   const { sys, cgroups } = env.ports;
   // exec'd processes get the container's profile too, as with runc.
   const seccomp = facts.spec.linux?.seccomp;
@@ -40,7 +39,7 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
   // As runc: each exec'd process has its own listener, handed to the agent with that process's pid.
   if (seccompFd >= 0) {
     try {
-      sendToSeccompAgent(seccomp!, seccompFd, pid, hookState(c, 'running'), sys);
+      sendToSeccompAgent(seccomp!, seccompFd, pid, hookState(facts, 'running'), sys);
     } catch (e) {
       // No agent, no exec: its notifying syscalls would fail with ENOSYS, not what the profile asked for.
       sys.kill(pid, 9);
