@@ -216,6 +216,7 @@ export class ContainerHost {
   private commit(run: Run): Settled {
     if (run.refused) {
       this.persist(run);
+      this.recordRefusal(run, run.refused);
       throw run.refused;
     }
     let saved: ContainerRecord | undefined;
@@ -228,12 +229,35 @@ export class ContainerHost {
       } else if (yieldsTo(run, e)) {
         saved = this.store.get(run.live.facts.id);
       } else {
+        if (lostRace(e)) this.recordRefusal(run, e as StoreError);
         // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
         throw new UnrecordedError(e, run.live.facts);
       }
     }
     if (run.outcome.error) throw run.outcome.error;
     return { status: statusOf(run.final), facts: run.live.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
+  }
+
+  /**
+   * Logs a command the chart refused (or whose write lost to a concurrent one) as a transition from the state the
+   * record is in to itself, with the reason: `runts history` and the visualizer show why nothing happened. Appended
+   * to the log only (Store.appendHistory): the record's version stays, so no concurrent writer loses its
+   * compare-and-set to this. Commands only: a refused observation (a second exit report) is routine, not news.
+   * Best effort: the refusal itself is what the caller gets.
+   */
+  private recordRefusal(run: Run, error: Error): void {
+    if (!run.event?.startsWith('container.')) return;
+    try {
+      const id = run.live.facts.id;
+      const stored = this.store.get(id, { withSpec: false });
+      if (!stored) return;
+      const state = stateName(stored.snapshot as { value: unknown });
+      this.store.appendHistory(id, [
+        { id, from: state, to: state, event: run.event, time: now(), pid: process.pid, refused: { code: (error as RuntsError).code ?? 'sys', reason: error.message } },
+      ]);
+    } catch (e) {
+      this.env.log.warn({ id: run.live.facts.id, err: (e as Error).message }, 'could not record the refusal in the history');
+    }
   }
 
   /**
