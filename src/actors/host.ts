@@ -163,7 +163,7 @@ export class ContainerHost {
     this.machine ??= containerMachine().provide({ actors: effectActors(this.env) as never });
     // Every microstep, so paused → running → stopped is logged as two moves, not one.
     const logMove = observeTransitions((t) =>
-      transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+      transitions.push({ id: live.facts.id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event), ...errorOf(t.event) }),
     );
     const actor = createActor(this.machine, {
       snapshot: record.snapshot as never,
@@ -343,6 +343,11 @@ function yieldsTo(run: Run, e: unknown): boolean {
 
 function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: number | null } {
   return 'exitStatus' in event ? { exitStatus: (event.exitStatus as number | null) ?? null } : {};
+}
+
+/** An effect's failure (xstate's error event carries it), logged with the move it caused: what the visualizer shows as the step's error. */
+function errorOf(event: { type: string; error?: unknown }): { error?: string } {
+  return event.type.startsWith('xstate.error.') && event.error !== undefined ? { error: (event.error as Error)?.message ?? String(event.error) } : {};
 }
 
 function now(): string {

@@ -344,6 +344,8 @@ export interface TransitionRecord {
   /** The process that made the transition. */
   pid: number;
   exitStatus?: number | null;
+  /** With an effect's failure (an `xstate.error.actor.*` event): its message. */
+  error?: string;
   /**
    * An event the chart refused: `from` and `to` are both the state it stayed in, `event` the one refused. Appended
    * by {@link Store.appendHistory} only, never with a record's compare-and-set.

@@ -30,6 +30,8 @@ export interface TransitionEvent {
   pid: number;
   /** With `observed.exited`: the init's exit status (128 + signal when killed), null when unknown. */
   exitStatus?: number | null;
+  /** With an effect's failure: its message. */
+  error?: string;
   /** The chart refused `event` (from = to: nothing moved): the error's code and message. */
   refused?: Refusal;
 }
@@ -75,6 +77,7 @@ export function eventsOf(e: FeedEntry): RuntimeEvent[] {
     time: e.time,
     pid: e.pid,
     ...(e.exitStatus !== undefined ? { exitStatus: e.exitStatus } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
     ...(e.refused ? { refused: e.refused } : {}),
   };
   if (!isExit(statusOfState(e.from), status)) return [transition];

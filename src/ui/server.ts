@@ -12,11 +12,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { containerMachine } from '../machines/container.js';
+import { ALLOWED_STATUS_MOVES, containerMachine } from '../machines/container.js';
 import type { TransitionRecord } from '../persistence/store.js';
 import type { ContainerState } from '../runtime.js';
 import type { EventsOptions, RuntimeEvent } from '../supervisor/events.js';
-import { loadChart } from './chart.js';
+import { chartModel, loadChart } from './chart.js';
 import { DEFAULT_LISTEN, hostAllowed, parseListen, UiError } from './listen.js';
 import { pageHtml } from './page.js';
 
@@ -60,6 +60,7 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
   const log = opts.log ?? pino({ level: 'silent' });
   if (listen.exposed) log.warn({ host: listen.host }, 'the visualizer is served beyond loopback: anyone who can reach it sees every container of this root');
   let chart: string | undefined = opts.chart;
+  let page: string | undefined;
   const streams = new Set<AbortController>();
 
   const server = createServer((req, res) => {
@@ -75,7 +76,7 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only: GET only\n');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', pageHtml(source.root));
+    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', (page ??= pageHtml(source.root, chartModel(containerMachine(), ALLOWED_STATUS_MOVES))));
     if (path === '/chart.svg') return send(res, 200, 'image/svg+xml', (chart ??= loadChart(containerMachine())));
     if (path === '/api/containers') return send(res, 200, 'application/json', JSON.stringify(await containersWithLeaf(source)));
     const m = /^\/api\/containers\/([^/]+)\/history$/.exec(path);
