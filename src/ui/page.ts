@@ -24,6 +24,8 @@ export function pageHtml(root: string, model: ChartModel = { statuses: [], moves
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
+<link rel="preload" href="api/containers?leaf=0" as="fetch" crossorigin="anonymous">
+<link rel="preload" href="chart.svg" as="fetch" crossorigin="anonymous">
 <title>runts — ${escapeHtml(root)}</title>
 <style>
   :root { font-family: system-ui, sans-serif; color: #222; font-size: 15px; }
@@ -84,7 +86,7 @@ export function pageHtml(root: string, model: ChartModel = { statuses: [], moves
   #details { display: grid; grid-template-columns: max-content 1fr max-content 1fr max-content 1fr; gap: .2em .8em; background: #f7f9fa; border: 1px solid #e0e0e0; border-radius: 6px; padding: .5em .8em; font-size: .92em; }
   #details dt { color: #666; }
   #details dd { margin: 0; font-family: monospace; overflow-wrap: anywhere; }
-  #details dd[data-field="error"] { grid-column: span 5; color: #b71c1c; }
+  #details dd[data-field="error"] { grid-column: span 3; color: #b71c1c; }
   h2 { font-size: 1em; margin: 1em 0 .3em; }
   table { border-collapse: collapse; width: 100%; font-size: .9em; }
   th, td { text-align: left; padding: .25em .5em; border-bottom: 1px solid #eee; white-space: nowrap; }
@@ -543,12 +545,15 @@ async function select(id, seq) {
 }
 
 async function loadList() {
-  const r = await fetch('api/containers');
+  const r = await fetch('api/containers?leaf=0');
   if (!r.ok) return;
   const live = new Set();
   for (const s of await r.json()) {
     live.add(s.id);
-    containers.set(s.id, { status: s.status, pid: s.pid, leaf: s.leaf, sandbox: s.sandbox });
+    const known = containers.get(s.id);
+    // The listing has no leaf states: keep the one a transition told, unless the status has moved on since.
+    const leaf = known && known.leaf && known.leaf.split('.')[0] === s.status ? known.leaf : '';
+    containers.set(s.id, { status: s.status, pid: s.pid, leaf, sandbox: s.sandbox });
   }
   // Containers deleted since the page loaded stay listed, struck through.
   for (const [id, c] of containers) if (!live.has(id) && c.status !== 'deleted') c.status = 'deleted';
