@@ -197,6 +197,9 @@ describe('lifecycle against the fake port', () => {
     assert.equal(fs.existsSync(cgroupDir('pids', 'c1')), false);
     assert.equal(fs.existsSync(path.join(root, 'c1')), false);
     assert.ok(hooksRun.includes('poststop'));
+    // The history keeps the failure with the move it caused (what the visualizer shows as the step's error).
+    const failed = (await rt.history('c1')).find((t) => t.from === 'created.starting');
+    assert.deepEqual([failed?.to, failed?.event, failed?.error], ['stopped.idle', 'xstate.error.actor.startInit', 'startContainer hook failed']);
   });
 
   it('start of a created container whose init died reports it and stops the container', async () => {
