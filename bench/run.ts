@@ -19,6 +19,7 @@ import { benchListMany } from './cases/list-many.js';
 import { benchApiCycle, benchResidentMany, benchStopResident } from './cases/embedded.js';
 import { benchStopTransient } from './cases/stop-transient.js';
 import { benchRunTrue } from './cases/run-true.js';
+import { benchUi } from './cases/ui.js';
 import { prepareBundles } from './lib/bundles.js';
 import { Tracker, forceDeleteAll, removeCgroupTree } from './lib/cleanup.js';
 import type { BenchContext, BenchOptions } from './lib/context.js';
@@ -31,7 +32,7 @@ import { mountStateRoots, type StateRoots } from './lib/state-roots.js';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const CRUN_WRAPPER = path.join(BENCH_DIR, 'crun-wrapper.sh');
-const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold'] as const;
+const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold', 'ui'] as const;
 type Case = (typeof CASES)[number];
 
 const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only ${CASES.join(',')}] [--iterations N] [--list-n N]
@@ -228,6 +229,10 @@ async function main(): Promise<number> {
     if (cli.only.has('cold')) {
       log(`[7] CLI cold start × ${coldRuns}`);
       record(benchColdStart(ctx, { node: tools.node, crunDirect: tools.crun }));
+    }
+    if (cli.only.has('ui')) {
+      log('[8] visualizer: first paint with 1000 containers, update latency (Chromium)');
+      record(await benchUi(ctx, runtsBin));
     }
   } catch (e) {
     failure = e;

@@ -173,7 +173,7 @@ export class ContainerHost {
       input: { id },
       // Every microstep, so paused → running → stopped is logged as two moves, not one.
       inspect: observeTransitions((t) =>
-        transitions.push({ id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event) }),
+        transitions.push({ id, from: t.from, to: t.to, event: t.event.type, time: now(), pid: process.pid, ...exitOf(t.event), ...errorOf(t.event) }),
       ),
     });
     actor.start();
@@ -211,6 +211,7 @@ export class ContainerHost {
   private commit(run: Run): Settled {
     if (run.refused) {
       this.persist(run);
+      this.recordRefusal(run, run.refused);
       throw run.refused;
     }
     let saved: ContainerRecord | undefined;
@@ -223,6 +224,7 @@ export class ContainerHost {
       } else if (yieldsTo(run, e)) {
         saved = this.store.get(run.facts.id);
       } else {
+        if (lostRace(e)) this.recordRefusal(run, e as StoreError);
         // The effects ran but their result could not be recorded: say what they made, so the caller can undo it.
         throw new UnrecordedError(e, run.facts);
       }
@@ -230,6 +232,28 @@ export class ContainerHost {
     // The failed effect's own error, as the chart received it (its `xstate.error.actor.*` event).
     if (run.failure) throw run.failure.error;
     return { status: statusOf(run.final), facts: run.facts, record: saved, transitions: run.transitions, outcome: run.outcome };
+  }
+
+  /**
+   * Logs a command the chart refused (or whose write lost to a concurrent one) as a transition from the state the
+   * record is in to itself, with the reason: `runts history` and the visualizer show why nothing happened. Appended
+   * to the log only (Store.appendHistory): the record's version stays, so no concurrent writer loses its
+   * compare-and-set to this. Commands only: a refused observation (a second exit report) is routine, not news.
+   * Best effort: the refusal itself is what the caller gets.
+   */
+  private recordRefusal(run: Run, error: Error): void {
+    if (!run.event?.startsWith('container.')) return;
+    try {
+      const id = run.facts.id;
+      const stored = this.store.get(id, { withSpec: false });
+      if (!stored) return;
+      const state = stateName(stored.snapshot as { value: unknown });
+      this.store.appendHistory(id, [
+        { id, from: state, to: state, event: run.event, time: now(), pid: process.pid, refused: { code: (error as RuntsError).code ?? 'sys', reason: error.message } },
+      ]);
+    } catch (e) {
+      this.env.log.warn({ id: run.facts.id, err: (e as Error).message }, 'could not record the refusal in the history');
+    }
   }
 
   /**
@@ -318,6 +342,11 @@ function yieldsTo(run: Run, e: unknown): boolean {
 
 function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: number | null } {
   return 'exitStatus' in event ? { exitStatus: (event.exitStatus as number | null) ?? null } : {};
+}
+
+/** An effect's failure (xstate's error event carries it), logged with the move it caused: what the visualizer shows as the step's error. */
+function errorOf(event: { type: string; error?: unknown }): { error?: string } {
+  return event.type.startsWith('xstate.error.') && event.error !== undefined ? { error: (event.error as Error)?.message ?? String(event.error) } : {};
 }
 
 function now(): string {

@@ -30,10 +30,14 @@ export function registerHistory(program: Command): void {
         }
         // EXIT: the init's exit status where one was recorded ("?" when it exited but nobody could wait for it).
         const exit = (s: number | null | undefined) => (s === undefined ? '' : s === null ? '?' : String(s));
+        // A refused event stayed where it was (FROM = TO): its row says REFUSED and why, in a last column that only
+        // a log with refusals has (the table of a log without one reads as it always did).
+        const refusals = log.some((t) => t.refused);
+        const row = (t: (typeof log)[number]) => [String(t.seq), t.time, t.from || '-', t.to, t.event, String(t.pid), exit(t.exitStatus)];
         printOut(
           formatTable([
-            ['SEQ', 'TIME', 'FROM', 'TO', 'EVENT', 'PID', 'EXIT'],
-            ...log.map((t) => [String(t.seq), t.time, t.from || '-', t.to, t.event, String(t.pid), exit(t.exitStatus)]),
+            ['SEQ', 'TIME', 'FROM', 'TO', 'EVENT', 'PID', 'EXIT', ...(refusals ? ['REFUSED'] : [])],
+            ...log.map((t) => (refusals ? [...row(t), t.refused ? `${t.refused.code}: ${t.refused.reason}` : ''] : row(t))),
           ]),
         );
       });

@@ -5,7 +5,7 @@
  * filesystems where inotify says nothing, a short timer fires. It never busy-loops.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { FeedEntry, Store } from '../persistence/store.js';
+import type { FeedEntry, Refusal, Store } from '../persistence/store.js';
 import { isExit, statusOfState, type ContainerStatus } from '../machines/container.js';
 
 /** A container's statechart moved (one record of its history, as it was committed). */
@@ -30,6 +30,10 @@ export interface TransitionEvent {
   pid: number;
   /** With `observed.exited`: the init's exit status (128 + signal when killed), null when unknown. */
   exitStatus?: number | null;
+  /** With an effect's failure: its message. */
+  error?: string;
+  /** The chart refused `event` (from = to: nothing moved): the error's code and message. */
+  refused?: Refusal;
 }
 
 /** A container's process ended: its chart left created/running/paused for stopped. */
@@ -73,6 +77,8 @@ export function eventsOf(e: FeedEntry): RuntimeEvent[] {
     time: e.time,
     pid: e.pid,
     ...(e.exitStatus !== undefined ? { exitStatus: e.exitStatus } : {}),
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    ...(e.refused ? { refused: e.refused } : {}),
   };
   if (!isExit(statusOfState(e.from), status)) return [transition];
   return [transition, { type: 'exit', cursor: e.cursor, id: e.id, exitStatus: e.exitStatus ?? null, time: e.time, pid: e.pid }];

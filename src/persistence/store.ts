@@ -314,6 +314,19 @@ export interface TransitionRecord {
   /** The process that made the transition. */
   pid: number;
   exitStatus?: number | null;
+  /** With an effect's failure (an `xstate.error.actor.*` event): its message. */
+  error?: string;
+  /**
+   * An event the chart refused: `from` and `to` are both the state it stayed in, `event` the one refused. Appended
+   * by {@link Store.appendHistory} only, never with a record's compare-and-set.
+   */
+  refused?: Refusal;
+}
+
+/** Why an event was refused: the error's code (`bad_state`: not in this state; `conflict`: changed concurrently) and its message. */
+export interface Refusal {
+  code: string;
+  reason: string;
 }
 
 /** One entry of the global, commit-ordered feed: a transition plus its feed cursor. */
@@ -633,6 +646,23 @@ export class Store {
       this.append(id, transitions, current.historySeq);
       this.keepDeletedHistory(id);
     });
+  }
+
+  /**
+   * Appends transitions to the history (and feed) of an existing record without touching the record: its version
+   * stays, so a concurrent compare-and-set writer does not lose to this append (a refusal is written so). Returns
+   * false, appending nothing, when there is no record of `id` (a deleted container's log is not appended to).
+   */
+  appendHistory(id: string, transitions: NewTransition[]): boolean {
+    let appended = false;
+    this.write(() => {
+      const current = this.records.get(id);
+      if (current === undefined) return;
+      // The record's historySeq is now one behind: append() treats it as a hint and finds the newest entry itself.
+      this.append(id, transitions, current.historySeq);
+      appended = true;
+    });
+    return appended;
   }
 
   /** Deletes every transition record of `id`. */

@@ -29,6 +29,23 @@ export function inlineSvg(svg: string): string {
   return svg.slice(start).replace(/^<svg([^>]*)>/, (_all, attrs: string) => `<svg${attrs.replace(/\s(width|height)="[^"]*"/g, '')}>`);
 }
 
+/**
+ * What the page's compact view draws: the top-level statuses in chart order with their substates, and the status
+ * moves the chart allows (one arrow per pair, whatever the substates).
+ */
+export interface ChartModel {
+  statuses: { name: string; substates: string[] }[];
+  moves: Readonly<Record<string, readonly string[]>>;
+}
+
+export function chartModel(machine: AnyStateMachine, moves: Readonly<Record<string, readonly string[]>>): ChartModel {
+  const statuses = (Object.values(machine.root.states) as AnyStateNode[]).map((top) => ({
+    name: top.key,
+    substates: (Object.values(top.states) as AnyStateNode[]).map((n) => n.key),
+  }));
+  return { statuses, moves };
+}
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A column per top-level state, its leaf states stacked inside: states only (the docs have the transitions). */

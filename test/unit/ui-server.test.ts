@@ -112,6 +112,8 @@ describe('visualizer server', () => {
     assert.match(chart.body, /<title>running.idle<\/title>/);
     const list = JSON.parse((await get(`${ui.url}api/containers`)).body);
     assert.deepEqual(list.map((c: { id: string; status: string; leaf: string }) => [c.id, c.status, c.leaf]), [['web', 'running', 'running.idle']]);
+    const bare = JSON.parse((await get(`${ui.url}api/containers?leaf=0`)).body);
+    assert.deepEqual(bare.map((c: { id: string; status: string; leaf?: string }) => [c.id, c.status, c.leaf]), [['web', 'running', undefined]], 'what the page asks for: no leaf');
     const history = await get(`${ui.url}api/containers/web/history`);
     assert.equal(JSON.parse(history.body).length, 2);
     const missing = await get(`${ui.url}api/containers/nope/history`);
