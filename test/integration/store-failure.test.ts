@@ -33,7 +33,7 @@ describe('a create the store could not record', { skip: isRoot ? false : 'create
             const done = gated.done.then((r) => {
               spawned = { pid: r.pid, goferPid: r.goferPid };
               // The record goes away between the spawn and the write of its outcome.
-              (rt as unknown as { store: Store }).store.remove(id);
+              (rt as unknown as { ctx: { store: Store } }).ctx.store.remove(id);
               return r;
             });
             return { ...gated, done };

@@ -209,7 +209,7 @@ describe('lifecycle against the fake port', () => {
     const { rt, bundle } = await world();
     await rt.create('c1', { bundle });
     // Another process writes between this kill's read and its write (a real one: the version moves).
-    const store = (rt as unknown as { store: Store }).store;
+    const store = (rt as unknown as { ctx: { store: Store } }).ctx.store;
     const update = store.update.bind(store);
     let raced = false;
     store.update = (id, version, next, transitions) => {
