@@ -38,6 +38,8 @@ import type { Resident, ServeOptions } from './supervisor/supervisor.js';
 import { recordExit } from './supervisor/record-exit.js';
 import type { TransitionRecord } from './persistence/store.js';
 import type { RepairReport } from './actors/repair.js';
+import { defaultStateRoot } from './state-root.js';
+import { containerCgroup, containerPids } from './actors/container-cgroup.js';
 
 export type { EventsOptions, RuntimeEvent, TransitionEvent, ExitEvent } from './supervisor/events.js';
 export type { Resident, ServeOptions } from './supervisor/supervisor.js';
@@ -64,7 +66,7 @@ export interface ContainerState {
 }
 
 export interface RuntimeOptions {
-  /** State root (default /run/runts). */
+  /** State root (default /run/runts; $XDG_RUNTIME_DIR/runts without root: src/state-root.ts). */
   root?: string;
   log?: Logger;
   /** Replace effects' ports (tests). */
@@ -158,7 +160,7 @@ export class Runtime {
   ) {}
 
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
-    const root = opts.root ?? DEFAULT_ROOT;
+    const root = opts.root ?? defaultStateRoot();
     const log = opts.log ?? silentLogger();
     const workers = new WorkerPool();
     const ports = { ...defaultPorts(workers), ...opts.ports };
@@ -417,13 +419,13 @@ export class Runtime {
   async ps(id: string): Promise<number[]> {
     // As runc, a stopped container is not an error: it lists what is left in its cgroup (usually nothing).
     const settled = await this.live(id, 'ps', 'read', 'processes');
-    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).pids();
+    return containerPids(this.host.env.ports.cgroups, settled.facts);
   }
 
   /** cpu, memory, pids and blkio figures of the container's cgroup (the data of runc's `events --stats`). */
   async stats(id: string): Promise<CgroupStats> {
     const settled = await this.live(id, 'get stats of', 'read', 'live');
-    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
+    return containerCgroup(this.host.env.ports.cgroups, settled.facts, 'events --stats').stats();
   }
 
   /**
@@ -432,7 +434,7 @@ export class Runtime {
    */
   async oomKills(id: string): Promise<number> {
     const settled = await this.live(id, 'read OOM kills of', 'read', 'processes');
-    return this.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
+    return settled.facts.noCgroup ? 0 : this.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
   }
 
   /** Changes resource limits of a live container (applied to its cgroup at once). */
@@ -565,7 +567,7 @@ export class Runtime {
    * opened on a damaged store.
    * @example const report = Runtime.repair('/run/runts');
    */
-  static async repair(root = DEFAULT_ROOT): Promise<RepairReport | undefined> {
+  static async repair(root = defaultStateRoot()): Promise<RepairReport | undefined> {
     const { repair } = await import('./actors/repair.js');
     return repair(root, nativePort());
   }

@@ -7,6 +7,7 @@ import { signalContainer } from './ops/signal-container.js';
 import { destroyContainer, type TeardownOptions } from './ops/destroy-container.js';
 import { execProcess, type ExecRequest } from './ops/exec-process.js';
 import { updateContainer } from './ops/update-container.js';
+import { containerCgroup } from './container-cgroup.js';
 
 /** Payloads of commands whose effect needs more than the container's facts. */
 export interface DispatchRequest {
@@ -82,7 +83,7 @@ export function effectActors(env: ContainerEnv) {
         throw e;
       }
     });
-  const cgroup = (c: LiveContainer) => env.ports.cgroups.open(c.facts.cgroupPath);
+  const cgroup = (c: LiveContainer, what: string) => containerCgroup(env.ports.cgroups, c.facts, what);
   const needs = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`internal: ${what} dispatched without its request`);
     return value;
@@ -91,8 +92,8 @@ export function effectActors(env: ContainerEnv) {
     spawnInit: effect(({ container }) => createContainer(container, env)),
     startInit: effect(({ container }) => startContainer(container, env)),
     signalProcess: effect(({ container }, input: { signal: number; all: boolean }) => signalContainer(container, env, input.signal, input.all)),
-    freezeCgroup: effect(({ container }) => cgroup(container).freeze()),
-    thawCgroup: effect(({ container }) => cgroup(container).thaw()),
+    freezeCgroup: effect(({ container }) => cgroup(container, 'pause').freeze()),
+    thawCgroup: effect(({ container }) => cgroup(container, 'resume').thaw()),
     destroyContainer: effect(({ container, request }) => destroyContainer(container, env, request.destroy)),
     spawnExec: effect(
       async ({ container, request }): Promise<EffectResult> => ({ execPid: await execProcess(container, env, needs(request.exec, 'exec')) }),

@@ -36,6 +36,7 @@
  * store.close();
  * ```
  */
+import { checkStateRootOwner } from '../state-root.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
@@ -297,6 +298,10 @@ export interface ContainerFacts {
   goferStartTime?: number | null;
   /** The cgroup existed before the create (or is joined): teardown leaves it in place. */
   cgroupShared?: boolean;
+  /** Created by a user other than root (src/linux/rootless.ts): its cgroup exists only where that user could make it. */
+  rootless?: boolean;
+  /** Created without root where no cgroup was writable: it runs in its creator's cgroups (pause, update, stats refused). */
+  noCgroup?: boolean;
   /** The bundle's ociVersion, kept for listings read without the spec. */
   ociVersion?: string;
   /** create --console-socket (the exec of a terminal process sends its pty there too). */
@@ -475,6 +480,7 @@ export class Store {
     } catch (cause) {
       throw new StoreError('sys', `cannot create state root "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
+    checkStateRootOwner(dir);
     let lock: StoreLock | undefined;
     try {
       lock = new StoreLock(dir, sys);

@@ -1,10 +1,13 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { isRootless, readRootlessHost, rootlessIdMapping, rootlessProcessLimits } from '../../linux/rootless.js';
+import type { CgroupManager } from '../../linux/cgroups/index.js';
+import { PlanError } from '../../errors.js';
 import { planInit, planWarnings } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
 import { recordGofer } from '../../gofer/lifecycle.js';
 import { crashPoint } from '../../debug/crash.js';
 import { effectiveResources } from '../../linux/device-rules.js';
-import type { ContainerEnv, LiveContainer } from '../ports.js';
+import type { ContainerEnv, LiveContainer, LiveFacts } from '../ports.js';
 import { containerDir, execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { teardown } from './destroy-container.js';
@@ -27,19 +30,27 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
   const fifo = execFifoPath(env.root, facts.id);
   // Before anything is made: a profile runts cannot apply fails create with nothing to undo.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp, sys) : undefined;
+  const rootless = isRootless() ? rootlessSetup(spec) : undefined;
+  if (rootless) facts.rootless = true;
   try {
     mkdirSync(dir, { mode: 0o700 });
     // Before anything else is made: a store lost from now on leaves this container findable (`runts repair`).
     writeFactsFile(env.root, facts);
     sys.mkfifo(fifo, 0o600);
     const cgroup = cgroups.open(facts.cgroupPath);
+    // Without root the cgroup is made first, in the hierarchies the user may write: the plan joins only those.
+    if (rootless) createRootlessCgroup(c, env, cgroup);
+    let views = cgroups.views(facts.cgroupPath);
+    if (rootless) views = views.filter((v) => existsSync(v.hostDir));
+    for (const w of rootless?.warnings ?? []) env.log.warn({ id: facts.id }, w);
     const plan = planInit({
-      spec,
+      spec: rootless?.spec ?? spec,
       rootfs: facts.rootfs,
       bundle: facts.bundle,
       cgroupProcsFiles: cgroup.procsFiles(),
       cgroupGate: true,
-      cgroupViews: cgroups.views(facts.cgroupPath),
+      cgroupViews: views,
+      rootless: rootless?.idMapping,
       fifoPath: fifo,
       consoleSocket: facts.consoleSocket,
       preserveFds: facts.preserveFds,
@@ -51,7 +62,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
     try {
-      const made = cgroup.create(effectiveResources(spec.linux?.resources));
+      const made = rootless ? { created: true, warnings: [] } : cgroup.create(effectiveResources(spec.linux?.resources));
       // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
       if (!made.created) facts.cgroupShared = true;
       for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
@@ -90,5 +101,36 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
     );
     throw e;
+  }
+}
+
+/** A rootless create's inputs: the config within the user's limits, how the id maps are written, the warnings. */
+function rootlessSetup(spec: LiveFacts['spec']) {
+  if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'user')) {
+    throw new PlanError('bad_config', 'runts runs without root, and config.json has no user namespace: add {"type":"user"} to linux.namespaces with uidMappings and gidMappings (runts spec --rootless writes one)');
+  }
+  const host = readRootlessHost();
+  const limited = rootlessProcessLimits(spec, host);
+  return { spec: limited.spec, warnings: limited.warnings, idMapping: rootlessIdMapping(spec, host) };
+}
+
+/**
+ * The cgroup of a container made without root: in each hierarchy the user may write (a delegated cgroup v2
+ * subtree); the others are skipped, as runc does, with one warning. With none left the container has no cgroup.
+ */
+function createRootlessCgroup(c: LiveContainer, env: ContainerEnv, cgroup: CgroupManager): void {
+  const { facts } = c;
+  const made = cgroup.create(effectiveResources(facts.spec.linux?.resources), { skipDenied: true });
+  if (!made.created) facts.cgroupShared = true;
+  for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+  if (made.skipped.length === 0) return;
+  if (cgroup.dirs.length === 0) {
+    facts.noCgroup = true;
+    env.log.warn(
+      { id: facts.id },
+      `runts runs without root and may not create the cgroup ${made.skipped[0]} (nor ${made.skipped.length - 1} other(s)): the container runs without a cgroup of its own — linux.resources are not applied, pause, update and events --stats are refused; delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it`,
+    );
+  } else {
+    env.log.warn({ id: facts.id }, `runts runs without root: cgroups not delegated to the user are skipped (${made.skipped.join(', ')})`);
   }
 }

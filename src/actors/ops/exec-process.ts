@@ -4,6 +4,7 @@ import { hookState } from './oci-state.js';
 import type { Process } from '../../oci/types.js';
 import type { SubCgroups } from '../../linux/cgroups/index.js';
 import type { ContainerEnv, LiveContainer } from '../ports.js';
+import { joinProcsFiles } from '../container-cgroup.js';
 
 /** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
 export interface ExecRequest {
@@ -27,7 +28,7 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
-    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(request.cgroups),
+    cgroupProcsFiles: joinProcsFiles(cgroups, facts, request.cgroups),
     process: request.process,
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,
