@@ -1,6 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { RuntsError } from './errors.js';
+import { inUserNamespace } from './linux/rootless.js';
 
 /** A state root that cannot be used by this user (code bad_config). */
 export class StateRootError extends RuntsError {}
@@ -11,12 +12,16 @@ export const ROOT_STATE_ROOT = '/run/runts';
 /**
  * The state root when --root is not given: /run/runts for root; for any other user `$XDG_RUNTIME_DIR/runts`, as
  * runc uses `$XDG_RUNTIME_DIR/runc`. A non-root user never falls back to /run/runts (root's store): without
- * XDG_RUNTIME_DIR the command fails and says what to set.
+ * XDG_RUNTIME_DIR the command fails and says what to set. Root of a user namespace with XDG_RUNTIME_DIR set uses
+ * that too.
  * @example defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000) // '/run/user/1000/runts'
  */
-export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0): string {
-  if (euid === 0) return ROOT_STATE_ROOT;
+export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, inUserNs = inUserNamespace()): string {
   const xdg = env.XDG_RUNTIME_DIR;
+  // Root of a user namespace (rootless Podman runs its runtime so) keeps its state in the user's runtime directory
+  // when it has one, as runc does.
+  if (euid === 0 && inUserNs && xdg && isAbsolute(xdg)) return join(xdg, 'runts');
+  if (euid === 0) return ROOT_STATE_ROOT;
   if (!xdg || !isAbsolute(xdg)) {
     throw new StateRootError(
       'bad_config',

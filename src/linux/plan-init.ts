@@ -49,7 +49,10 @@ export interface InitPlanInput {
   seccomp?: Buffer;
   /** The profile has SCMP_ACT_NOTIFY rules: install with a listener, which spawn() returns (`seccompFd`). */
   seccompListener?: boolean;
-  /** runts runs without root: how the parent writes the id maps (src/linux/rootless.ts rootlessIdMapping). */
+  /**
+   * runts runs without the host's root (src/linux/rootless.ts): how the parent writes the id maps
+   * (rootlessIdMapping); devices are bound, bind sources opened by path.
+   */
   rootless?: Pick<PlanHeader, 'setgroups' | 'uidMapper' | 'gidMapper'>;
 }
 
@@ -395,7 +398,8 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, sources: Map<number
   });
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
-  if (!devIsBound) planDevices(plan, input, userns);
+  // mknod is refused in a user namespace, and to root of one (rootless Podman's) just as well.
+  if (!devIsBound) planDevices(plan, input, userns || input.rootless !== undefined);
   const readonlyDev = (spec.mounts ?? []).filter(isReadonlyDev).at(-1);
   if (readonlyDev) {
     const opts = parseMountOptions(readonlyDev.options ?? []);

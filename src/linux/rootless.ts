@@ -11,9 +11,28 @@ import { PlanError } from '../errors.js';
  * cgroups only where they were delegated to the user (src/linux/cgroups: create's skipDenied).
  */
 
-/** True when runts runs as a user other than root. */
+/**
+ * True when runts runs without the host's root: as a user other than root, or as root of a user namespace other than
+ * the host's (rootless Podman runs its runtime so, in the user's namespace) — where cgroups, device nodes and limits
+ * are as out of reach as for the user itself.
+ */
 export function isRootless(euid = process.geteuid?.() ?? 0): boolean {
-  return euid !== 0;
+  return euid !== 0 || inUserNamespace();
+}
+
+let inUserNs: boolean | undefined;
+/** The process is not in the host's user namespace (whose uid_map maps every id onto itself). */
+export function inUserNamespace(): boolean {
+  if (inUserNs === undefined) {
+    let map = '';
+    try {
+      map = readFileSync('/proc/self/uid_map', 'utf8');
+    } catch {
+      // No /proc: assume the host's namespace, as the privileged path always has.
+    }
+    inUserNs = map !== '' && !/^\s*0\s+0\s+4294967295\s*$/.test(map);
+  }
+  return inUserNs;
 }
 
 /** What the calling user has, read from the kernel once per create. */
@@ -87,6 +106,8 @@ function ownIdOnly(maps: LinuxIDMapping[] | undefined, id: number): boolean {
 export function rootlessIdMapping(spec: Spec, host: RootlessHost): Pick<PlanHeader, 'setgroups' | 'uidMapper' | 'gidMapper'> {
   const linux = spec.linux ?? {};
   const out: Pick<PlanHeader, 'setgroups' | 'uidMapper' | 'gidMapper'> = {};
+  // Root of a user namespace writes a child namespace's maps itself (within the ids its own namespace maps).
+  if (host.euid === 0) return out;
   const need = (helper: string | undefined, name: string, file: string): string => {
     if (helper) return helper;
     throw new PlanError(

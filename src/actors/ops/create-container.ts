@@ -106,10 +106,11 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
 
 /** A rootless create's inputs: the config within the user's limits, how the id maps are written, the warnings. */
 function rootlessSetup(spec: LiveFacts['spec']) {
-  if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'user')) {
+  const host = readRootlessHost();
+  // Root of a user namespace (rootless Podman's) may run a container in that namespace; a user needs one of its own.
+  if (host.euid !== 0 && !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user')) {
     throw new PlanError('bad_config', 'runts runs without root, and config.json has no user namespace: add {"type":"user"} to linux.namespaces with uidMappings and gidMappings (runts spec --rootless writes one)');
   }
-  const host = readRootlessHost();
   const limited = rootlessProcessLimits(spec, host);
   return { spec: limited.spec, warnings: limited.warnings, idMapping: rootlessIdMapping(spec, host) };
 }
