@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { isRoot, RUNTS, Sandbox } from '../helpers/runts.js';
+import { isRoot, REPO, RUNTS, Sandbox } from '../helpers/runts.js';
+import { fakeHybridCgroupfs } from '../helpers/fake-cgroupfs.js';
 import { hasIdMappers, TestUser } from '../helpers/rootless.js';
 import type { Spec } from '../../src/oci/types.js';
 
@@ -133,6 +134,33 @@ describe('runts without root', { skip }, () => {
     assert.match(r.stderr, /newuidmap/);
     assert.equal(runts(['list', '-q']).stdout.trim(), '');
     assert.equal(existsSync(join(xdg, 'runts', id)), false);
+  });
+
+  it('makes the cgroup only in the hierarchies the user may write (a fake tree with only its cgroup2 tree the user\'s)', () => {
+    const fake = join(sb.dir, 'fake-cgroupfs');
+    mkdirSync(fake, { mode: 0o755 });
+    const layout = fakeHybridCgroupfs(fake);
+    chownSync(layout.unified!, user.uid, user.gid);
+    const script = join(sb.dir, 'skip-denied.ts');
+    writeFileSync(
+      script,
+      `import { detectLayout, openCgroup } from ${JSON.stringify(join(REPO, 'src/linux/cgroups/index.ts'))};
+const layout = detectLayout({ mountinfoPath: '${fake}/mountinfo', procCgroupPath: '${fake}/cgroup', root: '${fake}/root' });
+let strict = '';
+try { openCgroup(layout, '/runts/strict').create(); } catch (e) { strict = (e as Error).message; }
+const cg = openCgroup(layout, '/runts/x');
+const made = cg.create(undefined, { skipDenied: true });
+console.log(JSON.stringify({ strict, created: made.created, skipped: made.skipped.length, dirs: cg.dirs, procs: cg.procsFiles() }));
+`,
+    );
+    const r = user.run(process.execPath, ['--import', 'tsx', script], { cwd: REPO });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.match(out.strict, /^cannot create cgroup .*: EACCES/, 'without skipDenied (root\'s path) the refusal is an error');
+    assert.equal(out.created, true);
+    assert.equal(out.skipped, layout.hierarchies.length - 1);
+    assert.deepEqual(out.dirs, [join(layout.unified!, 'runts/x')]);
+    assert.deepEqual(out.procs, [join(layout.unified!, 'runts/x/cgroup.procs')]);
   });
 
   it('never falls back to root\'s store, nor uses another user\'s', () => {

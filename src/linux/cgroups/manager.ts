@@ -191,10 +191,13 @@ export class CgroupManager {
   private checkExisting(): string[] {
     if (this.targets.length === 0) return [];
     let frozen = false;
-    try {
-      frozen = this.freezerState() !== 'THAWED';
-    } catch (e) {
-      if ((e as CgroupError).code !== 'not_found') throw e; // no freezer: nothing can be frozen
+    // Without root the freezer's hierarchy may have been skipped: then nothing of ours can be frozen.
+    if (this.freezerTarget().target) {
+      try {
+        frozen = this.freezerState() !== 'THAWED';
+      } catch (e) {
+        if ((e as CgroupError).code !== 'not_found') throw e; // no freezer: nothing can be frozen
+      }
     }
     const dir = this.targets[0]?.dir;
     if (frozen) {
@@ -342,6 +345,16 @@ export class CgroupManager {
 
   /** The freezer's leaf dir; throws `not_found` when the cgroup is gone (so callers can tell "stopped"). */
   private freezer(): { kind: 1 | 2; target: Target } {
+    const { kind, target } = this.freezerTarget();
+    if (!target) throw new CgroupError('sys', 'the freezer cgroup controller is not mounted: mount it at /sys/fs/cgroup/freezer to pause containers');
+    if (!fs.existsSync(target.dir)) {
+      throw new CgroupError('not_found', `cgroup ${target.dir} does not exist: the container's cgroup was removed`);
+    }
+    return { kind, target };
+  }
+
+  /** The hierarchy that freezes this cgroup, if any. */
+  private freezerTarget(): { kind: 1 | 2; target: Target | undefined } {
     let kind: 1 | 2 = this.mode === 'v2' ? 2 : 1;
     let target = kind === 2 ? this.v2Target : this.v1Dir('freezer');
     // Hybrid without root: only the cgroup2 tree may have been delegated (the v1 freezer was skipped at create);
@@ -350,10 +363,6 @@ export class CgroupManager {
     if (kind === 1 && (!target || !fs.existsSync(target.dir)) && v2 && fs.existsSync(path.join(v2.dir, 'cgroup.freeze'))) {
       kind = 2;
       target = v2;
-    }
-    if (!target) throw new CgroupError('sys', 'the freezer cgroup controller is not mounted: mount it at /sys/fs/cgroup/freezer to pause containers');
-    if (!fs.existsSync(target.dir)) {
-      throw new CgroupError('not_found', `cgroup ${target.dir} does not exist: the container's cgroup was removed`);
     }
     return { kind, target };
   }
