@@ -322,8 +322,10 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 
   // --- the init.
   // Until it execs it is runts-init, holding this plan: not dumpable, so no process that can see it (a sandbox
-  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it.
-  plan.prctl(PR_SET_DUMPABLE, 0);
+  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it. Without root it
+  // stays dumpable: the createContainer and startContainer hooks are run by the user, from outside, who may only
+  // open its /proc/<pid>/ns/* then; no one but that user (and its containers) can, and they own everything here.
+  if (!input.rootless) plan.prctl(PR_SET_DUMPABLE, 0);
   if (input.attached) plan.prctl(PR_SET_PDEATHSIG, SIGKILL);
   plan.umask(0); // exact modes for the nodes and dirs made below
   if (process.oomScoreAdj !== undefined) plan.writeFile('/proc/self/oom_score_adj', String(process.oomScoreAdj));

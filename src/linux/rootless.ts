@@ -147,3 +147,8 @@ export function rootlessProcessLimits(spec: Spec, host: RootlessHost): { spec: S
   if (warnings.length === 0) return { spec, warnings };
   return { spec: { ...spec, process: { ...process, rlimits: process.rlimits ? rlimits : undefined, oomScoreAdj } }, warnings };
 }
+
+/** A container made without root in a user namespace of its own: hooks join that namespace to enter the others. */
+export function rootlessUserNs(facts: { rootless?: boolean; spec?: Spec }): boolean {
+  return facts.rootless === true && (facts.spec?.linux?.namespaces ?? []).some((n) => n.type === 'user');
+}

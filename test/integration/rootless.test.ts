@@ -95,6 +95,21 @@ describe('runts without root', { skip }, () => {
     }
   });
 
+  it('runs every hook, the createContainer and startContainer ones inside the container\'s namespaces', () => {
+    const id = sb.id('rl-hooks');
+    const marks = user.privateDir(sb.dir, 'hook-marks');
+    const outside = (point: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${point} $(id -u) >> ${marks}/log`] });
+    // Inside: the rootfs is / (busybox there, the host's test dir not).
+    const inside = { path: '/bin/sh', args: ['sh', '-c', `test -x /bin/busybox && test ! -e ${marks}`] };
+    const bundle = rootlessBundle(id, (s) => {
+      s.process!.args = ['true'];
+      s.hooks = { createRuntime: [outside('createRuntime')], createContainer: [inside], startContainer: [inside], poststop: [outside('poststop')] };
+    });
+    const r = runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(marks, 'log'), 'utf8'), `createRuntime ${user.uid}\npoststop ${user.uid}\n`);
+  });
+
   it('keeps rlimits within the user\'s own hard limit', () => {
     const id = sb.id('rl-limits');
     const hard = Number(readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+\d+\s+(\d+)/m)![1]);

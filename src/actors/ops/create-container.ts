@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { isRootless, readRootlessHost, rootlessIdMapping, rootlessProcessLimits } from '../../linux/rootless.js';
+import { isRootless, readRootlessHost, rootlessIdMapping, rootlessProcessLimits, rootlessUserNs } from '../../linux/rootless.js';
 import type { CgroupManager } from '../../linux/cgroups/index.js';
 import { PlanError } from '../../errors.js';
 import { planInit, planWarnings } from '../../linux/plan-init.js';
@@ -95,7 +95,7 @@ export async function createContainer(c: LiveContainer, env: ContainerEnv): Prom
     // mount namespace; the init is blocked, so none of them races the user program.
     await hooks.run('prestart', spec.hooks?.prestart, hookState(c, 'creating'));
     await hooks.run('createRuntime', spec.hooks?.createRuntime, hookState(c, 'creating'));
-    await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid });
+    await hooks.run('createContainer', spec.hooks?.createContainer, hookState(c, 'creating'), { nsenterPid: pid, nsenterUser: rootlessUserNs(facts) });
   } catch (e) {
     await teardown(c, env).catch((cleanupError) =>
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
