@@ -429,7 +429,10 @@ function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: bo
   const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
-  const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  let remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  // Without root, a sysfs that cannot be mounted fresh is the host's /sys read-only, as runc binds it (the flags the
+  // host's /sys mount has are locked in a user namespace: they are kept, never cleared).
+  if (m.type === 'sysfs' && !isBind(m) && !newNet && input.rootless) remountFlags |= MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
     planCgroupMount(plan, input.cgroupViews, dest, remountFlags);

@@ -110,6 +110,17 @@ describe('runts without root', { skip }, () => {
     assert.equal(readFileSync(join(marks, 'log'), 'utf8'), `createRuntime ${user.uid}\npoststop ${user.uid}\n`);
   });
 
+  it('binds the host\'s /sys read-only for a sysfs mount, the network namespace not being the container\'s', () => {
+    const id = sb.id('rl-sysfs');
+    const bundle = rootlessBundle(id, (s) => {
+      s.mounts = s.mounts!.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [] } : m));
+      s.process!.args = ['sh', '-c', 'test -e /sys/kernel && grep " /sys " /proc/self/mounts'];
+    });
+    const r = runts(['run', '--bundle', bundle, id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^sysfs \/sys sysfs ro,/);
+  });
+
   it('keeps rlimits within the user\'s own hard limit', () => {
     const id = sb.id('rl-limits');
     const hard = Number(readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+\d+\s+(\d+)/m)![1]);
