@@ -268,6 +268,13 @@ describe('runts without root, in a delegated cgroup v2 subtree', { skip: delegat
       assert.equal(readFileSync(join(delegated, 'c', 'cgroup.procs'), 'utf8').trim(), String(pid));
       assert.equal(statSync(join(delegated, 'c')).uid, user.uid);
       assert.equal(user.runts(['start', id], env).status, 0);
+      // exec from inside the delegated subtree joins the container's cgroup; from outside it (a shell in the root
+      // cgroup) the kernel refuses the move, and the process runs in its own cgroup, as with runc.
+      const inside = runtsInside(['exec', id, 'grep', '^0::', '/proc/self/cgroup']);
+      assert.equal(inside.status, 0, inside.stderr);
+      assert.equal(inside.stdout.trim(), `0::${delegated.slice(unified!.length)}/c`);
+      const outside = user.runts(['exec', id, 'true'], env);
+      assert.equal(outside.status, 0, outside.stderr);
       const paused = user.runts(['pause', id], env);
       assert.equal(paused.status, 0, paused.stderr);
       assert.equal(JSON.parse(user.runts(['state', id], env).stdout).status, 'paused');

@@ -28,7 +28,7 @@ export async function execProcess(c: LiveContainer, env: ContainerEnv, request: 
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
-    cgroupProcsFiles: joinProcsFiles(cgroups, facts, request.cgroups),
+    cgroupProcsFiles: joinProcsFiles(cgroups, facts, request.cgroups, (w) => env.log.warn({ id: facts.id }, w)),
     process: request.process,
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,
