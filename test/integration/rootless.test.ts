@@ -83,6 +83,16 @@ describe('runts without root', { skip }, () => {
       const exec = runts(['exec', id, 'sh', '-c', 'id -u; cat /proc/1/cmdline']);
       assert.equal(exec.status, 0, exec.stderr);
       assert.equal(exec.stdout, '0\nsleep\x001000\x00');
+      // A terminal: exec -t on a pty of the user's (script), the pty owned by the container's root, i.e. the user.
+      const tty = user.run('script', ['--quiet', '--return', '--command', `${RUNTS} exec -t ${id} sh -c 'tty; stat -c %u $(tty)'`, '/dev/null'], { env });
+      assert.equal(tty.status, 0, tty.stderr + tty.stdout);
+      assert.deepEqual(tty.stdout.split(/\r*\n/).slice(0, 2), ['/dev/pts/0', '0']);
+      // The gofer, as the user: a file out of the container.
+      const copied = join(xdg, 'copied-passwd');
+      const cp = runts(['cp', `${id}:/etc/passwd`, copied]);
+      assert.equal(cp.status, 0, cp.stderr);
+      assert.equal(readFileSync(copied, 'utf8'), readFileSync(join(bundle, 'rootfs/etc/passwd'), 'utf8'));
+      assert.equal(statSync(copied).uid, user.uid);
       const pid = JSON.parse(runts(['state', id]).stdout).pid as number;
       assert.deepEqual(runts(['ps', '--format', 'json', id]).stdout.trim(), JSON.stringify([pid]));
       assert.equal(runts(['kill', id, 'KILL']).status, 0);
