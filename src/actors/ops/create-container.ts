@@ -129,7 +129,7 @@ function createRootlessCgroup(c: LiveContainer, env: ContainerEnv, cgroup: Cgrou
     facts.noCgroup = true;
     env.log.warn(
       { id: facts.id },
-      `runts runs without root and may not create the cgroup ${made.skipped[0]} (nor ${made.skipped.length - 1} other(s)): the container runs without a cgroup of its own — linux.resources are not applied, pause, update and events --stats are refused; delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it`,
+      `runts runs without root and may not create the cgroup ${made.skipped[0]}${made.skipped.length > 1 ? ` (nor its ${made.skipped.length - 1} other hierarchies)` : ''}: the container runs without a cgroup of its own — linux.resources are not applied, pause, update and events --stats are refused; delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it`,
     );
   } else {
     env.log.warn({ id: facts.id }, `runts runs without root: cgroups not delegated to the user are skipped (${made.skipped.join(', ')})`);
