@@ -13,7 +13,7 @@ export function buildProgram(argv?: string[]): Command {
   const program = new Command('runts')
     .description('An OCI container runtime: runc\'s command line, each container a statechart')
     .version(`runts version ${VERSION}\nspec: ${OCI_VERSION}`, '-v, --version', 'print the version and the OCI runtime spec version')
-    .option('--root <dir>', 'state root directory', '/run/runts')
+    .option('--root <dir>', 'state root directory (default /run/runts; without root $XDG_RUNTIME_DIR/runts)')
     .option('--log <file>', 'append log lines to this file (default: none; --debug logs to stderr)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['text', 'json']).default('text'))
     .option('--debug', 'log debug messages')

@@ -35,6 +35,7 @@ import { updateContainer } from './operations/update.js';
 import { listContainerDir, readContainerFile, streamContainerFile, writeContainerFile } from './operations/files.js';
 import { containerHistory, purgeHistory } from './operations/history.js';
 import type { Resident, ServeOptions } from './supervisor/supervisor.js';
+import { defaultStateRoot } from './state-root.js';
 
 export { RuntimeError } from './operations/context.js';
 export type { ContainerState, CreateOptions, ExecHandle, ExecOptions, RunOptions, RuntimeApi } from './operations/types.js';
@@ -46,7 +47,7 @@ export type { RepairReport } from './actors/repair.js';
 export const DEFAULT_ROOT = '/run/runts';
 
 export interface RuntimeOptions {
-  /** State root (default /run/runts). */
+  /** State root (default /run/runts; $XDG_RUNTIME_DIR/runts without root: src/state-root.ts). */
   root?: string;
   log?: Logger;
   /** Replace effects' ports (tests). */
@@ -87,7 +88,7 @@ export class Runtime implements RuntimeApi {
   }
 
   static async open(opts: RuntimeOptions = {}): Promise<Runtime> {
-    const root = opts.root ?? DEFAULT_ROOT;
+    const root = opts.root ?? defaultStateRoot();
     const log = opts.log ?? silentLogger();
     const workers = new WorkerPool();
     const ports = { ...defaultPorts(workers), ...opts.ports };
@@ -267,7 +268,7 @@ export class Runtime implements RuntimeApi {
    * opened on a damaged store.
    * @example const report = Runtime.repair('/run/runts');
    */
-  static async repair(root = DEFAULT_ROOT): Promise<RepairReport | undefined> {
+  static async repair(root = defaultStateRoot()): Promise<RepairReport | undefined> {
     const { repair } = await import('./actors/repair.js');
     return repair(root, nativePort());
   }

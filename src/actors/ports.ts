@@ -31,7 +31,7 @@ export interface CgroupPort {
 }
 
 export interface HookPort {
-  run(point: HookPoint, hooks: Hook[] | undefined, state: State, opts?: { nsenterPid?: number; seccomp?: Buffer }): Promise<void>;
+  run(point: HookPoint, hooks: Hook[] | undefined, state: State, opts?: { nsenterPid?: number; nsenterUser?: boolean; seccomp?: Buffer }): Promise<void>;
   runBestEffort(point: HookPoint, hooks: Hook[] | undefined, state: State, warn: (msg: string) => void): Promise<void>;
 }
 

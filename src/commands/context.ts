@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { RuntimeApi } from '../operations/types.js';
 import type { Runtime } from '../runtime.js';
 import { printErr } from './output.js';
+import { defaultStateRoot } from '../state-root.js';
 
 export interface GlobalOptions {
-  root: string;
+  /** --root; when absent, defaultStateRoot() (src/state-root.ts). */
+  root?: string;
   log?: string;
   logFormat: 'text' | 'json';
   debug?: boolean;
@@ -38,11 +40,11 @@ export async function withRuntime<T>(
   } = {},
 ): Promise<T | undefined> {
   const globals = cmd.optsWithGlobals() as GlobalOptions;
-  const root = opts.root ?? globals.root;
   const { createLogger } = await import('../log.js');
   const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
   let rt: Runtime | RuntimeApi | undefined;
   try {
+    const root = opts.root ?? globals.root ?? defaultStateRoot();
     if (opts.local) {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.open({ root, log });

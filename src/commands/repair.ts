@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { defaultStateRoot } from '../state-root.js';
 import type { GlobalOptions } from './context.js';
 import { printErr, printOut } from './output.js';
 
@@ -16,8 +17,9 @@ read from the kernel by the next command: running, paused, created or stopped, a
 transition logs of the damaged database are not carried over. Without damage it changes nothing.`,
     )
     .action(async (_opts, cmd: Command) => {
-      const { root } = cmd.optsWithGlobals() as GlobalOptions;
+      const globals = cmd.optsWithGlobals() as GlobalOptions;
       try {
+        const root = globals.root ?? defaultStateRoot();
         const { Runtime } = await import('../runtime.js');
         const report = await Runtime.repair(root);
         if (!report) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CAPABILITIES, CLONE, PlanBuilder } from '../native/plan.js';
 import type { LinuxCapabilities, LinuxNamespace, Process } from '../oci/types.js';
 import { PlanError, planProcessSetup, PR_SET_DUMPABLE } from './plan-init.js';
@@ -95,9 +96,28 @@ export function planExec(input: ExecPlanInput): PlanBuilder {
     plan.chroot('.');
   }
   plan.fork();
-  const env = planProcessSetup(plan, process, input.rootfs, { terminal, preserveFds: input.preserveFds, seccomp: input.seccomp, seccompListener: input.seccompListener });
+  const env = planProcessSetup(plan, process, input.rootfs, {
+    terminal,
+    preserveFds: input.preserveFds,
+    seccomp: input.seccomp,
+    seccompListener: input.seccompListener,
+    setgroupsDenied: setgroupsDenied(input),
+  });
   plan.checkExec(args[0], env);
   plan.ready();
   plan.exec(args[0], args, env);
   return plan;
+}
+
+/**
+ * Whether the container's user namespace refuses setgroups (made without root, with only the creator's gid mapped:
+ * /proc/<init>/setgroups says "deny"); the exec'd process then keeps its groups, as the init did.
+ */
+function setgroupsDenied(input: ExecPlanInput): boolean {
+  if (!input.namespaces.some((n) => n.type === 'user')) return false;
+  try {
+    return readFileSync(`/proc/${input.initPid}/setgroups`, 'utf8').trim() === 'deny';
+  } catch {
+    return false; // the init is gone: the spawn fails on its namespaces with the clearer error
+  }
 }

@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
-import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT } from '../native/plan.js';
+import { CAPABILITIES, CLONE, MS, PLAN_LIMITS, PlanBuilder, RLIMIT, type PlanHeader } from '../native/plan.js';
 import { parseMountOptions } from '../oci/mount-options.js';
 import type { LinuxNamespace, Mount, Process, Spec } from '../oci/types.js';
 import { PlanError } from '../errors.js';
@@ -49,6 +49,11 @@ export interface InitPlanInput {
   seccomp?: Buffer;
   /** The profile has SCMP_ACT_NOTIFY rules: install with a listener, which spawn() returns (`seccompFd`). */
   seccompListener?: boolean;
+  /**
+   * runts runs without the host's root (src/linux/rootless.ts): how the parent writes the id maps
+   * (rootlessIdMapping); devices are bound, bind sources opened by path.
+   */
+  rootless?: Pick<PlanHeader, 'setgroups' | 'uidMapper' | 'gidMapper'>;
 }
 
 const NAMESPACE_FLAGS: Record<string, number> = {
@@ -119,7 +124,7 @@ export function planProcessSetup(
   plan: PlanBuilder,
   process: Process,
   rootfs: string,
-  o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; seccompListener?: boolean; defaultUmask?: number },
+  o: { terminal: boolean; preserveFds?: number; seccomp?: Buffer; seccompListener?: boolean; defaultUmask?: number; setgroupsDenied?: boolean },
 ): string[] {
   const user = process.user ?? { uid: 0, gid: 0 };
   if (o.terminal) {
@@ -131,8 +136,13 @@ export function planProcessSetup(
   plan.closeFds(3 + (o.preserveFds ?? 0));
   plan.chdir(process.cwd ?? '/');
   if (o.seccomp && !process.noNewPrivileges) plan.seccomp(o.seccomp, o.seccompListener);
-  // Supplementary groups are replaced (cleared when none are given), as runc does.
-  plan.setIds(user.uid, user.gid, user.additionalGids ?? []);
+  // Supplementary groups are replaced (cleared when none are given), as runc does — unless the user namespace was
+  // made without root with only the caller's gid mapped: the kernel then refuses setgroups, and the process keeps
+  // the (unmapped) groups it has, as with runc.
+  if (o.setgroupsDenied && user.additionalGids?.length) {
+    throw new PlanError('bad_config', 'config.json: process.user.additionalGids cannot be set in a user namespace that maps only your own gid: map subordinate gids in linux.gidMappings (newgidmap) or drop additionalGids');
+  }
+  plan.setIds(user.uid, user.gid, o.setgroupsDenied ? null : (user.additionalGids ?? []));
   // Always: without the op, a root process would keep every capability of runts itself.
   plan.caps(capabilitySets(process.capabilities));
   if (process.noNewPrivileges) plan.noNewPrivs();
@@ -248,6 +258,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   const plan = new PlanBuilder({
     uidMap: newNs('user') ? idMap(linux.uidMappings) : undefined,
     gidMap: newNs('user') ? idMap(linux.gidMappings) : undefined,
+    ...(newNs('user') ? input.rootless : {}),
   });
 
   // --- stage 1: still in the runtime's namespaces and as host root.
@@ -271,7 +282,9 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   plan.goferPrepare(input.gofer.socketPath, input.gofer.binary);
   // In a user namespace the init may not search a bind source's host path (a 0700 directory of host root's): open
   // each source now, as host root, and let the init mount it through that descriptor (runc's mount fds).
-  const sources = userns && has('mount') ? openBindSources(plan, spec, input.bundle) : new Map<number, number>();
+  // Without root there is no such directory to cross, and cloning a mount (open_tree) needs CAP_SYS_ADMIN we only
+  // have inside the new namespaces: the init binds by path, as the user.
+  const sources = userns && has('mount') && !input.rootless ? openBindSources(plan, spec, input.bundle) : new Map<number, number>();
   // Join namespaces given by path; the user namespace first, since it owns the others.
   for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
   // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
@@ -309,8 +322,10 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 
   // --- the init.
   // Until it execs it is runts-init, holding this plan: not dumpable, so no process that can see it (a sandbox
-  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it.
-  plan.prctl(PR_SET_DUMPABLE, 0);
+  // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it. Without root it
+  // stays dumpable: the createContainer and startContainer hooks are run by the user, from outside, who may only
+  // open its /proc/<pid>/ns/* then; no one but that user (and its containers) can, and they own everything here.
+  if (!input.rootless) plan.prctl(PR_SET_DUMPABLE, 0);
   if (input.attached) plan.prctl(PR_SET_PDEATHSIG, SIGKILL);
   plan.umask(0); // exact modes for the nodes and dirs made below
   if (process.oomScoreAdj !== undefined) plan.writeFile('/proc/self/oom_score_adj', String(process.oomScoreAdj));
@@ -339,6 +354,7 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     seccomp: input.seccomp,
     seccompListener: input.seccompListener,
     defaultUmask: 0o022,
+    setgroupsDenied: newNs('user') && input.rootless?.setgroups === 'deny',
   });
   const args = process.args ?? [];
   checkListSize('process.args', args.length);
@@ -384,7 +400,8 @@ function planRootfs(plan: PlanBuilder, input: InitPlanInput, sources: Map<number
   });
 
   const devIsBound = (spec.mounts ?? []).some((m) => containerPath(m.destination) === '/dev' && isBind(m));
-  if (!devIsBound) planDevices(plan, input, userns);
+  // mknod is refused in a user namespace, and to root of one (rootless Podman's) just as well.
+  if (!devIsBound) planDevices(plan, input, userns || input.rootless !== undefined);
   const readonlyDev = (spec.mounts ?? []).filter(isReadonlyDev).at(-1);
   if (readonlyDev) {
     const opts = parseMountOptions(readonlyDev.options ?? []);
@@ -412,7 +429,10 @@ function planMount(plan: PlanBuilder, input: InitPlanInput, m: Mount, newNet: bo
   const dest = containerPath(m.destination);
   const opts = parseMountOptions(m.options ?? []);
   const data = opts.data.join(',');
-  const remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  let remountFlags = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  // Without root, a sysfs that cannot be mounted fresh is the host's /sys read-only, as runc binds it (the flags the
+  // host's /sys mount has are locked in a user namespace: they are kept, never cleared).
+  if (m.type === 'sysfs' && !isBind(m) && !newNet && input.rootless) remountFlags |= MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
     planCgroupMount(plan, input.cgroupViews, dest, remountFlags);

@@ -26,6 +26,7 @@ export interface ObservedFacts {
   goferPid: number;
   goferStartTime?: number | null;
   cgroupPath: string;
+  noCgroup?: boolean;
 }
 
 /**
@@ -54,7 +55,8 @@ function observeInit(facts: ObservedFacts, status: ContainerStatus, observer: Ob
       const init = observer.initState(facts.initPid, facts.initStartTime);
       if (init === 'gone') return [{ type: 'observed.exited', exitStatus: null }];
       if (status === 'created' && init === 'waiting') return [];
-      const freezer = observer.freezerState(facts.cgroupPath);
+      // Without a cgroup of its own (made without root), nothing can freeze it: its cgroup path is only a name.
+      const freezer = facts.noCgroup ? null : observer.freezerState(facts.cgroupPath);
       // Started behind our back, and frozen too (a record `runts repair` rebuilt, which starts at created): both.
       if (status === 'created') return freezer === 'FROZEN' ? [{ type: 'observed.started' }, { type: 'observed.frozen' }] : [{ type: 'observed.started' }];
       if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/epoll.h>
@@ -140,12 +141,45 @@ struct SpawnFailure {
   std::string message;  // overrides the errno-based message when set
 };
 
-// Writes setgroups/uid_map/gid_map of `pid` (each file takes exactly one write()).
+// Runs `helper pid <the map's numbers...>` (newuidmap/newgidmap, setuid root: without root only they may map the
+// user's subordinate ids) and waits for it. Its own message, if any, goes to our stderr.
+int runIdMapper(const std::string& helper, pid_t pid, const std::string& map) {
+  std::vector<std::string> args = {helper, std::to_string(pid)};
+  size_t at = 0;
+  while (at < map.size()) {
+    const size_t start = map.find_first_not_of(" \t\n", at);
+    if (start == std::string::npos) break;
+    at = map.find_first_of(" \t\n", start);
+    args.push_back(map.substr(start, at == std::string::npos ? std::string::npos : at - start));
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  pid_t child;
+  const int err = posix_spawn(&child, helper.c_str(), nullptr, nullptr, argv.data(), envp);
+  if (err != 0) return err;
+  int status = 0;
+  if (waitRetry(child, &status, 0) < 0) return errno;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
+}
+
+// Writes setgroups/uid_map/gid_map of `pid` (each file takes exactly one write()), or has the plan's mapper write
+// a map.
 int writeIdMaps(const Plan& plan, pid_t pid, std::string& failPath) {
   const std::pair<const char*, const std::string*> files[] = {
       {"setgroups", &plan.setgroups}, {"uid_map", &plan.uidMap}, {"gid_map", &plan.gidMap}};
   for (const auto& [name, content] : files) {
     if (content->empty()) continue;
+    const std::string& mapper = content == &plan.uidMap ? plan.uidMapper : content == &plan.gidMap ? plan.gidMapper : std::string();
+    if (!mapper.empty()) {
+      const int err = runIdMapper(mapper, pid, *content);
+      if (err != 0) {
+        failPath = mapper;
+        return err;
+      }
+      continue;
+    }
     const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     int err = 0;

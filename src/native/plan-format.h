@@ -3,12 +3,15 @@
 // All integers are little-endian (host order; runts targets x86_64 and arm64 Linux).
 //
 //   header   u32 magic = 0x504E5452 ("RTNP" read as bytes 'R','T','N','P')
-//            u32 version = 1
+//            u32 version = 2
 //            u32 opCount
 //            u32 reserved = 0
 //            str uidMap      written by the PARENT to /proc/<pid>/uid_map on NEED_IDMAP ("" = skip)
 //            str gidMap      likewise /proc/<pid>/gid_map
 //            str setgroups   "allow" | "deny" | "" (= do not touch /proc/<pid>/setgroups)
+//            str uidMapper   a helper (newuidmap) the PARENT runs as `<helper> <pid> <map triples...>` instead of
+//                            writing uid_map ("" = write it directly); without root only it may map subordinate ids
+//            str gidMapper   likewise newgidmap for gid_map
 //   ops      opCount times:
 //            u32 code, u16 numCount, u16 strCount,
 //            numCount x i64 (u64 for capability masks and rlimits),
@@ -35,7 +38,7 @@
 namespace runts {
 
 constexpr uint32_t kPlanMagic = 0x504E5452u;
-constexpr uint32_t kPlanVersion = 1;
+constexpr uint32_t kPlanVersion = 2;
 constexpr size_t kMaxPlanBytes = 64u << 20;
 constexpr uint32_t kMaxOps = 65536;
 constexpr uint32_t kMaxPathLen = 4095;    // PATH_MAX minus the NUL

@@ -109,6 +109,12 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error) 
   plan.setgroups.assign(s, n);
   if (!plan.setgroups.empty() && plan.setgroups != "allow" && plan.setgroups != "deny")
     return r.fail("setgroups must be \"allow\", \"deny\" or empty");
+  if (!r.str(s, n) || !checkStr(r, S_PATH, s, n, "uidMapper")) return false;
+  plan.uidMapper.assign(s, n);
+  if (!r.str(s, n) || !checkStr(r, S_PATH, s, n, "gidMapper")) return false;
+  plan.gidMapper.assign(s, n);
+  if ((!plan.uidMapper.empty() && plan.uidMapper[0] != '/') || (!plan.gidMapper.empty() && plan.gidMapper[0] != '/'))
+    return r.fail("uidMapper and gidMapper must be absolute paths");
 
   plan.ops.clear();
   plan.ops.reserve(opCount);

@@ -10,7 +10,7 @@ namespace runts {
 
 struct Plan {
   std::vector<uint64_t> storage;  // 8-aligned copy of the buffer; ops point into it
-  std::string uidMap, gidMap, setgroups;
+  std::string uidMap, gidMap, setgroups, uidMapper, gidMapper;
   std::vector<Op> ops;
   bool hasFork = false;
   // Descriptors below this are the plan's (stdio, --preserve-fds ones kept by CLOSE_FDS, DUP2's): stage 1 is

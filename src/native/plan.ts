@@ -9,6 +9,7 @@
  * ```
  * header  u32 magic = 0x504E5452, u32 version = 1, u32 opCount, u32 reserved = 0,
  *         str uidMap, str gidMap, str setgroups        (used by the parent on NEED_IDMAP; "" = skip)
+ *         str uidMapper, str gidMapper                 (newuidmap/newgidmap run by the parent instead; "" = none)
  * op      u32 code, u16 numCount, u16 strCount, numCount × i64 (u64 for masks/rlimits), strCount × str
  * str     u32 len, u32 reserved = 0, len bytes, one NUL, zero padding to a multiple of 8
  * ```
@@ -28,7 +29,7 @@ import { PlanError } from '../errors.js';
 import { PLAN_OPS, type OpNumKind, type OpStrKind, type PlanOpDef, type PlanOpTableName } from './plan-ops.js';
 
 export const PLAN_MAGIC = 0x504e5452;
-export const PLAN_VERSION = 1;
+export const PLAN_VERSION = 2;
 
 /** Limits the addon enforces (it rejects a plan that exceeds them). */
 export const PLAN_LIMITS = { maxPathLen: 4095, maxListEntries: 1024, maxGroups: 65536, maxBpfInsns: 4096, maxSourceFds: 256 } as const;
@@ -41,6 +42,13 @@ export interface PlanHeader {
   gidMap?: string;
   /** Written to /proc/<pid>/setgroups before gid_map (unprivileged maps need 'deny'). */
   setgroups?: 'allow' | 'deny';
+  /**
+   * A setuid helper (newuidmap) the parent runs as `<helper> <pid> <containerID> <hostID> <size>...` instead of
+   * writing uid_map itself: without root, only it may map the user's subordinate ids (/etc/subuid).
+   */
+  uidMapper?: string;
+  /** Likewise newgidmap for gid_map (/etc/subgid); it decides setgroups itself. */
+  gidMapper?: string;
 }
 
 export interface CapSets {
@@ -228,7 +236,9 @@ export function encodePlan(header: PlanHeader, ops: readonly PlanOp[]): Buffer {
   head.writeUInt32LE(PLAN_VERSION, 4);
   head.writeUInt32LE(ops.length, 8);
   parts.push(head);
-  for (const s of [header.uidMap ?? '', header.gidMap ?? '', header.setgroups ?? '']) parts.push(encodeStr(Buffer.from(s)));
+  for (const s of [header.uidMap ?? '', header.gidMap ?? '', header.setgroups ?? '', header.uidMapper ?? '', header.gidMapper ?? '']) {
+    parts.push(encodeStr(Buffer.from(s)));
+  }
   ops.forEach((op, i) => {
     const spec = OPS[op.op];
     if (spec === undefined) throw new PlanError('bad_config', `op ${i}: unknown op ${String((op as { op: unknown }).op)}`);
@@ -272,9 +282,13 @@ export function decodePlan(buf: Buffer): { header: PlanHeader; ops: PlanOp[] } {
   const uidMap = str().toString();
   const gidMap = str().toString();
   const setgroups = str().toString();
+  const uidMapper = str().toString();
+  const gidMapper = str().toString();
   if (uidMap) header.uidMap = uidMap;
   if (gidMap) header.gidMap = gidMap;
   if (setgroups === 'allow' || setgroups === 'deny') header.setgroups = setgroups;
+  if (uidMapper) header.uidMapper = uidMapper;
+  if (gidMapper) header.gidMapper = gidMapper;
   const ops: PlanOp[] = [];
   for (let i = 0; i < count; i++) {
     const code = u32();

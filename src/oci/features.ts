@@ -10,6 +10,11 @@ import { MOUNT_OPTIONS } from './mount-options.js';
 export { MOUNT_OPTIONS, parseMountOptions } from './mount-options.js';
 export type { MountOption, ParsedMountOptions } from './mount-options.js';
 
+/** The annotation of `runts features` that says what runts supports without root. */
+export const ROOTLESS_ANNOTATION = 'org.opencontainers.runts.rootless';
+export const ROOTLESS_SUPPORT =
+  'supported: state root $XDG_RUNTIME_DIR/runts; a user namespace is required (the caller\'s own ids, subordinate ranges from /etc/subuid and /etc/subgid through newuidmap/newgidmap); cgroups only where delegated to the user (else none: pause, update and events --stats are refused); devices bind-mounted; rlimits no higher and oom_score_adj no lower than the caller\'s';
+
 /** The features JSON (fields runts fills; all arrays sorted or in kernel order like runc's). */
 export interface Features {
   ociVersionMin: string;
@@ -71,6 +76,10 @@ export function features(opts: FeaturesOptions = {}): Features {
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: opts.version ? { 'org.opencontainers.runts.version': opts.version } : {},
+    annotations: {
+      ...(opts.version ? { 'org.opencontainers.runts.version': opts.version } : {}),
+      // runc says nothing of rootless in its features; runts names what a non-root user gets (README "Without root").
+      [ROOTLESS_ANNOTATION]: ROOTLESS_SUPPORT,
+    },
   };
 }

@@ -36,6 +36,12 @@ export interface RunHooksOptions {
    * (nsenter execs it directly, so a custom args[0] is lost).
    */
   nsenterPid?: number;
+  /**
+   * With `nsenterPid`: join the init's user namespace first (`nsenter --user --preserve-credentials`: the caller is
+   * its root already, and setgroups may be denied there). A
+   * container made without root needs it: only inside its user namespace may the user enter its mount namespace.
+   */
+  nsenterUser?: boolean;
   /** nsenter binary; default: the first of /usr/bin/nsenter, /bin/nsenter, /usr/sbin/nsenter, /sbin/nsenter. */
   nsenterPath?: string;
   /**
@@ -102,9 +108,10 @@ const INIT_BINARY = fileURLToPath(new URL('../../build/Release/runts-init', impo
  * (runts-init reads its plan with pread). `ready` first: any later failure (a missing hook, a filter that forbids
  * execve) is written to the hook's stderr, which the error then quotes.
  */
-function filteredHookPlan(hook: Hook, argv: string[], pid: number, bpf: Buffer): number {
-  const plan = new PlanBuilder()
-    .ready()
+function filteredHookPlan(hook: Hook, argv: string[], pid: number, bpf: Buffer, user: boolean): number {
+  const plan = new PlanBuilder().ready();
+  if (user) plan.setns(`/proc/${pid}/ns/user`, CLONE.NEWUSER);
+  plan
     .setns(`/proc/${pid}/ns/mnt`, CLONE.NEWNS)
     .seccomp(bpf)
     .closeFds(3)
@@ -125,14 +132,14 @@ function runHook(point: HookPoint, hook: Hook, state: State, opts: RunHooksOptio
   let argv0 = argv[0];
   let planFd: number | undefined;
   if (opts.nsenterPid !== undefined && opts.seccomp !== undefined) {
-    planFd = filteredHookPlan(hook, argv, opts.nsenterPid, opts.seccomp);
+    planFd = filteredHookPlan(hook, argv, opts.nsenterPid, opts.seccomp, opts.nsenterUser === true);
     // runts-init <socket fd> <plan fd>: fd 3 is a socket (a stdio 'pipe' of Node is a socketpair), fd 4 the plan.
     file = INIT_BINARY;
     args = ['3', '4'];
     argv0 = 'runts-init';
   } else if (opts.nsenterPid !== undefined) {
     file = opts.nsenterPath ?? findNsenter();
-    args = ['--target', String(opts.nsenterPid), '--mount', '--', hook.path, ...argv.slice(1)];
+    args = ['--target', String(opts.nsenterPid), ...(opts.nsenterUser ? ['--user', '--preserve-credentials'] : []), '--mount', '--', hook.path, ...argv.slice(1)];
     argv0 = file;
   }
   const what = `${point} hook ${hook.path}`;

@@ -1,11 +1,12 @@
 /** `events --stats` and OOM events: the figures of the container's cgroup. */
 import type { CgroupStats } from '../linux/cgroups/index.js';
+import { containerCgroup } from '../actors/container-cgroup.js';
 import { queryable, type OperationContext } from './context.js';
 
 /** cpu, memory, pids and blkio figures of a live container's cgroup. */
 export async function containerStats(ctx: OperationContext, id: string): Promise<CgroupStats> {
   const settled = await queryable(ctx, id, 'get stats of', 'read', 'live');
-  return ctx.host.env.ports.cgroups.open(settled.facts.cgroupPath).stats();
+  return containerCgroup(ctx.host.env.ports.cgroups, settled.facts, 'events --stats').stats();
 }
 
 /**
@@ -14,5 +15,5 @@ export async function containerStats(ctx: OperationContext, id: string): Promise
  */
 export async function containerOomKills(ctx: OperationContext, id: string): Promise<number> {
   const settled = await queryable(ctx, id, 'read OOM kills of', 'read', 'processes');
-  return ctx.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
+  return settled.facts.noCgroup ? 0 : ctx.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
 }

@@ -20,6 +20,10 @@ export interface ContainerFacts {
   goferStartTime?: number | null;
   /** The cgroup existed before the create (or is joined): teardown leaves it in place. */
   cgroupShared?: boolean;
+  /** Created by a user other than root (src/linux/rootless.ts): its cgroup exists only where that user could make it. */
+  rootless?: boolean;
+  /** Created without root where no cgroup was writable: it runs in its creator's cgroups (pause, update, stats refused). */
+  noCgroup?: boolean;
   /** The bundle's ociVersion, kept for listings read without the spec. */
   ociVersion?: string;
   /** create --console-socket (the exec of a terminal process sends its pty there too). */

@@ -36,6 +36,7 @@
  * store.close();
  * ```
  */
+import { checkStateRootOwner } from '../state-root.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
@@ -458,6 +459,7 @@ export class Store {
     } catch (cause) {
       throw new StoreError('sys', `cannot create state root "${dir}": ${(cause as Error).message}; check --root and its permissions`, { cause });
     }
+    checkStateRootOwner(dir);
     let lock: StoreLock | undefined;
     try {
       lock = new StoreLock(dir, sys);

@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { CAPABILITIES, capMask, CLONE, decodePlan, makedev, MS, nativeAddonBuilt, NativeError, nativePort, NativeSpawnError, PLAN_MAGIC, PlanBuilder, PlanError, RLIM_INFINITY, RLIMIT } from '../../src/native/index.js';
+import { CAPABILITIES, capMask, CLONE, decodePlan, makedev, MS, nativeAddonBuilt, NativeError, nativePort, NativeSpawnError, PLAN_MAGIC, PLAN_VERSION, PlanBuilder, PlanError, RLIM_INFINITY, RLIMIT } from '../../src/native/index.js';
 import { FakeSyscallPort } from '../helpers/fake-port.js';
 
 /** A plan using every op once, with awkward values (empty strings, UTF-8, u64 max, NUL-containing blobs). */
 function everyOp(): PlanBuilder {
-  return new PlanBuilder({ uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' })
+  return new PlanBuilder({ uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny', uidMapper: '/usr/bin/newuidmap', gidMapper: '/usr/bin/newgidmap' })
     .writeFile('/sys/fs/cgroup/memory/x/cgroup.procs', '0')
     .setns('/proc/1/ns/net', CLONE.NEWNET)
     .unshare(CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUSER)
@@ -70,7 +70,7 @@ describe('plan encoding', () => {
     assert.equal(buf.readUInt32LE(8), plan.ops.length);
     assert.equal(buf.length % 8, 0, 'records are 8-byte multiples');
     const decoded = decodePlan(buf);
-    assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny' });
+    assert.deepEqual(decoded.header, { uidMap: '0 100000 65536', gidMap: '0 100000 65536\n', setgroups: 'deny', uidMapper: '/usr/bin/newuidmap', gidMapper: '/usr/bin/newgidmap' });
     assert.deepEqual(decoded.ops, plan.ops);
     // Every op name appears: guards against an op silently missing from the table.
     assert.equal(new Set(decoded.ops.map((o) => o.op)).size, 45);
@@ -86,7 +86,7 @@ describe('plan encoding', () => {
 
   it('encodes an empty plan and header', () => {
     const buf = new PlanBuilder().encode();
-    assert.equal(buf.length, 16 + 3 * 16);
+    assert.equal(buf.length, 16 + 5 * 16);
     assert.deepEqual(decodePlan(buf), { header: {}, ops: [] });
   });
 
@@ -202,20 +202,20 @@ describe('addon plan validation', { skip: nativeAddonBuilt() ? false : 'addon no
       return x;
     };
     await refuses(patched(valid, (x) => x.writeUInt32LE(0x12345678, 0)), /magic/);
-    await refuses(patched(valid, (x) => x.writeUInt32LE(2, 4)), /version/);
+    await refuses(patched(valid, (x) => x.writeUInt32LE(PLAN_VERSION + 1, 4)), /version/);
     await refuses(patched(valid, (x) => x.writeUInt32LE(1 << 20, 8)), /too many ops/);
-    // With an empty header the first op starts at 16 + 3 * 16 = 64: u32 code, u16 nums, u16 strs.
+    // With an empty header the first op starts at 16 + 5 * 16 = 96: u32 code, u16 nums, u16 strs.
     const umask = new PlanBuilder().umask(0o22).encode();
-    await refuses(patched(umask, (x) => x.writeUInt32LE(999, 64)), /unknown op code 999/);
-    await refuses(patched(umask, (x) => x.writeUInt16LE(2, 68)), /wrong argument counts/);
+    await refuses(patched(umask, (x) => x.writeUInt32LE(999, 96)), /unknown op code 999/);
+    await refuses(patched(umask, (x) => x.writeUInt16LE(2, 100)), /wrong argument counts/);
     await refuses(Buffer.concat([umask, Buffer.alloc(8)]), /trailing/);
-    // chdir('abc'): string record at 72 (u32 len, u32 reserved), payload "abc\0" + padding at 80.
+    // chdir('abc'): string record at 104 (u32 len, u32 reserved), payload "abc\0" + padding at 112.
     const chdir = new PlanBuilder().chdir('abc').encode();
-    assert.equal(chdir.toString('latin1', 80, 83), 'abc');
-    await refuses(patched(chdir, (x) => (x[81] = 0)), /NUL byte/);
-    await refuses(patched(chdir, (x) => (x[85] = 1)), /zero-padded/);
-    await refuses(patched(chdir, (x) => x.writeUInt32LE(1, 76)), /reserved/);
-    await refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 72)), /runs past the end/);
+    assert.equal(chdir.toString('latin1', 112, 115), 'abc');
+    await refuses(patched(chdir, (x) => (x[113] = 0)), /NUL byte/);
+    await refuses(patched(chdir, (x) => (x[117] = 1)), /zero-padded/);
+    await refuses(patched(chdir, (x) => x.writeUInt32LE(1, 108)), /reserved/);
+    await refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 104)), /runs past the end/);
     await refuses(new PlanBuilder().fork().fork().encode(), /more than one fork/);
     const cgroups = new PlanBuilder();
     for (let i = 0; i < 65; i++) cgroups.cgroupOpen(`/sys/fs/cgroup/h${i}/cgroup.procs`);
@@ -224,6 +224,8 @@ describe('addon plan validation', { skip: nativeAddonBuilt() ? false : 'addon no
     await refuses(new PlanBuilder().seccomp(Buffer.alloc(12)).encode(), /seccomp/);
     // setgroups is the third header string: its payload starts at 16 + 16 + 16 + 8 = 56.
     await refuses(patched(new PlanBuilder({ setgroups: 'deny' }).encode(), (x) => x.write('nope', 56)), /setgroups/);
+    // uidMapper is the fourth: its payload starts at 16 + 3 * 16 + 8 = 72; a relative helper is refused.
+    await refuses(patched(new PlanBuilder({ uidMapper: '/usr/bin/newuidmap' }).encode(), (x) => x.write('u', 72)), /absolute/);
   });
 
   it('rejects a non-Buffer plan with a TypeError', async () => {

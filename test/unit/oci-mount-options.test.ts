@@ -5,7 +5,7 @@ import {
   MOUNT_ATTR, MOUNT_OPTIONS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_SHARED,
   MS_SLAVE, MS_STRICTATIME, MS_UNBINDABLE, parseMountOptions,
 } from '../../src/oci/mount-options.js';
-import { features } from '../../src/oci/features.js';
+import { features, ROOTLESS_ANNOTATION, ROOTLESS_SUPPORT } from '../../src/oci/features.js';
 
 describe('MS_* values', () => {
   it('match the kernel', () => {
@@ -97,7 +97,7 @@ describe('features', () => {
     assert.ok(!f.linux.namespaces.includes('time'));
     assert.equal(f.linux.seccomp.actions!.includes('SCMP_ACT_ERRNO'), true);
     assert.equal(f.linux.seccomp.actions!.includes('SCMP_ACT_NOTIFY'), true, 'a seccomp agent at listenerPath gets the listener');
-    assert.deepEqual(features({ version: '0.1.0' }).annotations, { 'org.opencontainers.runts.version': '0.1.0' });
+    assert.deepEqual(features({ version: '0.1.0' }).annotations, { 'org.opencontainers.runts.version': '0.1.0', [ROOTLESS_ANNOTATION]: ROOTLESS_SUPPORT });
   });
 
   it('lists the same capabilities and namespaces as runc features, and a subset of its mount options', (t) => {

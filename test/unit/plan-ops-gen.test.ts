@@ -46,10 +46,10 @@ describe('plan op table generator', () => {
 
   it('the TypeScript encoder writes the table codes and arity', () => {
     const buf = new PlanBuilder().mountSource(0, '/x').setrlimit(7, 1n, 2n).encode();
-    // header 16 + three empty header strings of 8 + 8 bytes each: the first op starts at 64
-    assert.equal(buf.readUInt32LE(64), PLAN_OPS.mountSource.code);
-    assert.equal(buf.readUInt16LE(68), PLAN_OPS.mountSource.nums.length);
-    assert.equal(buf.readUInt16LE(70), PLAN_OPS.mountSource.strs.length);
+    // header 16 + five empty header strings of 8 + 8 bytes each: the first op starts at 96
+    assert.equal(buf.readUInt32LE(96), PLAN_OPS.mountSource.code);
+    assert.equal(buf.readUInt16LE(100), PLAN_OPS.mountSource.nums.length);
+    assert.equal(buf.readUInt16LE(102), PLAN_OPS.mountSource.strs.length);
     assert.deepEqual(decodePlan(buf).ops.map((o) => o.op), ['mountSource', 'setrlimit']);
   });
 });

@@ -1,4 +1,7 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { isRootless, readRootlessHost, rootlessIdMapping, rootlessProcessLimits, rootlessUserNs } from '../../linux/rootless.js';
+import type { CgroupManager } from '../../linux/cgroups/index.js';
+import { PlanError } from '../../errors.js';
 import { planInit, planWarnings } from '../../linux/plan-init.js';
 import { goferSocketPath, requireGoferBinary } from '../../gofer/paths.js';
 import { recordGofer, type GoferFacts } from '../../gofer/lifecycle.js';
@@ -28,20 +31,27 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
   const fifo = execFifoPath(env.root, facts.id);
   // Before anything is made: a profile runts cannot apply fails create with nothing to undo.
   const seccomp = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp, sys) : undefined;
-  const patch: Partial<LiveFacts> = {};
+  const rootless = isRootless() ? rootlessSetup(spec) : undefined;
+  const patch: Partial<LiveFacts> = rootless ? { rootless: true } : {};
   try {
     mkdirSync(dir, { mode: 0o700 });
     // Before anything else is made: a store lost from now on leaves this container findable (`runts repair`).
-    writeFactsFile(env.root, facts);
+    writeFactsFile(env.root, { ...facts, ...patch });
     sys.mkfifo(fifo, 0o600);
     const cgroup = cgroups.open(facts.cgroupPath);
+    // Without root the cgroup is made first, in the hierarchies the user may write: the plan joins only those.
+    if (rootless) Object.assign(patch, createRootlessCgroup(facts, env, cgroup));
+    let views = cgroups.views(facts.cgroupPath);
+    if (rootless) views = views.filter((v) => existsSync(v.hostDir));
+    for (const w of rootless?.warnings ?? []) env.log.warn({ id: facts.id }, w);
     const plan = planInit({
-      spec,
+      spec: rootless?.spec ?? spec,
       rootfs: facts.rootfs,
       bundle: facts.bundle,
       cgroupProcsFiles: cgroup.procsFiles(),
       cgroupGate: true,
-      cgroupViews: cgroups.views(facts.cgroupPath),
+      cgroupViews: views,
+      rootless: rootless?.idMapping,
       fifoPath: fifo,
       consoleSocket: facts.consoleSocket,
       preserveFds: facts.preserveFds,
@@ -53,7 +63,7 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
     for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
     try {
-      const made = cgroup.create(effectiveResources(spec.linux?.resources));
+      const made = rootless ? { created: !patch.cgroupShared, warnings: [] } : cgroup.create(effectiveResources(spec.linux?.resources));
       // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
       if (!made.created) patch.cgroupShared = true;
       for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
@@ -90,12 +100,46 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
     // mount namespace; the init is blocked, so none of them races the user program.
     await hooks.run('prestart', spec.hooks?.prestart, state);
     await hooks.run('createRuntime', spec.hooks?.createRuntime, state);
-    await hooks.run('createContainer', spec.hooks?.createContainer, state, { nsenterPid: pid });
+    await hooks.run('createContainer', spec.hooks?.createContainer, state, { nsenterPid: pid, nsenterUser: rootlessUserNs({ ...facts, ...patch }) });
   } catch (e) {
     await teardown({ ...facts, ...patch }, env).catch((cleanupError) =>
       env.log.warn({ id: facts.id, err: String(cleanupError) }, 'cleanup after a failed create was incomplete'),
     );
     throw e;
+  }
+  return patch;
+}
+
+/** A rootless create's inputs: the config within the user's limits, how the id maps are written, the warnings. */
+function rootlessSetup(spec: LiveFacts['spec']) {
+  const host = readRootlessHost();
+  // Root of a user namespace (rootless Podman's) may run a container in that namespace; a user needs one of its own.
+  if (host.euid !== 0 && !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user')) {
+    throw new PlanError('bad_config', 'runts runs without root, and config.json has no user namespace: add {"type":"user"} to linux.namespaces with uidMappings and gidMappings (runts spec --rootless writes one)');
+  }
+  const limited = rootlessProcessLimits(spec, host);
+  return { spec: limited.spec, warnings: limited.warnings, idMapping: rootlessIdMapping(spec, host) };
+}
+
+/**
+ * The cgroup of a container made without root: in each hierarchy the user may write (a delegated cgroup v2
+ * subtree); the others are skipped, as runc does, with one warning. With none left the container has no cgroup.
+ * Returns what it recorded (the patch of the facts).
+ */
+function createRootlessCgroup(facts: Readonly<LiveFacts>, env: ContainerEnv, cgroup: CgroupManager): Partial<LiveFacts> {
+  const patch: Partial<LiveFacts> = {};
+  const made = cgroup.create(effectiveResources(facts.spec.linux?.resources), { skipDenied: true });
+  if (!made.created) patch.cgroupShared = true;
+  for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+  if (made.skipped.length === 0) return patch;
+  if (cgroup.dirs.length === 0) {
+    patch.noCgroup = true;
+    env.log.warn(
+      { id: facts.id },
+      `runts runs without root and may not create the cgroup ${made.skipped[0]}${made.skipped.length > 1 ? ` (nor its ${made.skipped.length - 1} other hierarchies)` : ''}: the container runs without a cgroup of its own — linux.resources are not applied, pause, update and events --stats are refused; delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it`,
+    );
+  } else {
+    env.log.warn({ id: facts.id }, `runts runs without root: cgroups not delegated to the user are skipped (${made.skipped.join(', ')})`);
   }
   return patch;
 }

@@ -4,6 +4,7 @@ import { hookState } from './oci-state.js';
 import type { Process } from '../../oci/types.js';
 import type { SubCgroups } from '../../linux/cgroups/index.js';
 import type { ContainerEnv, LiveFacts } from '../ports.js';
+import { joinProcsFiles } from '../container-cgroup.js';
 
 /** What `exec` asks for: the process (already merged with the container's defaults) and how to attach it. */
 export interface ExecRequest {
@@ -26,7 +27,7 @@ export async function execProcess(facts: Readonly<LiveFacts>, env: ContainerEnv,
   const plan = planExec({
     initPid: facts.initPid,
     namespaces: facts.spec.linux?.namespaces ?? [],
-    cgroupProcsFiles: cgroups.open(facts.cgroupPath).procsFiles(request.cgroups),
+    cgroupProcsFiles: joinProcsFiles(cgroups, facts, request.cgroups, (w) => env.log.warn({ id: facts.id }, w)),
     process: request.process,
     rootfs: facts.rootfs,
     consoleSocket: request.consoleSocket,

@@ -3,6 +3,7 @@ import { stateError } from '../../machines/container.js';
 import { isProcessAlive } from '../../linux/proc.js';
 import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { crashPoint } from '../../debug/crash.js';
+import { containerPids } from '../container-cgroup.js';
 
 export { SignalError };
 
@@ -14,7 +15,7 @@ export function signalContainer(facts: Readonly<LiveFacts>, env: ContainerEnv, s
   const { sys, cgroups } = env.ports;
   if (all) {
     // A member gone since the listing is fine (kill returns false).
-    for (const pid of cgroups.open(facts.cgroupPath).pids()) sys.kill(pid, signal);
+    for (const pid of containerPids(cgroups, facts)) sys.kill(pid, signal);
     return;
   }
   signalInit(facts, env, signal);

@@ -6,6 +6,7 @@ import { execFifoPath } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
 import { compileSeccomp } from '../../linux/seccomp.js';
+import { rootlessUserNs } from '../../linux/rootless.js';
 
 /**
  * Lets the blocked init run the user program: startContainer hooks (in the container), one byte into the exec
@@ -17,7 +18,7 @@ export async function startContainer(facts: Readonly<LiveFacts>, env: ContainerE
   // Under the container's seccomp filter, as runc runs them (from its init, after the filter is in).
   const profile = startHooks?.length ? facts.spec.linux?.seccomp : undefined;
   const seccomp = profile ? compileSeccomp(profile, env.ports.sys) : undefined;
-  await hooks.run('startContainer', startHooks, hookState(facts, 'created'), { nsenterPid: facts.initPid, seccomp });
+  await hooks.run('startContainer', startHooks, hookState(facts, 'created'), { nsenterPid: facts.initPid, nsenterUser: rootlessUserNs(facts), seccomp });
 
   const fifo = execFifoPath(env.root, facts.id);
   try {

@@ -2,6 +2,7 @@ import type { LinuxResources } from '../../oci/types.js';
 import { effectiveResources } from '../../linux/device-rules.js';
 import type { Spec } from '../../oci/types.js';
 import type { ContainerEnv, LiveFacts } from '../ports.js';
+import { containerCgroup } from '../container-cgroup.js';
 
 /**
  * Applies new resource limits to the live cgroup and keeps them in the container's stored config (what `update`
@@ -10,7 +11,7 @@ import type { ContainerEnv, LiveFacts } from '../ports.js';
 export function updateContainer(facts: Readonly<LiveFacts>, env: ContainerEnv, changes: LinuxResources): { spec: Spec } {
   const merged = mergeResources(facts.spec.linux?.resources ?? {}, changes);
   // Only the changed controllers are written; device rules are re-applied whole when given.
-  const warnings = env.ports.cgroups.open(facts.cgroupPath).apply(effectiveResources(changes) ?? {});
+  const warnings = containerCgroup(env.ports.cgroups, facts, 'update').apply(effectiveResources(changes) ?? {});
   for (const w of warnings) env.log.warn({ id: facts.id }, w);
   return { spec: { ...facts.spec, linux: { ...facts.spec.linux, resources: merged } } };
 }

@@ -26,6 +26,11 @@ export interface CreateResult {
   createdDirs: string[];
   /** Resources this host could not apply (see {@link CgroupManager.apply}). */
   warnings: string[];
+  /**
+   * With `skipDenied`: the leaf dirs of the hierarchies the caller may not write (EACCES, EPERM, EROFS), left out of
+   * this manager from then on (procsFiles, apply, views see only the others).
+   */
+  skipped: string[];
 }
 
 /** One hierarchy and the container's leaf directory in it. */
@@ -76,6 +81,9 @@ function isCgroupFsMount(mountpoint: string): boolean {
   return real;
 }
 
+/** mkdir errors that mean "not yours to write" (a read-only cgroupfs mount is one too). */
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 const isFreezer = (t: Target) => t.hierarchy.version === 1 && t.hierarchy.controllers.includes('freezer');
 
 /**
@@ -86,7 +94,7 @@ export class CgroupManager {
   /** The cgroup path as given (absolute, or relative to the runtime's own cgroup). */
   readonly path: string;
   readonly mode: CgroupMode;
-  private readonly targets: Target[];
+  private targets: Target[];
   private readonly hugePageSizes: string[];
 
   /** @internal use {@link openCgroup} */
@@ -138,15 +146,24 @@ export class CgroupManager {
    * const cg = openCgroup(detectLayout(), resolveCgroupPath(spec.linux?.cgroupsPath, id));
    * const { created, warnings } = cg.create(spec.linux?.resources);
    */
-  create(resources?: LinuxResources): CreateResult {
+  create(resources?: LinuxResources, opts: { skipDenied?: boolean } = {}): CreateResult {
     if (resources) this.validate(resources);
     const createdDirs: string[] = [];
     const warnings: string[] = [];
+    const skipped: string[] = [];
     let created = false;
     try {
-      for (const t of this.targets) {
+      for (const t of [...this.targets]) {
         const chain = chainBelow(t.hierarchy.mountpoint, t.dir);
-        this.makeChain(chain, createdDirs);
+        try {
+          this.makeChain(chain, createdDirs);
+        } catch (e) {
+          // Without root, cgroups are used only where they were delegated to the caller (runc's rootless rule).
+          if (!opts.skipDenied || !DENIED.has(errnoOf((e as Error).cause) ?? '')) throw e;
+          skipped.push(t.dir);
+          this.targets = this.targets.filter((x) => x !== t);
+          continue;
+        }
         if (createdDirs.at(-1) === t.dir) created = true;
         if (t.hierarchy.version === 1 && t.hierarchy.controllers.includes('cpuset')) {
           // A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks (ENOSPC) until they are set;
@@ -163,7 +180,7 @@ export class CgroupManager {
       for (const dir of [...createdDirs].reverse()) this.removeQuietly(dir);
       throw e;
     }
-    return { created, createdDirs, warnings };
+    return { created, createdDirs, warnings, skipped };
   }
 
   /**
@@ -172,11 +189,15 @@ export class CgroupManager {
    * the container's limits and `ps`/`kill --all` see them), as runc 1.1 does.
    */
   private checkExisting(): string[] {
+    if (this.targets.length === 0) return [];
     let frozen = false;
-    try {
-      frozen = this.freezerState() !== 'THAWED';
-    } catch (e) {
-      if ((e as CgroupError).code !== 'not_found') throw e; // no freezer: nothing can be frozen
+    // Without root the freezer's hierarchy may have been skipped: then nothing of ours can be frozen.
+    if (this.freezerTarget().target) {
+      try {
+        frozen = this.freezerState() !== 'THAWED';
+      } catch (e) {
+        if ((e as CgroupError).code !== 'not_found') throw e; // no freezer: nothing can be frozen
+      }
     }
     const dir = this.targets[0]?.dir;
     if (frozen) {
@@ -324,11 +345,24 @@ export class CgroupManager {
 
   /** The freezer's leaf dir; throws `not_found` when the cgroup is gone (so callers can tell "stopped"). */
   private freezer(): { kind: 1 | 2; target: Target } {
-    const kind = this.mode === 'v2' ? 2 : 1;
-    const target = kind === 2 ? this.v2Target : this.v1Dir('freezer');
+    const { kind, target } = this.freezerTarget();
     if (!target) throw new CgroupError('sys', 'the freezer cgroup controller is not mounted: mount it at /sys/fs/cgroup/freezer to pause containers');
     if (!fs.existsSync(target.dir)) {
       throw new CgroupError('not_found', `cgroup ${target.dir} does not exist: the container's cgroup was removed`);
+    }
+    return { kind, target };
+  }
+
+  /** The hierarchy that freezes this cgroup, if any. */
+  private freezerTarget(): { kind: 1 | 2; target: Target | undefined } {
+    let kind: 1 | 2 = this.mode === 'v2' ? 2 : 1;
+    let target = kind === 2 ? this.v2Target : this.v1Dir('freezer');
+    // Hybrid without root: only the cgroup2 tree may have been delegated (the v1 freezer was skipped at create);
+    // its cgroup.freeze (Linux 5.2) freezes the container as well.
+    const v2 = this.v2Target;
+    if (kind === 1 && (!target || !fs.existsSync(target.dir)) && v2 && fs.existsSync(path.join(v2.dir, 'cgroup.freeze'))) {
+      kind = 2;
+      target = v2;
     }
     return { kind, target };
   }
@@ -418,10 +452,10 @@ export class CgroupManager {
 
   /** Every pid in the cgroup and its sub-cgroups, sorted; [] when it does not exist. */
   pids(): number[] {
-    const t =
-      this.mode === 'v2'
-        ? this.v2Target
-        : (this.v1Dir('pids') ?? this.v1Dir('freezer') ?? this.v1Dir('memory') ?? this.targets[0]);
+    if (this.mode === 'v2') return this.v2Target ? readPidsRecursive(this.v2Target.dir) : [];
+    // The first hierarchy the cgroup exists in: without root, only some (even only the cgroup2 tree) may hold it.
+    const candidates = [this.v1Dir('pids'), this.v1Dir('freezer'), this.v1Dir('memory'), ...this.targets];
+    const t = candidates.find((c) => c !== undefined && fs.existsSync(c.dir)) ?? candidates.find((c) => c !== undefined);
     return t ? readPidsRecursive(t.dir) : [];
   }
 
