@@ -3,6 +3,7 @@ import { constants as osConstants, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { silentLogger } from './log.js';
+import { callerEnv } from './cli-io.js';
 import { ContainerHost, UnrecordedError, type Settled } from './actors/host.js';
 import type { ContainerEnv, LiveFacts, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
@@ -74,7 +75,7 @@ export interface RuntimeOptions {
 }
 
 function stopTimeoutFromEnv(): number {
-  const m = /^(\d+)(ms|s)?$/.exec(process.env.RUNTS_STOP_TIMEOUT ?? '');
+  const m = /^(\d+)(ms|s)?$/.exec(callerEnv('RUNTS_STOP_TIMEOUT') ?? '');
   return m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : 5000;
 }
 
@@ -173,6 +174,17 @@ export class Runtime {
       }
     });
     return new Runtime(root, store, new ContainerHost(env, store, observer), workers, log);
+  }
+
+  /**
+   * This Runtime as one command handed to a warm host sees it (src/supervisor/front-host.ts): the same store,
+   * workers and ports, the command's logger and stop timeout (its $RUNTS_STOP_TIMEOUT); its close() leaves them open.
+   */
+  forCommand(log: Logger): Runtime {
+    const host = new ContainerHost({ ...this.host.env, log, stopTimeoutMs: stopTimeoutFromEnv() }, this.store, this.host.observer);
+    const view = new Runtime(this.root, this.store, host, this.workers, log);
+    view.close = async () => undefined;
+    return view;
   }
 
   /** Creates a container whose init waits, blocked, until `start`. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import { printErr } from './output.js';
+import { callerContext, setExitCode } from '../cli-io.js';
 
 export interface GlobalOptions {
   root: string;
@@ -32,7 +33,11 @@ export async function withRuntime<T>(
   const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
   let rt: Runtime | undefined;
   try {
-    if (opts.local) {
+    const caller = callerContext();
+    if (caller && !opts.local) {
+      // Handed over by the front to a warm host: its open Runtime, seen through this command's logger.
+      rt = caller.runtime(log);
+    } else if (opts.local) {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.open({ root, log });
     } else {
@@ -46,7 +51,7 @@ export async function withRuntime<T>(
     log.error(msg);
     printErr(`runts: ${msg}\n`);
     if (globals.debug && !(e as { code?: string }).code) printErr(`${(e as Error).stack}\n`);
-    process.exitCode = opts.failureStatus ?? 1;
+    setExitCode(opts.failureStatus ?? 1);
     return undefined;
   } finally {
     await rt?.close();
