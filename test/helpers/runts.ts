@@ -141,33 +141,16 @@ export class Sandbox {
    */
   async startHost(env: Record<string, string> = {}): Promise<ChildProcess> {
     await this.stopHosts(); // one host per root: a second would find the first's socket and leave
-    rmSync(join(this.root, 'host/front.sock'), { force: true }); // left by a host that was killed: wait for the new one's
     // The store must exist first (a host never makes a root by itself being asked to list).
     if (!existsSync(join(this.root, 'runts.mdb'))) this.runts(['list']);
-    const host = spawn(process.execPath, [join(REPO, 'bin/runts.cjs'), '--root', this.root, 'supervise', '--auto'], {
-      stdio: 'ignore',
-      env: { ...process.env, RUNTS_HOST_IDLE: '600', ...env },
-    });
+    const host = await startHost(this.root, env);
     this.hosts.push(host);
-    const sock = join(this.root, 'host/front.sock');
-    if (!(await eventually(() => existsSync(sock) && host.exitCode === null, 20_000))) {
-      throw new Error(`the warm host for ${this.root} did not start (exit ${host.exitCode})`);
-    }
     return host;
   }
 
   /** Stops the hosts startHost() started (SIGTERM: they close their sockets) and waits for them. */
   async stopHosts(): Promise<void> {
-    await Promise.all(
-      this.hosts.splice(0).map(
-        (h) =>
-          new Promise<void>((done) => {
-            if (h.exitCode !== null || h.signalCode !== null) return done();
-            h.once('exit', () => done());
-            h.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.hosts.splice(0).map(stopHost));
   }
 
   /** Force-deletes every container the test made, then removes cgroups and files. */
@@ -239,4 +222,31 @@ export function assertNoLeftovers(sb: Sandbox, id: string, bundle: string): void
   assert.equal(existsSync(join(sb.root, id)), false, 'no state directory');
   for (const h of cgroupHierarchies()) assert.equal(existsSync(join(h, sb.cgroupParent, id)), false, `no cgroup in ${h}`);
   assert.deepEqual(processesRootedAt(join(bundle, 'rootfs')), [], 'no process');
+}
+
+/**
+ * Starts a warm host for `root` (`runts supervise --auto`, as bin/runts auto-starts it; the root's store must exist)
+ * and resolves once its front socket is there. `env` is the host's.
+ */
+export async function startHost(root: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const sock = join(root, 'host/front.sock');
+  rmSync(sock, { force: true }); // left by a host that was killed: wait for the new one's
+  const host = spawn(process.execPath, [join(REPO, 'bin/runts.cjs'), '--root', root, 'supervise', '--auto'], {
+    stdio: 'ignore',
+    env: { ...process.env, RUNTS_HOST_IDLE: '600', ...env },
+  });
+  if (!(await eventually(() => existsSync(sock) && host.exitCode === null, 20_000))) {
+    host.kill('SIGKILL');
+    throw new Error(`the warm host for ${root} did not start (exit ${host.exitCode})`);
+  }
+  return host;
+}
+
+/** Stops a host of startHost() (SIGTERM: it closes its socket) and waits for it. */
+export function stopHost(host: ChildProcess): Promise<void> {
+  return new Promise<void>((done) => {
+    if (host.exitCode !== null || host.signalCode !== null) return done();
+    host.once('exit', () => done());
+    host.kill('SIGTERM');
+  });
 }
