@@ -10,13 +10,14 @@
  * SCM_RIGHTS fds a message carries; these connections are accepted paused and read by the addon (frontReceive).
  *
  * Served here: the commands that spawn nothing in the caller's place (SERVED). Anything else — create, run, exec
- * (their processes must be the caller's descendants: containerd's shim and conmon wait for them), start, events,
+ * (their processes must be the caller's descendants: containerd's shim and conmon wait for them), events,
  * spec, help for another command... — is answered "fallback" and the front runs it through Node, as without a host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { enableCallerContexts, runInCaller, type CallerContext } from '../cli-io.js';
 import type { Runtime } from '../runtime.js';
@@ -30,8 +31,11 @@ export const FRONT_SOCKET = 'front.sock';
 /** How long a connected front may take to send its request (it sends it at once; this bounds a stuck peer). */
 const RECEIVE_TIMEOUT_MS = 2000;
 
-/** The commands a warm host runs for the front: they start no process the caller must be the ancestor of. */
-const SERVED = new Set(['state', 'list', 'ps-all', 'kill', 'pause', 'resume', 'delete', 'ps', 'history', 'features', 'update']);
+/**
+ * The commands a warm host runs for the front: they start no process the caller must be the ancestor of (`start`
+ * only lets the blocked init go on; its hooks have their own env and cwd, and their stdio is piped either way).
+ */
+const SERVED = new Set(['state', 'list', 'ps-all', 'start', 'kill', 'pause', 'resume', 'delete', 'ps', 'history', 'features', 'update']);
 
 export function frontSocketPath(root: string): string {
   return join(root, FRONT_DIR, FRONT_SOCKET);
@@ -53,6 +57,7 @@ export class FrontHost {
     readonly path: string,
     private readonly server: Server,
     private readonly ino: number,
+    private readonly build: string,
   ) {}
 
   /**
@@ -92,7 +97,7 @@ export class FrontHost {
     } finally {
       process.umask(umask);
     }
-    const host = new FrontHost(path, server, statSync(path).ino);
+    const host = new FrontHost(path, server, statSync(path).ino, buildStamp());
     server.on('connection', (socket) => void host.serve(socket, rt, log, version));
     return host;
   }
@@ -161,6 +166,12 @@ export class FrontHost {
         this.stale = `a front of protocol ${req.version} asked for a restart`;
         log.info({ version: req.version, ours: version }, 'front of another version: restart me');
         return void socket.end(`restart this host speaks version ${version}\n`);
+      }
+      if (buildStamp() !== this.build) {
+        // runts was rebuilt since this host started: its code is not what the front would run through Node.
+        this.stale = 'runts was rebuilt';
+        log.info('runts was rebuilt: restart me');
+        return void socket.end('restart runts was rebuilt since this host started\n');
       }
       const call = parseBody(req.body);
       const why = fallbackReason(call.argv);
@@ -259,4 +270,14 @@ function answers(path: string): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/** This module's file as built (inode and mtime): it changes with every build, so a host can tell it is stale. */
+function buildStamp(): string {
+  try {
+    const st = statSync(fileURLToPath(import.meta.url));
+    return `${st.ino}:${st.mtimeMs}`;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -6,9 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTS, Sandbox, eventually, isRoot, type Result } from '../helpers/runts.js';
+import { REPO, RUNTS, Sandbox, eventually, isRoot, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
 
 const skip = isRoot ? false : 'needs root: real containers and setpriv';
@@ -75,6 +75,17 @@ describe('front and warm host', { skip }, () => {
       if (i === 0) assert.notEqual(lastPid(sb, b), host2.pid, 'pause of b ran in Node');
     });
     assert.notEqual(host.pid, host2.pid);
+    // start: c through Node, d through the host (create itself always runs in the caller).
+    const c = sb.id('start');
+    const d = sb.id('start');
+    for (const id of [c, d]) assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+    await sb.stopHosts();
+    const startNode = sb.runts(['start', c]);
+    const host3 = await sb.startHost();
+    same(startNode, sb.runts(['start', d]), 'start');
+    assert.equal(lastPid(sb, d), host3.pid, 'start ran in the host');
+    assert.equal(sb.state(d).status, 'running');
+    for (const id of [c, d]) assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     assert.equal(sb.runts(['state', a]).status, 1, 'deleted through the host');
     sb.untrack(a);
     sb.untrack(b);
@@ -178,6 +189,23 @@ describe('front and warm host', { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.notEqual(lastPid(sb, id), host.pid, 'not run by the old host');
     assert.ok(await eventually(() => host.exitCode !== null, 10_000), 'the old host left');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    sb.untrack(id);
+  });
+
+  test('a host older than the build (runts rebuilt since it started) answers "restart" too', async () => {
+    const id = sb.id('rebuilt');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost();
+    assert.equal(sb.runts(['pause', id]).status, 0);
+    assert.equal(lastPid(sb, id), host.pid, 'the host ran it');
+    // What a rebuild does to the host's own module file (tsc rewrites every file of dist/).
+    const built = join(REPO, 'dist/supervisor/front-host.js');
+    const now = new Date();
+    utimesSync(built, now, now);
+    assert.equal(sb.runts(['resume', id]).status, 0);
+    assert.notEqual(lastPid(sb, id), host.pid, 'not run by the stale host');
+    assert.ok(await eventually(() => host.exitCode !== null, 10_000), 'the stale host left');
     assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     sb.untrack(id);
   });
