@@ -59,6 +59,8 @@ function checkState(rt: RuntimeSpec, t: Timed, id: string): void {
  *   (what bin/runts was before the front): the difference is what the front adds when no host runs;
  * - with a warm host serving runts' root (`runts supervise --auto`, started here rather than auto-started so every
  *   timed command goes through it): `state <id>` and `list`, alternating with runc and crun.
+ * - the launch alone, `node` on PATH being /bin/true: bin/runts beside a `#!/usr/bin/env node` script (4 × runs),
+ *   which isolates the front's own cost from Node's start-up noise.
  * Every command is run `coldRuns` times after one untimed warm-up.
  */
 export async function benchFront(ctx: BenchContext, extras: { node: string }): Promise<Row[]> {
@@ -81,6 +83,27 @@ export async function benchFront(ctx: BenchContext, extras: { node: string }): P
     if (i >= 0) {
       front.push(f.ms);
       direct.push(d.ms);
+    }
+  }
+
+  // The launch alone, with `node` on PATH being /bin/true: bin/runts (front: no socket, execvp("node")) beside a
+  // `#!/usr/bin/env node` script (how the old bin/runts started: the kernel runs env, env runs node).
+  const fake = path.join(ctx.workDir, 'fake-node');
+  fs.mkdirSync(fake, { recursive: true });
+  fs.symlinkSync('/bin/true', path.join(fake, 'node'));
+  const shebang = path.join(fake, 'runts-shebang');
+  fs.writeFileSync(shebang, '#!/usr/bin/env node\n', { mode: 0o755 });
+  const fakeEnv = { ...process.env, PATH: `${fake}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  const launchFront: number[] = [];
+  const launchShebang: number[] = [];
+  for (let i = -1; i < runs * 4; i++) {
+    ctx.checkAbort();
+    const a = timeSync(runts.exe, ['--root', runts.root, 'state', probe], runts.errLog, false, fakeEnv);
+    const b = timeSync(shebang, ['--root', runts.root, 'state', probe], runts.errLog, false, fakeEnv);
+    if (a.status !== 0 || b.status !== 0) throw new BenchError('sys', `the launch probe failed (${a.status}, ${b.status}): is ${fake}/node runnable?`);
+    if (i >= 0) {
+      launchFront.push(a.ms);
+      launchShebang.push(b.ms);
     }
   }
 
@@ -108,6 +131,7 @@ export async function benchFront(ctx: BenchContext, extras: { node: string }): P
   for (const rt of ctx.runtimes) await fill(ctx, rt, 'delete', n);
 
   const overhead = (summarize(front)?.median ?? NaN) - (summarize(direct)?.median ?? NaN);
+  const launch = (summarize(launchFront)?.median ?? NaN) - (summarize(launchShebang)?.median ?? NaN);
   return [
     { kind: 'row', num: 8, title: `\`state <id>\`, warm host (${n} created containers)`, samples: state },
     { kind: 'row', num: 8, title: `\`list -q\`, warm host (${n} created containers)`, samples: list },
@@ -118,6 +142,14 @@ export async function benchFront(ctx: BenchContext, extras: { node: string }): P
       title: '`state <id>`, no host: `node bin/runts.cjs` (the entry before the front) (runts column)',
       samples: { runts: direct },
       note: `the front adds ${Number.isFinite(overhead) ? formatMs(overhead) : '?'} ms when no host runs`,
+    },
+    { kind: 'row', num: 8, title: 'launch only (`node` := /bin/true): bin/runts, no host (runts column)', samples: { runts: launchFront } },
+    {
+      kind: 'row',
+      num: 8,
+      title: 'launch only (`node` := /bin/true): a `#!/usr/bin/env node` script, the old bin/runts (runts column)',
+      samples: { runts: launchShebang },
+      note: `front − shebang = ${Number.isFinite(launch) ? formatMs(launch) : '?'} ms`,
     },
   ];
 }
