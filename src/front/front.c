@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,9 @@ static void autostart(const char* root) {
   if (pid == 0) {
     if (setsid() < 0) _exit(1);
     if (fork() != 0) _exit(0); /* the host is reparented: the caller never waits for it */
+    sigset_t none;             /* a caller's blocked signals (SIGTERM, say) must not outlive it in the host */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0 || chdir("/") < 0) _exit(1);
     dup2(null, 0);
