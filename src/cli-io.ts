@@ -8,7 +8,7 @@
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
-import type { Runtime } from './runtime.js';
+import type { RuntimeApi } from './operations/types.js';
 
 export interface CallerContext {
   /** The caller's fds 0, 1, 2 (received with SCM_RIGHTS). */
@@ -21,7 +21,7 @@ export interface CallerContext {
   /** fds the command opened that the CLI process would have closed by exiting (its --log file). */
   opened: number[];
   /** The host's warm Runtime as this command sees it (its logger, its environment); close() leaves it open. */
-  runtime: (log: Logger) => Runtime;
+  runtime: (log: Logger) => RuntimeApi;
 }
 
 let storage: AsyncLocalStorage<CallerContext> | undefined;
@@ -69,4 +69,18 @@ export function callerEnv(name: string): string | undefined {
 /** Records an fd the command opened and a CLI process would have closed by exiting. */
 export function openedByCommand(fd: number): void {
   callerContext()?.opened.push(fd);
+}
+
+/** Runs one command line as the CLI does (src/cli-main.ts's main, registered by that module when it loads). */
+export type CommandRunner = (argv: string[], inHost: boolean) => Promise<void>;
+let runner: CommandRunner | undefined;
+
+/** Called by src/cli-main.ts: a host can then run command lines without importing the CLI (no import circle). */
+export function setCommandRunner(run: CommandRunner): void {
+  runner = run;
+}
+
+/** The CLI's runner, when this process has the CLI loaded (a `runts supervise`; not an embedding program). */
+export function commandRunner(): CommandRunner | undefined {
+  return runner;
 }

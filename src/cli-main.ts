@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerCommands, unknownCommand, unknownHelpTopic } from './commands/index.js';
 import { formatHelp } from './commands/help.js';
 import { printErr, printOut } from './commands/output.js';
-import { setExitCode } from './cli-io.js';
+import { setCommandRunner, setExitCode } from './cli-io.js';
 import { VERSION } from './version.js';
 import { OCI_VERSION } from './oci/default-spec.js';
 
@@ -61,3 +61,5 @@ export async function main(argv: string[], inHost = false): Promise<void> {
     });
   }
 }
+
+setCommandRunner(main);

@@ -19,6 +19,8 @@ export {
   type CreateOptions,
   type ExecOptions,
   type RunOptions,
+  type ExecHandle,
+  type RuntimeApi,
   type EventsOptions,
   type RuntimeEvent,
   type TransitionEvent,

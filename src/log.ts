@@ -23,7 +23,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const fd = opts.file ? openSync(opts.file, 'a', 0o600) : opts.debug ? stderrFd() : -1;
   if (fd < 0) return silentLogger();
   if (opts.file) openedByCommand(fd);
-  // Loaded only when something is logged: pino (with sonic-boom) costs a cold CLI command ~15 ms to load.
+  // Loaded only when something is logged: most commands log nothing and need not load pino (with sonic-boom).
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const stream =
     opts.format === 'json'

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import type { RuntimeApi } from '../operations/types.js';
 import type { Runtime } from '../runtime.js';
 import { printErr } from './output.js';
 import { callerContext, setExitCode } from '../cli-io.js';
@@ -14,13 +15,23 @@ export interface GlobalOptions {
 /**
  * Opens the runtime for one command, runs `fn`, closes it, and turns a failure into runc's behaviour: one line on
  * stderr, the same message as the last `error` line of the log (containerd shows that line), exit status 1 (or
- * `failureStatus`).
+ * `failureStatus`). With `local`, `fn` gets a Runtime of this process, never forwarded (the resident host and the
+ * visualizer are one); otherwise calls may go to the root's supervisor (src/supervisor/client.ts).
  */
 export async function withRuntime<T>(
   cmd: Command,
   fn: (rt: Runtime, log: Logger) => Promise<T>,
+  opts: { local: true; root?: string; failureStatus?: number },
+): Promise<T | undefined>;
+export async function withRuntime<T>(
+  cmd: Command,
+  fn: (rt: RuntimeApi, log: Logger) => Promise<T>,
+  opts?: { root?: string; failureStatus?: number },
+): Promise<T | undefined>;
+export async function withRuntime<T>(
+  cmd: Command,
+  fn: (rt: Runtime, log: Logger) => Promise<T>,
   opts: {
-    /** A Runtime of this process, never forwarded (the resident host and the visualizer are one). */
     local?: boolean;
     root?: string;
     /** The exit status of a failure (runc's `exec` fails with 255, the other commands with 1). */
@@ -31,7 +42,7 @@ export async function withRuntime<T>(
   const root = opts.root ?? globals.root;
   const { createLogger } = await import('../log.js');
   const log = createLogger({ file: globals.log, format: globals.logFormat, debug: globals.debug });
-  let rt: Runtime | undefined;
+  let rt: Runtime | RuntimeApi | undefined;
   try {
     const caller = callerContext();
     if (caller && !opts.local) {
@@ -45,7 +56,7 @@ export async function withRuntime<T>(
       const { openRuntime } = await import('../supervisor/client.js');
       rt = await openRuntime({ root, log });
     }
-    return await fn(rt, log);
+    return await fn(rt as Runtime, log);
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     log.error(msg);

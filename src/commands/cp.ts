@@ -4,7 +4,7 @@ import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { GoferError } from '../gofer/errors.js';
-import type { Runtime } from '../runtime.js';
+import type { RuntimeApi } from '../operations/types.js';
 import { withRuntime } from './context.js';
 
 /** "<id>:<path>" → { id, path }; anything without an id prefix is a host path. */
@@ -24,7 +24,7 @@ function forCp(e: unknown, what: string): unknown {
  * regular destination is written as a temporary file renamed over it at the end: a refused or failed copy leaves
  * the destination as it was. A destination that is not a regular file (/dev/stdout, a fifo) is written directly.
  */
-async function copyOut(rt: Runtime, from: { id: string; path: string }, destination: string): Promise<void> {
+async function copyOut(rt: RuntimeApi, from: { id: string; path: string }, destination: string): Promise<void> {
   const existing = await stat(destination).catch(() => undefined);
   if (existing?.isDirectory()) throw new GoferError('bad_config', `cannot copy to "${destination}": it is a directory; name the file to write`);
   const chunks = rt.readFileStream(from.id, from.path)[Symbol.asyncIterator]();
@@ -53,7 +53,7 @@ async function copyOut(rt: Runtime, from: { id: string; path: string }, destinat
       throw e;
     }
   } finally {
-    await chunks.return(undefined); // closes the connection should the copy stop early
+    await chunks.return?.(undefined); // closes the connection should the copy stop early
   }
 }
 

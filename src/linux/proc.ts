@@ -1,20 +1,11 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { SyscallPort } from '../native/port.js';
+import type { ProcStat, SyscallPort } from '../native/port.js';
 
 /** What the liveness checks read /proc through: the injected port (the fake in unit tests). */
 export type ProcReader = Pick<SyscallPort, 'procStat'>;
 
 /** The fields of /proc/<pid>/stat that runts relies on. */
-export interface ProcStat {
-  pid: number;
-  /** R, S, D, Z, T, t, X, I … */
-  state: string;
-  ppid: number;
-  /** Start time in clock ticks since boot: with the pid it names one process for its whole life (PID reuse guard). */
-  startTime: number;
-  /** The kernel's task flags (PF_*), e.g. {@link PF_FORKNOEXEC}. */
-  flags: number;
-}
+export type { ProcStat };
 
 /** Task flag: the process was forked (cloned) and has not exec'd since; execve clears it. */
 export const PF_FORKNOEXEC = 0x40;

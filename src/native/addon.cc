@@ -329,8 +329,8 @@ bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome
 pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) {
   const InitBinary& bin = initBinary();
   // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
-  // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (1.5 MB,
-  // 0.3–0.7 ms), the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
+  // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (megabytes),
+  // the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
   // the init waited for `start`.
   // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
   // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork

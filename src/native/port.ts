@@ -1,6 +1,17 @@
 import { RuntsError } from '../errors.js';
-import type { ProcStat } from '../linux/proc.js';
 import type { PlanBuilder } from './plan.js';
+
+/** One process as /proc/<pid>/stat describes it (the fields runts reads). */
+export interface ProcStat {
+  pid: number;
+  /** R, S, D, Z, T, t, X, I … */
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the pid it names one process for its whole life (PID reuse guard). */
+  startTime: number;
+  /** The kernel's task flags (PF_*), e.g. PF_FORKNOEXEC of src/linux/proc.ts. */
+  flags: number;
+}
 
 /** What `spawn` returns: the init's host pid and a pidfd for it (-1 where pidfd_open is unavailable). */
 export interface SpawnResult {

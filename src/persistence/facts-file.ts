@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerFacts } from './store.js';
+import type { ContainerFacts } from './facts.js';
 
 /** Name of the facts file inside a container's state directory. */
 export const FACTS_FILE = 'facts.json';

@@ -43,6 +43,9 @@ import type { SyscallPort } from '../native/port.js';
 import { RuntsError, type ErrorCode } from '../errors.js';
 import { hasFactsFiles } from './facts-file.js';
 import type { Spec } from '../oci/types.js';
+import type { ContainerFacts } from './facts.js';
+
+export type { ContainerFacts };
 
 /*
  * The LMDB file format, as lmdb-js's liblmdb (dependencies/lmdb/libraries/liblmdb/mdb.c) lays it out on a 64-bit
@@ -277,38 +280,6 @@ export const DELETED_HISTORY_LIMIT = 1000;
 /** How many entries the global feed keeps (oldest are dropped on append). */
 export const FEED_LIMIT = 10_000;
 
-/** What runts knows about a container besides its statechart snapshot. */
-export interface ContainerFacts {
-  id: string;
-  bundle: string;
-  rootfs: string;
-  sandboxId: string;
-  initPid: number;
-  initStartTime: number | null;
-  goferPid: number;
-  cgroupPath: string;
-  /** ISO 8601 creation time. */
-  created: string;
-  owner: string;
-  annotations: Record<string, string>;
-  creatorPid: number;
-  creatorStartTime: number | null;
-  /** The gofer's start time (/proc/<pid>/stat), its PID-reuse guard; null when unknown. */
-  goferStartTime?: number | null;
-  /** The cgroup existed before the create (or is joined): teardown leaves it in place. */
-  cgroupShared?: boolean;
-  /** The bundle's ociVersion, kept for listings read without the spec. */
-  ociVersion?: string;
-  /** create --console-socket (the exec of a terminal process sends its pty there too). */
-  consoleSocket?: string;
-  /** create --preserve-fds. */
-  preserveFds?: number;
-  /** The container dies with its creator (a foreground run). */
-  attached?: boolean;
-  /** The container's config (stored apart from the rest; absent in records read without it). */
-  spec?: Spec;
-}
-
 /** `next` with the spec `current` holds inline (a record written before the split) when `next` has none. */
 function keepInlineSpec(next: ContainerFacts, current: ContainerFacts): ContainerFacts {
   return 'spec' in next || !('spec' in current) ? next : { ...next, spec: current.spec };
@@ -324,9 +295,8 @@ export interface ContainerRecord {
   /** Compare-and-set counter: 1 after insert, +1 on every update. */
   version: number;
   /**
-   * The seq of this container's newest history entry, written with it: the next write appends after it with two
-   * point reads instead of a reverse range read (0.02 against 0.08–0.1 ms of a cold write). Absent in records of
-   * earlier runts versions.
+   * The seq of this container's newest history entry, written with it: the next write appends after it with point
+   * reads, without a reverse range read over the log. Absent in records of earlier runts versions.
    */
   historySeq?: number;
 }
@@ -369,8 +339,8 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
  * lmdb-js transaction flags for every write: its default for transactionSync (3: abortable, synchronous commit) plus
  * LMDB's per-transaction MDB_NOSYNC (0x10000), which in an overlapping-sync environment means "write the new snapshot
  * unflushed (visible to every reader at once), then flush and mark it flushed before the commit returns" — not "skip
- * the flush". A watcher sees a recorded stop 0.3–0.6 ms sooner (two disk syncs); the writer still returns only once
- * the commit is on disk. Checked by test/unit/store-commit-order.test.ts.
+ * the flush". A watcher sees a recorded stop without waiting for the disk; the writer still returns only once the
+ * commit is on disk. Checked by test/unit/store-commit-order.test.ts.
  */
 const VISIBLE_THEN_FLUSHED = 0x10000 | 3;
 
@@ -388,8 +358,8 @@ export const STORE_LOCK_FILE = `${DB_FILE}-flock`;
  * takes it without setting it up again. Serialising only opens and closes still lost 3 of 600; serialising every
  * write as well lost none of several thousand.
  *
- * The file stays open as long as the store (opening it for each write cost 0.07 ms of a cold write, a tenth of
- * recording an exit) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
+ * The file stays open as long as the store (every write takes the lock: opening the file each time would add a
+ * system call to each) and the lock is released with LOCK_UN, not by closing: a child forked while it was held — its
  * copy of the fd lives until its exec closes it (close-on-exec) — shares the lock only until we release it.
  */
 /** The one system call the store's lock needs (the injected port's). */
@@ -603,7 +573,7 @@ export class Store {
 
   /**
    * All records, sorted by id. `withSpec: false` leaves `facts.spec` out (see the `specs` database): what a
-   * listing of every container reads, several times faster with many containers.
+   * listing of every container reads, without decoding every container's config.
    */
   list(opts: { withSpec?: boolean } = {}): ContainerRecord[] {
     return this.read(() => {

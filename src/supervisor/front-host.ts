@@ -19,8 +19,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { enableCallerContexts, runInCaller, type CallerContext } from '../cli-io.js';
-import type { Runtime } from '../runtime.js';
+import { commandRunner, enableCallerContexts, runInCaller, type CallerContext } from '../cli-io.js';
+import type { RuntimeApi } from '../operations/types.js';
 import { SupervisorError } from './protocol.js';
 
 /** RUNTS_FRONT_VERSION of src/front/front-wire.h. */
@@ -64,9 +64,9 @@ export class FrontHost {
    * Serves the front on `<root>/host/front.sock`.
    * @throws SupervisorError `exists` when another host answers on it.
    */
-  static async listen(rt: Runtime, log: Logger, opts: FrontHostOptions = {}): Promise<FrontHost> {
+  static async listen(root: string, forCommand: (log: Logger) => RuntimeApi, log: Logger, opts: FrontHostOptions = {}): Promise<FrontHost> {
     const version = opts.version ?? FRONT_VERSION;
-    const dir = join(rt.root, FRONT_DIR);
+    const dir = join(root, FRONT_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Only this uid may reach the socket: the directory is ours and 0700 whatever made it (SO_PEERCRED is checked
     // on each connection too).
@@ -75,7 +75,7 @@ export class FrontHost {
       throw new SupervisorError('bad_config', `${dir} is not a directory of this user: remove it, it is runts' own`);
     }
     const path = join(dir, FRONT_SOCKET);
-    if (await answers(path)) throw new SupervisorError('exists', `a runts host already serves ${rt.root} on ${path}: stop it first, or use another --root`);
+    if (await answers(path)) throw new SupervisorError('exists', `a runts host already serves ${root} on ${path}: stop it first, or use another --root`);
     chmodSync(dir, 0o700);
     try {
       unlinkSync(path); // left by a host that died
@@ -98,7 +98,7 @@ export class FrontHost {
       process.umask(umask);
     }
     const host = new FrontHost(path, server, statSync(path).ino, buildStamp());
-    server.on('connection', (socket) => void host.serve(socket, rt, log, version));
+    server.on('connection', (socket) => void host.serve(socket, forCommand, log, version));
     return host;
   }
 
@@ -144,7 +144,7 @@ export class FrontHost {
     }
   }
 
-  private async serve(socket: Socket, rt: Runtime, log: Logger, version: number): Promise<void> {
+  private async serve(socket: Socket, forCommand: (log: Logger) => RuntimeApi, log: Logger, version: number): Promise<void> {
     this.sockets.add(socket);
     this.active++;
     this.lastUsed = Date.now();
@@ -174,17 +174,18 @@ export class FrontHost {
         return void socket.end('restart runts was rebuilt since this host started\n');
       }
       const call = parseBody(req.body);
-      const why = fallbackReason(call.argv);
-      if (why) return void socket.end(`fallback ${why}\n`);
+      const main = commandRunner();
+      // An embedding program's resident host has no command line to run: the front runs it through Node.
+      const why = main ? fallbackReason(call.argv) : 'this host has no command line';
+      if (!main || why) return void socket.end(`fallback ${why}\n`);
       const ctx: CallerContext = {
         fds: [fds[0]!, fds[1]!, fds[2]!],
         env: call.env,
         cwd: call.cwd,
         exitCode: 0,
         opened: [],
-        runtime: (l) => rt.forCommand(l),
+        runtime: forCommand,
       };
-      const { main } = await import('../cli-main.js');
       try {
         await runInCaller(ctx, () => main(call.argv, true));
       } finally {

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { callSupervisor } from './client.js';
+import { callSupervisor } from './call.js';
 import { PROTOCOL_VERSION, SupervisorError, toWire, type Hello, type Reply, type Request } from './protocol.js';
 
 /** Requests are a command's options: anything near this size is not one. */

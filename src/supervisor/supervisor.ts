@@ -15,10 +15,10 @@ import type { ContainerHost } from '../actors/host.js';
 import { hasInit, statusOfStored } from '../machines/container.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
-import type { CreateOptions, ExecOptions, Runtime, RunOptions } from '../runtime.js';
-import { followFeed } from './events.js';
+import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../operations/types.js';
+import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { parentRecordsExit, recordExit, recordExits, type Exit } from './record-exit.js';
+import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors/record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
@@ -46,6 +46,8 @@ export interface ServeOptions {
 export interface ResidentInternals {
   store: Store;
   host: ContainerHost;
+  /** The Runtime a command handed over by the native front runs on (its logger; the same store). */
+  forCommand: (log: Logger) => RuntimeApi;
 }
 
 /** How long the exit of another process's container waits for that process to record it (see exited()). */
@@ -75,7 +77,7 @@ export class Resident {
   private closed = false;
 
   private constructor(
-    private readonly rt: Runtime,
+    private readonly rt: RuntimeApi,
     private readonly internals: ResidentInternals,
     private readonly log: Logger,
     reapOrphans: boolean,
@@ -83,7 +85,7 @@ export class Resident {
     this.reaper = new Reaper(internals.host.env.ports.sys, (w, status) => this.exited(w, status), log, reapOrphans);
   }
 
-  static async start(rt: Runtime, internals: ResidentInternals, opts: ServeOptions = {}): Promise<Resident> {
+  static async start(rt: RuntimeApi, internals: ResidentInternals, opts: ServeOptions = {}): Promise<Resident> {
     const r = new Resident(rt, internals, rt.log, opts.reapOrphans === true);
     try {
       // Before anything is spawned: orphans of our containers (and inits of helpers that exit) come to us.
@@ -97,7 +99,7 @@ export class Resident {
       }
       if (opts.front !== false) {
         try {
-          r.front = await FrontHost.listen(rt, r.log, { version: frontVersionOverride() });
+          r.front = await FrontHost.listen(rt.root, internals.forCommand, r.log, { version: frontVersionOverride() });
         } catch (e) {
           if (opts.socket === false || (e as { code?: string }).code !== 'exists') throw e;
           r.log.warn({ err: (e as Error).message }, 'not serving the front: another host does');

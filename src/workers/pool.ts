@@ -15,7 +15,7 @@ function workerEntry(name: string): { filename: string; workerData?: { module: s
 
 /**
  * runts' worker threads, started only when a command needs them: a piscina pool for one-shot tasks
- * (stop-waiting) and long-lived comlink-exposed actors (gofer supervisor, OOM rebalancers). `close()` ends them
+ * (stop-waiting) and long-lived comlink-exposed actors (one OOM-score rebalancer per sandbox). `close()` ends them
  * all so a CLI command exits as soon as its work is done.
  */
 export class WorkerPool {

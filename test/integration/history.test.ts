@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { REPO, RUNTS, Sandbox, assertNoLeftovers, isRoot } from '../helpers/runts.js';
 import { Runtime } from '../../src/runtime.js';
-import type { RuntimeEvent } from '../../src/supervisor/events.js';
+import type { RuntimeEvent } from '../../src/operations/events.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
 
 const skip = isRoot ? false : 'needs root: real containers';

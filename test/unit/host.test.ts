@@ -10,7 +10,7 @@ import type { Observer } from '../../src/actors/reconcile.js';
 import { FakeSyscallPort } from '../helpers/fake-port.js';
 import type { Hook } from '../../src/oci/types.js';
 import { Store, StoreError } from '../../src/persistence/store.js';
-import { recordExit } from '../../src/supervisor/record-exit.js';
+import { recordExit } from '../../src/actors/record-exit.js';
 import { updateContainer } from '../../src/actors/ops/update-container.js';
 import { nativePort } from '../../src/native/index.js';
 

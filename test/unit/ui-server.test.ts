@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { ContainerState } from '../../src/runtime.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
-import type { EventsOptions, RuntimeEvent } from '../../src/supervisor/events.js';
+import type { EventsOptions, RuntimeEvent } from '../../src/operations/events.js';
 import { serveUi, type UiServer, type UiSource } from '../../src/ui/server.js';
 
 const state = (id: string, status: ContainerState['status']): ContainerState => ({

@@ -10,7 +10,7 @@ let inFlight = false;
  * the create's real move (the init's, a few milliseconds later) finds it done or under way.
  *
  * Why: writing a pid to cgroup.procs takes the kernel's global cgroup_threadgroup_rwsem for writing, and the
- * first writer after a quiet spell waits for a whole RCU grace period (7–16 ms measured on a 2-core VM — runc and
+ * first writer after a quiet spell waits for a whole RCU grace period (milliseconds; runc and
  * crun pay it too); writers in the following tens of milliseconds pass at once or wait only for what is left of
  * it. Writing our own pid to the cgroup we are already in is such a writer and moves nothing. The write runs on a
  * libuv pool thread, so the caller goes on (record, plan, mounts) while the grace period elapses; the file is

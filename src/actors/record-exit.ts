@@ -16,7 +16,7 @@
  * A lost compare-and-set (`conflict`) is retried on the record as it is now; a refusal (`bad_state`) means another
  * writer recorded it already.
  */
-import type { ContainerHost } from '../actors/host.js';
+import type { ContainerHost } from './host.js';
 import { isProcessAlive, type ProcReader } from '../linux/proc.js';
 import type { ContainerFacts, ContainerRecord, Store } from '../persistence/store.js';
 
