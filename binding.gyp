@@ -25,6 +25,13 @@
       "ldflags": ["-static", "-s"]
     },
     {
+      "target_name": "runts-front",
+      "type": "executable",
+      "sources": ["src/front/front.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-static", "-s"]
+    },
+    {
       "target_name": "runts-gofer",
       "type": "executable",
       "sources": ["src/gofer/gofer.c"],

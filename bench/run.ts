@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchColdStart } from './cases/cold-start.js';
 import { benchCycle } from './cases/cycle.js';
+import { benchFront } from './cases/front.js';
 import { benchListMany } from './cases/list-many.js';
 import { benchApiCycle, benchResidentMany, benchStopResident } from './cases/embedded.js';
 import { benchStopTransient } from './cases/stop-transient.js';
@@ -32,11 +33,11 @@ import { mountStateRoots, type StateRoots } from './lib/state-roots.js';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const CRUN_WRAPPER = path.join(BENCH_DIR, 'crun-wrapper.sh');
-const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold', 'ui'] as const;
+const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold', 'ui', 'front'] as const;
 type Case = (typeof CASES)[number];
 
 const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only ${CASES.join(',')}] [--iterations N] [--list-n N]
-       [--api-warmup N] [--stop-warmup N] [--list-runs N] [--cold-runs N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
+       [--api-warmup N] [--stop-warmup N] [--list-runs N] [--cold-runs N] [--front-n N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
 
 interface Cli {
   opts: BenchOptions;
@@ -58,6 +59,7 @@ function parseCli(argv: string[]): Cli {
       'stop-warmup': { type: 'string' },
       'list-runs': { type: 'string' },
       'cold-runs': { type: 'string' },
+      'front-n': { type: 'string' },
       batch: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       source: { type: 'string', default: 'worktree' },
@@ -93,6 +95,7 @@ function parseCli(argv: string[]): Cli {
       stopWarmup: int('stop-warmup', values['stop-warmup'], smoke ? 5 : 200),
       listRuns: int('list-runs', values['list-runs'], smoke ? 3 : 10),
       coldRuns: int('cold-runs', values['cold-runs'], smoke ? 5 : 30),
+      frontN: int('front-n', values['front-n'], smoke ? 20 : 100),
       batch: int('batch', values.batch, 8),
     },
     only,
@@ -131,11 +134,16 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
     `runts: rt.serve() + N × run({detach}) of sleep, heap/RSS before and after, N × delete({force})   # 6`,
     `RT --version;  RT --root ROOT state ID;  ${tools.node} -e 0;  ${tools.crun} --version   # 7`,
+    `runts without a host: RT --root ROOT state ID  vs  ${tools.node} TMP/runts/bin/runts.cjs --root ROOT state ID   # 8`,
+    `runts with a warm host (${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto): RT --root ROOT state ID;  RT --root ROOT list -q   (N created per runtime)   # 8`,
   ];
 }
 
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
+  // bin/runts auto-starts a warm host for a root on first use: benchmarks 1-7 measure each command as run without
+  // one (as before the front), and benchmark 9 starts its host itself. RUNTS_AUTOSTART=1 measures the default instead.
+  process.env.RUNTS_AUTOSTART ??= '0';
   const tools = preflight();
 
   let aborted: string | undefined;
@@ -233,6 +241,10 @@ async function main(): Promise<number> {
     if (cli.only.has('ui')) {
       log('[8] visualizer: first paint with 1000 containers, update latency (Chromium)');
       record(await benchUi(ctx, runtsBin));
+    }
+    if (cli.only.has('front')) {
+      log(`[9] the native front: state without a host, state/list with a warm host, ${cli.opts.frontN} containers per runtime, × ${coldRuns}`);
+      record(await benchFront(ctx, { node: tools.node }));
     }
   } catch (e) {
     failure = e;

@@ -1,6 +1,7 @@
 import { appendFileSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { openedByCommand, stderrFd } from './cli-io.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -19,8 +20,9 @@ export interface LogOptions {
  */
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.debug ? 'debug' : 'info';
-  const fd = opts.file ? openSync(opts.file, 'a', 0o600) : opts.debug ? 2 : -1;
+  const fd = opts.file ? openSync(opts.file, 'a', 0o600) : opts.debug ? stderrFd() : -1;
   if (fd < 0) return silentLogger();
+  if (opts.file) openedByCommand(fd);
   // Loaded only when something is logged: most commands log nothing and need not load pino (with sonic-boom).
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const stream =

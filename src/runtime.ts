@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { silentLogger } from './log.js';
+import { callerEnv } from './cli-io.js';
 import { ContainerHost } from './actors/host.js';
 import type { ContainerEnv, Ports } from './actors/ports.js';
 import { kernelObserver } from './actors/reconcile.js';
@@ -57,7 +58,7 @@ export interface RuntimeOptions {
 }
 
 function stopTimeoutFromEnv(): number {
-  const m = /^(\d+)(ms|s)?$/.exec(process.env.RUNTS_STOP_TIMEOUT ?? '');
+  const m = /^(\d+)(ms|s)?$/.exec(callerEnv('RUNTS_STOP_TIMEOUT') ?? '');
   return m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : 5000;
 }
 
@@ -103,6 +104,17 @@ export class Runtime implements RuntimeApi {
       }
     });
     return new Runtime({ root, store, host: new ContainerHost(env, store, observer), workers, log });
+  }
+
+  /**
+   * This Runtime as one command handed to a warm host sees it (src/supervisor/front-host.ts): the same store,
+   * workers and ports, the command's logger and stop timeout (its $RUNTS_STOP_TIMEOUT); its close() leaves them open.
+   */
+  forCommand(log: Logger): Runtime {
+    const { store, host } = this.ctx;
+    const view = new Runtime({ ...this.ctx, host: new ContainerHost({ ...host.env, log, stopTimeoutMs: stopTimeoutFromEnv() }, store, host.observer), log });
+    view.close = async () => undefined;
+    return view;
   }
 
   /** Creates a container whose init waits, blocked, until `start`. */
@@ -253,7 +265,7 @@ export class Runtime implements RuntimeApi {
    */
   async serve(opts: ServeOptions = {}): Promise<Resident> {
     const { Resident } = await import('./supervisor/supervisor.js');
-    return Resident.start(this, { store: this.ctx.store, host: this.ctx.host }, opts);
+    return Resident.start(this, { store: this.ctx.store, host: this.ctx.host, forCommand: (log) => this.forCommand(log) }, opts);
   }
 
   /** Ends the worker threads and closes the store. */

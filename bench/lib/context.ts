@@ -16,8 +16,10 @@ export interface BenchOptions {
   listN: number;
   /** Timed `list` / `state` calls per runtime at listN containers. */
   listRuns: number;
-  /** Runs per command for the CLI cold-start figures. */
+  /** Runs per command for the CLI cold-start figures (and benchmark 9's). */
   coldRuns: number;
+  /** Containers per runtime for benchmark 9 (the native front). */
+  frontN: number;
   /** How many creates/deletes run at once when filling/emptying the listN containers. */
   batch: number;
 }

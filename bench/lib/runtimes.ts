@@ -62,11 +62,11 @@ function tail(file: string, lines = 4): string {
  * `capture` (a pipe: only for commands that do not start container processes); stderr goes to an append-only file
  * — never a pipe, because a container started by create/run inherits it and would hold the pipe open.
  */
-export function timeSync(exe: string, args: readonly string[], errLog: string, capture = false): Timed {
+export function timeSync(exe: string, args: readonly string[], errLog: string, capture = false, env?: NodeJS.ProcessEnv): Timed {
   const errFd = fs.openSync(errLog, 'a');
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(exe, args, { stdio: ['ignore', capture ? 'pipe' : 'ignore', errFd], encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(exe, args, { stdio: ['ignore', capture ? 'pipe' : 'ignore', errFd], encoding: 'utf8', maxBuffer: 64 << 20, env });
     const t1 = process.hrtime.bigint();
     if (r.error) throw new BenchError('sys', `cannot run ${showCommand(exe, args)}: ${r.error.message}`, { cause: r.error });
     return { ms: elapsedMs(t0, t1), status: r.status, signal: r.signal, stdout: capture ? r.stdout : '' };

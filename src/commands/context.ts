@@ -4,6 +4,7 @@ import type { RuntimeApi } from '../operations/types.js';
 import type { Runtime } from '../runtime.js';
 import { printErr } from './output.js';
 import { defaultStateRoot } from '../state-root.js';
+import { callerContext, setExitCode } from '../cli-io.js';
 
 export interface GlobalOptions {
   /** --root; when absent, defaultStateRoot() (src/state-root.ts). */
@@ -45,7 +46,11 @@ export async function withRuntime<T>(
   let rt: Runtime | RuntimeApi | undefined;
   try {
     const root = opts.root ?? globals.root ?? defaultStateRoot();
-    if (opts.local) {
+    const caller = callerContext();
+    if (caller && !opts.local) {
+      // Handed over by the front to a warm host: its open Runtime, seen through this command's logger.
+      rt = caller.runtime(log);
+    } else if (opts.local) {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.open({ root, log });
     } else {
@@ -59,7 +64,7 @@ export async function withRuntime<T>(
     log.error(msg);
     printErr(`runts: ${msg}\n`);
     if (globals.debug && !(e as { code?: string }).code) printErr(`${(e as Error).stack}\n`);
-    process.exitCode = opts.failureStatus ?? 1;
+    setExitCode(opts.failureStatus ?? 1);
     return undefined;
   } finally {
     await rt?.close();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
+import { setExitCode } from '../cli-io.js';
 
 const collect = (value: string, all: string[]) => [...all, value];
 
@@ -46,6 +47,6 @@ export function registerExec(program: Command): void {
         });
         return opts.detach ? 0 : proc.wait();
       }, { failureStatus: 255 }); // as runc: any failure of exec itself (not of the process) exits 255
-      if (status !== undefined) process.exitCode = status;
+      if (status !== undefined) setExitCode(status);
     });
 }

@@ -73,7 +73,7 @@ export function unknownHelpTopic(program: Command, argv: string[]): string | und
 }
 
 /** The first word of `argv` that is neither a global option nor an option's value: the command's place. */
-function commandWord(program: Command, argv: string[]): string | undefined {
+export function commandWord(program: Command, argv: string[]): string | undefined {
   const at = commandIndex(program, argv);
   return at === undefined ? undefined : argv[at];
 }

@@ -4,6 +4,7 @@
  * writeSync has the whole answer out before the command exits, whatever fd 1 is.
  */
 import { writeSync } from 'node:fs';
+import { stderrFd, stdoutFd } from '../cli-io.js';
 
 /**
  * Writes all of `text` to `fd`, waiting out EAGAIN when the fd is a non-blocking pipe someone else left full. A
@@ -25,12 +26,12 @@ function writeAll(fd: number, text: string): void {
 
 /** Prints a command's output on stdout. */
 export function printOut(text: string): void {
-  writeAll(1, text);
+  writeAll(stdoutFd(), text);
 }
 
 /** Prints on stderr (errors, warnings). */
 export function printErr(text: string): void {
-  writeAll(2, text);
+  writeAll(stderrFd(), text);
 }
 
 /** Rows as a table of left-aligned columns three spaces apart (runc's `list` layout); the first row is the header. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { withRuntime } from './context.js';
 import { printOut } from './output.js';
+import { callerContext } from '../cli-io.js';
 
 export function registerPs(program: Command): void {
   program
@@ -19,7 +20,10 @@ export function registerPs(program: Command): void {
           return;
         }
         // As runc: run ps(1) on the host and keep the header and the container's lines.
-        const ps = process.getBuiltinModule('node:child_process').spawnSync('ps', psOptions.length ? psOptions : ['-ef'], { encoding: 'utf8' });
+        const ps = process.getBuiltinModule('node:child_process').spawnSync('ps', psOptions.length ? psOptions : ['-ef'], {
+          encoding: 'utf8',
+          env: callerContext()?.env, // the caller's (in a warm host); undefined: ours
+        });
         const [header, ...lines] = ps.stdout.split('\n');
         const column = header.trim().split(/\s+/).indexOf('PID');
         const inside = new Set(pids.map(String));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defaultStateRoot } from '../state-root.js';
 import type { GlobalOptions } from './context.js';
 import { printErr, printOut } from './output.js';
+import { setExitCode } from '../cli-io.js';
 
 export function registerRepair(program: Command): void {
   program
@@ -32,7 +33,7 @@ transition logs of the damaged database are not carried over. Without damage it 
         printOut(`state database was damaged (${report.why}): ${moved}; ${restored}\n`);
       } catch (e) {
         printErr(`runts: ${(e as Error).message.split('\n')[0]}\n`);
-        process.exitCode = 1;
+        setExitCode(1);
       }
     });
 }

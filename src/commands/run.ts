@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
+import { setExitCode } from '../cli-io.js';
 
 export function registerRun(program: Command): void {
   program
@@ -28,6 +29,6 @@ export function registerRun(program: Command): void {
           forwardSignals: true,
         }),
       );
-      if (status !== undefined) process.exitCode = status;
+      if (status !== undefined) setExitCode(status);
     });
 }

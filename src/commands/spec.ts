@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { printErr } from './output.js';
+import { setExitCode } from '../cli-io.js';
 
 export function registerSpec(program: Command): void {
   program
@@ -14,7 +15,7 @@ export function registerSpec(program: Command): void {
       const file = join(opts.bundle, 'config.json');
       if (existsSync(file)) {
         printErr(`runts: ${file} already exists: remove it first, or pass another --bundle\n`);
-        process.exitCode = 1;
+        setExitCode(1);
         return;
       }
       writeFileSync(file, JSON.stringify(defaultSpec({ rootless: opts.rootless === true }), null, '\t') + '\n', { mode: 0o666 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { stdinFd } from '../cli-io.js';
 import { RuntsError } from '../errors.js';
 import { parseJsonFile } from '../oci/config.js';
 import type { LinuxResources } from '../oci/types.js';
@@ -22,7 +23,7 @@ function parseInt64(flag: string, text: string): number {
 export function resourcesFromFlags(o: Record<string, string | undefined>): LinuxResources {
   let r: LinuxResources = {};
   if (o.resources) {
-    const text = readFileSync(o.resources === '-' ? 0 : o.resources, 'utf8');
+    const text = readFileSync(o.resources === '-' ? stdinFd() : o.resources, 'utf8');
     const parsed = parseJsonFile(text, o.resources === '-' ? 'stdin' : o.resources);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new UpdateInputError('bad_config', `${o.resources}: expected a JSON object of OCI linux.resources`);

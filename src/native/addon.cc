@@ -42,6 +42,7 @@
 
 #include "plan-parse.h"
 #include "seccomp.h"
+#include "../front/front-wire.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -925,6 +926,117 @@ Napi::Value SetDumpable(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// ---- the front's requests (src/front/front-wire.h) ------------------------------------------------------------
+
+// frontReceive(fd, timeoutMs): the peer's credentials (SO_PEERCRED) and, only when its uid is ours, its request:
+// the header, the body and the fds that came with it. Runs on the pool: a peer that connected but sends slowly
+// holds a pool thread, never the host's event loop, and at most `timeoutMs`.
+class FrontReceiveWorker : public PromiseWorker {
+ public:
+  FrontReceiveWorker(Napi::Env env, int fd, int64_t timeout) : PromiseWorker(env), fd_(fd), timeout_(timeout) {}
+  ~FrontReceiveWorker() override {
+    for (int f : fds_) close(f);  // not handed over (an error): do not leak them
+  }
+
+  void Execute() override {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return fail(errno, "getsockopt");
+    uid_ = cred.uid;
+    pid_ = cred.pid;
+    if (cred.uid != geteuid()) return;  // refused by the caller: read nothing from a stranger
+    front_header h;
+    if (!readAll(&h, sizeof h)) return;
+    if (h.magic != RUNTS_FRONT_MAGIC) return fail(EPROTO, "front request");
+    version_ = h.version;
+    if (h.version != RUNTS_FRONT_VERSION) return;  // "restart": the body's layout may differ
+    if (h.length > RUNTS_FRONT_MAX_BODY) return fail(EMSGSIZE, "front request");
+    body_.resize(h.length);
+    if (h.length > 0 && !readAll(body_.data(), h.length)) return;
+    if (fds_.size() != RUNTS_FRONT_FDS) return fail(EPROTO, "front request fds");
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("uid", Napi::Number::New(env, uid_));
+    o.Set("pid", Napi::Number::New(env, pid_));
+    o.Set("version", Napi::Number::New(env, version_));
+    o.Set("body", Napi::Buffer<char>::Copy(env, body_.data(), body_.size()));
+    Napi::Array fds = Napi::Array::New(env, fds_.size());
+    for (size_t i = 0; i < fds_.size(); i++) fds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds_[i]));
+    fds_.clear();  // the caller owns them now
+    o.Set("fds", fds);
+    return o;
+  }
+
+ private:
+  void fail(int err, const char* what) {
+    err_ = err;
+    syscall_ = what;
+  }
+
+  // Reads exactly `n` bytes (the socket is libuv's, non-blocking: poll for each part), keeping any fds that come.
+  bool readAll(void* buf, size_t n) {
+    char* p = static_cast<char*>(buf);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (n > 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      const int64_t left = timeout_ - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+      if (left <= 0) return fail(ETIMEDOUT, "front request"), false;
+      struct pollfd pfd = {fd_, POLLIN, 0};
+      const int r = poll(&pfd, 1, static_cast<int>(left));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return fail(errno, "poll"), false;
+      if (r == 0) continue;
+      struct iovec iov = {p, n};
+      alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
+      struct msghdr msg;
+      memset(&msg, 0, sizeof msg);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      const ssize_t got = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got < 0) return fail(errno, "recvmsg"), false;
+      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+          int f;
+          memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+          fds_.push_back(f);
+        }
+      }
+      if (msg.msg_flags & MSG_CTRUNC) return fail(EPROTO, "front request fds"), false;
+      if (got == 0) return fail(ECONNRESET, "front request"), false;
+      p += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
+
+  int fd_;
+  int64_t timeout_;
+  uint32_t uid_ = 0;
+  int32_t pid_ = 0;
+  uint32_t version_ = 0;
+  std::vector<char> body_;
+  std::vector<int> fds_;
+};
+
+Napi::Value FrontReceive(const Napi::CallbackInfo& info) {
+  int64_t fd, timeout;
+  if (!argInt(info, 0, fd) || !argInt(info, 1, timeout)) return info.Env().Undefined();
+  auto* w = new FrontReceiveWorker(info.Env(), static_cast<int>(fd), timeout);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int64_t fd;
   if (!argInt(info, 0, fd)) return info.Env().Undefined();
@@ -1002,6 +1114,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("setDumpable", Napi::Function::New(env, SetDumpable, "setDumpable"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("frontReceive", Napi::Function::New(env, FrontReceive, "frontReceive"));
   exports.Set("flock", Napi::Function::New(env, Flock, "flock"));
   exports.Set("epollCreate", Napi::Function::New(env, EpollCreate, "epollCreate"));
   exports.Set("epollAdd", Napi::Function::New(env, EpollAdd, "epollAdd"));

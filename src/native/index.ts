@@ -38,6 +38,7 @@ interface Addon {
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
   closeFd(fd: number): void;
+  frontReceive(fd: number, timeoutMs: number): Promise<FrontRequest>;
   flock(fd: number, exclusive: boolean): void;
   epollCreate(): number;
   epollAdd(epfd: number, fd: number, key: number): void;
@@ -236,6 +237,23 @@ const port: SyscallPort = {
   writeExecFifo,
   watchExit,
 };
+
+/** A request of the native front as received by a warm host (src/front/front-wire.h). */
+export interface FrontRequest {
+  /** The peer's uid and pid (SO_PEERCRED); when the uid is not ours nothing was read. */
+  uid: number;
+  pid: number;
+  /** The front protocol version it speaks (0 when nothing was read); the body and fds only when it is ours. */
+  version: number;
+  body: Buffer;
+  /** The caller's fds 0, 1, 2, now this process's (close-on-exec). */
+  fds: number[];
+}
+
+/** Reads the front's request on an accepted connection `fd`, within `timeoutMs` (on the libuv pool). */
+export function frontReceive(fd: number, timeoutMs: number): Promise<FrontRequest> {
+  return callAsync((a) => a.frontReceive(fd, timeoutMs));
+}
 
 /**
  * The real {@link SyscallPort}, backed by the addon (loaded on first use).

@@ -22,6 +22,7 @@ import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
+import { FrontHost } from './front-host.js';
 
 /** Options of `Runtime.serve()`. */
 export interface ServeOptions {
@@ -34,12 +35,19 @@ export interface ServeOptions {
    * calls `exec()` and waits for the process later: its zombie must stay until that `wait()`.
    */
   reapOrphans?: boolean;
+  /**
+   * Serve the native front on `<root>/host/front.sock` (front-host.ts; default true). When another host already
+   * serves it, a resident with the control socket goes on without it; one serving only the front fails (`exists`).
+   */
+  front?: boolean;
 }
 
 /** What a resident host needs beyond the Runtime's public API (handed over by `Runtime.serve()`). */
 export interface ResidentInternals {
   store: Store;
   host: ContainerHost;
+  /** The Runtime a command handed over by the native front runs on (its logger; the same store). */
+  forCommand: (log: Logger) => RuntimeApi;
 }
 
 /** How long the exit of another process's container waits for that process to record it (see exited()). */
@@ -59,6 +67,8 @@ export class Resident {
   private readonly feed = new AbortController();
   private readonly ownStdio: (StdioId | null)[] = stdioIdentity();
   private control: ControlServer | undefined;
+  /** The native front's socket, when served. */
+  front: FrontHost | undefined;
   private ui: { url: string; close(): Promise<void> } | undefined;
   private following: Promise<void> | undefined;
   private readonly pendingExits = new Set<NodeJS.Timeout>();
@@ -87,6 +97,14 @@ export class Resident {
         r.control = await ControlServer.listen(rt.root, path, (req) => r.handle(req), r.log);
         r.socketPath = path;
       }
+      if (opts.front !== false) {
+        try {
+          r.front = await FrontHost.listen(rt.root, internals.forCommand, r.log, { version: frontVersionOverride() });
+        } catch (e) {
+          if (opts.socket === false || (e as { code?: string }).code !== 'exists') throw e;
+          r.log.warn({ err: (e as Error).message }, 'not serving the front: another host does');
+        }
+      }
       for (const id of internals.store.ids()) r.watchContainer(id);
       r.following = r.follow();
       if (opts.listen !== undefined) {
@@ -107,6 +125,7 @@ export class Resident {
     if (this.closed) return;
     this.closed = true;
     await this.control?.close();
+    await this.front?.close();
     await this.ui?.close();
     this.feed.abort();
     await this.following;
@@ -321,4 +340,10 @@ function terminalOf(bundle: string | undefined): boolean {
 /** The chart already knows its gofer is gone (context.goferExited): watching or recording again would loop. */
 function goferExitRecorded(snapshot: unknown): boolean {
   return (snapshot as { context?: { goferExited?: boolean } } | undefined)?.context?.goferExited === true;
+}
+
+/** RUNTS_TEST_FRONT_VERSION: the front protocol version this host claims (tests play a host of another build). */
+function frontVersionOverride(): number | undefined {
+  const v = Number(process.env.RUNTS_TEST_FRONT_VERSION);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
 }

@@ -18,6 +18,12 @@ export interface Result {
   stderr: string;
 }
 
+/**
+ * Test commands run without a warm host unless a test starts one (startHost): auto-start is bin/runts' default, and
+ * a host appearing after a test's first command would make which path ran each command a race.
+ */
+export const NO_AUTOSTART = { RUNTS_AUTOSTART: '0' };
+
 /** A scratch state root plus everything a test makes, removed by `cleanup()` even when the test failed. */
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), 'runts-test-'));
@@ -26,6 +32,7 @@ export class Sandbox {
   readonly cgroupParent = `/runts-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private ids = new Set<string>();
   private seq = 0;
+  private hosts: ChildProcess[] = [];
 
   constructor() {
     // Searchable by all: a user-namespaced container's root (an unprivileged host uid) must reach its rootfs.
@@ -86,7 +93,7 @@ export class Sandbox {
     try {
       const r = spawnSync(RUNTS, ['--root', this.root, ...args], {
         cwd: opts.cwd,
-        env: opts.env ? { ...process.env, ...opts.env } : process.env,
+        env: { ...process.env, ...NO_AUTOSTART, ...opts.env },
         stdio: ['ignore', outFd, errFd],
         timeout: opts.timeoutMs ?? 30_000,
       });
@@ -106,7 +113,7 @@ export class Sandbox {
     const out = join(this.dir, `out-${process.pid}-${++this.seq}`);
     const outFd = openSync(`${out}.stdout`, 'w+');
     const errFd = openSync(`${out}.stderr`, 'w+');
-    const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd] });
+    const child = spawn(RUNTS, ['--root', this.root, ...args], { stdio: ['ignore', outFd, errFd], env: { ...process.env, ...NO_AUTOSTART } });
     // Random-time SIGKILL of the runts process itself (crash tests).
     const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
     const result = new Promise<Result>((done) =>
@@ -129,8 +136,26 @@ export class Sandbox {
     return JSON.parse(r.stdout);
   }
 
+  /**
+   * Starts a warm host for this root (`runts supervise --auto`, as bin/runts auto-starts it) and resolves with it once its front socket answers: from then on the commands that a host serves run in it. `env` is the host's.
+   */
+  async startHost(env: Record<string, string> = {}): Promise<ChildProcess> {
+    await this.stopHosts(); // one host per root: a second would find the first's socket and leave
+    // The store must exist first (a host never makes a root by itself being asked to list).
+    if (!existsSync(join(this.root, 'runts.mdb'))) this.runts(['list']);
+    const host = await startHost(this.root, env);
+    this.hosts.push(host);
+    return host;
+  }
+
+  /** Stops the hosts startHost() started (SIGTERM: they close their sockets) and waits for them. */
+  async stopHosts(): Promise<void> {
+    await Promise.all(this.hosts.splice(0).map(stopHost));
+  }
+
   /** Force-deletes every container the test made, then removes cgroups and files. */
   cleanup(): void {
+    for (const h of this.hosts) h.kill('SIGKILL');
     for (const id of this.ids) this.runts(['delete', '--force', id]);
     for (const hierarchy of cgroupHierarchies()) {
       const parent = join(hierarchy, this.cgroupParent);
@@ -197,4 +222,31 @@ export function assertNoLeftovers(sb: Sandbox, id: string, bundle: string): void
   assert.equal(existsSync(join(sb.root, id)), false, 'no state directory');
   for (const h of cgroupHierarchies()) assert.equal(existsSync(join(h, sb.cgroupParent, id)), false, `no cgroup in ${h}`);
   assert.deepEqual(processesRootedAt(join(bundle, 'rootfs')), [], 'no process');
+}
+
+/**
+ * Starts a warm host for `root` (`runts supervise --auto`, as bin/runts auto-starts it; the root's store must exist)
+ * and resolves once its front socket is there. `env` is the host's.
+ */
+export async function startHost(root: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const sock = join(root, 'host/front.sock');
+  rmSync(sock, { force: true }); // left by a host that was killed: wait for the new one's
+  const host = spawn(process.execPath, [join(REPO, 'bin/runts.cjs'), '--root', root, 'supervise', '--auto'], {
+    stdio: 'ignore',
+    env: { ...process.env, RUNTS_HOST_IDLE: '600', ...env },
+  });
+  if (!(await eventually(() => existsSync(sock) && host.exitCode === null, 20_000))) {
+    host.kill('SIGKILL');
+    throw new Error(`the warm host for ${root} did not start (exit ${host.exitCode})`);
+  }
+  return host;
+}
+
+/** Stops a host of startHost() (SIGTERM: it closes its socket) and waits for it. */
+export function stopHost(host: ChildProcess): Promise<void> {
+  return new Promise<void>((done) => {
+    if (host.exitCode !== null || host.signalCode !== null) return done();
+    host.once('exit', () => done());
+    host.kill('SIGTERM');
+  });
 }

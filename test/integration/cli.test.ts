@@ -1,18 +1,34 @@
-// The CLI surface of CONTRACT.md that needs no container: help, version, spec, features, exit codes.
+// The CLI surface of CONTRACT.md that needs no container: help, version, spec, features, exit codes. Run twice:
+// through Node (no warm host) and with a warm host serving the root (bin/runts hands it what it serves).
 import { after, before, describe, test } from 'node:test';
+import type { ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUNTS } from '../helpers/runts.js';
+import { NO_AUTOSTART, RUNTS, startHost, stopHost } from '../helpers/runts.js';
 
-const runts = (args: string[], cwd?: string) => spawnSync(RUNTS, args, { encoding: 'utf8', cwd });
-
-describe('cli', () => {
+for (const path of ['node', 'host'] as const)
+describe(`cli (${path})`, () => {
   let dir: string;
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'runts-cli-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // The state root; named "list" on purpose (a global option's value that is also a command's name).
+  let root: string;
+  let host: ChildProcess | undefined;
+  const runts = (args: string[], cwd?: string) =>
+    spawnSync(RUNTS, args.includes('--root') ? args : ['--root', root, ...args], { encoding: 'utf8', cwd, env: { ...process.env, ...NO_AUTOSTART } });
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'runts-cli-'));
+    root = join(dir, 'list');
+    if (path === 'host') {
+      assert.equal(runts(['list']).status, 0);
+      host = await startHost(root);
+    }
+  });
+  after(async () => {
+    if (host) await stopHost(host);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('--version and --help, from another directory by absolute path', () => {
     const v = runts(['--version'], '/');
@@ -79,16 +95,16 @@ describe('cli', () => {
     assert.equal(h.stdout, '');
     assert.equal(h.stderr, "runts: unknown command 'frobnicate': see runts --help\n");
     assert.equal(runts(['help', 'kill']).status, 0);
-    const f = runts(['--root', dir, 'state']);
+    const f = runts(['state']);
     assert.notEqual(f.status, 0);
     assert.match(f.stderr, /missing required argument/);
   });
 
   test('a global option whose value is a command name does not pick the command (only the invoked one is built)', () => {
     // --root's value "list" and --log-format's "json" are values, not commands: the command is "state" / "list".
-    const st = runts(['--root', join(dir, 'list'), '--log-format', 'json', 'state', 'nosuch']);
+    const st = runts(['--root', root, '--log-format', 'json', 'state', 'nosuch']);
     assert.equal(st.stderr.trim(), 'runts: container "nosuch" does not exist');
-    const ls = runts(['--root', join(dir, 'list'), 'list', '--format', 'json']);
+    const ls = runts(['--root', root, 'list', '--format', 'json']);
     assert.equal(ls.status, 0, ls.stderr);
     assert.deepEqual(JSON.parse(ls.stdout), []);
     // The suggestion for a mistyped command needs every command registered.
@@ -97,7 +113,7 @@ describe('cli', () => {
   });
 
   test('state of an unknown container is an error naming it', () => {
-    const r = runts(['--root', join(dir, 'state'), 'state', 'nosuch']);
+    const r = runts(['state', 'nosuch']);
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr.trim(), 'runts: container "nosuch" does not exist');
   });

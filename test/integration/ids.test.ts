@@ -13,18 +13,24 @@ import type { Spec } from '../../src/oci/types.js';
 const skip = isRoot ? false : 'needs root: real containers';
 const sleeper = (s: Spec) => void (s.process!.args = ['/bin/sleep', '1000']);
 
-describe('exact ids for commands that change a container (CLI)', { skip }, () => {
+// Through Node, and with a warm host serving the root (bin/runts hands it the commands it serves).
+for (const path of ['node', 'host'] as const)
+describe(`exact ids for commands that change a container (CLI, ${path})`, { skip }, () => {
   let sb: Sandbox;
   let short: string;
   let long: string;
   let bundle: string;
-  before(() => {
+  before(async () => {
     sb = new Sandbox();
     short = sb.track(`pfx-${Math.random().toString(36).slice(2, 8)}`);
     long = sb.track(`${short}d`);
     bundle = sb.bundle(long, sleeper);
+    if (path === 'host') await sb.startHost();
   });
-  after(() => sb.cleanup());
+  after(async () => {
+    await sb.stopHosts();
+    sb.cleanup();
+  });
 
   test('create abc; create abcd; delete -f abc twice: the repeat leaves abcd alone and exits 0', () => {
     assert.equal(sb.runts(['create', '--bundle', sb.bundleFrom(bundle, short), short]).status, 0);

@@ -17,6 +17,9 @@ import type { TransitionRecord } from '../../src/persistence/store.js';
 const skip = isRoot ? false : 'needs root: real containers';
 const sleeper = (spec: { process?: { args?: string[] } }) => (spec.process!.args = ['sleep', '1000']);
 const transient = { RUNTS_NO_SUPERVISOR: '1' };
+// These tests are about the Node CLI forwarding to supervisor.sock: bin/runts goes straight to Node (a supervisor
+// also serves the native front, which test/integration/front.test.ts covers).
+process.env.RUNTS_FRONT = '0';
 
 /** Runs runts with stdin, stdout and stderr on /dev/null — the same files as the supervisor's, so a create forwards. */
 function quiet(sb: Sandbox, args: string[]): number | null {

@@ -1,0 +1,253 @@
+// The native front (bin/runts, src/front/front.c) and the warm host's end (src/supervisor/front-host.ts), with real
+// containers: the same command lines through Node and through a warm host print the same bytes and exit the same;
+// what the host ran is recorded under the host's pid; another uid is refused; a host that dies mid-command loses
+// nothing; a host of another protocol version makes the front fall back; auto-start is on by default, off with
+// RUNTS_AUTOSTART=0 or --no-autostart.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, RUNTS, Sandbox, eventually, isRoot, type Result } from '../helpers/runts.js';
+import type { TransitionRecord } from '../../src/persistence/store.js';
+
+const skip = isRoot ? false : 'needs root: real containers and setpriv';
+const sleeper = (spec: { process?: { args?: string[] } }) => (spec.process!.args = ['sleep', '1000']);
+// The pid of whoever dispatched the last transition of `id` (a command through the host: the host's).
+const lastPid = (sb: Sandbox, id: string) => (JSON.parse(sb.runts(['history', '-f', 'json', id]).stdout) as TransitionRecord[]).at(-1)!.pid;
+const same = (a: Result, b: Result, what: string) => assert.deepEqual({ status: b.status, stdout: b.stdout, stderr: b.stderr }, { status: a.status, stdout: a.stdout, stderr: a.stderr }, what);
+
+/** Pids of `runts supervise --auto` processes serving `root`. */
+function autoHosts(root: string): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('--auto') && argv.includes('supervise') && argv.includes(root)) out.push(Number(p));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('front and warm host', { skip }, () => {
+  let sb: Sandbox;
+  before(() => (sb = new Sandbox()));
+  after(async () => {
+    await sb.stopHosts();
+    sb.cleanup();
+  });
+
+  test('the same command lines print the same bytes and exit the same through Node and through the host', async () => {
+    const a = sb.id('same');
+    const b = sb.id('same');
+    const bundle = sb.bundle(a, sleeper);
+    for (const id of [a, b]) assert.equal(sb.runts(['run', '-d', '--bundle', bundle, id]).status, 0);
+    const reads = [
+      ['state', a], ['list'], ['list', '-q'], ['list', '--format', 'json'], ['ps', '-f', 'json', a], ['ps', a], ['history', a],
+      ['state', 'nosuch'], ['kill', 'nosuch'], ['delete', 'nosuch'], ['features'], ['state'], ['list', '--bogus'],
+      ['update', '--pids-limit', 'x', a], ['state', '-h'], ['history'],
+    ];
+    const viaNode = reads.map((args) => sb.runts(args));
+    const host = await sb.startHost();
+    const viaHost = reads.map((args) => sb.runts(args));
+    reads.forEach((args, i) => same(viaNode[i]!, viaHost[i]!, args.join(' ')));
+    assert.equal(viaHost[0]!.status, 0, 'state of a live container');
+
+    // Changes: the same commands on twin containers, b through Node (no host), a through a host. A change made by
+    // the host is recorded under its pid.
+    const changes: ((id: string) => string[])[] = [
+      (id) => ['pause', id],
+      (id) => ['resume', id],
+      (id) => ['update', '--pids-limit', '50', id],
+      (id) => ['kill', id, 'KILL'],
+      (id) => ['delete', '--force', id],
+    ];
+    await sb.stopHosts();
+    const byNode = changes.map((c) => sb.runts(c(b)));
+    const host2 = await sb.startHost();
+    changes.forEach((c, i) => {
+      const r = sb.runts(c(a));
+      same(byNode[i]!, r, c(a)[0]!);
+      if (i === 0) assert.equal(lastPid(sb, a), host2.pid, 'pause ran in the host');
+      if (i === 0) assert.notEqual(lastPid(sb, b), host2.pid, 'pause of b ran in Node');
+    });
+    assert.notEqual(host.pid, host2.pid);
+    // start: c through Node, d through the host (create itself always runs in the caller).
+    const c = sb.id('start');
+    const d = sb.id('start');
+    for (const id of [c, d]) assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+    await sb.stopHosts();
+    const startNode = sb.runts(['start', c]);
+    const host3 = await sb.startHost();
+    same(startNode, sb.runts(['start', d]), 'start');
+    assert.equal(lastPid(sb, d), host3.pid, 'start ran in the host');
+    assert.equal(sb.state(d).status, 'running');
+    for (const id of [c, d]) assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    assert.equal(sb.runts(['state', a]).status, 1, 'deleted through the host');
+    sb.untrack(a);
+    sb.untrack(b);
+  });
+
+  test('--log-format json lines of a command run by the host are the lines Node writes', async () => {
+    const log = join(sb.dir, 'front.log.json');
+    rmSync(log, { force: true });
+    const args = ['--log-format', 'json', '--log', log, 'kill', 'nosuch', 'TERM'];
+    await sb.stopHosts();
+    const n = sb.runts(args);
+    await sb.startHost();
+    const h = sb.runts(args);
+    same(n, h, 'kill nosuch');
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 2);
+    const [x, y] = lines.map(({ time, ...rest }) => (assert.match(String(time), /^\d{4}-/), rest));
+    assert.deepEqual(y, x);
+    assert.equal(x!.level, 'error');
+  });
+
+  test('a relative --root is run through Node (the caller\'s cwd), with the same result', async () => {
+    await sb.startHost();
+    const abs = sb.runts(['list', '-q']);
+    const rel = spawnSync(RUNTS, ['--root', 'state', 'list', '-q'], { cwd: sb.dir, encoding: 'utf8', env: { ...process.env, RUNTS_AUTOSTART: '0' } });
+    assert.equal(rel.status, 0, rel.stderr);
+    assert.equal(rel.stdout, abs.stdout);
+  });
+
+  test('only the host\'s uid may use its socket: the directory is 0700, and SO_PEERCRED refuses any other uid', async () => {
+    const id = sb.id('peer');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    await sb.startHost();
+    const dir = join(sb.root, 'host');
+    assert.equal(readdirSync(dir).includes('front.sock'), true);
+    assert.equal(spawnSync('stat', ['-c', '%a', dir], { encoding: 'utf8' }).stdout.trim(), '700');
+    assert.equal(spawnSync('stat', ['-c', '%a', join(dir, 'front.sock')], { encoding: 'utf8' }).stdout.trim(), '600');
+    // Open the way on purpose (as a careless chmod would): the host itself must still refuse uid 65534. The client
+    // sends a well-formed request to delete the container; the host answers "refused" and reads nothing.
+    chmodSync(sb.root, 0o711);
+    chmodSync(dir, 0o711);
+    chmodSync(join(dir, 'front.sock'), 0o666);
+    const client = `
+      const net = require('node:net');
+      const body = Buffer.from(['/', '4', 'runts', '--root', ${JSON.stringify(sb.root)}, 'delete', ''].join('\\0').replace(/\\0$/, '') + '\\0');
+      const argcFixed = Buffer.from(['/', '5', 'runts', '--root', ${JSON.stringify(sb.root)}, 'delete', '--force'].join('\\0') + '\\0');
+      void body;
+      const h = Buffer.alloc(16);
+      h.writeUInt32LE(0x46535452, 0); h.writeUInt32LE(1, 4); h.writeUInt32LE(argcFixed.length, 8); h.writeUInt32LE(3, 12);
+      const s = net.createConnection(${JSON.stringify(join(dir, 'front.sock'))});
+      let reply = '';
+      s.on('connect', () => s.write(Buffer.concat([h, argcFixed])));
+      s.on('data', (d) => (reply += d));
+      s.on('close', () => process.stdout.write(reply));
+      s.on('error', (e) => process.stdout.write('error ' + e.code));
+    `;
+    const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', client], { encoding: 'utf8' });
+    assert.match(r.stdout, /^refused uid 65534/, r.stderr);
+    assert.equal(sb.state(id).status, 'running', 'nothing ran');
+    // The front run as that uid finds a host of another uid: it never sends its fds and runs the command itself.
+    const f = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', RUNTS, '--root', sb.root, 'list', '-q'], {
+      encoding: 'utf8',
+      env: { ...process.env, RUNTS_AUTOSTART: '0' },
+    });
+    assert.doesNotMatch(f.stderr, /refused/);
+    assert.notEqual(f.status, 0, 'as uid 65534 through Node: the root is not theirs');
+    chmodSync(dir, 0o700);
+    chmodSync(join(dir, 'front.sock'), 0o600);
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    sb.untrack(id);
+    // Without the chmod, uid 65534 cannot even reach the socket.
+    const blocked = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', client], { encoding: 'utf8' });
+    assert.match(blocked.stdout, /^error EACCES/);
+  });
+
+  test('a host that dies during a command: a clear error, nothing lost, the next command reconciles', async () => {
+    await sb.stopHosts();
+    const id = sb.id('crash');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost({ RUNTS_CRASH_AT: 'kill.after-signal' });
+    const r = sb.runts(['kill', id, 'KILL']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      `runts: the runts host (pid ${host.pid}) ended during \`kill\`: it may or may not have happened; check with \`runts state\` (the next command runs without that host)\n`,
+    );
+    assert.ok(await eventually(() => host.exitCode !== null || host.signalCode !== null), 'the host is gone');
+    // The signal was sent before the host died; the next command (through Node, no host) reconciles and records it.
+    assert.equal(sb.state(id).status, 'stopped');
+    assert.equal(sb.runts(['delete', id]).status, 0);
+    sb.untrack(id);
+  });
+
+  test('a host of another protocol version answers "restart": the front runs the command itself and the host leaves', async () => {
+    await sb.stopHosts();
+    const id = sb.id('ver');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost({ RUNTS_TEST_FRONT_VERSION: '2' });
+    const r = sb.runts(['pause', id]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.notEqual(lastPid(sb, id), host.pid, 'not run by the old host');
+    assert.ok(await eventually(() => host.exitCode !== null, 10_000), 'the old host left');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    sb.untrack(id);
+  });
+
+  test('a host older than the build (runts rebuilt since it started) answers "restart" too', async () => {
+    const id = sb.id('rebuilt');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost();
+    assert.equal(sb.runts(['pause', id]).status, 0);
+    assert.equal(lastPid(sb, id), host.pid, 'the host ran it');
+    // What a rebuild does to the host's own module file (tsc rewrites every file of dist/).
+    const built = join(REPO, 'dist/supervisor/front-host.js');
+    const now = new Date();
+    utimesSync(built, now, now);
+    assert.equal(sb.runts(['resume', id]).status, 0);
+    assert.notEqual(lastPid(sb, id), host.pid, 'not run by the stale host');
+    assert.ok(await eventually(() => host.exitCode !== null, 10_000), 'the stale host left');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    sb.untrack(id);
+  });
+
+  test('auto-start: on by default (a detached host appears, and leaves when idle); off with RUNTS_AUTOSTART=0 or --no-autostart', async () => {
+    await sb.stopHosts();
+    const off = new Sandbox();
+    try {
+      off.runts(['list']); // the store exists: a root runts has used
+      assert.equal(off.runts(['list']).status, 0);
+      assert.equal(off.runts(['--no-autostart', 'list'], { env: { RUNTS_AUTOSTART: '1' } }).status, 0);
+      assert.equal(off.runts(['list'], { env: { RUNTS_AUTOSTART: '1' } }).status, 0);
+      // The last command (default on) started one; before it, two commands with auto-start off started none.
+      assert.ok(await eventually(() => autoHosts(off.root).length === 1, 20_000), 'one host for the root');
+      const [pid] = autoHosts(off.root);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ownSession = Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[3]);
+      assert.notEqual(Number(stat[3]), ownSession, 'its own session (setsid)');
+      assert.notEqual(Number(stat[1]), process.pid, 'not the caller\'s child');
+      assert.ok(await eventually(() => /^0::\/runts-host$/m.test(readFileSync(`/proc/${pid}/cgroup`, 'utf8')), 20_000), 'its own cgroup');
+      assert.ok(await eventually(() => existsSync(join(off.root, 'host/front.sock')), 20_000));
+      const r = off.runts(['list', '-q'], { env: { RUNTS_AUTOSTART: '1' } });
+      assert.equal(r.status, 0);
+      // Idle: with RUNTS_HOST_IDLE unset a host stays 60 s; removing its socket sends it away at once.
+      rmSync(join(off.root, 'host/front.sock'));
+      assert.ok(await eventually(() => autoHosts(off.root).length === 0, 10_000), 'the host left');
+    } finally {
+      for (const p of autoHosts(off.root)) process.kill(p, 'SIGKILL');
+      off.cleanup();
+    }
+  });
+
+  test('an auto-started host leaves after RUNTS_HOST_IDLE seconds without a command', async () => {
+    const s = new Sandbox();
+    try {
+      s.runts(['list']);
+      assert.equal(s.runts(['list'], { env: { RUNTS_AUTOSTART: '1', RUNTS_HOST_IDLE: '1' } }).status, 0);
+      assert.ok(await eventually(() => autoHosts(s.root).length === 1, 20_000), 'started');
+      assert.ok(await eventually(() => autoHosts(s.root).length === 0, 20_000), 'left when idle');
+    } finally {
+      for (const p of autoHosts(s.root)) process.kill(p, 'SIGKILL');
+      s.cleanup();
+    }
+  });
+});
