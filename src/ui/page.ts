@@ -210,7 +210,12 @@ function renderList() {
   filtered = sortedIds.filter((id) => matches(id, containers.get(id)));
   $('no-containers').hidden = containers.size > 0;
   $('count').textContent = filtered.length === containers.size ? containers.size + ' containers' : filtered.length + ' of ' + containers.size + ' containers';
-  $('list').querySelector('.spacer').style.height = filtered.length * ROW_H + 'px';
+  const list = $('list');
+  list.querySelector('.spacer').style.height = filtered.length * ROW_H + 'px';
+  // A shorter list (a filter) must not be drawn from an offset past its end: the browser clamps scrollTop only at its
+  // next layout, and the rows drawn meanwhile would be none.
+  const end = Math.max(0, filtered.length * ROW_H - list.clientHeight);
+  if (list.scrollTop > end) list.scrollTop = end;
   renderRows();
   if (tab === 'sandboxes') renderSandboxes();
   if (!firstPaint && containers.size > 0) {
