@@ -5,35 +5,18 @@
  * filesystems where inotify says nothing, a short timer fires. It never busy-loops.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import type { FeedEntry, Refusal, Store } from '../persistence/store.js';
+import type { FeedEntry, Store } from '../persistence/store.js';
 import { isExit, statusOfState, type ContainerStatus } from '../machines/container.js';
 
-/** A container's statechart moved (one record of its history, as it was committed). */
-export interface TransitionEvent {
+/**
+ * A container's statechart moved: one record of its history (the fields `history` shows: seq, from, to, event, time,
+ * pid, exitStatus, error, refused), as it was committed. `cursor` is its position in the root's feed: pass it as
+ * `since` to resume after it.
+ */
+export interface TransitionEvent extends FeedEntry {
   type: 'transition';
-  /** Position in the root's feed; pass it as `since` to resume after this event. */
-  cursor: number;
-  id: string;
-  /** Per-container sequence number (as in `history`). */
-  seq: number;
-  /** Leaf state before, e.g. `running.idle` ('' for the first record of a container). */
-  from: string;
-  /** Leaf state after, e.g. `paused.idle` (`stopped.deleted` when the container was deleted). */
-  to: string;
   /** OCI status after the move (top-level state of `to`). */
   status: ContainerStatus;
-  /** The event that moved it, e.g. `container.pause`, `observed.exited`. */
-  event: string;
-  /** ISO 8601 time of the move. */
-  time: string;
-  /** The runts process (CLI, supervisor or embedding program) that made the move. */
-  pid: number;
-  /** With `observed.exited`: the init's exit status (128 + signal when killed), null when unknown. */
-  exitStatus?: number | null;
-  /** With an effect's failure: its message. */
-  error?: string;
-  /** The chart refused `event` (from = to: nothing moved): the error's code and message. */
-  refused?: Refusal;
 }
 
 /** A container's process ended: its chart left created/running/paused for stopped. */

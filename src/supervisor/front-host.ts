@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { commandRunner, enableCallerContexts, runInCaller, type CallerContext } from '../cli-io.js';
 import type { RuntimeApi } from '../operations/types.js';
 import { SupervisorError } from './protocol.js';
+import { listenOwnerOnly } from './listen-socket.js';
 
 /** RUNTS_FRONT_VERSION of src/front/front-wire.h. */
 export const FRONT_VERSION = 1;
@@ -85,18 +86,7 @@ export class FrontHost {
     enableCallerContexts(new AsyncLocalStorage<CallerContext>());
     // Accepted paused: libuv must never read these sockets (it would drop the fds they carry).
     const server = createServer({ pauseOnConnect: true });
-    const umask = process.umask(0o177); // born 0600, not chmod'ed after a window
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(umask);
-    }
+    await listenOwnerOnly(server, path);
     const host = new FrontHost(path, server, statSync(path).ino, buildStamp());
     server.on('connection', (socket) => void host.serve(socket, forCommand, log, version));
     return host;

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callSupervisor } from './call.js';
+import { listenOwnerOnly } from './listen-socket.js';
 import { PROTOCOL_VERSION, SupervisorError, toWire, type Hello, type Reply, type Request } from './protocol.js';
 
 /** Requests are a command's options: anything near this size is not one. */
@@ -35,19 +36,7 @@ export class ControlServer {
     }
     const server = createServer((socket) => control.accept(socket, handle, log));
     const control = new ControlServer(path, server);
-    // The socket is born with the umask's mode; make it 0600 from the start, not after a window.
-    const umask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(umask);
-    }
+    await listenOwnerOnly(server, path);
     chmodSync(path, 0o600);
     return control;
   }
