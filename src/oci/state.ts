@@ -31,6 +31,8 @@ export interface RuncState {
 }
 
 export interface RuncStateInput extends StateInput {
+  /** The bundle's ociVersion (runc reports the config's); default: the version runts implements. */
+  ociVersion?: string;
   rootfs: string;
   created: Date | string;
   owner: string;
@@ -75,7 +77,7 @@ export function ociState(input: StateInput): State {
 export function runcStateJson(input: RuncStateInput): RuncState {
   const annotations = nonEmpty(input.annotations);
   return {
-    ociVersion: OCI_VERSION,
+    ociVersion: input.ociVersion ?? OCI_VERSION,
     id: input.id,
     pid: pidFor(input.status, input.pid),
     status: input.status,

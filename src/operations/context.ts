@@ -10,7 +10,7 @@ import type { LiveFacts } from '../actors/ports.js';
 import { RuntsError } from '../errors.js';
 import { CONTAINER_TYPE } from '../linux/oom-score.js';
 import { canQuery, refusalError } from '../machines/container.js';
-import { pidFor } from '../oci/state.js';
+import { runcStateJson } from '../oci/state.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { ContainerRecord, Store } from '../persistence/store.js';
 import type { Spec } from '../oci/types.js';
@@ -48,16 +48,18 @@ export async function queryable(ctx: OperationContext, id: string, op: string, u
 export function stateOf(s: Settled): ContainerState {
   const f = s.facts;
   return {
-    // The bundle's, as runc reports it (kept in the facts too, for listings read without specs).
-    ociVersion: f.ociVersion ?? f.spec?.ociVersion ?? '1.2.0',
-    id: f.id,
-    pid: pidFor(s.status, f.initPid),
-    status: s.status,
-    bundle: f.bundle,
-    rootfs: f.rootfs,
-    created: f.created,
-    owner: f.owner,
-    ...(Object.keys(f.annotations ?? {}).length ? { annotations: f.annotations } : {}),
+    ...runcStateJson({
+      // The bundle's, as runc reports it (kept in the facts too, for listings read without specs).
+      ociVersion: f.ociVersion ?? f.spec?.ociVersion,
+      id: f.id,
+      status: s.status,
+      pid: f.initPid,
+      bundle: f.bundle,
+      rootfs: f.rootfs,
+      created: f.created,
+      owner: f.owner,
+      annotations: f.annotations,
+    }),
     sandbox: f.sandboxId,
   };
 }

@@ -5,26 +5,15 @@
  */
 import type { Logger } from 'pino';
 import type { CgroupStats, SubCgroups } from '../linux/cgroups/index.js';
-import type { ContainerStatus } from '../machines/container.js';
+import type { RuncState } from '../oci/state.js';
 import type { LinuxResources, Process } from '../oci/types.js';
 import type { TransitionRecord } from '../persistence/store.js';
 import type { GoferData, GoferDirEntry } from '../gofer/client.js';
 import type { EventsOptions, RuntimeEvent } from './events.js';
 
-/** What `state` prints, as runc prints it. */
-export interface ContainerState {
-  ociVersion: string;
-  id: string;
-  pid: number;
-  status: ContainerStatus;
-  bundle: string;
-  rootfs: string;
-  created: string;
-  owner: string;
-  annotations?: Record<string, string>;
-  /** The sandbox (pod) the container belongs to: its own id for a standalone or root container. */
-  sandbox: string;
-}
+/** What `state` prints: runc's fields, in runc's order, and the sandbox (pod) the container belongs to (its own id
+ * for a standalone or root container). */
+export type ContainerState = RuncState & { sandbox: string };
 
 export interface CreateOptions {
   /** Bundle directory (default: the current directory). */
