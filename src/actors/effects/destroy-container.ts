@@ -45,7 +45,11 @@ export async function teardown(facts: Readonly<LiveFacts>, env: ContainerEnv, op
   const goferStopped = attempt('stopping the gofer', () => stopGofer(gofer, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
   await goferStopped;
-  await attempt('removing the state directory', () => rmSync(containerDir(env.root, facts.id), { recursive: true, force: true }));
+  // Retried (ENOTEMPTY, EBUSY): another runts process finishing a command on this container (an exec that was in
+  // flight) may write a file there while the tree is removed; with the directory gone, its write fails harmlessly.
+  await attempt('removing the state directory', () =>
+    rmSync(containerDir(env.root, facts.id), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }),
+  );
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
 }
 
