@@ -133,20 +133,20 @@ export async function benchFront(ctx: BenchContext, extras: { node: string }): P
   const overhead = (summarize(front)?.median ?? NaN) - (summarize(direct)?.median ?? NaN);
   const launch = (summarize(launchFront)?.median ?? NaN) - (summarize(launchShebang)?.median ?? NaN);
   return [
-    { kind: 'row', num: 8, title: `\`state <id>\`, warm host (${n} created containers)`, samples: state },
-    { kind: 'row', num: 8, title: `\`list -q\`, warm host (${n} created containers)`, samples: list },
-    { kind: 'row', num: 8, title: '`state <id>`, no host: bin/runts (front → Node) (runts column)', samples: { runts: front } },
+    { kind: 'row', num: 9, title: `\`state <id>\`, warm host (${n} created containers)`, samples: state },
+    { kind: 'row', num: 9, title: `\`list -q\`, warm host (${n} created containers)`, samples: list },
+    { kind: 'row', num: 9, title: '`state <id>`, no host: bin/runts (front → Node) (runts column)', samples: { runts: front } },
     {
       kind: 'row',
-      num: 8,
+      num: 9,
       title: '`state <id>`, no host: `node bin/runts.cjs` (the entry before the front) (runts column)',
       samples: { runts: direct },
       note: `the front adds ${Number.isFinite(overhead) ? formatMs(overhead) : '?'} ms when no host runs`,
     },
-    { kind: 'row', num: 8, title: 'launch only (`node` := /bin/true): bin/runts, no host (runts column)', samples: { runts: launchFront } },
+    { kind: 'row', num: 9, title: 'launch only (`node` := /bin/true): bin/runts, no host (runts column)', samples: { runts: launchFront } },
     {
       kind: 'row',
-      num: 8,
+      num: 9,
       title: 'launch only (`node` := /bin/true): a `#!/usr/bin/env node` script, the old bin/runts (runts column)',
       samples: { runts: launchShebang },
       note: `front − shebang = ${Number.isFinite(launch) ? formatMs(launch) : '?'} ms`,
