@@ -6,11 +6,10 @@
 // Every call runs under util-linux `script`, so podman and the runtime get a pty of the user's as stdio: runc's
 // rootless `run` fchowns its stdio, which fails on a pipe or file of root's (`fchown fd 7: operation not permitted`).
 import { chownSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from './runts.js';
 import { run, type CtrResult } from './containerd.js';
+import { busyboxImageTar } from './podman.js';
 import type { TestUser } from './rootless.js';
 
 export const PODMAN = '/usr/bin/podman';
@@ -42,13 +41,7 @@ export class RootlessPodman {
   static async start(user: TestUser, runtime: string): Promise<RootlessPodman> {
     const p = new RootlessPodman(user, runtime);
     try {
-      const rootfs = join(p.dir, 'image-rootfs');
-      const made = spawnSync(join(REPO, 'scripts/make-rootfs.sh'), [rootfs], { encoding: 'utf8' });
-      if (made.status !== 0) throw new Error(`make-rootfs.sh ${rootfs} failed: ${made.stderr}`);
-      const tar = join(p.dir, 'busybox.tar');
-      const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`tar of ${rootfs} failed: ${t.stderr}`);
-      rmSync(rootfs, { recursive: true, force: true });
+      const tar = busyboxImageTar(p.dir);
       const r = await p.podman(['import', tar, p.image], 120_000);
       if (r.status !== 0) throw new Error(`podman import failed: ${p.explain(r)}`);
       return p;

@@ -19,6 +19,18 @@ function hardLimit(flag: '-n' | '-u'): number | undefined {
   return /^\d+$/.test(out) ? Number(out) : undefined;
 }
 
+/** Makes a busybox rootfs in `dir` and packs it as `dir/busybox.tar`, an image `podman import` takes; returns the tar. */
+export function busyboxImageTar(dir: string): string {
+  const rootfs = join(dir, 'image-rootfs');
+  const made = spawnSync(join(REPO, 'scripts/make-rootfs.sh'), [rootfs], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`make-rootfs.sh ${rootfs} failed: ${made.stderr}`);
+  const tar = join(dir, 'busybox.tar');
+  const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+  if (t.status !== 0) throw new Error(`tar of ${rootfs} failed: ${t.stderr}`);
+  rmSync(rootfs, { recursive: true, force: true });
+  return tar;
+}
+
 export class Podman {
   readonly dir: string;
   /** Every container's cgroup is `<cgroupParent>/libpod-<id>`, conmon's `<cgroupParent>/conmon`. */
@@ -47,15 +59,9 @@ export class Podman {
   static async start(): Promise<Podman> {
     const p = new Podman();
     try {
-      const rootfs = join(p.dir, 'image-rootfs');
-      const made = spawnSync(join(REPO, 'scripts/make-rootfs.sh'), [rootfs], { encoding: 'utf8' });
-      if (made.status !== 0) throw new Error(`make-rootfs.sh ${rootfs} failed: ${made.stderr}`);
-      const tar = join(p.dir, 'busybox.tar');
-      const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
-      if (t.status !== 0) throw new Error(`tar of ${rootfs} failed: ${t.stderr}`);
+      const tar = busyboxImageTar(p.dir);
       const r = await p.podman(['import', tar, p.image]);
       if (r.status !== 0) throw new Error(`podman import failed: ${r.stderr}`);
-      rmSync(rootfs, { recursive: true, force: true });
       rmSync(tar, { force: true });
       return p;
     } catch (e) {
