@@ -104,3 +104,8 @@ export function readOwnPermittedCaps(procRoot = '/proc'): bigint | null {
     return null;
   }
 }
+
+/** A waited process's exit status by the shell's convention: its exit code, or 128 + the signal that killed it. */
+export function exitStatus(w: { exitCode: number | null; signal: number | null }): number {
+  return w.exitCode ?? 128 + (w.signal ?? 0);
+}

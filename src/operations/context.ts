@@ -71,11 +71,6 @@ export function writePidFile(path: string, pid: number): void {
   renameSync(tmp, path);
 }
 
-/** The shell's convention: the exit code, or 128 + the signal that killed it. */
-export function exitStatus(w: { exitCode: number | null; signal: number | null }): number {
-  return w.exitCode ?? 128 + (w.signal ?? 0);
-}
-
 /** The container's processes are in a user namespace (its own or a joined one). */
 export function hasUserNamespace(spec: Spec): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user');

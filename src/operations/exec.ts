@@ -6,7 +6,8 @@ import type { LiveFacts } from '../actors/ports.js';
 import { describeSpawnError } from '../actors/spawn-errors.js';
 import { PtyRelay } from '../linux/pty-relay.js';
 import type { Process } from '../oci/types.js';
-import { exitStatus, findRecord, hasUserNamespace, RuntimeError, writePidFile, type OperationContext } from './context.js';
+import { exitStatus } from '../linux/proc.js';
+import { findRecord, hasUserNamespace, RuntimeError, writePidFile, type OperationContext } from './context.js';
 import type { ExecHandle, ExecOptions } from './types.js';
 
 export async function execInContainer(ctx: OperationContext, id: string, opts: ExecOptions): Promise<ExecHandle> {

@@ -18,6 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { ExitWatch, SyscallPort } from '../native/port.js';
+import { exitStatus } from '../linux/proc.js';
 
 export type WatchKind = 'init' | 'gofer' | 'exec';
 
@@ -160,7 +161,7 @@ export class Reaper {
     try {
       const r = this.sys.waitPid(e.pid, WNOHANG);
       if (r.pid === e.pid) {
-        status = r.exitCode ?? 128 + (r.signal ?? 0);
+        status = exitStatus(r);
         reaped = true;
       }
     } catch {
