@@ -3,6 +3,7 @@ import { containerMachine, MACHINE_VERSION } from '../machines/container.js';
 import { SCHEMA_VERSION, Store, storeDamage, type ContainerFacts, type RepairOutcome, type StoreLocker } from '../persistence/store.js';
 import { readFactsFiles } from '../persistence/facts-file.js';
 import { socketPath } from '../supervisor/protocol.js';
+import { socketAnswers } from '../supervisor/call.js';
 import { RuntsError } from '../errors.js';
 
 export class RepairError extends RuntsError {}
@@ -43,13 +44,7 @@ export function repairStore(root: string, sys: StoreLocker): RepairReport | unde
  */
 export async function repair(root: string, sys: StoreLocker): Promise<RepairReport | undefined> {
   const sock = socketPath(root);
-  const net = await import('node:net');
-  const answering = await new Promise<boolean>((done) => {
-    const socket = net.createConnection(sock);
-    socket.once('connect', () => (socket.destroy(), done(true)));
-    socket.once('error', () => done(false)); // no socket, or a stale one: nobody serves the root
-  });
-  if (answering) {
+  if (await socketAnswers(sock)) {
     const why = storeDamage(root);
     if (why === undefined) return undefined;
     throw new RepairError('bad_state', `state database of ${root} is damaged (${why}) but a supervisor serves it (${sock}): stop it, then run repair again`);

@@ -22,8 +22,7 @@
 /* A request is a command line: anything near this size is not one (the front then runs the command itself). */
 #define RUNTS_FRONT_MAX_BODY (256u * 1024u)
 #define RUNTS_FRONT_FDS 3
-/* The socket, inside the state root: a 0700 directory the host makes, and the socket (0600) in it. */
-#define RUNTS_FRONT_DIR "host"
+/* The socket, inside the state root: a 0700 directory "host" the host makes, and the socket (0600) in it. */
 #define RUNTS_FRONT_SOCKET "host/front.sock"
 
 struct front_header {

@@ -15,7 +15,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -23,6 +23,7 @@ import { commandRunner, enableCallerContexts, runInCaller, type CallerContext } 
 import type { RuntimeApi } from '../operations/types.js';
 import { SupervisorError } from './protocol.js';
 import { listenOwnerOnly } from './listen-socket.js';
+import { socketAnswers } from './call.js';
 
 /** RUNTS_FRONT_VERSION of src/front/front-wire.h. */
 export const FRONT_VERSION = 1;
@@ -75,8 +76,8 @@ export class FrontHost {
     if (!st.isDirectory() || st.uid !== process.geteuid?.()) {
       throw new SupervisorError('bad_config', `${dir} is not a directory of this user: remove it, it is runts' own`);
     }
-    const path = join(dir, FRONT_SOCKET);
-    if (await answers(path)) throw new SupervisorError('exists', `a runts host already serves ${root} on ${path}: stop it first, or use another --root`);
+    const path = frontSocketPath(root);
+    if (await socketAnswers(path)) throw new SupervisorError('exists', `a runts host already serves ${root} on ${path}: stop it first, or use another --root`);
     chmodSync(dir, 0o700);
     try {
       unlinkSync(path); // left by a host that died
@@ -136,6 +137,7 @@ export class FrontHost {
 
   private async serve(socket: Socket, forCommand: (log: Logger) => RuntimeApi, log: Logger, version: number): Promise<void> {
     this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     this.active++;
     this.lastUsed = Date.now();
     socket.on('error', () => undefined); // a front that went away: nothing to answer
@@ -182,7 +184,6 @@ export class FrontHost {
         for (const f of ctx.opened) closeQuietly(f);
       }
       closeAll(fds);
-      fds = [];
       socket.end(`exit ${ctx.exitCode}\n`);
     } catch (e) {
       // Nothing was run (a malformed or slow request): the front falls back, as with no host.
@@ -192,7 +193,6 @@ export class FrontHost {
       closeAll(fds);
       this.active--;
       this.lastUsed = Date.now();
-      socket.once('close', () => this.sockets.delete(socket));
     }
   }
 }
@@ -249,18 +249,6 @@ function closeQuietly(fd: number): void {
 function closeAll(fds: number[]): void {
   for (const f of fds) closeQuietly(f);
   fds.length = 0;
-}
-
-/** Whether a host answers on the socket at `path` (a connect that succeeds; nothing is sent). */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 /** This module's file as built (inode and mtime): it changes with every build, so a host can tell it is stale. */

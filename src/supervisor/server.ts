@@ -2,7 +2,7 @@
  * The supervisor's end of the control socket (see protocol.ts): a unix socket, mode 0600, in the state root.
  * Each connection: greeting, one request, one reply, close.
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callSupervisor } from './call.js';
@@ -37,7 +37,6 @@ export class ControlServer {
     const server = createServer((socket) => control.accept(socket, handle, log));
     const control = new ControlServer(path, server);
     await listenOwnerOnly(server, path);
-    chmodSync(path, 0o600);
     return control;
   }
 
