@@ -142,6 +142,9 @@ export class FrontHost {
     this.lastUsed = Date.now();
     socket.on('error', () => undefined); // a front that went away: nothing to answer
     let fds: number[] = [];
+    // Once the command has started, a failure must not make the front run it again through Node (a kill or a delete
+    // would happen twice): it is this command's failure.
+    let started = false;
     try {
       const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
       if (typeof fd !== 'number' || fd < 0) throw new Error('no fd for the connection');
@@ -178,6 +181,7 @@ export class FrontHost {
         opened: [],
         runtime: forCommand,
       };
+      started = true;
       try {
         await runInCaller(ctx, () => main(call.argv, true));
       } finally {
@@ -186,6 +190,11 @@ export class FrontHost {
       closeAll(fds);
       socket.end(`exit ${ctx.exitCode}\n`);
     } catch (e) {
+      if (started) {
+        log.warn({ err: (e as Error).message }, 'front command failed after it started');
+        socket.end('exit 1\n');
+        return;
+      }
       // Nothing was run (a malformed or slow request): the front falls back, as with no host.
       log.warn({ err: (e as Error).message }, 'front request failed');
       socket.end(`fallback ${(e as Error).message.split('\n')[0]}\n`);
