@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { isRootless, readRootlessHost, rootlessIdMapping, rootlessProcessLimits, rootlessUserNs } from '../../linux/rootless.js';
 import type { CgroupManager } from '../../linux/cgroups/index.js';
 import { PlanError } from '../../errors.js';
@@ -40,9 +40,9 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
     sys.mkfifo(fifo, 0o600);
     const cgroup = cgroups.open(facts.cgroupPath);
     // Without root the cgroup is made first, in the hierarchies the user may write: the plan joins only those.
-    if (rootless) Object.assign(patch, createRootlessCgroup(facts, env, cgroup));
+    if (rootless) makeCgroup(facts, env, cgroup, patch, true);
     let views = cgroups.views(facts.cgroupPath);
-    if (rootless) views = views.filter((v) => existsSync(v.hostDir));
+    if (rootless) views = views.filter((v) => cgroup.dirs.includes(v.hostDir));
     for (const w of rootless?.warnings ?? []) env.log.warn({ id: facts.id }, w);
     const plan = planInit({
       spec: rootless?.spec ?? spec,
@@ -63,15 +63,9 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
     for (const w of planWarnings(spec)) env.log.warn({ id: facts.id }, w);
     const spawn = sys.spawnGated(plan);
     try {
-      const made = rootless ? { created: !patch.cgroupShared, warnings: [] } : cgroup.create(effectiveResources(spec.linux?.resources));
-      // A cgroup that existed before us (a caller's own) is not ours to remove at delete.
-      if (!made.created) patch.cgroupShared = true;
-      for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
+      if (!rootless) makeCgroup(facts, env, cgroup, patch, false);
       crashPoint('create.after-cgroup');
     } catch (e) {
-      // create removed the dirs it made; what is left existed before us (e.g. a frozen cgroup it refused): not
-      // ours to remove in the teardown.
-      patch.cgroupShared = true;
       // Stage 1 ends at the gate and the spawn stops what it started; the cgroup's error is the one to report.
       spawn.cancel();
       await spawn.done.catch(() => undefined);
@@ -122,16 +116,23 @@ function rootlessSetup(spec: LiveFacts['spec']) {
 }
 
 /**
- * The cgroup of a container made without root: in each hierarchy the user may write (a delegated cgroup v2
- * subtree); the others are skipped, as runc does, with one warning. With none left the container has no cgroup.
- * Returns what it recorded (the patch of the facts).
+ * Makes the container's cgroup and records in `patch` what teardown must know. A cgroup that existed before us (a
+ * caller's own) is not ours to remove at delete; when create fails it has removed the dirs it made, and what is left
+ * existed before us too (e.g. a frozen cgroup it refused). `skipDenied` (without root): only the hierarchies the user
+ * may write (a delegated cgroup v2 subtree); the others are skipped, as runc does, with one warning, and with none
+ * left the container has no cgroup.
  */
-function createRootlessCgroup(facts: Readonly<LiveFacts>, env: ContainerEnv, cgroup: CgroupManager): Partial<LiveFacts> {
-  const patch: Partial<LiveFacts> = {};
-  const made = cgroup.create(effectiveResources(facts.spec.linux?.resources), { skipDenied: true });
+function makeCgroup(facts: Readonly<LiveFacts>, env: ContainerEnv, cgroup: CgroupManager, patch: Partial<LiveFacts>, skipDenied: boolean): void {
+  let made: ReturnType<CgroupManager['create']>;
+  try {
+    made = cgroup.create(effectiveResources(facts.spec.linux?.resources), { skipDenied });
+  } catch (e) {
+    patch.cgroupShared = true;
+    throw e;
+  }
   if (!made.created) patch.cgroupShared = true;
   for (const w of made.warnings) env.log.warn({ id: facts.id }, w);
-  if (made.skipped.length === 0) return patch;
+  if (made.skipped.length === 0) return;
   if (cgroup.dirs.length === 0) {
     patch.noCgroup = true;
     env.log.warn(
@@ -141,5 +142,4 @@ function createRootlessCgroup(facts: Readonly<LiveFacts>, env: ContainerEnv, cgr
   } else {
     env.log.warn({ id: facts.id }, `runts runs without root: cgroups not delegated to the user are skipped (${made.skipped.join(', ')})`);
   }
-  return patch;
 }
