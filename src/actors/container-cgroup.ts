@@ -3,7 +3,8 @@ import type { SubCgroups } from '../linux/cgroups/index.js';
 import type { ContainerFacts } from '../persistence/store.js';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CgroupPort } from './ports.js';
+import { isProcessAlive } from '../linux/proc.js';
+import type { CgroupPort, Ports } from './ports.js';
 
 /**
  * The container's cgroup, for an operation that needs one (`what`: "pause", "update", ...). A container created
@@ -20,9 +21,12 @@ export function containerCgroup(cgroups: CgroupPort, facts: ContainerFacts, what
   return cgroups.open(facts.cgroupPath);
 }
 
-/** The pids of the container: its cgroup's; the init alone without a cgroup (its pid namespace holds the rest). */
-export function containerPids(cgroups: CgroupPort, facts: ContainerFacts): number[] {
-  if (facts.noCgroup) return facts.initPid > 0 && existsSync(`/proc/${facts.initPid}`) ? [facts.initPid] : [];
+/**
+ * The pids of the container: its cgroup's; without a cgroup, the init alone (its pid namespace holds the rest) while
+ * it lives — the same process, by its start time, not whatever now has its pid.
+ */
+export function containerPids({ sys, cgroups }: Pick<Ports, 'sys' | 'cgroups'>, facts: ContainerFacts): number[] {
+  if (facts.noCgroup) return facts.initPid > 0 && isProcessAlive(sys, facts.initPid, facts.initStartTime) ? [facts.initPid] : [];
   return cgroups.open(facts.cgroupPath).pids();
 }
 

@@ -12,10 +12,10 @@ export { SignalError };
  * in the container's cgroup.
  */
 export function signalContainer(facts: Readonly<LiveFacts>, env: ContainerEnv, signal: number, all: boolean): void {
-  const { sys, cgroups } = env.ports;
+  const { sys } = env.ports;
   if (all) {
     // A member gone since the listing is fine (kill returns false).
-    for (const pid of containerPids(cgroups, facts)) sys.kill(pid, signal);
+    for (const pid of containerPids(env.ports, facts)) sys.kill(pid, signal);
     return;
   }
   signalInit(facts, env, signal);
