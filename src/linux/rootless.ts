@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { PlanHeader } from '../native/plan.js';
-import { RLIMIT } from '../native/plan.js';
+import { RLIMIT, RLIM_INFINITY } from '../native/plan.js';
+import { findSystemBinary } from './system-binary.js';
 import type { LinuxIDMapping, Spec } from '../oci/types.js';
 import { PlanError } from '../errors.js';
 
@@ -47,7 +48,6 @@ export interface RootlessHost {
   newgidmap?: string;
 }
 
-const HELPER_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 const LIMIT_NAMES: Record<string, string> = {
   'Max cpu time': 'RLIMIT_CPU',
   'Max file size': 'RLIMIT_FSIZE',
@@ -66,7 +66,6 @@ const LIMIT_NAMES: Record<string, string> = {
   'Max realtime priority': 'RLIMIT_RTPRIO',
   'Max realtime timeout': 'RLIMIT_RTTIME',
 };
-const RLIM_INFINITY = 0xffffffffffffffffn;
 
 /** The hard limits of /proc/self/limits ("Max open files  1024  524288  files"). */
 export function parseHardLimits(text: string): Map<number, bigint> {
@@ -82,14 +81,13 @@ export function parseHardLimits(text: string): Map<number, bigint> {
 }
 
 export function readRootlessHost(): RootlessHost {
-  const helper = (name: string) => HELPER_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p));
   return {
     euid: process.geteuid?.() ?? 0,
     egid: process.getegid?.() ?? 0,
     hardLimits: parseHardLimits(readFileSync('/proc/self/limits', 'utf8')),
     oomScoreAdj: Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()),
-    newuidmap: helper('newuidmap'),
-    newgidmap: helper('newgidmap'),
+    newuidmap: findSystemBinary('newuidmap'),
+    newgidmap: findSystemBinary('newgidmap'),
   };
 }
 

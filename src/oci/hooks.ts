@@ -13,6 +13,7 @@ import { CLONE, PlanBuilder } from '../native/plan.js';
 import { RuntsError } from '../errors.js';
 import type { HOOK_POINTS } from './constants.js';
 import type { Hook, State } from './types.js';
+import { findSystemBinary } from '../linux/system-binary.js';
 
 /** A hook point of the OCI runtime spec, in lifecycle order: see HOOK_POINTS. */
 export type HookPoint = (typeof HOOK_POINTS)[number];
@@ -59,10 +60,7 @@ const TAIL_CHARS = 200;
 const CLOSE_GRACE_MS = 100;
 
 function findNsenter(): string {
-  for (const p of ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter', '/sbin/nsenter']) {
-    if (existsSync(p)) return p;
-  }
-  return 'nsenter';
+  return findSystemBinary('nsenter') ?? 'nsenter';
 }
 
 /** "KEY=value" list → env object. Nothing is inherited from runts: the spec gives the hook this env only. */
