@@ -9,6 +9,7 @@ import {
   persistedSnapshot,
   observeTransitions,
   stateName,
+  errorText,
   opName,
   refusalError,
   stateError,
@@ -266,7 +267,9 @@ export class ContainerHost {
     if (!now || now.version === run.record.version) return undefined;
     const status = (r: ContainerRecord) => statusOf(r.snapshot as { value: unknown });
     if (status(now) !== status(run.record) || JSON.stringify(now.facts) !== JSON.stringify(run.record.facts)) return undefined;
-    return this.persist({ ...run, record: now });
+    // The facts are equal: keep the run's own objects, so persist sees the spec unchanged (it compares by identity)
+    // and writes neither the spec nor the facts file again.
+    return this.persist({ ...run, record: { ...now, facts: run.record.facts } });
   }
 
   private persist({ record, facts: live, final, persisted, transitions }: Run): ContainerRecord | undefined {
@@ -346,7 +349,7 @@ function exitOf(event: { type: string; exitStatus?: unknown }): { exitStatus?: n
 
 /** An effect's failure (xstate's error event carries it), logged with the move it caused: what the visualizer shows as the step's error. */
 function errorOf(event: { type: string; error?: unknown }): { error?: string } {
-  return event.type.startsWith('xstate.error.') && event.error !== undefined ? { error: (event.error as Error)?.message ?? String(event.error) } : {};
+  return event.type.startsWith('xstate.error.') && event.error !== undefined ? { error: errorText(event.error) } : {};
 }
 
 function now(): string {

@@ -173,7 +173,8 @@ function notProvided<I>(name: string) {
   });
 }
 
-function errorText(error: unknown): string {
+/** How an effect's error reads in the chart's `lastError` and in the history's `error`. */
+export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (error === undefined) return 'unknown error';
   return String(error);
