@@ -16,11 +16,11 @@ export const ROOT_STATE_ROOT = '/run/runts';
  * that too.
  * @example defaultStateRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000) // '/run/user/1000/runts'
  */
-export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, inUserNs = inUserNamespace()): string {
+export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, inUserNs?: boolean): string {
   const xdg = env.XDG_RUNTIME_DIR;
   // Root of a user namespace (rootless Podman runs its runtime so) keeps its state in the user's runtime directory
-  // when it has one, as runc does.
-  if (euid === 0 && inUserNs && xdg && isAbsolute(xdg)) return join(xdg, 'runts');
+  // when it has one, as runc does. (Only then is /proc/self/uid_map read: most commands need not.)
+  if (euid === 0 && xdg && isAbsolute(xdg) && (inUserNs ?? inUserNamespace())) return join(xdg, 'runts');
   if (euid === 0) return ROOT_STATE_ROOT;
   if (!xdg || !isAbsolute(xdg)) {
     throw new StateRootError(

@@ -360,7 +360,7 @@ export class CgroupManager {
     // Hybrid without root: only the cgroup2 tree may have been delegated (the v1 freezer was skipped at create);
     // its cgroup.freeze (Linux 5.2) freezes the container as well.
     const v2 = this.v2Target;
-    if (kind === 1 && (!target || !fs.existsSync(target.dir)) && v2 && fs.existsSync(path.join(v2.dir, 'cgroup.freeze'))) {
+    if (kind === 1 && v2 && (!target || !fs.existsSync(target.dir)) && fs.existsSync(path.join(v2.dir, 'cgroup.freeze'))) {
       kind = 2;
       target = v2;
     }
