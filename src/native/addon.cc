@@ -991,27 +991,14 @@ class FrontReceiveWorker : public PromiseWorker {
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return fail(errno, "poll"), false;
       if (r == 0) continue;
-      struct iovec iov = {p, n};
-      alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
-      struct msghdr msg;
-      memset(&msg, 0, sizeof msg);
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      const ssize_t got = recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      int received[8];
+      size_t count;
+      bool truncated;
+      const ssize_t got = recvFds(fd_, p, n, MSG_DONTWAIT, received, &count, &truncated);
+      if (got < 0 && errno == EAGAIN) continue;
       if (got < 0) return fail(errno, "recvmsg"), false;
-      for (struct cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-        const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
-          int f;
-          memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-          fds_.push_back(f);
-        }
-      }
-      if (msg.msg_flags & MSG_CTRUNC) return fail(EPROTO, "front request fds"), false;
+      fds_.insert(fds_.end(), received, received + count);
+      if (truncated) return fail(EPROTO, "front request fds"), false;
       if (got == 0) return fail(ECONNRESET, "front request"), false;
       p += got;
       n -= static_cast<size_t>(got);

@@ -36,14 +36,17 @@ inline int sendFdWithPayload(int sock, int fd, void* payload, size_t payloadLen)
 }
 
 /**
- * Receives one message of at most `len` bytes into `payload`; the first descriptor it carries goes to *fd (-1 when
- * none), any further ones are closed. Returns the message's size, 0 at EOF, or -1 with errno set.
+ * Receives one message of at most `len` bytes into `payload` (recvmsg `flags` besides MSG_CMSG_CLOEXEC, EINTR
+ * retried), and the descriptors it carries into `fds` (*count of them; room for Max, as the control buffer). Sets
+ * *truncated when the kernel dropped descriptors that did not fit (MSG_CTRUNC). Returns the message's size, 0 at EOF,
+ * or -1 with errno set.
  */
-inline ssize_t recvWithFd(int sock, void* payload, size_t len, int* fd) {
+template <size_t Max>
+inline ssize_t recvFds(int sock, void* payload, size_t len, int flags, int (&fds)[Max], size_t* count, bool* truncated) {
   struct iovec iov;
   iov.iov_base = payload;
   iov.iov_len = len;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * Max)];
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
@@ -51,19 +54,30 @@ inline ssize_t recvWithFd(int sock, void* payload, size_t len, int* fd) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
   while (n < 0 && errno == EINTR);
-  *fd = -1;
+  *count = 0;
+  *truncated = n >= 0 && (msg.msg_flags & MSG_CTRUNC) != 0;
   for (struct cmsghdr* cm = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
     if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; i++) {
-      int received;
-      memcpy(&received, CMSG_DATA(cm) + i * sizeof(int), sizeof received);
-      if (*fd < 0) *fd = received;
-      else close(received);
-    }
+    const size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    // The control buffer holds at most Max descriptors, so k never takes *count past Max.
+    for (size_t i = 0; i < k && *count < Max; i++) memcpy(&fds[(*count)++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
   }
+  return n;
+}
+
+/**
+ * Receives one message of at most `len` bytes into `payload`; the first descriptor it carries goes to *fd (-1 when
+ * none), any further ones are closed. Returns the message's size, 0 at EOF, or -1 with errno set.
+ */
+inline ssize_t recvWithFd(int sock, void* payload, size_t len, int* fd) {
+  int got[4];
+  size_t count;
+  bool truncated;
+  const ssize_t n = recvFds(sock, payload, len, 0, got, &count, &truncated);
+  *fd = count > 0 ? got[0] : -1;
+  for (size_t i = 1; i < count; i++) close(got[i]);
   return n;
 }
 
