@@ -7,8 +7,8 @@
 //   whole kernel's, not a mount namespace's (every process's /proc/<pid>/cgroup gains the line): it runs beside the
 //   unit tests only, which use fake cgroup trees;
 // - the rootless tests add and remove test users (useradd locks /etc/passwd): they share a lane.
-//   phase 1:  test/unit                                    |  test/conformance
-//   phase 2:  half of test/integration, test/e2e           |  the other half, test/escape
+//   phase 1:  test/unit                                    |  test/conformance, then the browser test
+//   phase 2:  half of test/integration, the other e2e      |  the other half, test/escape
 // The first lane of each phase prints as it goes; the second's output (kept in a temp file) follows it. The exit
 // status is non-zero when any lane failed. Extra arguments are passed to every `node --test`.
 // RUNTS_TEST_LANES=1 runs every file in one lane, one at a time.
@@ -30,9 +30,12 @@ const testFiles = (...dirs) =>
 const integration = testFiles('test/integration');
 const usersLane = (f) => /rootless/.test(f);
 const [half, otherHalf] = [0, 1].map((k) => integration.filter((f, i) => (usersLane(f) ? k === 0 : i % 2 === k)));
+// The browser's waits (a page of 1,000 containers, a click and the chart it redraws) are the ones the two container
+// lanes of phase 2 slowed past their timeouts: it runs in phase 1, after the conformance suite, beside the unit tests.
+const browser = testFiles('test/e2e').filter((f) => f.endsWith('browser.test.ts'));
 const PHASES = [
-  [testFiles('test/unit'), testFiles('test/conformance')],
-  [[...half, ...testFiles('test/e2e')], [...otherHalf, ...testFiles('test/escape')]],
+  [testFiles('test/unit'), [...testFiles('test/conformance'), ...browser]],
+  [[...half, ...testFiles('test/e2e').filter((f) => !browser.includes(f))], [...otherHalf, ...testFiles('test/escape')]],
 ];
 const extra = process.argv.slice(2);
 
