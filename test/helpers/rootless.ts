@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, constants, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNTS, type Result } from './runts.js';
@@ -44,22 +44,34 @@ export class TestUser {
   /**
    * Runs a command as the user, with only PATH and the given environment. Output goes through files, not pipes: a
    * container the command starts inherits them and may outlive it.
+   *
+   * `stdinOpen` gives it a stdin that never ends (a fifo this process holds open) instead of /dev/null: script(1)
+   * turns the end of its stdin into a byte typed on its terminal, which a relay copies into the container's terminal
+   * and that terminal echoes ("^@") into the output, at a moment that varies from run to run.
    */
-  run(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Result {
+  run(cmd: string, args: string[], opts: { env?: Record<string, string>; cwd?: string; stdinOpen?: boolean } = {}): Result {
     const dir = mkdtempSync(join(tmpdir(), 'runts-rl-out-'));
     const outFd = openSync(join(dir, 'out'), 'w+');
     const errFd = openSync(join(dir, 'err'), 'w+');
+    let inFd: number | 'ignore' = 'ignore';
+    if (opts.stdinOpen) {
+      const fifo = join(dir, 'in');
+      if (spawnSync('mkfifo', [fifo]).status !== 0) throw new Error(`mkfifo ${fifo} failed`);
+      // Read and write: the open does not wait for a writer, and the reader never sees one leave.
+      inFd = openSync(fifo, constants.O_RDWR);
+    }
     try {
       const r = spawnSync('setpriv', ['--reuid', String(this.uid), '--regid', String(this.gid), '--init-groups', cmd, ...args], {
         cwd: opts.cwd ?? '/',
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
-        stdio: ['ignore', outFd, errFd],
+        stdio: [inFd, outFd, errFd],
         timeout: 30_000,
       });
       return { status: r.status, signal: r.signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
     } finally {
       closeSync(outFd);
       closeSync(errFd);
+      if (inFd !== 'ignore') closeSync(inFd);
       rmSync(dir, { recursive: true, force: true });
     }
   }

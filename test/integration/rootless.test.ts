@@ -84,7 +84,7 @@ describe('runts without root', { skip }, () => {
       assert.equal(exec.status, 0, exec.stderr);
       assert.equal(exec.stdout, '0\nsleep\x001000\x00');
       // A terminal: exec -t on a pty of the user's (script), the pty owned by the container's root, i.e. the user.
-      const tty = user.run('script', ['--quiet', '--return', '--command', `${RUNTS} exec -t ${id} sh -c 'tty; stat -c %u $(tty)'`, '/dev/null'], { env });
+      const tty = user.run('script', ['--quiet', '--return', '--command', `${RUNTS} exec -t ${id} sh -c 'tty; stat -c %u $(tty)'`, '/dev/null'], { env, stdinOpen: true });
       assert.equal(tty.status, 0, tty.stderr + tty.stdout);
       assert.deepEqual(tty.stdout.split(/\r*\n/).slice(0, 2), ['/dev/pts/0', '0']);
       // The gofer, as the user: a file out of the container.
