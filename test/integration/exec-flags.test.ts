@@ -58,8 +58,10 @@ describe('exec --ignore-paused', { skip }, () => {
     assert.equal(sb.runts(['kill', id, 'KILL'], { timeoutMs: 10_000 }).status, 0);
     const del = sb.runts(['delete', '--force', id], { timeoutMs: 10_000 });
     assert.equal(del.status, 0, del.stderr);
+    // The exec ends either way, but how is a race: kill thaws the cgroup so the init can die, and in that moment the
+    // exec's process may get through to its program (exit 0) before the dying pid namespace takes it, or not (1).
     const r = await exec;
-    assert.notEqual(r.status, 0, 'the exec never started its program');
+    assert.ok(r.status === 0 || r.status === 1, `the exec ended with a status (${r.status}, ${r.signal}): ${r.stderr}`);
     sb.untrack(id);
     assertNoLeftovers(sb, id, bundle);
   });
