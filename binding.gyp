@@ -4,6 +4,7 @@
       "target_name": "runts_native",
       "sources": [
         "src/native/addon.cc",
+        "src/native/spawn.cc",
         "src/native/plan-parse.cc",
         "src/native/seccomp.cc"
       ],

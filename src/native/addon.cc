@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "plan-parse.h"
+#include "spawn.h"
 #include "seccomp.h"
 #include "../front/front-wire.h"
 
@@ -56,11 +57,6 @@
 
 namespace runts {
 namespace {
-
-std::string errnoCode(int err) {
-  const char* name = errnoName(err);
-  return name != nullptr ? name : "E" + std::to_string(err);
-}
 
 Napi::Error sysError(Napi::Env env, int err, const std::string& syscall, const std::string& path = "") {
   const std::string code = errnoCode(err);
@@ -125,93 +121,12 @@ int pollFor(int fd, short events, int64_t timeoutMs) {
   }
 }
 
-pid_t waitRetry(pid_t pid, int* status, int flags) {
-  pid_t r;
-  do r = waitpid(pid, status, flags);
-  while (r < 0 && errno == EINTR);
-  return r;
-}
-
-// ---- spawn ---------------------------------------------------------------------------------------
-
-struct SpawnFailure {
-  std::string operation;
-  int err = 0;
-  std::string path;
-  int opIndex = -1;
-  std::string message;  // overrides the errno-based message when set
-};
-
-// Runs `helper pid <the map's numbers...>` (newuidmap/newgidmap, setuid root: without root only they may map the
-// user's subordinate ids) and waits for it. Its own message, if any, goes to our stderr.
-int runIdMapper(const std::string& helper, pid_t pid, const std::string& map) {
-  std::vector<std::string> args = {helper, std::to_string(pid)};
-  size_t at = 0;
-  while (at < map.size()) {
-    const size_t start = map.find_first_not_of(" \t\n", at);
-    if (start == std::string::npos) break;
-    at = map.find_first_of(" \t\n", start);
-    args.push_back(map.substr(start, at == std::string::npos ? std::string::npos : at - start));
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  pid_t child;
-  const int err = posix_spawn(&child, helper.c_str(), nullptr, nullptr, argv.data(), envp);
-  if (err != 0) return err;
-  int status = 0;
-  if (waitRetry(child, &status, 0) < 0) return errno;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
-}
-
-// Writes setgroups/uid_map/gid_map of `pid` (each file takes exactly one write()), or has the plan's mapper write
-// a map.
-int writeIdMaps(const Plan& plan, pid_t pid, std::string& failPath) {
-  const std::pair<const char*, const std::string*> files[] = {
-      {"setgroups", &plan.setgroups}, {"uid_map", &plan.uidMap}, {"gid_map", &plan.gidMap}};
-  for (const auto& [name, content] : files) {
-    if (content->empty()) continue;
-    const std::string& mapper = content == &plan.uidMap ? plan.uidMapper : content == &plan.gidMap ? plan.gidMapper : std::string();
-    if (!mapper.empty()) {
-      const int err = runIdMapper(mapper, pid, *content);
-      if (err != 0) {
-        failPath = mapper;
-        return err;
-      }
-      continue;
-    }
-    const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    int err = 0;
-    if (fd < 0) {
-      err = errno;
-    } else {
-      ssize_t w = write(fd, content->data(), content->size());
-      if (w < 0) err = errno;
-      else if (static_cast<size_t>(w) != content->size()) err = EIO;
-      close(fd);
-    }
-    if (err != 0) {
-      failPath = path;
-      return err;
-    }
-  }
-  return 0;
-}
-
-std::string describeStatus(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
+// ---- spawn (see spawn.cc) -------------------------------------------------------------------------
 
 Napi::Error spawnError(Napi::Env env, const SpawnFailure& f) {
   const std::string code = f.err != 0 ? errnoCode(f.err) : "ECHILD";
   const std::string desc = f.err != 0 ? strerror(f.err) : "";
-  std::string msg = f.message;
-  if (msg.empty()) msg = f.operation + (f.path.empty() ? "" : " " + f.path) + ": " + code + " (" + desc + ")";
-  Napi::Error e = Napi::Error::New(env, msg);
+  Napi::Error e = Napi::Error::New(env, spawnFailureMessage(f));
   e.Set("operation", f.operation);
   e.Set("code", code);
   e.Set("errno", Napi::Number::New(env, f.err));
@@ -219,314 +134,6 @@ Napi::Error spawnError(Napi::Env env, const SpawnFailure& f) {
   e.Set("path", f.path);
   e.Set("opIndex", Napi::Number::New(env, f.opIndex));
   return e;
-}
-
-// runts-init (init-main.cc): built beside this addon (build/Release), opened once per process.
-struct InitBinary {
-  std::string path;
-  int fd = -1;
-  int err = 0;
-};
-
-const InitBinary& initBinary() {
-  static const InitBinary bin = [] {
-    InitBinary b;
-    Dl_info info;
-    if (dladdr(reinterpret_cast<void*>(&initBinary), &info) == 0 || info.dli_fname == nullptr) {
-      b.path = "runts-init";
-      b.err = ENOENT;
-      return b;
-    }
-    const std::string self = info.dli_fname;
-    b.path = self.substr(0, self.rfind('/') + 1) + "runts-init";
-    b.fd = open(b.path.c_str(), O_PATH | O_CLOEXEC);
-    if (b.fd < 0) b.err = errno;
-    return b;
-  }();
-  return bin;
-}
-
-// close_range(first, last); kernels before 5.9 lack it: close one by one (async-signal-safe either way).
-void closeRange(unsigned first, unsigned last) {
-  if (syscall(SYS_close_range, first, last, 0) == 0) return;
-  for (unsigned fd = first; fd <= last && fd < 4096; fd++) close(static_cast<int>(fd));
-}
-
-// What the CLONE_VM child needs for its exec; everything is prepared before the clone.
-struct InitExec {
-  int binFd, sock, planFd, gateFd;
-  int keepFdsBelow;  // Plan::keepFdsBelow
-  char** argv;
-  const char* path;
-};
-
-constexpr size_t kInitExecStack = 64 * 1024;
-
-// The CLONE_VM | CLONE_VFORK child: it shares Node's memory and runs while the cloning thread waits, so only
-// syscalls on its own stack until the exec. Node marks its own stdio FD_CLOEXEC; the container must inherit the
-// runtime's stdio (containerd hands its fifos over as 0, 1, 2), so the flag is cleared in our copy of the fd
-// table, as it is on the descriptors runts-init is given (socket, plan, gate). On failure, one MSG_ERROR with
-// opIndex -1.
-int execInit(void* arg) {
-  const InitExec& x = *static_cast<const InitExec*>(arg);
-  for (int fd : {0, 1, 2, x.sock, x.planFd, x.gateFd}) {
-    if (fd >= 0) fcntl(fd, F_SETFD, 0);
-  }
-  // Node marks every descriptor it inherited above stdio FD_CLOEXEC when it starts: the ones the plan keeps for the
-  // container (--preserve-fds: 3 up to keepFdsBelow) must survive the exec, as runc passes them on.
-  for (int fd = 3; fd < x.keepFdsBelow; fd++) {
-    if (fd != x.binFd) fcntl(fd, F_SETFD, 0);
-  }
-  // Whatever else Node holds without FD_CLOEXEC (the store's database file, libraries' descriptors) must not
-  // reach runts-init, and so the init and the gofer: close everything above the plan's own fds but ours (the
-  // binary too, until the exec closes it).
-  int keep[4] = {x.sock, x.planFd, x.gateFd, x.binFd};
-  std::sort(keep, keep + 4);
-  unsigned from = static_cast<unsigned>(x.keepFdsBelow);
-  for (int k : keep) {
-    if (k < 0 || static_cast<unsigned>(k) < from) continue;
-    if (static_cast<unsigned>(k) > from) closeRange(from, static_cast<unsigned>(k) - 1);
-    from = static_cast<unsigned>(k) + 1;
-  }
-  closeRange(from, ~0U);
-  char* envp[] = {nullptr};
-  syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
-  sendStage1Error(x.sock, errno, x.path);
-  _exit(127);
-}
-
-// What one spawn ended with. Filled off the JS thread: no JS values here.
-struct SpawnOutcome {
-  bool failed = false;
-  SpawnFailure failure;
-  pid_t initPid = 0, goferPid = 0;
-  long pidfd = -1;
-  int seccompFd = -1;  // the listener of a filter with SCMP_ACT_NOTIFY rules (MSG_SECCOMP_FD), ours to pass on
-};
-
-// Records the first failure of a spawn; later ones (the init's own error after a relay failure, ...) are
-// consequences and keep quiet.
-void setFailure(SpawnOutcome& out, const std::string& operation, int err, const std::string& path = "",
-                int opIndex = -1) {
-  if (out.failed) return;
-  out.failed = true;
-  out.failure.operation = operation;
-  out.failure.err = err;
-  out.failure.path = path;
-  out.failure.opIndex = opIndex;
-}
-
-// The descriptors of one spawn before runts-init runs: the socketpair (ours, runts-init's) and the plan's memfd.
-struct SpawnFds {
-  int sock = -1, childSock = -1, planFd = -1;
-};
-
-// Stage: prepare. The socketpair, runts-init's binary and the plan in a memfd runts-init reads. On failure records
-// it, closes what it opened and returns false.
-bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome& out) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    setFailure(out, "socketpair", errno);
-    return false;
-  }
-  const InitBinary& bin = initBinary();
-  if (bin.fd < 0) {
-    close(sv[0]);
-    close(sv[1]);
-    setFailure(out, "runts-init", bin.err, bin.path);
-    out.failure.message = "runts-init " + bin.path + ": " + errnoCode(bin.err) + " (" + strerror(bin.err) +
-                          "); it is built beside the addon: run npm run build:native";
-    return false;
-  }
-  int planFd = static_cast<int>(syscall(SYS_memfd_create, "runts-plan", MFD_CLOEXEC));
-  int planErr = planFd < 0 ? errno : 0;
-  for (size_t at = 0; planErr == 0 && at < bytes.size();) {
-    ssize_t w = write(planFd, bytes.data() + at, bytes.size() - at);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) planErr = errno;
-    else at += static_cast<size_t>(w);
-  }
-  if (planErr != 0) {
-    if (planFd >= 0) close(planFd);
-    close(sv[0]);
-    close(sv[1]);
-    setFailure(out, "memfd_create", planErr);
-    return false;
-  }
-  fds = {sv[0], sv[1], planFd};
-  return true;
-}
-
-// Stage: clone. Starts runts-init with the plan; returns its pid (stage 1), or -1 with the failure recorded. Closes
-// the plan's memfd and runts-init's end of the socketpair either way: our copies must go, or EOF (every child gone)
-// would never arrive. On failure our end is closed too.
-pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) {
-  const InitBinary& bin = initBinary();
-  // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
-  // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (megabytes),
-  // the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
-  // the init waited for `start`.
-  // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
-  // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork
-  // handlers.
-  std::string sockArg = std::to_string(fds.childSock), planArg = std::to_string(fds.planFd),
-              gateArg = std::to_string(gateFd);
-  char name[] = "runts-init";
-  char* argv[] = {name, sockArg.data(), planArg.data(), gateFd >= 0 ? gateArg.data() : nullptr, nullptr};
-  InitExec exec = {bin.fd, fds.childSock, fds.planFd, gateFd, plan.keepFdsBelow, argv, bin.path.c_str()};
-  std::unique_ptr<char[]> stack(new char[kInitExecStack]);
-  uint64_t all = ~0ULL, old = 0;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
-  const int stage1 = clone(execInit, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
-  const int cloneErr = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
-  close(fds.planFd);
-  close(fds.childSock);
-  fds.planFd = fds.childSock = -1;
-  if (stage1 < 0) {
-    close(fds.sock);
-    fds.sock = -1;
-    setFailure(out, "clone", cloneErr);
-    return -1;
-  }
-  return static_cast<pid_t>(stage1);
-}
-
-// One message from runts-init into `m`: its size, 0 at EOF, -1 with errno set. A descriptor it carries is kept
-// (in out.seccompFd) only on the first whole MSG_SECCOMP_FD; any other is closed.
-ssize_t recvSpawnMsg(int sock, Msg& m, SpawnOutcome& out) {
-  // Not a plain recv: MSG_SECCOMP_FD carries a descriptor (SCM_RIGHTS).
-  int passed;
-  ssize_t n = recvWithFd(sock, &m, sizeof m, &passed);
-  if (passed >= 0 && (n != static_cast<ssize_t>(sizeof m) || m.type != MSG_SECCOMP_FD || out.seccompFd >= 0)) {
-    close(passed);
-    passed = -1;
-  }
-  if (passed >= 0) out.seccompFd = passed;
-  return n;
-}
-
-// Acts on one whole message: records pids, readiness and failures, and answers NEED_IDMAP.
-void handleSpawnMsg(const Msg& m, const Plan& plan, int sock, pid_t stage1, SpawnOutcome& out, bool& ready) {
-  switch (m.type) {
-    case MSG_PID:
-      out.initPid = m.pid;
-      break;
-    case MSG_NEED_IDMAP: {
-      // The requester is stage-1 until the init exists; its own getpid() may be namespaced.
-      const pid_t target = out.initPid != 0 ? out.initPid : stage1;
-      std::string failPath;
-      const int err = writeIdMaps(plan, target, failPath);
-      const char go = err == 0 ? 1 : 0;
-      send(sock, &go, 1, MSG_NOSIGNAL);
-      if (err != 0) setFailure(out, "usernsSync", err, failPath, m.opIndex);
-      break;
-    }
-    case MSG_READY:
-      ready = true;
-      break;
-    case MSG_GOFER_PID:
-      out.goferPid = m.pid;
-      break;
-    case MSG_GOFER_ERROR:
-      setFailure(out, "gofer", m.err, m.path, m.opIndex);
-      break;
-    case MSG_ERROR:
-      if (m.opIndex < 0) {
-        // runts-init itself: its exec failed, or it could not read the plan (see init-main.cc).
-        setFailure(out, "runts-init", m.err, m.path);
-      } else {
-        const bool known = m.opCode > 0 && m.opCode < static_cast<int32_t>(OP_COUNT_PLUS_ONE);
-        setFailure(out, known ? kOpSpecs[m.opCode].name : "spawn", m.err, m.path, m.opIndex);
-      }
-      break;
-    default:
-      break;
-  }
-}
-
-// Stage: relay. Reads runts-init's messages until the init is READY (with its pid known), or EOF: after FORK,
-// stage-1's PID message and the init's messages race, so after an error we read on until EOF, so the init's pid is
-// known and it can be reaped. Closes `sock`; returns whether the init said READY.
-bool relaySpawn(int sock, const Plan& plan, pid_t stage1, SpawnOutcome& out) {
-  bool ready = false;
-  Msg m;
-  for (;;) {
-    if (ready && out.initPid != 0 && !out.failed) break;
-    ssize_t n = recvSpawnMsg(sock, m, out);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) break;
-    if (n < 0) {
-      setFailure(out, "spawn", errno);
-      break;
-    }
-    if (static_cast<size_t>(n) != sizeof m) continue;
-    m.path[sizeof m.path - 1] = '\0';
-    handleSpawnMsg(m, plan, sock, stage1, out, ready);
-  }
-  close(sock);
-  return ready;
-}
-
-// Stage: settle a failure. Nothing may survive a failed spawn: kills and reaps the init, the gofer and stage 1,
-// drops the seccomp listener, and names the failure when no message did.
-void settleFailedSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
-  if (out.seccompFd >= 0) {
-    close(out.seccompFd);
-    out.seccompFd = -1;
-  }
-  // Both pids are still our unreaped children (the init through CLONE_PARENT), so they cannot have been recycled:
-  // SIGKILL is safe even if they already exited.
-  int status = 0;
-  const bool hasInit = out.initPid != 0 && out.initPid != stage1;
-  if (hasInit) {
-    kill(out.initPid, SIGKILL);
-    waitRetry(out.initPid, &status, 0);
-  }
-  // The gofer is our child too (CLONE_PARENT), unreaped: same reasoning.
-  int goferStatus = 0;
-  if (out.goferPid > 0) {
-    kill(out.goferPid, SIGKILL);
-    waitRetry(out.goferPid, &goferStatus, 0);
-  }
-  SpawnFailure& f = out.failure;
-  if (out.failed && f.operation == "gofer" && f.err == 0) {
-    f.message = "the gofer exited before it started serving (" + describeStatus(goferStatus) + ")";
-  }
-  int stage1Status = 0;
-  kill(stage1, SIGKILL);
-  waitRetry(stage1, &stage1Status, 0);
-  if (!out.failed) {
-    setFailure(out, "spawn", 0);
-    // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.
-    const bool filtered = std::any_of(plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.code == OP_SECCOMP; });
-    f.message = "container init exited before it was ready (" + describeStatus(hasInit ? status : stage1Status) +
-                (filtered ? "); the seccomp profile may deny a syscall needed before the program runs (e.g. sendmsg, "
-                            "read, execve): allow it in linux.seccomp"
-                          : "); does the plan contain a ready op?");
-  }
-}
-
-// Stage: reap after success. Stage 1 exited at FORK (it is ours to reap); without FORK it is the init itself.
-void finishSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
-  if (plan.hasFork) {
-    int status;
-    waitRetry(stage1, &status, 0);
-  }
-  out.pidfd = syscall(SYS_pidfd_open, out.initPid, 0);
-}
-
-// The body of spawn(), run on a spawn thread (SpawnThreads): starts runts-init with the plan and relays its
-// messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
-// caller's gate pipe; it is ours to close (runts-init has its own copy once it runs).
-void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
-  SpawnFds fds;
-  const pid_t stage1 = prepareSpawn(bytes, fds, out) ? startInit(plan, fds, gateFd, out) : -1;
-  if (gateFd >= 0) close(gateFd);
-  if (stage1 < 0) return;
-  const bool ready = relaySpawn(fds.sock, plan, stage1, out);
-  if (out.failed || !ready || out.initPid == 0) return settleFailedSpawn(plan, stage1, out);
-  finishSpawn(plan, stage1, out);
 }
 
 // ---- async plumbing ------------------------------------------------------------------------------
@@ -1084,7 +691,16 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// runts-init is built beside this addon (build/Release).
+std::string initBinaryBesideAddon() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&initBinaryBesideAddon), &info) == 0 || info.dli_fname == nullptr) return "";
+  const std::string self = info.dli_fname;
+  return self.substr(0, self.rfind('/') + 1) + "runts-init";
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  useInitBinary(initBinaryBesideAddon());
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));

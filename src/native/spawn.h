@@ -1,0 +1,44 @@
+// Spawning runts-init with a plan (spawn.cc): shared by the addon and the native front (src/front/front.c).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "plan-parse.h"
+
+namespace runts {
+
+// Why a spawn failed: the op (or machinery step) and its errno, the path it worked on, the op's index in the plan.
+struct SpawnFailure {
+  std::string operation;
+  int err = 0;
+  std::string path;
+  int opIndex = -1;
+  std::string message;  // overrides the errno-based message when set
+};
+
+// What one spawn ended with. Filled off the JS thread: no JS values here.
+struct SpawnOutcome {
+  bool failed = false;
+  SpawnFailure failure;
+  pid_t initPid = 0, goferPid = 0;
+  long pidfd = -1;
+  int seccompFd = -1;  // the listener of a filter with SCMP_ACT_NOTIFY rules (MSG_SECCOMP_FD), ours to pass on
+};
+
+// "EPERM" for EPERM; "E<n>" for a number without a name.
+std::string errnoCode(int err);
+// waitpid(2), EINTR retried.
+pid_t waitRetry(pid_t pid, int* status, int flags);
+// The failure as one line: its own message, or "<operation> <path>: <ECODE> (<description>)".
+std::string spawnFailureMessage(const SpawnFailure& f);
+// Where runts-init is; set once, before the first spawn (the addon: beside itself; the front: build/Release).
+void useInitBinary(const std::string& path);
+// Starts runts-init with the plan and relays its messages until the init is READY, or until everything it started
+// is gone again (out.failed says why). `gateFd` (or -1) is the read end of the caller's gate pipe: closed here
+// (runts-init has its own copy once it runs). The init and the gofer become the calling thread's children.
+void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out);
+
+}  // namespace runts
