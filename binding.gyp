@@ -28,8 +28,11 @@
     {
       "target_name": "runts-front",
       "type": "executable",
-      "sources": ["src/front/front.c"],
+      "sources": ["src/front/front.c", "src/front/front-spawn.cc", "src/native/spawn.cc", "src/native/plan-parse.cc"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
       "ldflags": ["-static", "-s"]
     },
     {

@@ -17,7 +17,7 @@ import type { GoferData, GoferDirEntry } from './gofer/client.js';
 import type { CgroupStats } from './linux/cgroups/index.js';
 import type { TransitionRecord } from './persistence/store.js';
 import type { RepairReport } from './actors/repair.js';
-import type { OperationContext } from './operations/context.js';
+import type { CommandCaller, OperationContext } from './operations/context.js';
 import type { ContainerState, CreateOptions, ExecHandle, ExecOptions, RunOptions, RuntimeApi } from './operations/types.js';
 import { followFeed, type EventsOptions, type RuntimeEvent } from './operations/events.js';
 import { createContainer } from './operations/create.js';
@@ -109,10 +109,14 @@ export class Runtime implements RuntimeApi {
   /**
    * This Runtime as one command handed to a warm host sees it (src/supervisor/front-host.ts): the same store,
    * workers and ports, the command's logger and stop timeout (its $RUNTS_STOP_TIMEOUT); its close() leaves them open.
+   * With `caller`, the command's spawns and waits go to the calling process (its SyscallPort), which is the creator
+   * of what it creates.
    */
-  forCommand(log: Logger): Runtime {
+  forCommand(log: Logger, caller?: CommandCaller): Runtime {
     const { store, host } = this.ctx;
-    const view = new Runtime({ ...this.ctx, host: new ContainerHost({ ...host.env, log, stopTimeoutMs: stopTimeoutFromEnv() }, store, host.observer), log });
+    const ports = caller ? { ...host.env.ports, sys: caller.port(host.env.ports.sys) } : host.env.ports;
+    const env: ContainerEnv = { ...host.env, ports, log, stopTimeoutMs: stopTimeoutFromEnv() };
+    const view = new Runtime({ ...this.ctx, host: new ContainerHost(env, store, host.observer), log, ...(caller ? { caller } : {}) });
     view.close = async () => undefined;
     return view;
   }
@@ -265,7 +269,7 @@ export class Runtime implements RuntimeApi {
    */
   async serve(opts: ServeOptions = {}): Promise<Resident> {
     const { Resident } = await import('./supervisor/supervisor.js');
-    return Resident.start(this, { store: this.ctx.store, host: this.ctx.host, forCommand: (log) => this.forCommand(log) }, opts);
+    return Resident.start(this, { store: this.ctx.store, host: this.ctx.host, forCommand: (log, caller) => this.forCommand(log, caller) }, opts);
   }
 
   /** Ends the worker threads and closes the store. */

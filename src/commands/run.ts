@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withRuntime } from './context.js';
-import { setExitCode } from '../cli-io.js';
+import { callerContext, setExitCode } from '../cli-io.js';
 
 export function registerRun(program: Command): void {
   program
@@ -26,7 +26,8 @@ export function registerRun(program: Command): void {
           consoleSocket: opts.consoleSocket,
           preserveFds: opts.preserveFds,
           keep: opts.keep === true,
-          forwardSignals: true,
+          // Handed to a warm host by the front: the front forwards the caller's signals (the host's are its own).
+          forwardSignals: callerContext() === undefined,
         }),
       );
       if (status !== undefined) setExitCode(status);

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "front-spawn.h"
 #include "front-wire.h"
 
 extern char** environ;
@@ -93,26 +94,27 @@ static int put(char* buf, size_t* len, const char* s) {
   return 1;
 }
 
-/* Sends the header and body, the caller's fds 0-2 riding on the first byte. 0 on success. */
-static int send_request(int sock, const char* body, size_t len) {
-  struct front_header h = {RUNTS_FRONT_MAGIC, RUNTS_FRONT_VERSION, (uint32_t)len, RUNTS_FRONT_FDS};
+/* Sends one message: the header and body, `nfds` fds riding on the first byte. 0 on success. */
+static int send_message(int sock, const char* body, size_t len, const int* fds, int nfds) {
+  struct front_header h = {RUNTS_FRONT_MAGIC, RUNTS_FRONT_VERSION, (uint32_t)len, (uint32_t)nfds};
   struct iovec iov[2] = {{&h, sizeof h}, {(void*)body, len}};
-  int fds[RUNTS_FRONT_FDS] = {0, 1, 2};
   union {
-    char buf[CMSG_SPACE(sizeof fds)];
+    char buf[CMSG_SPACE(sizeof(int) * RUNTS_FRONT_FDS)];
     struct cmsghdr align;
   } control;
   memset(&control, 0, sizeof control);
   struct msghdr msg = {0};
   msg.msg_iov = iov;
   msg.msg_iovlen = 2;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof fds);
-  memcpy(CMSG_DATA(cm), fds, sizeof fds);
+  if (nfds > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+  }
   size_t total = sizeof h + len, sent = 0;
   while (sent < total) {
     ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
@@ -132,6 +134,60 @@ static int send_request(int sock, const char* body, size_t len) {
     }
   }
   return 0;
+}
+
+/* What the host sends, read through a small buffer: lines, and the plan bytes after a "spawn" line. */
+struct reader {
+  int fd;
+  size_t start, end;
+  char buf[4096];
+};
+
+/* More bytes into the buffer; 0 at EOF or on an error. */
+static int fill(struct reader* r) {
+  if (r->start == r->end) r->start = r->end = 0;
+  if (r->end == sizeof r->buf) return 0;
+  for (;;) {
+    ssize_t n = read(r->fd, r->buf + r->end, sizeof r->buf - r->end);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    r->end += (size_t)n;
+    return 1;
+  }
+}
+
+/* The next line, without its newline, in `line`; 0 at EOF (or a line longer than `cap`). */
+static int read_line(struct reader* r, char* line, size_t cap) {
+  for (;;) {
+    char* nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+    if (nl != NULL) {
+      size_t n = (size_t)(nl - (r->buf + r->start));
+      if (n >= cap) return 0;
+      memcpy(line, r->buf + r->start, n);
+      line[n] = '\0';
+      r->start += n + 1;
+      return 1;
+    }
+    if (r->start > 0) { /* make room: move what is left to the front */
+      memmove(r->buf, r->buf + r->start, r->end - r->start);
+      r->end -= r->start;
+      r->start = 0;
+    }
+    if (!fill(r)) return 0;
+  }
+}
+
+/* Exactly `n` bytes into `to`; 0 at EOF. */
+static int read_exact(struct reader* r, char* to, size_t n) {
+  while (n > 0) {
+    if (r->start == r->end && !fill(r)) return 0;
+    size_t take = r->end - r->start < n ? r->end - r->start : n;
+    memcpy(to, r->buf + r->start, take);
+    r->start += take;
+    to += take;
+    n -= take;
+  }
+  return 1;
 }
 
 /* The commands that only read: if the host dies under one, running it again through Node is harmless. */
@@ -155,6 +211,120 @@ static int host_root(void) {
   while (more == ' ' || more == '\n') more = fgetc(f);
   fclose(f);
   return fields == 3 && inside == 0 && outside == 0 && count == 4294967295UL && more == EOF;
+}
+
+/* The processes this front started for the host (inits, gofers) and has not waited for. A host that ends before the
+ * command does must not leave them behind: a create whose end nobody saw failed, and leaves nothing. */
+static pid_t spawned[16];
+static int nspawned;
+
+static void remember(pid_t pid) {
+  if (pid > 0 && nspawned < (int)(sizeof spawned / sizeof spawned[0])) spawned[nspawned++] = pid;
+}
+
+static int forget(pid_t pid) {
+  for (int i = 0; i < nspawned; i++)
+    if (spawned[i] == pid) {
+      spawned[i] = spawned[--nspawned];
+      return 1;
+    }
+  return 0;
+}
+
+/* Our unreaped children: their pids cannot have been reused, so SIGKILL hits only them. */
+static void kill_spawned(void) {
+  for (int i = 0; i < nspawned; i++) {
+    kill(spawned[i], SIGKILL);
+    waitpid(spawned[i], NULL, 0);
+  }
+  nspawned = 0;
+}
+
+static int at_gate(void* ctx) {
+  char line[64];
+  return read_line((struct reader*)ctx, line, sizeof line) && strcmp(line, "gate open") == 0;
+}
+
+static char message[RUNTS_FRONT_MAX_BODY];
+
+/* "spawn <gated> <length>" and the plan: spawns it here and answers how it went (see front-wire.h). */
+static int serve_spawn(int sock, struct reader* rd, const char* args) {
+  int gated;
+  unsigned long len;
+  if (sscanf(args, "%d %lu", &gated, &len) != 2 || len > RUNTS_FRONT_MAX_PLAN) return -1;
+  char* plan = malloc(len > 0 ? len : 1);
+  if (plan == NULL || !read_exact(rd, plan, len)) {
+    free(plan);
+    return -1;
+  }
+  static int init_known;
+  if (!init_known) {
+    char init[PATH_MAX + 32];
+    snprintf(init, sizeof init, "%s/../build/Release/runts-init", bindir);
+    front_use_init_binary(init);
+    init_known = 1;
+  }
+  struct front_spawn_result r;
+  front_spawn((const uint8_t*)plan, len, gated, at_gate, rd, &r);
+  free(plan);
+  size_t n = 0;
+  char num[3][24];
+  if (r.bad_plan) {
+    put(message, &n, "badplan");
+    put(message, &n, r.message);
+  } else if (r.failed) {
+    snprintf(num[0], sizeof num[0], "%d", r.err);
+    snprintf(num[1], sizeof num[1], "%d", r.op_index);
+    const char* fields[] = {"failed", r.operation, num[0], r.code, r.description, r.path, num[1], r.message};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) put(message, &n, fields[i]);
+  } else {
+    remember(r.init_pid);
+    remember(r.gofer_pid);
+    snprintf(num[0], sizeof num[0], "%d", r.init_pid);
+    snprintf(num[1], sizeof num[1], "%d", r.gofer_pid);
+    put(message, &n, "spawned");
+    put(message, &n, num[0]);
+    put(message, &n, num[1]);
+  }
+  int sent = send_message(sock, message, n, &r.seccomp_fd, r.seccomp_fd >= 0 ? 1 : 0);
+  if (r.seccomp_fd >= 0) close(r.seccomp_fd);
+  return sent;
+}
+
+static volatile sig_atomic_t waiting_for;
+
+static void forward_signal(int sig) {
+  if (waiting_for > 0) kill(waiting_for, sig);
+}
+
+/* "wait <pid> <forward>": waits for a process this front spawned, forwarding the caller's signals to it when asked
+ * (a foreground run, as runc does), and answers its wait status. */
+static int serve_wait(int sock, const char* args) {
+  int pid, forward;
+  if (sscanf(args, "%d %d", &pid, &forward) != 2 || !forget(pid)) return -1;
+  static const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  waiting_for = pid;
+  if (forward)
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &sa, NULL);
+  int status = 0;
+  pid_t got;
+  do got = waitpid(pid, &status, 0);
+  while (got < 0 && errno == EINTR);
+  waiting_for = 0;
+  if (forward) {
+    sa.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &sa, NULL);
+  }
+  size_t n = 0;
+  char text[24];
+  put(message, &n, "waited");
+  snprintf(text, sizeof text, "%d", got == pid ? status : -1);
+  put(message, &n, text);
+  return send_message(sock, message, n, NULL, 0);
 }
 
 int main(int argc, char** argv) {
@@ -225,26 +395,30 @@ int main(int argc, char** argv) {
     if (!put(body, &len, argv[i])) exec_node(argc, argv);
   for (char** e = environ; *e != NULL; e++)
     if (!put(body, &len, *e)) exec_node(argc, argv);
-  if (send_request(sock, body, len) < 0) exec_node(argc, argv);
+  int stdio[RUNTS_FRONT_FDS] = {0, 1, 2};
+  if (send_message(sock, body, len, stdio, RUNTS_FRONT_FDS) < 0) exec_node(argc, argv);
 
-  /* One line back: "exit <status>", or a reason to run it ourselves. */
-  char reply[512];
-  size_t got = 0;
-  while (got < sizeof reply - 1) {
-    ssize_t r = read(sock, reply + got, sizeof reply - 1 - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-    if (memchr(reply, '\n', got) != NULL) break;
+  /* The host's answers: "exit <status>" at the end, spawns and waits before it, or a reason to run it ourselves. */
+  static struct reader rd;
+  rd.fd = sock;
+  char line[512];
+  int anything = 0; /* whether the host asked for something: then the command has started */
+  while (read_line(&rd, line, sizeof line)) {
+    if (strncmp(line, "exit ", 5) == 0) return atoi(line + 5) & 0xff;
+    if (!anything && (strncmp(line, "fallback ", 9) == 0 || strncmp(line, "restart ", 8) == 0 || strncmp(line, "refused ", 8) == 0)) {
+      close(sock);
+      exec_node(argc, argv);
+    }
+    anything = 1;
+    if (strncmp(line, "gate ", 5) == 0) continue; /* for a spawn that ended before its gate (a plan that did not parse) */
+    int ok = strncmp(line, "spawn ", 6) == 0 ? serve_spawn(sock, &rd, line + 6) == 0
+             : strncmp(line, "wait ", 5) == 0 ? serve_wait(sock, line + 5) == 0
+             : 0;
+    if (!ok) break;
   }
-  reply[got] = '\0';
-  if (strncmp(reply, "exit ", 5) == 0 && strchr(reply, '\n') != NULL) return atoi(reply + 5) & 0xff;
-  if (got > 0 && strchr(reply, '\n') != NULL) {
-    close(sock);
-    exec_node(argc, argv); /* fallback, restart, refused */
-  }
-  /* The host ended during the command. */
-  if (reads_only(command)) exec_node(argc, argv);
+  /* The host ended during the command (or spoke nonsense). */
+  kill_spawned();
+  if (!anything && reads_only(command)) exec_node(argc, argv);
   fprintf(stderr,
           "runts: the runts host (pid %d) ended during `%s`: it may or may not have happened; check with `runts state` "
           "(the next command runs without that host)\n",

@@ -536,8 +536,8 @@ Napi::Value SetDumpable(const Napi::CallbackInfo& info) {
 
 // ---- the front's requests (src/front/front-wire.h) ------------------------------------------------------------
 
-// frontReceive(fd, timeoutMs): the peer's credentials (SO_PEERCRED) and, only when its uid is ours, its request:
-// the header, the body and the fds that came with it. Runs on the pool: a peer that connected but sends slowly
+// frontReceive(fd, timeoutMs): the peer's credentials (SO_PEERCRED) and, only when its uid is ours, its request (or
+// its answer to a spawn): the header, the body and the fds that came with it. timeoutMs < 0: no limit. Runs on the pool: a peer that connected but sends slowly
 // holds a pool thread, never the host's event loop, and at most `timeoutMs`.
 class FrontReceiveWorker : public PromiseWorker {
  public:
@@ -561,7 +561,7 @@ class FrontReceiveWorker : public PromiseWorker {
     if (h.length > RUNTS_FRONT_MAX_BODY) return fail(EMSGSIZE, "front request");
     body_.resize(h.length);
     if (h.length > 0 && !readAll(body_.data(), h.length)) return;
-    if (fds_.size() != RUNTS_FRONT_FDS) return fail(EPROTO, "front request fds");
+    if (h.nfds > RUNTS_FRONT_FDS || fds_.size() != h.nfds) return fail(EPROTO, "front request fds");
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -592,9 +592,9 @@ class FrontReceiveWorker : public PromiseWorker {
       struct timespec now;
       clock_gettime(CLOCK_MONOTONIC, &now);
       const int64_t left = timeout_ - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
-      if (left <= 0) return fail(ETIMEDOUT, "front request"), false;
+      if (timeout_ >= 0 && left <= 0) return fail(ETIMEDOUT, "front request"), false;
       struct pollfd pfd = {fd_, POLLIN, 0};
-      const int r = poll(&pfd, 1, static_cast<int>(left));
+      const int r = poll(&pfd, 1, timeout_ < 0 ? -1 : static_cast<int>(left));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return fail(errno, "poll"), false;
       if (r == 0) continue;

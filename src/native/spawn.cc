@@ -399,17 +399,26 @@ void finishSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
 
 void useInitBinary(const std::string& path) { initBinaryPath = path; }
 
-// Starts runts-init with the plan and relays its
-// messages until the init is READY or everything it started is gone again. `gateFd` (or -1) is the read end of the
-// caller's gate pipe; it is ours to close (runts-init has its own copy once it runs).
-void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
+bool beginSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, StartedSpawn& started, SpawnOutcome& out) {
   SpawnFds fds;
   const pid_t stage1 = prepareSpawn(bytes, fds, out) ? startInit(plan, fds, gateFd, out) : -1;
+  if (stage1 < 0) return false;
+  started = {fds.sock, stage1};
+  return true;
+}
+
+void endSpawn(const Plan& plan, StartedSpawn& started, SpawnOutcome& out) {
+  const bool ready = relaySpawn(started.sock, plan, started.stage1, out);
+  started.sock = -1;
+  if (out.failed || !ready || out.initPid == 0) return settleFailedSpawn(plan, started.stage1, out);
+  finishSpawn(plan, started.stage1, out);
+}
+
+void runSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, SpawnOutcome& out) {
+  StartedSpawn started;
+  const bool begun = beginSpawn(plan, bytes, gateFd, started, out);
   if (gateFd >= 0) close(gateFd);
-  if (stage1 < 0) return;
-  const bool ready = relaySpawn(fds.sock, plan, stage1, out);
-  if (out.failed || !ready || out.initPid == 0) return settleFailedSpawn(plan, stage1, out);
-  finishSpawn(plan, stage1, out);
+  if (begun) endSpawn(plan, started, out);
 }
 
 }  // namespace runts

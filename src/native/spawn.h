@@ -36,6 +36,18 @@ pid_t waitRetry(pid_t pid, int* status, int flags);
 std::string spawnFailureMessage(const SpawnFailure& f);
 // Where runts-init is; set once, before the first spawn (the addon: beside itself; the front: build/Release).
 void useInitBinary(const std::string& path);
+// A runts-init started with a plan and not yet relayed (beginSpawn): its socket and its pid (stage 1).
+struct StartedSpawn {
+  int sock = -1;
+  pid_t stage1 = -1;
+};
+
+// Starts runts-init with the plan (stage 1); false when it could not (out.failed says why). `gateFd` (or -1) is
+// the read end of the caller's gate pipe, left to the caller to close: between beginSpawn and endSpawn it opens the
+// gate (writes a byte to the pipe and closes it) or cancels (closes it).
+bool beginSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, StartedSpawn& started, SpawnOutcome& out);
+// Relays runts-init's messages until the init is READY, or until everything it started is gone again.
+void endSpawn(const Plan& plan, StartedSpawn& started, SpawnOutcome& out);
 // Starts runts-init with the plan and relays its messages until the init is READY, or until everything it started
 // is gone again (out.failed says why). `gateFd` (or -1) is the read end of the caller's gate pipe: closed here
 // (runts-init has its own copy once it runs). The init and the gofer become the calling thread's children.

@@ -15,6 +15,7 @@ import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { ContainerRecord, Store } from '../persistence/store.js';
 import type { Spec } from '../oci/types.js';
 import type { OomRebalancer } from '../workers/oom-rebalancer.js';
+import type { SyscallPort } from '../native/port.js';
 import type { WorkerPool } from '../workers/pool.js';
 import type { ContainerState } from './types.js';
 
@@ -27,6 +28,19 @@ export interface OperationContext {
   readonly host: ContainerHost;
   readonly workers: WorkerPool;
   readonly log: Logger;
+  /** The process a command handed over by the native front came from (see CommandCaller); absent: this process. */
+  readonly caller?: CommandCaller;
+}
+
+/**
+ * The process that called a command a warm host runs for the native front (src/supervisor/front-host.ts). It is the
+ * containers' creator (their init is its child: it spawns them from the host's plans), and `port` turns the host's
+ * SyscallPort into the command's: spawns and waits of its processes go to it.
+ */
+export interface CommandCaller {
+  pid: number;
+  startTime: number | null;
+  port: (base: SyscallPort) => SyscallPort;
 }
 
 /** The record of the container `id` names: abbreviated IDs only for reading (the rule: `IdUse` in src/oci/id.ts). */

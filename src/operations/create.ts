@@ -44,8 +44,9 @@ export async function createContainer(ctx: OperationContext, id: string, opts: C
     ociVersion: config.ociVersion,
     owner: userInfo().username,
     annotations: config.annotations ?? {},
-    creatorPid: process.pid,
-    creatorStartTime: ownStartTime(host.env.ports.sys),
+    // The init's parent: this process, or the front that spawns it for a warm host.
+    creatorPid: ctx.caller?.pid ?? process.pid,
+    creatorStartTime: ctx.caller ? ctx.caller.startTime : ownStartTime(host.env.ports.sys),
     spec,
     ...(opts.consoleSocket ? { consoleSocket: opts.consoleSocket } : {}),
     ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),

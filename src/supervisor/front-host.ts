@@ -9,24 +9,31 @@
  * Why a socket of its own beside supervisor.sock: Node's streams read a unix socket with read(2), which drops the
  * SCM_RIGHTS fds a message carries; these connections are accepted paused and read by the addon (frontReceive).
  *
- * Served here: the commands that spawn nothing in the caller's place (SERVED). Anything else — create, run, exec
- * (their processes must be the caller's descendants: containerd's shim and conmon wait for them), events,
- * spec, help for another command... — is answered "fallback" and the front runs it through Node, as without a host.
+ * Served here: the commands in SERVED. create, run and exec are among them: their processes must be the caller's
+ * descendants (containerd's shim and conmon are subreapers that wait for them), so the host makes each spawn plan and
+ * the front runs it (front-caller.ts). Anything else — events, spec, help, a relative path, a terminal the caller
+ * would relay... (fallbackReason) — is answered "fallback" and the front runs it through Node, as without a host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { commandRunner, enableCallerContexts, runInCaller, type CallerContext } from '../cli-io.js';
 import type { RuntimeApi } from '../operations/types.js';
+import type { CommandCaller } from '../operations/context.js';
+import { frontReceive, nativePort } from '../native/index.js';
+import { FrontCaller } from './front-caller.js';
+
+/** The Runtime one command runs on (Runtime.forCommand), with its caller when the front spawns for it. */
+export type CommandRuntime = (log: Logger, caller?: CommandCaller) => RuntimeApi;
 import { SupervisorError } from './protocol.js';
 import { listenOwnerOnly } from './listen-socket.js';
 import { socketAnswers } from './call.js';
 
 /** RUNTS_FRONT_VERSION of src/front/front-wire.h. */
-export const FRONT_VERSION = 1;
+export const FRONT_VERSION = 2;
 /** The directory (0700) and the socket (0600) inside the state root. */
 export const FRONT_DIR = 'host';
 export const FRONT_SOCKET = 'front.sock';
@@ -34,10 +41,10 @@ export const FRONT_SOCKET = 'front.sock';
 const RECEIVE_TIMEOUT_MS = 2000;
 
 /**
- * The commands a warm host runs for the front: they start no process the caller must be the ancestor of (`start`
- * only lets the blocked init go on; its hooks have their own env and cwd, and their stdio is piped either way).
+ * The commands a warm host runs for the front. `start` only lets the blocked init go on (its hooks have their own env
+ * and cwd, and their stdio is piped either way); create, run and exec spawn through the front (front-caller.ts).
  */
-const SERVED = new Set(['state', 'list', 'ps-all', 'start', 'kill', 'pause', 'resume', 'delete', 'ps', 'history', 'features', 'update']);
+const SERVED = new Set(['state', 'list', 'ps-all', 'start', 'kill', 'pause', 'resume', 'delete', 'ps', 'history', 'features', 'update', 'create', 'run', 'exec']);
 
 export function frontSocketPath(root: string): string {
   return join(root, FRONT_DIR, FRONT_SOCKET);
@@ -66,7 +73,7 @@ export class FrontHost {
    * Serves the front on `<root>/host/front.sock`.
    * @throws SupervisorError `exists` when another host answers on it.
    */
-  static async listen(root: string, forCommand: (log: Logger) => RuntimeApi, log: Logger, opts: FrontHostOptions = {}): Promise<FrontHost> {
+  static async listen(root: string, forCommand: CommandRuntime, log: Logger, opts: FrontHostOptions = {}): Promise<FrontHost> {
     const version = opts.version ?? FRONT_VERSION;
     const dir = join(root, FRONT_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -135,7 +142,7 @@ export class FrontHost {
     }
   }
 
-  private async serve(socket: Socket, forCommand: (log: Logger) => RuntimeApi, log: Logger, version: number): Promise<void> {
+  private async serve(socket: Socket, forCommand: CommandRuntime, log: Logger, version: number): Promise<void> {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     this.active++;
@@ -148,7 +155,6 @@ export class FrontHost {
     try {
       const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
       if (typeof fd !== 'number' || fd < 0) throw new Error('no fd for the connection');
-      const { frontReceive } = await import('../native/index.js');
       const req = await frontReceive(fd, RECEIVE_TIMEOUT_MS);
       fds = req.fds;
       if (req.uid !== process.geteuid?.()) {
@@ -168,18 +174,23 @@ export class FrontHost {
         log.info('runts was rebuilt: restart me');
         return void socket.end('restart runts was rebuilt since this host started\n');
       }
+      if (fds.length !== 3) throw new Error(`a request with ${fds.length} fds (the caller's stdio is 3)`);
       const call = parseBody(req.body);
       const main = commandRunner();
       // An embedding program's resident host has no command line to run: the front runs it through Node.
-      const why = main ? fallbackReason(call.argv) : 'this host has no command line';
+      const line = parseCommandLine(call.argv);
+      const why = main ? fallbackReason(line, call.cwd) : 'this host has no command line';
       if (!main || why) return void socket.end(`fallback ${why}\n`);
+      // The front's spawns and waits: its process is the caller, creator of what this command creates.
+      const front = new FrontCaller(socket, fd, req.version, line.word === 'run' && !line.options.has('detach'));
+      const caller: CommandCaller = { pid: req.pid, startTime: nativePort().procStat(req.pid)?.startTime ?? null, port: (base) => front.port(base) };
       const ctx: CallerContext = {
         fds: [fds[0]!, fds[1]!, fds[2]!],
         env: call.env,
         cwd: call.cwd,
         exitCode: 0,
         opened: [],
-        runtime: forCommand,
+        runtime: (commandLog) => forCommand(commandLog, caller),
       };
       started = true;
       try {
@@ -223,28 +234,143 @@ export function parseBody(body: Buffer): { cwd: string; argv: string[]; env: Rec
   return { cwd, argv: ['node', 'runts', ...rest.slice(1, argc)], env };
 }
 
-/** Why this command line goes back to the front (undefined when the host runs it). */
-export function fallbackReason(argv: string[]): string | undefined {
-  const globals = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
+/** The global options that take a value (src/cli-main.ts). */
+const GLOBAL_VALUES = new Set(['--root', '--log', '--log-format', '--criu', '--rootless']);
+
+/**
+ * The options of the served commands, enough to tell whether a host may run them: for each, the options taking a
+ * value (long name → the key it is read by) and the flags. An option not listed sends the command back to Node.
+ */
+const COMMAND_OPTIONS: Record<string, { values: Record<string, string>; flags: Record<string, string> }> = {
+  create: {
+    values: { '-b': 'bundle', '--bundle': 'bundle', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--preserve-fds': 'preserve-fds' },
+    flags: { '--no-pivot': 'no-pivot', '--no-new-keyring': 'no-new-keyring' },
+  },
+  run: {
+    values: { '-b': 'bundle', '--bundle': 'bundle', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--preserve-fds': 'preserve-fds' },
+    flags: { '-d': 'detach', '--detach': 'detach', '--keep': 'keep', '--no-pivot': 'no-pivot', '--no-new-keyring': 'no-new-keyring' },
+  },
+  exec: {
+    values: {
+      '-p': 'process', '--process': 'process', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--cwd': 'cwd',
+      '-e': 'env', '--env': 'env', '-u': 'user', '--user': 'user', '-g': 'additional-gids', '--additional-gids': 'additional-gids',
+      '-c': 'cap', '--cap': 'cap', '--cgroup': 'cgroup', '--preserve-fds': 'preserve-fds',
+    },
+    flags: { '-d': 'detach', '--detach': 'detach', '-t': 'tty', '--tty': 'tty', '--no-new-privs': 'no-new-privs', '--ignore-paused': 'ignore-paused' },
+  },
+};
+
+/** A command line as far as the host needs to read it. */
+export interface CommandLine {
+  argv: string[];
+  /** The global options given (--root, --log, ... → value; -h, --version → ''). */
+  globals: Map<string, string>;
+  /** The command word, or undefined. */
+  word: string | undefined;
+  /** create/run/exec: their options (key → last value; flags → 'true'); `unknown` names one not in COMMAND_OPTIONS. */
+  options: Map<string, string>;
+  unknown?: string;
+}
+
+export function parseCommandLine(argv: string[]): CommandLine {
+  const globals = new Map<string, string>();
   let i = 2;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('-')) break;
     const eq = a.indexOf('=');
     const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = eq > 0 ? a.slice(eq + 1) : globals.has(a) ? argv[++i] : undefined;
-    // Relative paths are the caller's cwd's: resolving them here would change what an error message shows.
-    if ((name === '--root' || name === '--log') && value !== undefined && !isAbsolute(value)) return `${name} is relative`;
-    if (name === '-h' || name === '--help' || name === '-v' || name === '--version') return 'help';
+    globals.set(name, eq > 0 ? a.slice(eq + 1) : GLOBAL_VALUES.has(a) ? (argv[++i] ?? '') : '');
   }
   const word = argv[i];
-  if (word === undefined || !SERVED.has(word)) return `${word ?? 'no command'} is run by the caller`;
+  const line: CommandLine = { argv, globals, word, options: new Map() };
+  const table = word === undefined ? undefined : COMMAND_OPTIONS[word];
+  if (!table) return line;
+  let positionals = 0;
   for (let j = i + 1; j < argv.length; j++) {
+    const a = argv[j]!;
+    // exec passes everything after its first argument (the container) through to the process (commander's
+    // passThroughOptions); `--` ends the options of any command.
+    if (a === '--' || (word === 'exec' && positionals > 0)) break;
+    if (!a.startsWith('-') || a === '-') {
+      positionals++;
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a.startsWith('--') ? a : a.slice(0, 2);
+    const key = table.values[name];
+    if (key !== undefined) {
+      const inline = eq > 0 ? a.slice(eq + 1) : !a.startsWith('--') && a.length > 2 ? a.slice(2) : undefined;
+      line.options.set(key, inline ?? argv[++j] ?? '');
+      continue;
+    }
+    // Flags, a cluster of short ones too (-dt).
+    const names = a.startsWith('--') ? [a] : [...a.slice(1)].map((c) => `-${c}`);
+    for (const n of names) {
+      const flag = table.flags[n];
+      if (flag === undefined) {
+        line.unknown ??= n;
+        break;
+      }
+      line.options.set(flag, 'true');
+    }
+  }
+  return line;
+}
+
+/** Why this command line goes back to the front (undefined when the host runs it). `cwd` is the caller's. */
+export function fallbackReason(line: CommandLine, cwd = '/'): string | undefined {
+  for (const [name, value] of line.globals) {
+    // Relative paths are the caller's cwd's: resolving them here would change what an error message shows.
+    if ((name === '--root' || name === '--log') && !isAbsolute(value)) return `${name} is relative`;
+    if (name === '-h' || name === '--help' || name === '-v' || name === '--version') return 'help';
+  }
+  const { word, argv } = line;
+  if (word === undefined || !SERVED.has(word)) return `${word ?? 'no command'} is run by the caller`;
+  if (COMMAND_OPTIONS[word]) return spawnFallbackReason(line, cwd);
+  for (let j = argv.indexOf(word) + 1; j < argv.length; j++) {
     const a = argv[j]!;
     const file = a === '-r' || a === '--resources' ? argv[j + 1] : a.startsWith('--resources=') ? a.slice(12) : a.startsWith('-r') && a.length > 2 ? a.slice(2) : undefined;
     if (file !== undefined && file !== '-' && !isAbsolute(file)) return 'a relative --resources file';
   }
   return undefined;
+}
+
+/** create, run, exec: what only the caller's own process can do. */
+function spawnFallbackReason(line: CommandLine, cwd: string): string | undefined {
+  const o = line.options;
+  if (line.unknown) return `${line.unknown} is read by the caller`;
+  // The bundle is the caller's cwd by default: a path relative to it stays the caller's to resolve (and to print).
+  if (line.word !== 'exec' && !isAbsolute(o.get('bundle') ?? '.')) return 'a relative bundle';
+  for (const key of ['pid-file', 'console-socket', 'process']) {
+    const value = o.get(key);
+    if (value !== undefined && !isAbsolute(value)) return `a relative --${key}`;
+  }
+  // Into a paused container the spawn waits for a resume, for as long as that takes.
+  if (o.has('ignore-paused')) return 'an exec that may wait for a resume';
+  // A foreground process with a terminal and no console socket: the caller relays a new pty to its own stdio.
+  if (!o.has('detach') && !o.has('console-socket') && wantsTerminal(line, cwd)) return 'a terminal the caller relays';
+  return undefined;
+}
+
+function wantsTerminal(line: CommandLine, cwd: string): boolean {
+  const o = line.options;
+  if (line.word === 'exec') {
+    if (o.has('tty')) return true;
+    const file = o.get('process');
+    return file !== undefined && terminalIn(file, (j) => j);
+  }
+  return terminalIn(join(resolve(cwd, o.get('bundle') ?? '.'), 'config.json'), (j) => (j as { process?: unknown }).process);
+}
+
+/** Whether the JSON file's process object asks for a terminal; an unreadable file is the command's to report. */
+function terminalIn(file: string, processOf: (json: unknown) => unknown): boolean {
+  try {
+    const proc = processOf(JSON.parse(readFileSync(file, 'utf8'))) as { terminal?: unknown } | undefined;
+    return proc?.terminal === true;
+  } catch {
+    return false;
+  }
 }
 
 function closeQuietly(fd: number): void {

@@ -16,6 +16,7 @@ import { hasInit, statusOfStored } from '../machines/container.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../operations/types.js';
+import type { CommandCaller } from '../operations/context.js';
 import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors/record-exit.js';
@@ -47,7 +48,7 @@ export interface ResidentInternals {
   store: Store;
   host: ContainerHost;
   /** The Runtime a command handed over by the native front runs on (its logger; the same store). */
-  forCommand: (log: Logger) => RuntimeApi;
+  forCommand: (log: Logger, caller?: CommandCaller) => RuntimeApi;
 }
 
 /** How long the exit of another process's container waits for that process to record it (see exited()). */

@@ -10,6 +10,8 @@ import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync } 
 import { join } from 'node:path';
 import { REPO, RUNTS, Sandbox, eventually, isRoot, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
+import { FRONT_VERSION } from '../../src/supervisor/front-host.js';
+import { nativePort } from '../../src/native/index.js';
 
 const skip = isRoot ? false : 'needs root: real containers and setpriv';
 const sleeper = (spec: { process?: { args?: string[] } }) => (spec.process!.args = ['sleep', '1000']);
@@ -30,6 +32,15 @@ function autoHosts(root: string): number[] {
     }
   }
   return out;
+}
+
+/** Reaps this process's exited children that it adopted as a subreaper (Node only reaps the ones it spawned). */
+function reapAdopted(spawnedByNode?: number): void {
+  const sys = nativePort();
+  for (const pid of sys.procPids()) {
+    const st = sys.procStat(pid);
+    if (st?.ppid === process.pid && st.state === 'Z' && pid !== spawnedByNode) sys.waitPid(pid);
+  }
 }
 
 describe('front and warm host', { skip }, () => {
@@ -75,7 +86,7 @@ describe('front and warm host', { skip }, () => {
       if (i === 0) assert.notEqual(lastPid(sb, b), host2.pid, 'pause of b ran in Node');
     });
     assert.notEqual(host.pid, host2.pid);
-    // start: c through Node, d through the host (create itself always runs in the caller).
+    // start: c through Node, d through the host.
     const c = sb.id('start');
     const d = sb.id('start');
     for (const id of [c, d]) assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
@@ -89,6 +100,77 @@ describe('front and warm host', { skip }, () => {
     assert.equal(sb.runts(['state', a]).status, 1, 'deleted through the host');
     sb.untrack(a);
     sb.untrack(b);
+  });
+
+  test('create, run and exec through the host: the front spawns, so their processes are the caller\'s descendants', async () => {
+    const sys = nativePort();
+    const host = await sb.startHost();
+    // As containerd's shim and conmon are: a subreaper caller gets the container's processes once the front exits.
+    sys.setChildSubreaper(true);
+    try {
+      const id = sb.id('spawn');
+      const bundle = sb.bundle(id, sleeper);
+      const created = sb.runts(['create', '--bundle', bundle, '--pid-file', join(sb.dir, `${id}.pid`), id]);
+      assert.equal(created.status, 0, created.stderr);
+      assert.equal(lastPid(sb, id), host.pid, 'create ran in the host');
+      const { pid } = sb.state(id);
+      assert.equal(readFileSync(join(sb.dir, `${id}.pid`), 'utf8'), String(pid));
+      assert.equal(sys.procStat(pid)?.ppid, process.pid, "the init is the caller's (reparented to it), not the host's child");
+      assert.equal(sb.runts(['start', id]).status, 0);
+
+      // exec in the foreground: the process's output and status, as through Node.
+      const args = ['exec', id, 'sh', '-c', 'echo out; echo err >&2; exit 5'];
+      const viaHost = sb.runts(args);
+      assert.deepEqual([viaHost.status, viaHost.stdout, viaHost.stderr], [5, 'out\n', 'err\n']);
+      assert.equal(lastPid(sb, id), host.pid, 'exec ran in the host');
+      const failed = sb.runts(['exec', id, '/nosuch']);
+      await sb.stopHosts();
+      same(sb.runts(['exec', id, '/nosuch']), failed, 'exec of a missing program');
+      const host2 = await sb.startHost();
+      // exec -d: the process is the caller's too.
+      const execPid = join(sb.dir, `${id}.exec.pid`);
+      assert.equal(sb.runts(['exec', '-d', '--pid-file', execPid, id, 'sleep', '100']).status, 0);
+      assert.equal(sys.procStat(Number(readFileSync(execPid, 'utf8')))?.ppid, process.pid);
+
+      // run in the foreground: the status, and the caller's SIGTERM forwarded to the process (it traps it).
+      const rid = sb.id('spawnrun');
+      const rbundle = sb.bundle(rid, (s) => (s.process!.args = ['sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done']));
+      const run = sb.runtsAsync(['run', '--bundle', rbundle, rid], { keepChild: true });
+      const front = await run.child;
+      assert.ok(await eventually(() => sb.runts(['state', rid]).stdout.includes('"running"'), 10_000), 'the run started');
+      assert.equal(lastPid(sb, rid), host2.pid, 'run ran in the host');
+      await new Promise((r) => setTimeout(r, 300)); // the trap is set once "ready" could be printed
+      front.kill('SIGTERM');
+      const ran = await run.result;
+      assert.equal(ran.status, 7, ran.stderr);
+      assert.match(ran.stdout, /ready\ngot TERM\n$/);
+      assert.equal(sb.runts(['state', rid]).status, 1, 'a foreground run deletes its container');
+      sb.untrack(rid);
+      // As a shim would: the caller reaps what it adopted (the init, the exec'd process, the gofer) while delete
+      // waits for them to be gone.
+      const del = sb.runtsAsync(['delete', '--force', id], { keepChild: true });
+      const deleting = (await del.child).pid; // Node's own child: left for Node to reap
+      const reaper = setInterval(() => reapAdopted(deleting), 20);
+      const deleted = await del.result.finally(() => clearInterval(reaper));
+      assert.equal(deleted.status, 0, deleted.stderr);
+      sb.untrack(id);
+    } finally {
+      sys.setChildSubreaper(false);
+      reapAdopted();
+    }
+  });
+
+  test('a failed create through the host leaves nothing, and says what Node says', async () => {
+    const id = sb.id('badcreate');
+    const bundle = sb.bundle(id, (s) => (s.process!.args = ['/no/such/program']));
+    const viaNode = sb.runts(['create', '--bundle', bundle, id]);
+    await sb.startHost();
+    const viaHost = sb.runts(['create', '--bundle', bundle, id]);
+    same(viaNode, viaHost, 'create of a missing program');
+    assert.equal(viaHost.status, 1);
+    assert.equal(sb.runts(['state', id]).status, 1, 'no record');
+    assert.equal(existsSync(join(sb.root, id)), false, 'no state directory');
+    sb.untrack(id);
   });
 
   test('--log-format json lines of a command run by the host are the lines Node writes', async () => {
@@ -184,7 +266,7 @@ describe('front and warm host', { skip }, () => {
     await sb.stopHosts();
     const id = sb.id('ver');
     assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
-    const host = await sb.startHost({ RUNTS_TEST_FRONT_VERSION: '2' });
+    const host = await sb.startHost({ RUNTS_TEST_FRONT_VERSION: String(FRONT_VERSION - 1) });
     const r = sb.runts(['pause', id]);
     assert.equal(r.status, 0, r.stderr);
     assert.notEqual(lastPid(sb, id), host.pid, 'not run by the old host');
