@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeBundle } from '../lib/bundles.js';
 import type { BenchContext } from '../lib/context.js';
+import { viaLabel, type RuntsVia } from '../lib/host.js';
 import { readPidFile, waitExitedSync } from '../lib/proc.js';
 import type { Row, RuntimeName } from '../lib/report.js';
 import { mustSucceed, rtSync, type RuntimeSpec } from '../lib/runtimes.js';
@@ -29,29 +30,31 @@ function oneCycle(ctx: BenchContext, rt: RuntimeSpec, id: string): Record<Phase,
 
 /**
  * Benchmark 2: create / start / wait-for-stopped / delete of /bin/true as separate commands, `iterations` cycles per
- * runtime, alternating runtimes each iteration. Reports the per-cycle total and each phase.
+ * runtime, alternating runtimes each iteration. Reports the per-cycle total and each phase. `via` says how bin/runts
+ * runs (the caller starts the warm host for runts' root, and stops it).
  */
-export function benchCycle(ctx: BenchContext): Row[] {
+export function benchCycle(ctx: BenchContext, via: RuntsVia): Row[] {
+  const prefix = via === 'no-host' ? 'cycle' : 'cycle-host';
   const samples = Object.fromEntries(PHASES.map((p) => [p, {}])) as Record<Phase, Partial<Record<RuntimeName, number[]>>>;
   for (let i = -1; i < ctx.opts.iterations; i++) {
     for (const rt of ctx.runtimes) {
       ctx.checkAbort();
-      const t = oneCycle(ctx, rt, i < 0 ? 'cycle-warmup' : `cycle-${i}`);
+      const t = oneCycle(ctx, rt, i < 0 ? `${prefix}-warmup` : `${prefix}-${i}`);
       if (i >= 0) for (const p of PHASES) (samples[p][rt.name] ??= []).push(t[p]);
     }
-    if (i >= 0 && (i + 1) % 10 === 0) ctx.log(`  cycle: ${i + 1}/${ctx.opts.iterations}`);
+    if (i >= 0 && (i + 1) % 10 === 0) ctx.log(`  cycle (${via}): ${i + 1}/${ctx.opts.iterations}`);
   }
   return [
-    { kind: 'row', num: 2, title: 'create / start / wait-for-stopped / delete — per cycle', samples: samples.cycle },
-    { kind: 'row', num: 2, title: '… `create --pid-file`', samples: samples.create },
-    { kind: 'row', num: 2, title: '… `start`', samples: samples.start },
+    { kind: 'row', num: 2, title: `create / start / wait-for-stopped / delete — per cycle — ${viaLabel(via)}`, samples: samples.cycle },
+    { kind: 'row', num: 2, title: `… \`create --pid-file\` (${via})`, samples: samples.create },
+    { kind: 'row', num: 2, title: `… \`start\` (${via})`, samples: samples.start },
     {
       kind: 'row',
       num: 2,
-      title: '… wait for stopped (poll /proc/<pid>)',
+      title: `… wait for stopped (poll /proc/<pid>) (${via})`,
       samples: samples.wait,
       note: '/bin/true has usually exited before `start` returns',
     },
-    { kind: 'row', num: 2, title: '… `delete`', samples: samples.delete },
+    { kind: 'row', num: 2, title: `… \`delete\` (${via})`, samples: samples.delete },
   ];
 }
