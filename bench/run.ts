@@ -140,6 +140,8 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT run --bundle BUNDLE ID                                  # 1`,
     `RT --root ROOT create --bundle BUNDLE --pid-file PIDFILE ID             # 2`,
     `RT --root ROOT start ID;  poll /proc/PID/stat until Z or gone;  RT --root ROOT delete ID`,
+    `the same with sleep:  create, start, RT --root ROOT kill ID KILL, poll /proc/PID/stat, delete   # 2`,
+    `1 and 2 "warm host" rows: ${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto runs beside them (started by the harness); runc, crun timed again beside it`,
     `runts: Runtime.create → start → wait for the exit → delete({force}), in one process after N untimed cycles (--api-warmup); runc, crun: RT run   # 3`,
     `runts: rt.serve() + run({detach}) of sleep; SIGKILL; poll the store until stopped; after N untimed stops (--stop-warmup)    # 4 (resident host)`,
     `RT create + start (sleep); SIGKILL; RT --root ROOT state ID until "stopped"             # 4 (transient CLI)`,
@@ -147,8 +149,11 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
     `runts: rt.serve() + N × run({detach}) of sleep, heap/RSS before and after, N × delete({force})   # 6`,
     `RT --version;  RT --root ROOT state ID;  ${tools.node} -e 0;  ${tools.crun} --version   # 7`,
-    `runts without a host: RT --root ROOT state ID  vs  ${tools.node} TMP/runts/bin/runts.cjs --root ROOT state ID   # 8`,
-    `runts with a warm host (${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto): RT --root ROOT state ID;  RT --root ROOT list -q   (N created per runtime)   # 8`,
+    `runts without a host: RT --root ROOT state ID  vs  ${tools.node} TMP/runts/bin/runts.cjs --root ROOT state ID   # 9`,
+    `runts with a warm host (${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto): RT --root ROOT state ID;  RT --root ROOT list -q   (N created per runtime)   # 9`,
+    `ctr --address SOCK -n NS run --rm --runtime io.containerd.runc.v2 --runc-binary RT --fifo-dir DIR IMAGE ID /bin/true   (private containerd)   # 10`,
+    `podman --root … --runroot … --storage-driver vfs --cgroup-manager cgroupfs --runtime RT run --rm --name ID --network none --cgroup-parent CG IMAGE /bin/true   # 10`,
+    `docker run --rm --name ID --runtime runts|runc --network none IMAGE /bin/true   (private dockerd, --add-runtime runts=RT)   # 10`,
   ];
 }
 
@@ -241,7 +246,7 @@ async function main(): Promise<number> {
       record(await withVia(via, () => benchRunTrue(ctx, via)));
     }
     for (const via of cli.only.has('cycle') ? vias : []) {
-      log(`[2] create/start/wait/delete × ${iterations} per runtime (${via})`);
+      log(`[2] create/start/wait/delete of /bin/true, then create/start/kill/wait/delete of sleep, × ${iterations} per runtime (${via})`);
       record(await withVia(via, () => benchCycle(ctx, via)));
     }
     const dist = path.join(path.dirname(path.dirname(runtsBin)), 'dist');
@@ -308,7 +313,7 @@ async function main(): Promise<number> {
       ['node', process.version],
       ['load average (1/5/15 min)', `start ${fmtLoad(loadAtStart)}, end ${fmtLoad(os.loadavg())} — other work on the machine inflates every figure`],
       ['build', install.build],
-      ['sizes', `iterations ${iterations}, API warm-up ${cli.opts.apiWarmup} cycles, stop warm-up ${cli.opts.stopWarmup} stops, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
+      ['sizes', `iterations ${iterations} (runts ${cli.host === 'both' ? 'without a host and through a warm host' : cli.host === 'warm' ? 'through a warm host' : 'without a host'} for 1 and 2), client runs ${cli.opts.clientRuns}, API warm-up ${cli.opts.apiWarmup} cycles, stop warm-up ${cli.opts.stopWarmup} stops, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
       ...(failure === undefined ? [] : ([['FAILED', (failure as Error).message]] as [string, string][])),
     ],
     commands: describeCommands(tools),
@@ -319,6 +324,11 @@ async function main(): Promise<number> {
       'stdin/stdout are /dev/null and stderr a file for every command that starts a container (a pipe would be inherited by the container and keep the caller waiting).',
       'crun figures include the wrapper (unshare + sh + tmpfs mount), measured on its own in row 7 (`crun --version` without the wrapper).',
       'Ratios are of medians; > 1 means runts is slower.',
+      ...(cli.only.has('clients')
+        ? [
+            'Benchmark 10 (real clients): runts vs runc only, alternating every iteration, after two untimed runs per runtime; the runtime keeps its state where the client points it (its --root, not the tmpfs above), and runts has the warm host that bin/runts auto-starts for that root during the first warm-up (the clients get the environment without the harness\'s RUNTS_AUTOSTART=0); the note says which root, which host, and the runtime calls of one untimed probe run.',
+          ]
+        : []),
     ],
   };
   const md = renderMarkdown(meta, entries);
