@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchColdStart } from './cases/cold-start.js';
+import { benchClients } from './cases/clients.js';
 import { benchCycle } from './cases/cycle.js';
 import { benchFront } from './cases/front.js';
 import { benchListMany } from './cases/list-many.js';
@@ -25,6 +26,7 @@ import { prepareBundles } from './lib/bundles.js';
 import { Tracker, forceDeleteAll, removeCgroupTree } from './lib/cleanup.js';
 import type { BenchContext, BenchOptions } from './lib/context.js';
 import { BenchError } from './lib/errors.js';
+import { startHost, stopHost, type RuntsVia } from './lib/host.js';
 import { RUNTIME_NAMES, renderMarkdown, renderRowText, type Entry, type RunMeta } from './lib/report.js';
 import { which, type RuntimeSpec } from './lib/runtimes.js';
 import { installHead, installWorktree, type RuntsInstall } from './lib/runts-install.js';
@@ -33,15 +35,20 @@ import { mountStateRoots, type StateRoots } from './lib/state-roots.js';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(BENCH_DIR);
 const CRUN_WRAPPER = path.join(BENCH_DIR, 'crun-wrapper.sh');
-const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold', 'ui', 'front'] as const;
+const CASES = ['run', 'cycle', 'api', 'stop', 'list', 'resident', 'cold', 'ui', 'front', 'clients'] as const;
+const HOST_MODES = ['none', 'warm', 'both'] as const;
+type HostMode = (typeof HOST_MODES)[number];
 type Case = (typeof CASES)[number];
 
 const USAGE = `usage: node --import tsx bench/run.ts [--smoke] [--only ${CASES.join(',')}] [--iterations N] [--list-n N]
-       [--api-warmup N] [--stop-warmup N] [--list-runs N] [--cold-runs N] [--front-n N] [--batch N] [--source worktree|head] [--no-build] [--out FILE]`;
+       [--api-warmup N] [--stop-warmup N] [--list-runs N] [--cold-runs N] [--front-n N] [--client-runs N] [--batch N] [--host none|warm|both] [--source worktree|head]
+       [--no-build] [--out FILE]`;
 
 interface Cli {
   opts: BenchOptions;
   only: Set<Case>;
+  /** Benchmarks 1 and 2: runts without a host, through a warm host, or both (each with its own runc/crun runs). */
+  host: HostMode;
   build: boolean;
   source: 'worktree' | 'head';
   out: string;
@@ -60,6 +67,8 @@ function parseCli(argv: string[]): Cli {
       'list-runs': { type: 'string' },
       'cold-runs': { type: 'string' },
       'front-n': { type: 'string' },
+      'client-runs': { type: 'string' },
+      host: { type: 'string', default: 'both' },
       batch: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       source: { type: 'string', default: 'worktree' },
@@ -85,8 +94,11 @@ function parseCli(argv: string[]): Cli {
   }
   const source = values.source;
   if (source !== 'worktree' && source !== 'head') throw new BenchError('bad_config', `--source must be worktree or head, got "${source}"`);
+  const host = values.host as HostMode;
+  if (!HOST_MODES.includes(host)) throw new BenchError('bad_config', `--host must be none, warm or both, got "${values.host}"`);
   return {
     source,
+    host,
     opts: {
       smoke,
       iterations: int('iterations', values.iterations, smoke ? 5 : 50),
@@ -96,6 +108,7 @@ function parseCli(argv: string[]): Cli {
       listRuns: int('list-runs', values['list-runs'], smoke ? 3 : 10),
       coldRuns: int('cold-runs', values['cold-runs'], smoke ? 5 : 30),
       frontN: int('front-n', values['front-n'], smoke ? 20 : 100),
+      clientRuns: int('client-runs', values['client-runs'], smoke ? 3 : 20),
       batch: int('batch', values.batch, 8),
     },
     only,
@@ -127,6 +140,8 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT run --bundle BUNDLE ID                                  # 1`,
     `RT --root ROOT create --bundle BUNDLE --pid-file PIDFILE ID             # 2`,
     `RT --root ROOT start ID;  poll /proc/PID/stat until Z or gone;  RT --root ROOT delete ID`,
+    `the same with sleep:  create, start, RT --root ROOT kill ID KILL, poll /proc/PID/stat, delete   # 2`,
+    `1 and 2 "warm host" rows: ${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto runs beside them (started by the harness); runc, crun timed again beside it`,
     `runts: Runtime.create → start → wait for the exit → delete({force}), in one process after N untimed cycles (--api-warmup); runc, crun: RT run   # 3`,
     `runts: rt.serve() + run({detach}) of sleep; SIGKILL; poll the store until stopped; after N untimed stops (--stop-warmup)    # 4 (resident host)`,
     `RT create + start (sleep); SIGKILL; RT --root ROOT state ID until "stopped"             # 4 (transient CLI)`,
@@ -134,8 +149,11 @@ function describeCommands(tools: { runc: string; crun: string; node: string }): 
     `RT --root ROOT list;  RT --root ROOT state ID;  RT --root ROOT delete ID   (N, BATCH at a time)`,
     `runts: rt.serve() + N × run({detach}) of sleep, heap/RSS before and after, N × delete({force})   # 6`,
     `RT --version;  RT --root ROOT state ID;  ${tools.node} -e 0;  ${tools.crun} --version   # 7`,
-    `runts without a host: RT --root ROOT state ID  vs  ${tools.node} TMP/runts/bin/runts.cjs --root ROOT state ID   # 8`,
-    `runts with a warm host (${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto): RT --root ROOT state ID;  RT --root ROOT list -q   (N created per runtime)   # 8`,
+    `runts without a host: RT --root ROOT state ID  vs  ${tools.node} TMP/runts/bin/runts.cjs --root ROOT state ID   # 9`,
+    `runts with a warm host (${tools.node} TMP/runts/bin/runts.cjs --root ROOT supervise --auto): RT --root ROOT state ID;  RT --root ROOT list -q   (N created per runtime)   # 9`,
+    `ctr --address SOCK -n NS run --rm --runtime io.containerd.runc.v2 --runc-binary RT --fifo-dir DIR IMAGE ID /bin/true   (private containerd)   # 10`,
+    `podman --root … --runroot … --storage-driver vfs --cgroup-manager cgroupfs --runtime RT run --rm --name ID --network none --cgroup-parent CG IMAGE /bin/true   # 10`,
+    `docker run --rm --name ID --runtime runts|runc --network none IMAGE /bin/true   (private dockerd, --add-runtime runts=RT)   # 10`,
   ];
 }
 
@@ -143,6 +161,8 @@ async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
   // bin/runts auto-starts a warm host for a root on first use: benchmarks 1-7 measure each command as run without
   // one (as before the front), and benchmark 9 starts its host itself. RUNTS_AUTOSTART=1 measures the default instead.
+  // Benchmark 10's clients (their daemons, shims, conmon) get the environment as it was: auto-start on by default.
+  const clientEnv: NodeJS.ProcessEnv = { ...process.env };
   process.env.RUNTS_AUTOSTART ??= '0';
   const tools = preflight();
 
@@ -208,13 +228,26 @@ async function main(): Promise<number> {
       for (const r of rows) process.stdout.write(renderRowText(r) + '\n');
     };
     const { iterations, listN, listRuns, coldRuns, batch } = cli.opts;
-    if (cli.only.has('run')) {
-      log(`[1] run /bin/true × ${iterations} per runtime`);
-      record(benchRunTrue(ctx));
+    // Benchmarks 1 and 2 once per way bin/runts can run them (--host): without a host, then through a warm host for
+    // runts' root that the harness starts (and stops) around the second pass; runc and crun run again beside it.
+    const vias: RuntsVia[] = cli.host === 'none' ? ['no-host'] : cli.host === 'warm' ? ['warm-host'] : ['no-host', 'warm-host'];
+    const runtsSpec = runtimes.find((r) => r.name === 'runts')!;
+    const withVia = async (via: RuntsVia, bench: () => Entry[]): Promise<Entry[]> => {
+      if (via === 'no-host') return bench();
+      const host = await startHost(tools.node, runtsSpec.exe, runtsSpec.root);
+      try {
+        return bench();
+      } finally {
+        await stopHost(host);
+      }
+    };
+    for (const via of cli.only.has('run') ? vias : []) {
+      log(`[1] run /bin/true × ${iterations} per runtime (${via})`);
+      record(await withVia(via, () => benchRunTrue(ctx, via)));
     }
-    if (cli.only.has('cycle')) {
-      log(`[2] create/start/wait/delete × ${iterations} per runtime`);
-      record(benchCycle(ctx));
+    for (const via of cli.only.has('cycle') ? vias : []) {
+      log(`[2] create/start/wait/delete of /bin/true, then create/start/kill/wait/delete of sleep, × ${iterations} per runtime (${via})`);
+      record(await withVia(via, () => benchCycle(ctx, via)));
     }
     const dist = path.join(path.dirname(path.dirname(runtsBin)), 'dist');
     if (cli.only.has('api')) {
@@ -246,6 +279,10 @@ async function main(): Promise<number> {
       log(`[9] the native front: state without a host, state/list with a warm host, ${cli.opts.frontN} containers per runtime, × ${coldRuns}`);
       record(await benchFront(ctx, { node: tools.node }));
     }
+    if (cli.only.has('clients')) {
+      log(`[10] real clients (ctr, podman, docker) × ${cli.opts.clientRuns} per runtime, runts vs runc`);
+      record(await benchClients(ctx, { env: clientEnv, runc: tools.runc }));
+    }
   } catch (e) {
     failure = e;
   } finally {
@@ -276,7 +313,7 @@ async function main(): Promise<number> {
       ['node', process.version],
       ['load average (1/5/15 min)', `start ${fmtLoad(loadAtStart)}, end ${fmtLoad(os.loadavg())} — other work on the machine inflates every figure`],
       ['build', install.build],
-      ['sizes', `iterations ${iterations}, API warm-up ${cli.opts.apiWarmup} cycles, stop warm-up ${cli.opts.stopWarmup} stops, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
+      ['sizes', `iterations ${iterations} (runts ${cli.host === 'both' ? 'without a host and through a warm host' : cli.host === 'warm' ? 'through a warm host' : 'without a host'} for 1 and 2), client runs ${cli.opts.clientRuns}, API warm-up ${cli.opts.apiWarmup} cycles, stop warm-up ${cli.opts.stopWarmup} stops, list N ${listN} (batch ${batch}, ${listRuns} runs), cold-start runs ${coldRuns}; benchmarks: ${[...cli.only].join(', ')}`],
       ...(failure === undefined ? [] : ([['FAILED', (failure as Error).message]] as [string, string][])),
     ],
     commands: describeCommands(tools),
@@ -287,6 +324,11 @@ async function main(): Promise<number> {
       'stdin/stdout are /dev/null and stderr a file for every command that starts a container (a pipe would be inherited by the container and keep the caller waiting).',
       'crun figures include the wrapper (unshare + sh + tmpfs mount), measured on its own in row 7 (`crun --version` without the wrapper).',
       'Ratios are of medians; > 1 means runts is slower.',
+      ...(cli.only.has('clients')
+        ? [
+            'Benchmark 10 (real clients): runts vs runc only, alternating every iteration, after two untimed runs per runtime; the runtime keeps its state where the client points it (its --root, not the tmpfs above), and runts has the warm host that bin/runts auto-starts for that root during the first warm-up (the clients get the environment without the harness\'s RUNTS_AUTOSTART=0); the note says which root, which host, and the runtime calls of one untimed probe run.',
+          ]
+        : []),
     ],
   };
   const md = renderMarkdown(meta, entries);

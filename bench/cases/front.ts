@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeBundle } from '../lib/bundles.js';
 import type { BenchContext } from '../lib/context.js';
 import { BenchError } from '../lib/errors.js';
+import { startHost, stopHost } from '../lib/host.js';
 import { formatMs, type Row, type RuntimeName } from '../lib/report.js';
 import { mustSucceed, rtAsync, rtSync, timeSync, type RuntimeSpec, type Timed } from '../lib/runtimes.js';
 import { summarize } from '../lib/stats.js';
@@ -25,27 +25,6 @@ async function fill(ctx: BenchContext, rt: RuntimeSpec, verb: 'create' | 'delete
       if (verb === 'delete') ctx.tracker.remove(rt.name, id);
     });
   }
-}
-
-/** `runts supervise --auto` for runts' root (what bin/runts auto-starts), resolved once its front socket is there. */
-async function startHost(node: string, runts: RuntimeSpec): Promise<ChildProcess> {
-  const cjs = path.join(path.dirname(runts.exe), 'runts.cjs');
-  const sock = path.join(runts.root, 'host', 'front.sock');
-  const host = spawn(node, [cjs, '--root', runts.root, 'supervise', '--auto'], { stdio: 'ignore', env: { ...process.env, RUNTS_HOST_IDLE: '3600' } });
-  for (let i = 0; i < 400 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!fs.existsSync(sock)) {
-    host.kill('SIGKILL');
-    throw new BenchError('sys', `the warm runts host did not start for ${runts.root}`);
-  }
-  return host;
-}
-
-function stopHost(host: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (host.exitCode !== null || host.signalCode !== null) return done();
-    host.once('exit', () => done());
-    host.kill('SIGTERM');
-  });
 }
 
 function checkState(rt: RuntimeSpec, t: Timed, id: string): void {
@@ -107,7 +86,7 @@ export async function benchFront(ctx: BenchContext, extras: { node: string }): P
     }
   }
 
-  const host = await startHost(extras.node, runts);
+  const host = await startHost(extras.node, runts.exe, runts.root);
   const state: Samples = {};
   const list: Samples = {};
   try {

@@ -20,6 +20,8 @@ export interface BenchOptions {
   coldRuns: number;
   /** Containers per runtime for benchmark 9 (the native front). */
   frontN: number;
+  /** Timed iterations per runtime of each client in benchmark 10 (ctr, podman, docker). */
+  clientRuns: number;
   /** How many creates/deletes run at once when filling/emptying the listN containers. */
   batch: number;
 }

@@ -14,12 +14,14 @@ export interface Row {
   note?: string;
 }
 
-/** A benchmark that is planned but cannot be measured yet; printed with its reason. */
+/** A benchmark that is planned but cannot be measured yet, or was skipped on this machine; printed with its reason. */
 export interface Placeholder {
   kind: 'placeholder';
   num: number;
   title: string;
   reason: string;
+  /** What the row says instead of figures (default "not yet measured"), e.g. "skipped". */
+  status?: string;
 }
 
 export type Entry = Row | Placeholder;
@@ -62,7 +64,7 @@ export function renderTable(entries: readonly Entry[]): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const e of entries) {
     if (e.kind === 'placeholder') {
-      lines.push(`| ${e.num} | ${escapeCell(e.title)} | | ${RUNTIME_NAMES.map(() => '').join(' | ')} | | | **not yet measured**: ${escapeCell(e.reason)} |`);
+      lines.push(`| ${e.num} | ${escapeCell(e.title)} | | ${RUNTIME_NAMES.map(() => '').join(' | ')} | | | **${e.status ?? 'not yet measured'}**: ${escapeCell(e.reason)} |`);
       continue;
     }
     const sums = RUNTIME_NAMES.map((r) => summarize(e.samples[r]));
@@ -76,7 +78,7 @@ export function renderTable(entries: readonly Entry[]): string {
 
 /** Plain-text lines for one row, printed as soon as a benchmark finishes. */
 export function renderRowText(e: Entry): string {
-  if (e.kind === 'placeholder') return `[${e.num}] ${e.title}: not yet measured: ${e.reason}`;
+  if (e.kind === 'placeholder') return `[${e.num}] ${e.title}: ${e.status ?? 'not yet measured'}: ${e.reason}`;
   const sums = RUNTIME_NAMES.map((r) => summarize(e.samples[r]));
   const parts = RUNTIME_NAMES.map((r, i) => {
     const s = sums[i];

@@ -49,7 +49,8 @@ export function showCommand(exe: string, args: readonly string[]): string {
   return [exe, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-function tail(file: string, lines = 4): string {
+/** The last lines of a stderr file, joined with ' / ', for one-line error messages. */
+export function tail(file: string, lines = 4): string {
   try {
     return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join(' / ');
   } catch {
@@ -60,15 +61,18 @@ function tail(file: string, lines = 4): string {
 /**
  * Runs one command synchronously and times it (wall clock, hrtime). stdin is /dev/null; stdout is /dev/null unless
  * `capture` (a pipe: only for commands that do not start container processes); stderr goes to an append-only file
- * — never a pipe, because a container started by create/run inherits it and would hold the pipe open.
+ * — never a pipe, because a container started by create/run inherits it and would hold the pipe open. `timeoutMs`:
+ * SIGKILL the command after that long (its result then has signal SIGKILL).
  */
-export function timeSync(exe: string, args: readonly string[], errLog: string, capture = false, env?: NodeJS.ProcessEnv): Timed {
+export function timeSync(exe: string, args: readonly string[], errLog: string, capture = false, env?: NodeJS.ProcessEnv, timeoutMs?: number): Timed {
   const errFd = fs.openSync(errLog, 'a');
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(exe, args, { stdio: ['ignore', capture ? 'pipe' : 'ignore', errFd], encoding: 'utf8', maxBuffer: 64 << 20, env });
+    const r = spawnSync(exe, args, { stdio: ['ignore', capture ? 'pipe' : 'ignore', errFd], encoding: 'utf8', maxBuffer: 64 << 20, env, timeout: timeoutMs, killSignal: 'SIGKILL' });
     const t1 = process.hrtime.bigint();
-    if (r.error) throw new BenchError('sys', `cannot run ${showCommand(exe, args)}: ${r.error.message}`, { cause: r.error });
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') {
+      throw new BenchError('sys', `cannot run ${showCommand(exe, args)}: ${r.error.message}`, { cause: r.error });
+    }
     return { ms: elapsedMs(t0, t1), status: r.status, signal: r.signal, stdout: capture ? r.stdout : '' };
   } finally {
     fs.closeSync(errFd);

@@ -130,3 +130,64 @@ describe('quantile', () => {
     assert.equal(quantile([], 0.5), undefined);
   });
 });
+
+describe('runtime-call probe', () => {
+  it('a probe logs each call as one line and runs the real binary with the same arguments', async () => {
+    const { writeProbe, parseProbeLog } = await import('../lib/probe.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runts-bench-probe-'));
+    try {
+      const p = writeProbe(dir, "it's", '/bin/echo');
+      const { spawnSync } = await import('node:child_process');
+      const a = spawnSync(p.bin, ['--root', '/r x', 'create', '--bundle', 'b', 'id'], { encoding: 'utf8' });
+      const b = spawnSync(p.bin, ['delete', '--force', 'id'], { encoding: 'utf8' });
+      assert.equal(a.stdout, '--root /r x create --bundle b id\n');
+      assert.equal(b.stdout, 'delete --force id\n');
+      assert.deepEqual(parseProbeLog(fs.readFileSync(p.log, 'utf8')), [
+        ['--root', '/r x', 'create', '--bundle', 'b', 'id'],
+        ['delete', '--force', 'id'],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('describes a call by its command word and option names, skipping global options and their values', async () => {
+    const { describeCall } = await import('../lib/probe.js');
+    assert.deepEqual(describeCall(['--root', '/run/x', '--log', '/l.json', '--log-format', 'json', 'create', '--bundle', '/b', '--pid-file', '/p', 'id']), {
+      command: 'create',
+      root: '/run/x',
+      flags: ['--bundle', '--pid-file'],
+    });
+    assert.deepEqual(describeCall(['--root=/r', '--systemd-cgroup', 'kill', '--all=true', 'id', 'KILL']), { command: 'kill', root: '/r', flags: ['--all'] });
+    assert.deepEqual(describeCall(['start', 'id']), { command: 'start', root: undefined, flags: [] });
+  });
+
+  it('summarizes the calls of one run with their roots', async () => {
+    const { summarizeCalls } = await import('../lib/probe.js');
+    assert.equal(summarizeCalls([['--root', '/r', 'start', 'x']]), '1 call: start (--root /r)');
+    assert.equal(
+      summarizeCalls([
+        ['create', '--bundle', 'b', 'x'],
+        ['delete', '--force', 'x'],
+      ]),
+      '2 calls: create --bundle, delete --force (--root none (the default))',
+    );
+  });
+});
+
+describe('warm hosts', () => {
+  it('hostOf picks out a runts host serving the root from a command line', async () => {
+    const { hostOf } = await import('../lib/host.js');
+    const argv = ['node', '/x/bin/runts.cjs', '--root', '/run/containerd/runc/ns', 'supervise', '--auto', ''];
+    assert.equal(hostOf(argv, '/run/containerd/runc/ns'), '/x/bin/runts.cjs');
+    assert.equal(hostOf(argv, '/run/containerd/runc/ns/'), '/x/bin/runts.cjs');
+    assert.equal(hostOf(argv, '/run/runts'), undefined);
+    assert.equal(hostOf(['node', '/x/bin/runts.cjs', '--root', '/r', 'state', 'id'], '/r'), undefined);
+    assert.equal(hostOf(['node', '/x/bin/runts.cjs', '--root=/r', 'supervise'], '/r'), '/x/bin/runts.cjs');
+  });
+
+  it('a skipped row prints its status and reason', () => {
+    const table = renderTable([{ kind: 'placeholder', num: 10, title: 'ctr', reason: 'needs containerd', status: 'skipped' }]);
+    assert.match(table, /\| 10 \| ctr \|.*\*\*skipped\*\*: needs containerd \|$/m);
+  });
+});

@@ -138,11 +138,14 @@ export class Containerd {
     this.runContainerdExisted = existsSync(RUN_CONTAINERD);
   }
 
-  /** Writes a private config, starts containerd and waits until `ctr version` answers (10 s at most). */
-  static async start(): Promise<Containerd> {
+  /**
+   * Writes a private config, starts containerd and waits until `ctr version` answers (10 s at most). `env` is the
+   * daemon's (its shims and the runtime inherit it); this process's by default.
+   */
+  static async start(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Containerd> {
     const cd = new Containerd();
     try {
-      await cd.boot();
+      await cd.boot(opts.env ?? process.env);
       return cd;
     } catch (e) {
       await cd.stop();
@@ -150,7 +153,7 @@ export class Containerd {
     }
   }
 
-  private async boot(): Promise<void> {
+  private async boot(env: NodeJS.ProcessEnv): Promise<void> {
     const config = join(this.dir, 'config.toml');
     // No CRI (it wants CNI and an image service), and no snapshotters that need filesystems or tools absent here.
     // The opt plugin would otherwise create /opt/containerd on the host.
@@ -175,7 +178,7 @@ export class Containerd {
     );
     const log = openSync(this.logFile, 'w');
     try {
-      this.daemon = spawn(CONTAINERD, ['--config', config], { stdio: ['ignore', log, log] });
+      this.daemon = spawn(CONTAINERD, ['--config', config], { stdio: ['ignore', log, log], env });
     } finally {
       closeSync(log);
     }

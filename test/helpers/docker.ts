@@ -83,11 +83,15 @@ export class Dockerd {
     return existsSync(DOCKERD) && existsSync(DOCKER);
   }
 
-  /** Starts dockerd, waits until it answers (30 s at most) and imports the busybox image. */
-  static async start(): Promise<Dockerd> {
+  /**
+   * Starts dockerd, waits until it answers (30 s at most) and imports the busybox image. `runtimes` are registered
+   * by name (default: runts = this checkout's bin/runts); `env` is the daemon's (its containerd, shims and the runtimes
+   * inherit it), this process's by default.
+   */
+  static async start(opts: { runtimes?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}): Promise<Dockerd> {
     const d = new Dockerd();
     try {
-      await d.boot();
+      await d.boot(opts.runtimes ?? { runts: RUNTS }, opts.env ?? process.env);
       await d.importImage();
       return d;
     } catch (e) {
@@ -96,7 +100,7 @@ export class Dockerd {
     }
   }
 
-  private async boot(): Promise<void> {
+  private async boot(runtimes: Record<string, string>, env: NodeJS.ProcessEnv): Promise<void> {
     // The trust key would otherwise go to /etc/docker/key.json; only the config file can move it.
     const config = join(this.dir, 'daemon.json');
     writeFileSync(config, JSON.stringify({ 'deprecated-key-path': join(this.dir, 'key.json') }));
@@ -112,11 +116,11 @@ export class Dockerd {
       '--storage-driver', 'vfs',
       '--cgroup-parent', this.cgroupParent,
       '--shutdown-timeout', '5',
-      '--add-runtime', `runts=${RUNTS}`,
+      ...Object.entries(runtimes).flatMap(([name, path]) => ['--add-runtime', `${name}=${path}`]),
     ];
     const log = openSync(this.logFile, 'w');
     try {
-      this.daemon = spawn(DOCKERD, args, { stdio: ['ignore', log, log] });
+      this.daemon = spawn(DOCKERD, args, { stdio: ['ignore', log, log], env });
     } finally {
       closeSync(log);
     }

@@ -73,9 +73,9 @@ export class Podman {
   /**
    * The global flags of every call. Podman hands them on to the cleanup process conmon runs when a container
    * exits, so that one works on the same private store too. (A `--runtime-flag root=...` is not handed on, so
-   * runts keeps its state in its default root, under podman's 64-hex container ids.)
+   * runts keeps its state in its default root, under podman's 64-hex container ids.) `runtime`: the OCI runtime binary.
    */
-  globalArgs(): string[] {
+  globalArgs(runtime = RUNTS): string[] {
     return [
       '--root', join(this.dir, 'root'),
       '--runroot', join(this.dir, 'runroot'),
@@ -84,15 +84,18 @@ export class Podman {
       '--storage-driver', 'vfs',
       '--cgroup-manager', 'cgroupfs',
       '--events-backend', 'file',
-      '--runtime', RUNTS,
+      '--runtime', runtime,
     ];
   }
 
   /** `podman <global flags> ...args` with a timeout (60 s by default). */
   podman(args: string[], timeoutMs = 60_000): Promise<CtrResult> {
-    // Our containers.conf only: the host's /etc/containers settings do not leak in.
-    const env = { ...process.env, CONTAINERS_CONF: join(this.dir, 'containers.conf') };
-    return run(PODMAN, [...this.globalArgs(), ...args], this.dir, timeoutMs, env);
+    return run(PODMAN, [...this.globalArgs(), ...args], this.dir, timeoutMs, this.env());
+  }
+
+  /** `base` (this process's environment by default) with our containers.conf only: the host's /etc/containers settings do not leak in. */
+  env(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+    return { ...base, CONTAINERS_CONF: join(this.dir, 'containers.conf') };
   }
 
   /** The flags every container gets: no network of its own to set up, our cgroup parent. */
