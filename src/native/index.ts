@@ -6,7 +6,7 @@ import { listProcPids, readCaughtSignals, readOomScoreAdj, readOwnPermittedCaps,
 
 import { PlanBuilder, PlanError } from './plan.js';
 import {
-  type ExitWatch,
+  type ReadableWatch,
   type GatedSpawn,
   NativeError,
   NativeSpawnError,
@@ -177,30 +177,47 @@ function writeExecFifo(path: string): void {
   }
 }
 
-// A plain CommonJS worker: it only needs the addon's pidfdWait, and an eval'd source works the same from src/ and
-// dist/. It polls the pidfd (exact: poll returns the moment the process exits) in slices so `stop` is honoured.
+// A plain CommonJS worker: it only needs the addon's pidfdWait (a poll for POLLIN, any fd), and an eval'd source works
+// the same from src/ and dist/. It polls in slices so `stop` is honoured; after each ready it waits until the main
+// thread handled it (control[1] set), as the fd stays ready until then.
 const WAITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.addon);
-const stop = new Int32Array(workerData.stop);
-while (Atomics.load(stop, 0) === 0) {
-  if (addon.pidfdWait(workerData.pidfd, 1000)) { parentPort.postMessage('exited'); break; }
+const control = new Int32Array(workerData.control);
+while (Atomics.load(control, 0) === 0) {
+  if (!addon.pidfdWait(workerData.fd, 1000)) continue;
+  parentPort.postMessage('ready');
+  while (Atomics.load(control, 0) === 0 && Atomics.wait(control, 1, 0, 1000) === 'timed-out') {}
+  Atomics.store(control, 1, 0);
 }
 `;
 
-function watchExit(pidfd: number): ExitWatch {
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+function watchReadable(fd: number, onReady: () => void): ReadableWatch {
+  // [0]: stop; [1]: the last ready was handled.
+  const control = new Int32Array(new SharedArrayBuffer(8));
   // Loaded here, not at the top: only a resident host watches other processes' containers (CLI start-up stays lean).
   const { Worker } = process.getBuiltinModule('node:worker_threads');
-  const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, pidfd, stop: stop.buffer } });
+  const worker = new Worker(WAITER_SOURCE, { eval: true, workerData: { addon: ADDON_PATH, fd, control: control.buffer } });
   worker.unref();
-  let exited = false;
   let failure: Error | undefined;
-  worker.on('message', () => (exited = true));
+  worker.on('message', () => {
+    try {
+      onReady();
+    } finally {
+      Atomics.store(control, 1, 1);
+      Atomics.notify(control, 1);
+    }
+  });
   worker.on('error', (err) => (failure = err));
-  // Settles only once the thread is gone: it may be inside poll() on the pidfd until then.
-  const done = new Promise<boolean>((resolve, reject) => worker.on('exit', () => (failure ? reject(failure) : resolve(exited))));
-  return { done, stop: () => Atomics.store(stop, 0, 1) };
+  // Settles only once the thread is gone: it may be inside poll() on the fd until then.
+  const done = new Promise<void>((resolve, reject) => worker.on('exit', () => (failure ? reject(failure) : resolve())));
+  return {
+    done,
+    stop: () => {
+      Atomics.store(control, 0, 1);
+      Atomics.notify(control, 1);
+    },
+  };
 }
 
 const port: SyscallPort = {
@@ -235,7 +252,7 @@ const port: SyscallPort = {
   readOomScoreAdj: (pid) => readOomScoreAdj(pid),
   writeOomScoreAdj: (pid, score) => writeOomScoreAdj(pid, score),
   writeExecFifo,
-  watchExit,
+  watchReadable,
 };
 
 /** A request of the native front as received by a warm host (src/front/front-wire.h). */

@@ -44,11 +44,11 @@ export interface WaitResult extends WaitStatus {
   pid: number;
 }
 
-/** A thread of its own blocked on one pidfd (see {@link SyscallPort.watchExit}). */
-export interface ExitWatch {
-  /** True once the process exited, false once `stop` ended the watch first; rejects when the thread failed. */
-  readonly done: Promise<boolean>;
-  /** Ends the watch (within a second); `done` settles once the thread is gone, so the pidfd may be closed then. */
+/** A thread of its own blocked on one fd (see {@link SyscallPort.watchReadable}). */
+export interface ReadableWatch {
+  /** Settles once the thread is gone (after `stop`); rejects when it failed. The fd may be closed then. */
+  readonly done: Promise<void>;
+  /** Ends the watch (within a second). */
   stop(): void;
 }
 
@@ -124,10 +124,11 @@ export interface SyscallPort {
    */
   writeExecFifo(path: string): void;
   /**
-   * Watches the process behind `pidfd` on a thread of its own (poll(2), exact), for a process that is not our
-   * child: a libuv pool thread per watch would starve Node's pool. The caller closes the pidfd once `done` settled.
+   * Calls `onReady` (on this thread) each time `fd` polls readable, from a thread of its own blocked in poll(2):
+   * exact, and no libuv pool thread parked (that would starve Node's pool). The next poll waits until `onReady`
+   * returned, so it must consume what made the fd ready (for an epoll set of pidfds: take the exited processes out).
    */
-  watchExit(pidfd: number): ExitWatch;
+  watchReadable(fd: number, onReady: () => void): ReadableWatch;
   /**
    * Compiles a seccomp profile with libseccomp (in this process, never in a cloned child) into the
    * `struct sock_filter[]` that a plan's `seccomp` op installs. Syscall names this libseccomp does not know are

@@ -8,16 +8,17 @@
  *   pidfds says which have exited — one epoll_wait, however many containers are watched — and those are reaped
  *   with waitpid, which gives the exit status. No thread is parked per container: a libuv pool thread per
  *   container (`pidfdWaitAsync`) would starve Node's pool — fs, dns, dynamic import — after four containers.
- * - Other processes' containers (created by a transient CLI, or before the supervisor started): only their parent
- *   may wait for them, so their status is unknown (null), but the exit is still seen the moment it happens: one
- *   small worker thread per such process blocks in poll(2) on its pidfd (in 1 s slices, only so it can be stopped).
+ * - Other processes' containers (created by a transient CLI or through the native front, or before the supervisor
+ *   started): only their parent may wait for them, so their status is unknown (null), but the exit is still seen the
+ *   moment it happens: their pidfds are in a second epoll set, which one small worker thread blocks on in poll(2)
+ *   (the port's watchReadable) — one thread however many there are, started with the first.
  *
  * As a child subreaper the resident also inherits orphans (e.g. daemons of a container without its own pid
  * namespace). Those are reaped too — but only zombies that nobody else reaps: not watched, not one of Node's own
  * child_process children (libuv reaps those and must not lose them), and still a zombie a sweep later.
  */
 import type { Logger } from 'pino';
-import type { ExitWatch, SyscallPort } from '../native/port.js';
+import type { ReadableWatch, SyscallPort } from '../native/port.js';
 import { exitStatus } from '../linux/proc.js';
 
 export type WatchKind = 'init' | 'gofer' | 'exec';
@@ -39,8 +40,6 @@ export type ExitHandler = (w: Watch, exitStatus: number | null) => void;
 
 interface Entry extends Watch {
   pidfd: number;
-  /** Non-children: the thread polling the pidfd. */
-  waiter?: ExitWatch;
 }
 
 const WNOHANG = 1;
@@ -54,6 +53,9 @@ export class Reaper {
   private started = false;
   /** The epoll set of our children's pidfds, keyed by pid (created with the first one). */
   private childExits: number | undefined;
+  /** The epoll set of the other watched processes' pidfds, and the thread that waits on it (made with the first). */
+  private otherExits: number | undefined;
+  private otherWatch: ReadableWatch | undefined;
   private readonly onSigchld = () => {
     this.finishExitedChildren();
     if (this.reapOrphans) this.scheduleSweep();
@@ -109,12 +111,12 @@ export class Reaper {
     const entry: Entry = { id: w.id, pid: w.pid, kind: w.kind, child, ...(child ? {} : { parentPid: stat.ppid }), pidfd };
     this.watched.set(w.pid, entry);
     if (entry.child) this.sys.epollAdd((this.childExits ??= this.sys.epollCreate()), pidfd, w.pid);
-    else this.startWaiter(entry);
+    else this.sys.epollAdd(this.otherSet(), pidfd, w.pid);
     // It may have exited before the watch began (its SIGCHLD already came and went).
     this.check(entry);
   }
 
-  /** Stops watching everything (pidfds closed, waiter threads told to stop). */
+  /** Stops watching everything (pidfds closed, the waiting thread told to stop). */
   close(): void {
     if (this.started) process.off('SIGCHLD', this.onSigchld);
     this.started = false;
@@ -123,17 +125,37 @@ export class Reaper {
     this.watched.clear();
     if (this.childExits !== undefined) this.sys.closeFd(this.childExits);
     this.childExits = undefined;
+    const [other, watch] = [this.otherExits, this.otherWatch];
+    this.otherExits = this.otherWatch = undefined;
+    if (other === undefined) return;
+    if (!watch) return this.sys.closeFd(other);
+    // The thread may be inside poll() on the set: it is closed once the thread is gone.
+    watch.stop();
+    watch.done.finally(() => this.sys.closeFd(other)).catch(() => undefined);
+  }
+
+  /** The epoll set of the other processes' pidfds, with its thread. */
+  private otherSet(): number {
+    if (this.otherExits !== undefined) return this.otherExits;
+    const set = (this.otherExits = this.sys.epollCreate());
+    this.otherWatch = this.sys.watchReadable(set, () => this.finishExited(set));
+    this.otherWatch.done.catch((err: Error) => this.log.warn({ err: err.message }, 'the exit watcher failed: exits of other processes\' containers are seen at the next command'));
+    return set;
   }
 
   /** Finishes every watched child that has exited (its pidfd is ready in the epoll set). */
   private finishExitedChildren(): void {
-    if (this.childExits === undefined) return;
+    if (this.childExits !== undefined) this.finishExited(this.childExits);
+  }
+
+  /** Finishes every watched process whose pidfd is ready in the epoll set `set`. */
+  private finishExited(set: number): void {
     for (;;) {
       let ready: number[];
       try {
-        ready = this.sys.epollReady(this.childExits, READY_BATCH);
+        ready = this.sys.epollReady(set, READY_BATCH);
       } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'reading exited children failed: their exits are seen at the next command');
+        this.log.warn({ err: (e as Error).message }, 'reading exited processes failed: their exits are seen at the next command');
         return;
       }
       const entries = ready.map((pid) => this.watched.get(pid)).filter((e) => e !== undefined);
@@ -175,31 +197,13 @@ export class Reaper {
   }
 
   private release(e: Entry): void {
-    if (e.waiter) {
-      // The thread may be inside poll() on this fd: it is closed once the thread is gone (see startWaiter).
-      e.waiter.stop();
-    } else {
-      try {
-        if (this.childExits !== undefined) this.sys.epollDelete(this.childExits, e.pidfd);
-      } catch {
-        // not registered: closing the pidfd is all there is to do
-      }
-      this.sys.closeFd(e.pidfd);
+    const set = e.child ? this.childExits : this.otherExits;
+    try {
+      if (set !== undefined) this.sys.epollDelete(set, e.pidfd);
+    } catch {
+      // not registered: closing the pidfd is all there is to do
     }
-  }
-
-  private startWaiter(e: Entry): void {
-    e.waiter = this.sys.watchExit(e.pidfd);
-    e.waiter.done.then(
-      (exited) => {
-        this.sys.closeFd(e.pidfd);
-        if (exited) this.finish(e);
-      },
-      (err: Error) => {
-        this.sys.closeFd(e.pidfd);
-        this.log.warn({ id: e.id, pid: e.pid, err: err.message }, 'exit waiter failed: the exit will be seen at the next command');
-      },
-    );
+    this.sys.closeFd(e.pidfd);
   }
 
   private scheduleSweep(): void {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { PF_FORKNOEXEC, type ProcStat } from '../../src/linux/proc.js';
 import { decodePlan, PlanBuilder, type PlanHeader, type PlanOp } from '../../src/native/plan.js';
 import {
-  type ExitWatch,
+  type ReadableWatch,
   type GatedSpawn,
   NativeError,
   NativeSpawnError,
@@ -82,6 +82,7 @@ export class FakeSyscallPort implements SyscallPort {
   private readonly waiters = new Map<number, (() => void)[]>();
   /** epoll fd → registered fd → key. */
   private readonly epolls = new Map<number, Map<number, number>>();
+  private readonly readableWatches = new Set<() => void>();
 
   constructor() {
     this.procs.set(process.pid, this.newProcess(process.pid, { ppid: process.ppid, comm: 'node', waiting: false }));
@@ -121,6 +122,8 @@ export class FakeSyscallPort implements SyscallPort {
     }
     for (const wake of this.waiters.get(pid) ?? []) wake();
     this.waiters.delete(pid);
+    // As the watching thread would: after the exit, on a later turn.
+    for (const watch of this.readableWatches) setImmediate(watch);
   }
 
   /** What a signal does to a fake process: records it, and ends the process when it is fatal to it. */
@@ -335,12 +338,16 @@ export class FakeSyscallPort implements SyscallPort {
     reader.waiting = false;
   }
 
-  /** Settles with true once the process exits, false once stopped first. */
-  watchExit(pidfd: number): ExitWatch {
-    this.record('watchExit', [pidfd]);
+  /** Calls `onReady` after a fake exit that leaves a registered pidfd of the epoll set `fd` ready, until stopped. */
+  watchReadable(fd: number, onReady: () => void): ReadableWatch {
+    this.record('watchReadable', [fd]);
     let stop: () => void = () => undefined;
-    const stopped = new Promise<boolean>((resolve) => (stop = () => resolve(false)));
-    const done = Promise.race([this.untilExit(this.pidOf(pidfd)).then(() => true), stopped]);
+    const done = new Promise<void>((resolve) => (stop = resolve));
+    const watch = () => {
+      if (this.epollReadyKeys(fd).length > 0) onReady();
+    };
+    this.readableWatches.add(watch);
+    void done.then(() => this.readableWatches.delete(watch));
     return { done, stop };
   }
 
@@ -394,7 +401,11 @@ export class FakeSyscallPort implements SyscallPort {
   /** Keys of the registered pidfds whose fake process has exited. */
   epollReady(epfd: number, max: number): number[] {
     this.record('epollReady', [epfd, max]);
-    return [...(this.epolls.get(epfd) ?? new Map<number, number>())].filter(([fd]) => this.exited.has(this.pidOf(fd))).map(([, key]) => key).slice(0, max);
+    return this.epollReadyKeys(epfd).slice(0, max);
+  }
+
+  private epollReadyKeys(epfd: number): number[] {
+    return [...(this.epolls.get(epfd) ?? new Map<number, number>())].filter(([fd]) => this.exited.has(this.pidOf(fd))).map(([, key]) => key);
   }
 
   flock(fd: number, exclusive: boolean): void {

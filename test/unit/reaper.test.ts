@@ -61,22 +61,25 @@ test('more exited children than one epoll batch are all finished on one SIGCHLD'
   }
 });
 
-test("another process's child is watched on a thread of its own (the port's watchExit), its status unknown", async () => {
+test("another process's children are watched by one thread (the port's watchReadable) on an epoll set of their pidfds, their status unknown", async () => {
   const sys = new FakeSyscallPort();
   const exits: [Watch, number | null][] = [];
   const reaper = new Reaper(sys, (w, status) => exits.push([w, status]), pino({ level: 'silent' }), false);
   const parent = sys.addProcess();
-  const pid = sys.addProcess({ ppid: parent });
+  const pids = [sys.addProcess({ ppid: parent }), sys.addProcess({ ppid: parent }), sys.addProcess({ ppid: parent })];
   try {
     reaper.start();
-    reaper.watch({ id: 'c1', pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
-    const [pidfd] = sys.callsOf('watchExit')[0] as [number];
-    assert.equal(sys.callsOf('epollAdd').length, 0, 'not in the epoll set of our children');
-    sys.exit(pid, { exitCode: 3 });
+    for (const pid of pids) reaper.watch({ id: `c${pid}`, pid, startTime: sys.procStat(pid)!.startTime, kind: 'init' });
+    assert.equal(sys.callsOf('watchReadable').length, 1, 'one thread for all of them');
+    const [set] = sys.callsOf('watchReadable')[0] as [number];
+    assert.equal(sys.callsOf('epollAdd').filter(([epfd]) => epfd === set).length, 3, 'their pidfds are in its epoll set');
+    sys.exit(pids[1]!, { exitCode: 3 });
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(exits, [[{ id: 'c1', pid, kind: 'init', child: false, parentPid: parent }, null]]);
+    assert.deepEqual(exits, [[{ id: `c${pids[1]}`, pid: pids[1], kind: 'init', child: false, parentPid: parent }, null]]);
+    const pidfd = sys.callsOf('epollAdd').find(([, , key]) => key === pids[1])![1];
     assert.deepEqual(sys.callsOf('closeFd'), [[pidfd]], 'its pidfd closed once the watch ended');
-    assert.deepEqual(sys.callsOf('waitPid'), [[pid, 1]], 'a reap is tried (ECHILD for another\'s child)');
+    assert.deepEqual(sys.callsOf('waitPid'), [[pids[1], 1]], 'a reap is tried (ECHILD for another\'s child)');
+    assert.deepEqual(reaper.pids().sort(), [pids[0], pids[2]].sort(), 'the others are still watched');
   } finally {
     reaper.close();
   }
