@@ -21,13 +21,6 @@
 #include <algorithm>
 #include <memory>
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-
 namespace runts {
 
 std::string errnoCode(int err) {

@@ -1,12 +1,21 @@
 // Spawning runts-init with a plan (spawn.cc): shared by the addon and the native front (src/front/front.c).
 #pragma once
 
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
 #include "plan-parse.h"
+
+// Older libc headers lack these numbers.
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 namespace runts {
 
