@@ -15,7 +15,7 @@
  * would relay... (fallbackReason) — is answered "fallback" and the front runs it through Node, as without a host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chmodSync, closeSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +174,10 @@ export class FrontHost {
         log.info('runts was rebuilt: restart me');
         return void socket.end('restart runts was rebuilt since this host started\n');
       }
+      // A caller in other namespaces sees other mounts (a cgroupfs of its own, a bundle path), pids and networks than
+      // this host: what the host would do for it is not what the command would do in the caller.
+      const elsewhere = otherNamespace(req.pid);
+      if (elsewhere) return void socket.end(`fallback the caller is in another ${elsewhere} namespace\n`);
       if (fds.length !== 3) throw new Error(`a request with ${fds.length} fds (the caller's stdio is 3)`);
       const call = parseBody(req.body);
       const main = commandRunner();
@@ -215,6 +219,27 @@ export class FrontHost {
       this.lastUsed = Date.now();
     }
   }
+}
+
+/** The namespaces whose difference changes what a command does, as /proc/<pid>/ns names them. */
+const CALLER_NAMESPACES = ['mnt', 'pid', 'net', 'cgroup', 'user'] as const;
+
+/** The first namespace `pid` is not in with this process (or that cannot be compared), undefined when none. */
+export function otherNamespace(pid: number): string | undefined {
+  for (const ns of CALLER_NAMESPACES) {
+    let ours: string;
+    try {
+      ours = readlinkSync(`/proc/self/ns/${ns}`);
+    } catch {
+      continue; // a kernel without this kind of namespace
+    }
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/${ns}`) !== ours) return ns;
+    } catch {
+      return ns;
+    }
+  }
+  return undefined;
 }
 
 /** cwd, argv and environment of a request body (NUL-terminated strings, see front-wire.h). */

@@ -160,6 +160,19 @@ describe('front and warm host', { skip }, () => {
     }
   });
 
+  test('a caller in another mount namespace is not served: its command runs through Node, in its own view', async () => {
+    const id = sb.id('ns');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost();
+    const inOther = spawnSync('unshare', ['--mount', RUNTS, '--root', sb.root, 'pause', id], { encoding: 'utf8', env: { ...process.env, RUNTS_AUTOSTART: '0' } });
+    assert.equal(inOther.status, 0, inOther.stderr);
+    assert.notEqual(lastPid(sb, id), host.pid, 'not run by the host');
+    assert.equal(sb.runts(['resume', id]).status, 0);
+    assert.equal(lastPid(sb, id), host.pid, 'a caller in the same namespaces is served');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    sb.untrack(id);
+  });
+
   test('a failed create through the host leaves nothing, and says what Node says', async () => {
     const id = sb.id('badcreate');
     const bundle = sb.bundle(id, (s) => (s.process!.args = ['/no/such/program']));
