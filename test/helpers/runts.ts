@@ -231,13 +231,17 @@ export function assertNoLeftovers(sb: Sandbox, id: string, bundle: string): void
 export async function startHost(root: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const sock = join(root, 'host/front.sock');
   rmSync(sock, { force: true }); // left by a host that was killed: wait for the new one's
+  // Its stderr goes to a file beside the root, so a host that fails to start says why.
+  const errFile = `${root}.host-${Date.now()}.err`;
+  const errFd = openSync(errFile, 'w');
   const host = spawn(process.execPath, [join(REPO, 'bin/runts.cjs'), '--root', root, 'supervise', '--auto'], {
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', errFd],
     env: { ...process.env, RUNTS_HOST_IDLE: '600', ...env },
   });
+  closeSync(errFd);
   if (!(await eventually(() => existsSync(sock) && host.exitCode === null, 20_000))) {
     host.kill('SIGKILL');
-    throw new Error(`the warm host for ${root} did not start (exit ${host.exitCode})`);
+    throw new Error(`the warm host for ${root} did not start (exit ${host.exitCode}): ${readFileSync(errFile, 'utf8').trim().slice(-500)}`);
   }
   return host;
 }

@@ -256,7 +256,9 @@ describe('live containers', { skip }, () => {
 
   test('events without --stats streams every --interval', async () => {
     const running = sb.runtsAsync(['events', '--interval', '100ms', id]);
-    await new Promise((r) => setTimeout(r, 600));
+    // events runs through Node (a stream the front does not hand to a host): its start-up alone can take most of a
+    // second on a loaded machine, and three lines need 200 ms after it.
+    await new Promise((r) => setTimeout(r, 1500));
     sb.runts(['kill', id, 'KILL']);
     const r = await running;
     assert.equal(r.status, 0, r.stderr);
