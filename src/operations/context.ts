@@ -98,7 +98,10 @@ export async function rebalanceOom(ctx: OperationContext, facts: LiveFacts, dest
   const inSandbox = facts.sandboxId !== facts.id || facts.annotations?.[CONTAINER_TYPE] === 'sandbox';
   if (!inSandbox && facts.spec.process?.oomScoreAdj === undefined) return;
   try {
-    await ctx.workers.actor<OomRebalancer>('oom-rebalancer', facts.sandboxId).rebalance({ root: ctx.root, sandboxId: facts.sandboxId, destroyed });
+    // One rebalancer per root, not per sandbox: it applies requests one at a time anyway, and a warm host that started
+    // a thread for every sandbox (every container that sets process.oomScoreAdj, as Docker's and Podman's all do) kept
+    // them all, and made each such create wait for a thread's start.
+    await ctx.workers.actor<OomRebalancer>('oom-rebalancer', ctx.root).rebalance({ root: ctx.root, sandboxId: facts.sandboxId, destroyed });
   } catch (e) {
     ctx.log.warn({ id: facts.id, sandbox: facts.sandboxId, err: (e as Error).message }, 'OOM score rebalance failed');
   }

@@ -15,7 +15,7 @@ function workerEntry(name: string): { filename: string; workerData?: { module: s
 
 /**
  * runts' worker threads, started only when a command needs them: a piscina pool for one-shot tasks
- * (stop-waiting) and long-lived comlink-exposed actors (one OOM-score rebalancer per sandbox). `close()` ends them
+ * (stop-waiting) and long-lived comlink-exposed actors (the OOM-score rebalancer of a root). `close()` ends them
  * all so a CLI command exits as soon as its work is done.
  */
 export class WorkerPool {
@@ -33,7 +33,7 @@ export class WorkerPool {
     return this.piscina.run({ name, input });
   }
 
-  /** The long-lived actor of module `name` for `key` (e.g. one OOM rebalancer per sandbox), started on first use. */
+  /** The long-lived actor of module `name` for `key` (e.g. the OOM rebalancer of a root), started on first use. */
   actor<T>(name: string, key: string): Remote<T> {
     const k = `${name}\0${key}`;
     let remote = this.byKey.get(k) as Remote<T> | undefined;

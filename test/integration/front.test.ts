@@ -173,6 +173,22 @@ describe('front and warm host', { skip }, () => {
     sb.untrack(id);
   });
 
+  test('containers that set process.oomScoreAdj (as Docker\'s and Podman\'s do) share one OOM rebalancer thread in the host', async () => {
+    const host = await sb.startHost();
+    const threads = () => readdirSync(`/proc/${host.pid}/task`).length;
+    const ids = [0, 1, 2, 3].map(() => sb.id('oom'));
+    const make = (id: string) => {
+      const r = sb.runts(['create', '--bundle', sb.bundle(id, (s) => ((s.process!.oomScoreAdj = 0), sleeper(s))), id]);
+      assert.equal(r.status, 0, r.stderr);
+    };
+    make(ids[0]!);
+    const after1 = threads();
+    for (const id of ids.slice(1)) make(id);
+    assert.equal(threads(), after1, 'no thread more for the next three sandboxes');
+    for (const id of ids) assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+    for (const id of ids) sb.untrack(id);
+  });
+
   test('a failed create through the host leaves nothing, and says what Node says', async () => {
     const id = sb.id('badcreate');
     const bundle = sb.bundle(id, (s) => (s.process!.args = ['/no/such/program']));
