@@ -8,10 +8,24 @@ import { Sandbox, assertNoLeftovers, eventually, isRoot, processesRootedAt } fro
 
 const skip = isRoot ? false : 'needs root: real containers';
 
-describe('run', { skip }, () => {
+// Every test through both paths: bin/runts running the command in Node, and handing it to a warm host (the front
+// spawns what the host planned). `sb.runts` calls bin/runts with the sandbox's --root, so the host serves them all.
+const PATHS = ['node', 'host'] as const;
+/** A sandbox with a warm host serving its root on the host path. */
+async function sandboxFor(path: (typeof PATHS)[number]): Promise<Sandbox> {
+  const sb = new Sandbox();
+  if (path === 'host') await sb.startHost();
+  return sb;
+}
+
+for (const path of PATHS)
+describe(`run (${path})`, { skip }, () => {
   let sb: Sandbox;
-  before(() => (sb = new Sandbox()));
-  after(() => sb.cleanup());
+  before(async () => (sb = await sandboxFor(path)));
+  after(async () => {
+    await sb.stopHosts();
+    sb.cleanup();
+  });
 
   const run = (args: string[], edit?: Parameters<Sandbox['bundle']>[1]) => {
     const id = sb.id('run');
@@ -114,10 +128,14 @@ describe('run', { skip }, () => {
   });
 });
 
-describe('create / start / state / kill / delete', { skip }, () => {
+for (const path of PATHS)
+describe(`create / start / state / kill / delete (${path})`, { skip }, () => {
   let sb: Sandbox;
-  before(() => (sb = new Sandbox()));
-  after(() => sb.cleanup());
+  before(async () => (sb = await sandboxFor(path)));
+  after(async () => {
+    await sb.stopHosts();
+    sb.cleanup();
+  });
 
   test('create leaves the init blocked; start runs it; kill stops it; delete cleans up', async () => {
     const id = sb.id('life');
@@ -227,10 +245,14 @@ describe('create / start / state / kill / delete', { skip }, () => {
   });
 });
 
-describe('bad input: one clear line, non-zero exit, nothing left behind', { skip }, () => {
+for (const path of PATHS)
+describe(`bad input: one clear line, non-zero exit, nothing left behind (${path})`, { skip }, () => {
   let sb: Sandbox;
-  before(() => (sb = new Sandbox()));
-  after(() => sb.cleanup());
+  before(async () => (sb = await sandboxFor(path)));
+  after(async () => {
+    await sb.stopHosts();
+    sb.cleanup();
+  });
 
   const cases: { name: string; args: (id: string, bundle: string) => string[]; edit?: (bundle: string) => void; expect: RegExp }[] = [
     { name: 'an invalid ID', args: (_id, b) => ['create', '--bundle', b, 'bad/id'], expect: /invalid container id/ },
