@@ -217,68 +217,75 @@ describe('seccomp', { skip }, () => {
     return { socket, received, exited, stderr: () => stderr, kill: () => child.kill('SIGKILL') };
   }
 
-  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
-    // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
-    const { socket, received, exited: agentDone, stderr, kill } = startAgent('seccomp-agent', 18, 1);
-    try {
-      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
-      const id = sb.id('notify');
-      const bundle = sb.bundle(id, (s) => {
-        s.process!.args = ['/bin/sh', '-c', 'mkdir /x || echo mkdir-failed; touch /y && echo touched'];
-        s.linux!.seccomp = {
-          defaultAction: 'SCMP_ACT_ALLOW',
-          listenerPath: socket,
-          listenerMetadata: 'meta-1',
-          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
-        };
-      });
-      assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
-      const pid = sb.state(id).pid;
-      const r = sb.runts(['start', id]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(await agentDone, 0, stderr());
-      const message = JSON.parse(readFileSync(`${received}.1`, 'utf8'));
-      assert.deepEqual(message.fds, ['seccompFd']);
-      assert.equal(message.pid, pid);
-      assert.equal(message.metadata, 'meta-1');
-      assert.equal(typeof message.ociVersion, 'string');
-      assert.equal(message.state.id, id);
-      assert.equal(message.state.pid, pid);
-      assert.equal(message.state.status, 'creating');
-      assert.equal(message.state.bundle, bundle);
-      assert.ok(await eventually(() => sb.state(id).status === 'stopped', 10_000));
-      assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
-      assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
-    } finally {
-      kill();
-    }
-  });
+  for (const path of ['node', 'host'] as const) {
+    test(`SCMP_ACT_NOTIFY: the agent at listenerPath gets the ContainerProcessState and the listener, and answers for the container (${path})`, { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+      // Answers the first notification with EXDEV (18), a reply no real mkdir here would give.
+      const { socket, received, exited: agentDone, stderr, kill } = startAgent(`seccomp-agent-${path}`, 18, 1);
+      // Through a warm host the front spawns the init and hands the listener to the host, which hands it to the agent.
+      if (path === 'host') await sb.startHost();
+      try {
+        assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+        const id = sb.id('notify');
+        const bundle = sb.bundle(id, (s) => {
+          s.process!.args = ['/bin/sh', '-c', 'mkdir /x || echo mkdir-failed; touch /y && echo touched'];
+          s.linux!.seccomp = {
+            defaultAction: 'SCMP_ACT_ALLOW',
+            listenerPath: socket,
+            listenerMetadata: 'meta-1',
+            syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+          };
+        });
+        assert.equal(sb.runts(['create', '--bundle', bundle, id]).status, 0);
+        const pid = sb.state(id).pid;
+        const r = sb.runts(['start', id]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(await agentDone, 0, stderr());
+        const message = JSON.parse(readFileSync(`${received}.1`, 'utf8'));
+        assert.deepEqual(message.fds, ['seccompFd']);
+        assert.equal(message.pid, pid);
+        assert.equal(message.metadata, 'meta-1');
+        assert.equal(typeof message.ociVersion, 'string');
+        assert.equal(message.state.id, id);
+        assert.equal(message.state.pid, pid);
+        assert.equal(message.state.status, 'creating');
+        assert.equal(message.state.bundle, bundle);
+        assert.ok(await eventually(() => sb.state(id).status === 'stopped', 10_000));
+        assert.equal(existsSync(join(bundle, 'rootfs/x')), false);
+        assert.ok(existsSync(join(bundle, 'rootfs/y')), 'other syscalls run as usual');
+      } finally {
+        kill();
+        await sb.stopHosts();
+      }
+    });
 
-  test('SCMP_ACT_NOTIFY: each exec\'d process has its own listener, handed to the agent with its pid', { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
-    // The init's listener (1st), then the exec's (2nd), whose mkdir gets EXDEV.
-    const { socket, received, exited: agentDone, stderr, kill } = startAgent('seccomp-agent-exec', 18, 2);
-    try {
-      assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
-      const id = sb.id('notifyexec');
-      const bundle = sb.bundle(id, (s) => {
-        s.process!.args = ['/bin/sleep', '1000'];
-        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
-      });
-      assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id]).status, 0);
-      const pidFile = join(sb.dir, `${id}.exec.pid`);
-      const r = sb.runts(['exec', '--pid-file', pidFile, id, 'sh', '-c', 'mkdir /x 2>&1; echo done']);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, "mkdir: can't create directory '/x': Invalid cross-device link\ndone\n");
-      assert.equal(await agentDone, 0, stderr());
-      const message = JSON.parse(readFileSync(`${received}.2`, 'utf8'));
-      assert.equal(message.pid, Number(readFileSync(pidFile, 'utf8')));
-      assert.equal(message.state.status, 'running');
-      assert.equal(message.state.pid, sb.state(id).pid);
-      assert.equal(sb.runts(['delete', '--force', id]).status, 0);
-    } finally {
-      kill();
-    }
-  });
+    test(`SCMP_ACT_NOTIFY: each exec'd process has its own listener, handed to the agent with its pid (${path})`, { skip: cc ? false : 'needs a C compiler for the agent' }, async () => {
+      // The init's listener (1st), then the exec's (2nd), whose mkdir gets EXDEV.
+      const { socket, received, exited: agentDone, stderr, kill } = startAgent(`seccomp-agent-exec-${path}`, 18, 2);
+      if (path === 'host') await sb.startHost();
+      try {
+        assert.ok(await eventually(() => existsSync(socket), 10_000), 'the agent listens');
+        const id = sb.id('notifyexec');
+        const bundle = sb.bundle(id, (s) => {
+          s.process!.args = ['/bin/sleep', '1000'];
+          s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+        });
+        assert.equal(sb.runts(['run', '--detach', '--bundle', bundle, id]).status, 0);
+        const pidFile = join(sb.dir, `${id}.exec.pid`);
+        const r = sb.runts(['exec', '--pid-file', pidFile, id, 'sh', '-c', 'mkdir /x 2>&1; echo done']);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, "mkdir: can't create directory '/x': Invalid cross-device link\ndone\n");
+        assert.equal(await agentDone, 0, stderr());
+        const message = JSON.parse(readFileSync(`${received}.2`, 'utf8'));
+        assert.equal(message.pid, Number(readFileSync(pidFile, 'utf8')));
+        assert.equal(message.state.status, 'running');
+        assert.equal(message.state.pid, sb.state(id).pid);
+        assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+      } finally {
+        kill();
+        await sb.stopHosts();
+      }
+    });
+  }
 
   const invalid: [string, LinuxSeccomp, RegExp][] = [
     ['unknown action', { defaultAction: 'SCMP_ACT_FOO' as 'SCMP_ACT_ALLOW' }, /SCMP_ACT_FOO/],
