@@ -9,6 +9,8 @@ export type { ProcStat };
 
 /** Task flag: the process was forked (cloned) and has not exec'd since; execve clears it. */
 export const PF_FORKNOEXEC = 0x40;
+/** The task is in exit(): set before it kills the rest of its pid namespace and becomes a zombie. */
+export const PF_EXITING = 0x4;
 
 /**
  * Reads /proc/<pid>/stat, or returns null when there is no such process. The real port's procStat; everything else

@@ -19,6 +19,7 @@ import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../oper
 import type { CommandCaller } from '../operations/context.js';
 import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { liveProcStat, PF_EXITING } from '../linux/proc.js';
 import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors/record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
@@ -204,6 +205,10 @@ export class Resident {
   private async recordGoferExit(id: string, exitStatus: number | null): Promise<void> {
     const record = this.internals.store.get(id);
     if (!record || !hasInit(statusOfStored(record.snapshot)) || goferExitRecorded(record.snapshot)) return;
+    // The init dead or in exit(): the container is stopping and its pid namespace took the gofer with it. That is the
+    // container's exit, for the exit recorder, not a gofer that failed under a running container.
+    const init = liveProcStat(this.internals.host.env.ports.sys, record.facts.initPid, record.facts.initStartTime);
+    if (!init || (init.flags & PF_EXITING) !== 0) return;
     try {
       await this.internals.host.dispatch(record, { type: 'gofer.exited', exitStatus });
       this.log.debug({ id, exitStatus }, 'gofer exit recorded');
