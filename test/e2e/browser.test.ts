@@ -61,8 +61,8 @@ async function stopUi(ui: { child: ChildProcess } | undefined): Promise<void> {
 
 const row = (id: string, status: string) => `#containers .row[data-id="${id}"][data-status="${status}"]`;
 const chartAttr = (page: Page, name: string) => page.getAttribute('#chart', `data-${name}`);
-const waitCurrent = (page: Page, leaf: string) =>
-  page.waitForFunction((l) => document.getElementById('chart')!.getAttribute('data-current') === l, leaf);
+const waitCurrent = (page: Page, leaf: string, timeout?: number) =>
+  page.waitForFunction((l) => document.getElementById('chart')!.getAttribute('data-current') === l, leaf, timeout === undefined ? undefined : { timeout });
 
 /** The chart's highlighted node and cluster, as the page marks them. */
 async function highlighted(page: Page): Promise<{ current: string | null; node: string[]; cluster: string[] }> {
@@ -284,8 +284,13 @@ describe('visualizer in a browser', { skip }, () => {
       const ids = await page.$$eval('#containers .row', (rows) => rows.map((r) => [r.getAttribute('data-id'), r.getAttribute('data-status')]));
       const expected = Array.from({ length: 100 }, (_, i) => i).filter((i) => statusOf(i) === 'paused').map((i) => [idOf(i), 'paused']);
       assert.deepEqual(ids, expected);
-      await page.click(`#containers .row[data-id="${idOf(4)}"]`);
-      await waitCurrent(page, 'paused.idle');
+      // The list is redrawn as updates arrive: a click on a row being replaced can be lost, so click until it shows.
+      for (let attempt = 0; ; attempt++) {
+        await page.click(`#containers .row[data-id="${idOf(4)}"]`);
+        const shown = await waitCurrent(page, 'paused.idle', 5_000).then(() => true, () => false);
+        if (shown) break;
+        assert.ok(attempt < 5, `container ${idOf(4)} never showed on the chart`);
+      }
       await screenshot(page, 'visualizer-1000-filtered.png');
 
       await page.fill('#filter-id', '');
