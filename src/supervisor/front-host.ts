@@ -25,12 +25,12 @@ import type { RuntimeApi } from '../operations/types.js';
 import type { CommandCaller } from '../operations/context.js';
 import { frontReceive, nativePort } from '../native/index.js';
 import { FrontCaller } from './front-caller.js';
-
-/** The Runtime one command runs on (Runtime.forCommand), with its caller when the front spawns for it. */
-export type CommandRuntime = (log: Logger, caller?: CommandCaller) => RuntimeApi;
 import { SupervisorError } from './protocol.js';
 import { listenOwnerOnly } from './listen-socket.js';
 import { socketAnswers } from './call.js';
+
+/** The Runtime one command runs on (Runtime.forCommand), with its caller when the front spawns for it. */
+export type CommandRuntime = (log: Logger, caller?: CommandCaller) => RuntimeApi;
 
 /** RUNTS_FRONT_VERSION of src/front/front-wire.h. */
 export const FRONT_VERSION = 2;

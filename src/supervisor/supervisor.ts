@@ -16,7 +16,6 @@ import { hasInit, statusOfStored } from '../machines/container.js';
 import { resolveContainerId, type IdUse } from '../oci/id.js';
 import type { Store } from '../persistence/store.js';
 import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../operations/types.js';
-import type { CommandCaller } from '../operations/context.js';
 import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { liveProcStat, PF_EXITING } from '../linux/proc.js';
@@ -24,7 +23,7 @@ import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
 import { ControlServer } from './server.js';
-import { FrontHost } from './front-host.js';
+import { FrontHost, type CommandRuntime } from './front-host.js';
 
 /** Options of `Runtime.serve()`. */
 export interface ServeOptions {
@@ -49,7 +48,7 @@ export interface ResidentInternals {
   store: Store;
   host: ContainerHost;
   /** The Runtime a command handed over by the native front runs on (its logger; the same store). */
-  forCommand: (log: Logger, caller?: CommandCaller) => RuntimeApi;
+  forCommand: CommandRuntime;
 }
 
 /** How long the exit of another process's container waits for that process to record it (see exited()). */
