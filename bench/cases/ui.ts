@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { nativePort } from '../../src/native/index.js';
 import { Store } from '../../src/persistence/store.js';
 import { insertContainers } from '../../test/helpers/facts.js';
+import { startUi, stopUi } from '../../test/helpers/ui.js';
 import type { BenchContext } from '../lib/context.js';
 import { BenchError } from '../lib/errors.js';
 import type { Entry } from '../lib/report.js';
@@ -15,26 +15,6 @@ const FIRST_PAINT_TARGET_MS = 1000;
 const UPDATE_TARGET_MS = 100;
 const N = 1000;
 const idOf = (i: number) => `ui-${String(i).padStart(4, '0')}`;
-
-/** Starts `runts ui` on a free loopback port; resolves with its URL. */
-function startUi(runtsBin: string, root: string, errLog: string): Promise<{ child: ChildProcess; url: string }> {
-  const err = fs.openSync(errLog, 'a');
-  const child = spawn(runtsBin, ['--root', root, 'ui', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', err] });
-  fs.closeSync(err);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new BenchError('sys', `runts ui printed no URL (see ${errLog})`)), 15_000);
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /visualizer at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.once('exit', (code) => reject(new BenchError('sys', `runts ui exited (${code}), see ${errLog}`)));
-  });
-}
 
 /**
  * Benchmark 8, the visualizer (runts only): `runts ui` on a root holding 1,000 containers — records inserted into
@@ -54,7 +34,9 @@ export async function benchUi(ctx: BenchContext, runtsBin: string): Promise<Entr
   const root = path.join(ctx.roots.dir, 'ui');
   fs.mkdirSync(root, { recursive: true });
   insertContainers(root, Array.from({ length: N }, (_, i) => ({ id: idOf(i), status: i % 2 === 0 ? 'running' : 'paused' })));
-  const ui = await startUi(runtsBin, root, path.join(ctx.workDir, 'logs', 'runts-ui.err'));
+  const ui = await startUi(runtsBin, root, path.join(ctx.workDir, 'logs', 'runts-ui.err')).catch((e: Error) => {
+    throw new BenchError('sys', e.message);
+  });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   const store = Store.open(root, nativePort());
   try {
@@ -113,6 +95,6 @@ export async function benchUi(ctx: BenchContext, runtsBin: string): Promise<Entr
   } finally {
     store.close();
     await browser.close().catch(() => undefined);
-    ui.child.kill('SIGTERM');
+    await stopUi(ui);
   }
 }

@@ -12,13 +12,13 @@
 // Skipped when /usr/bin/chromium is missing (scripts/setup.sh installs it) or when not root (real containers).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, RUNTS, Sandbox, isRoot } from '../helpers/runts.js';
 import { insertContainers } from '../helpers/facts.js';
+import { startUi, stopUi, type UiProcess } from '../helpers/ui.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing: apt-get install chromium (scripts/setup.sh does)` : !isRoot ? 'needs root: real containers' : false;
@@ -29,34 +29,6 @@ async function screenshot(page: Page, name: string): Promise<void> {
   const file = join(ARTIFACTS, name);
   await page.screenshot({ path: file });
   assert.ok(statSync(file).size > 10_000, `a real screenshot: ${file}`);
-}
-
-/** Starts `runts ui` on a free loopback port and resolves its URL (from the line it prints). */
-function startUi(sb: Sandbox): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(RUNTS, ['--root', sb.root, 'ui', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`runts ui printed no URL: ${out}${err}`)), 15_000);
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /visualizer at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`runts ui exited (${code}): ${err}`)));
-  });
-}
-
-async function stopUi(ui: { child: ChildProcess } | undefined): Promise<void> {
-  if (!ui || ui.child.exitCode !== null) return;
-  const gone = new Promise((r) => ui.child.once('exit', r));
-  ui.child.kill('SIGTERM');
-  await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-  if (ui.child.exitCode === null && ui.child.signalCode === null) ui.child.kill('SIGKILL');
 }
 
 const row = (id: string, status: string) => `#containers .row[data-id="${id}"][data-status="${status}"]`;
@@ -88,7 +60,7 @@ async function shownStep(page: Page) {
 
 describe('visualizer in a browser', { skip }, () => {
   let sb: Sandbox;
-  let ui: { child: ChildProcess; url: string } | undefined;
+  let ui: UiProcess | undefined;
   let context: BrowserContext | undefined;
   let profile: string;
   const id = () => sb.id('web');
@@ -108,7 +80,7 @@ describe('visualizer in a browser', { skip }, () => {
     sb = new Sandbox();
     web = id();
     profile = mkdtempSync(join(tmpdir(), 'runts-chromium-'));
-    ui = await startUi(sb);
+    ui = await startUi(RUNTS, sb.root);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -247,7 +219,7 @@ describe('visualizer in a browser', { skip }, () => {
 
   describe('1,000 containers under one root', () => {
     let big: Sandbox;
-    let bigUi: { child: ChildProcess; url: string } | undefined;
+    let bigUi: UiProcess | undefined;
     const N = 1000;
     const statusOf = (i: number) => (['running', 'paused', 'stopped'] as const)[i % 3];
     const idOf = (i: number) => `many-${String(i).padStart(4, '0')}`;
@@ -256,7 +228,7 @@ describe('visualizer in a browser', { skip }, () => {
       big = new Sandbox();
       // Twelve in three sandboxes (pods), the rest on their own.
       insertContainers(big.root, Array.from({ length: N }, (_, i) => ({ id: idOf(i), status: statusOf(i), ...(i < 12 ? { sandbox: `pod-${i % 3}` } : {}) })));
-      bigUi = await startUi(big);
+      bigUi = await startUi(RUNTS, big.root);
     });
     after(async () => {
       await stopUi(bigUi);
