@@ -139,6 +139,12 @@ class PromiseWorker : public Napi::AsyncWorker {
   explicit PromiseWorker(Napi::Env env)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
+  // Queues this worker and returns its promise, taken first: the worker deletes itself once it has settled.
+  Napi::Value Start() {
+    Napi::Promise p = Promise();
+    Queue();
+    return p;
+  }
 
  protected:
   int err_ = 0;
@@ -320,10 +326,7 @@ class PidfdWaitWorker : public PromiseWorker {
 Napi::Value PidfdWaitAsync(const Napi::CallbackInfo& info) {
   int64_t fd, timeout;
   if (!argInt(info, 0, fd) || !argInt(info, 1, timeout)) return info.Env().Undefined();
-  auto* w = new PidfdWaitWorker(info.Env(), static_cast<int>(fd), timeout);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new PidfdWaitWorker(info.Env(), static_cast<int>(fd), timeout))->Start();
 }
 
 // ---- waitpid --------------------------------------------------------------------------------------
@@ -370,10 +373,7 @@ class WaitPidWorker : public PromiseWorker {
 Napi::Value WaitPidAsync(const Napi::CallbackInfo& info) {
   int64_t pid;
   if (!argInt(info, 0, pid)) return info.Env().Undefined();
-  auto* w = new WaitPidWorker(info.Env(), static_cast<pid_t>(pid));
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new WaitPidWorker(info.Env(), static_cast<pid_t>(pid)))->Start();
 }
 
 // ---- fds and sockets ------------------------------------------------------------------------------
@@ -472,10 +472,7 @@ Napi::Value RecvFdAsync(const Napi::CallbackInfo& info) {
   if (!argStr(info, 0, path) || !argInt(info, 1, timeout)) return info.Env().Undefined();
   int lfd = listenUnix(path);
   if (lfd < 0) return throwSys(info.Env(), -lfd, "bind", path);
-  auto* w = new RecvFdWorker(info.Env(), lfd, path, timeout);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new RecvFdWorker(info.Env(), lfd, path, timeout))->Start();
 }
 
 Napi::Value SendFd(const Napi::CallbackInfo& info) {
@@ -619,10 +616,7 @@ class FrontReceiveWorker : public PromiseWorker {
 Napi::Value FrontReceive(const Napi::CallbackInfo& info) {
   int64_t fd, timeout;
   if (!argInt(info, 0, fd) || !argInt(info, 1, timeout)) return info.Env().Undefined();
-  auto* w = new FrontReceiveWorker(info.Env(), static_cast<int>(fd), timeout);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new FrontReceiveWorker(info.Env(), static_cast<int>(fd), timeout))->Start();
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
