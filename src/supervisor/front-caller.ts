@@ -151,7 +151,8 @@ function encode(plan: PlanBuilder | Buffer): Buffer {
   return plan instanceof PlanBuilder ? plan.encode() : plan;
 }
 
-function closeQuietly(fd: number): void {
+/** close(2), for an fd that may be closed already. */
+export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {

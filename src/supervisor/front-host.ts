@@ -24,7 +24,7 @@ import { commandRunner, enableCallerContexts, runInCaller, type CallerContext } 
 import type { RuntimeApi } from '../operations/types.js';
 import type { CommandCaller } from '../operations/context.js';
 import { frontReceive, nativePort } from '../native/index.js';
-import { FrontCaller } from './front-caller.js';
+import { closeQuietly, FrontCaller } from './front-caller.js';
 import { SupervisorError } from './protocol.js';
 import { listenOwnerOnly } from './listen-socket.js';
 import { socketAnswers } from './call.js';
@@ -187,7 +187,14 @@ export class FrontHost {
       if (!main || why) return void socket.end(`fallback ${why}\n`);
       // The front's spawns and waits: its process is the caller, creator of what this command creates.
       const front = new FrontCaller(socket, fd, req.version, line.word === 'run' && !line.options.has('detach'));
-      const caller: CommandCaller = { pid: req.pid, startTime: nativePort().procStat(req.pid)?.startTime ?? null, port: (base) => front.port(base) };
+      const caller: CommandCaller = {
+        pid: req.pid,
+        // Read when create records its creator, not on the path of every command served.
+        get startTime() {
+          return nativePort().procStat(req.pid)?.startTime ?? null;
+        },
+        port: (base) => front.port(base),
+      };
       const ctx: CallerContext = {
         fds: [fds[0]!, fds[1]!, fds[2]!],
         env: call.env,
@@ -224,15 +231,19 @@ export class FrontHost {
 /** The namespaces whose difference changes what a command does, as /proc/<pid>/ns names them. */
 const CALLER_NAMESPACES = ['mnt', 'pid', 'net', 'cgroup', 'user'] as const;
 
+/** This process's namespaces (it never changes them), read on the first request; a kind the kernel lacks is left out. */
+let ownNamespaces: [ns: string, link: string][] | undefined;
+
 /** The first namespace `pid` is not in with this process (or that cannot be compared), undefined when none. */
 export function otherNamespace(pid: number): string | undefined {
-  for (const ns of CALLER_NAMESPACES) {
-    let ours: string;
+  ownNamespaces ??= CALLER_NAMESPACES.flatMap((ns) => {
     try {
-      ours = readlinkSync(`/proc/self/ns/${ns}`);
+      return [[ns, readlinkSync(`/proc/self/ns/${ns}`)] as [string, string]];
     } catch {
-      continue; // a kernel without this kind of namespace
+      return [];
     }
+  });
+  for (const [ns, ours] of ownNamespaces) {
     try {
       if (readlinkSync(`/proc/${pid}/ns/${ns}`) !== ours) return ns;
     } catch {
@@ -287,11 +298,12 @@ const COMMAND_OPTIONS: Record<string, { values: Record<string, string>; flags: R
 
 /** A command line as far as the host needs to read it. */
 export interface CommandLine {
-  argv: string[];
   /** The global options given (--root, --log, ... → value; -h, --version → ''). */
   globals: Map<string, string>;
   /** The command word, or undefined. */
   word: string | undefined;
+  /** What follows the command word. */
+  args: string[];
   /** create/run/exec: their options (key → last value; flags → 'true'); `unknown` names one not in COMMAND_OPTIONS. */
   options: Map<string, string>;
   unknown?: string;
@@ -308,12 +320,13 @@ export function parseCommandLine(argv: string[]): CommandLine {
     globals.set(name, eq > 0 ? a.slice(eq + 1) : GLOBAL_VALUES.has(a) ? (argv[++i] ?? '') : '');
   }
   const word = argv[i];
-  const line: CommandLine = { argv, globals, word, options: new Map() };
+  const line: CommandLine = { globals, word, args: argv.slice(i + 1), options: new Map() };
   const table = word === undefined ? undefined : COMMAND_OPTIONS[word];
   if (!table) return line;
   let positionals = 0;
-  for (let j = i + 1; j < argv.length; j++) {
-    const a = argv[j]!;
+  const { args } = line;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j]!;
     // exec passes everything after its first argument (the container) through to the process (commander's
     // passThroughOptions); `--` ends the options of any command.
     if (a === '--' || (word === 'exec' && positionals > 0)) break;
@@ -326,7 +339,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     const key = table.values[name];
     if (key !== undefined) {
       const inline = eq > 0 ? a.slice(eq + 1) : !a.startsWith('--') && a.length > 2 ? a.slice(2) : undefined;
-      line.options.set(key, inline ?? argv[++j] ?? '');
+      line.options.set(key, inline ?? args[++j] ?? '');
       continue;
     }
     // Flags, a cluster of short ones too (-dt).
@@ -350,12 +363,12 @@ export function fallbackReason(line: CommandLine, cwd = '/'): string | undefined
     if ((name === '--root' || name === '--log') && !isAbsolute(value)) return `${name} is relative`;
     if (name === '-h' || name === '--help' || name === '-v' || name === '--version') return 'help';
   }
-  const { word, argv } = line;
+  const { word, args } = line;
   if (word === undefined || !SERVED.has(word)) return `${word ?? 'no command'} is run by the caller`;
   if (COMMAND_OPTIONS[word]) return spawnFallbackReason(line, cwd);
-  for (let j = argv.indexOf(word) + 1; j < argv.length; j++) {
-    const a = argv[j]!;
-    const file = a === '-r' || a === '--resources' ? argv[j + 1] : a.startsWith('--resources=') ? a.slice(12) : a.startsWith('-r') && a.length > 2 ? a.slice(2) : undefined;
+  for (let j = 0; j < args.length; j++) {
+    const a = args[j]!;
+    const file = a === '-r' || a === '--resources' ? args[j + 1] : a.startsWith('--resources=') ? a.slice(12) : a.startsWith('-r') && a.length > 2 ? a.slice(2) : undefined;
     if (file !== undefined && file !== '-' && !isAbsolute(file)) return 'a relative --resources file';
   }
   return undefined;
@@ -395,14 +408,6 @@ function terminalIn(file: string, processOf: (json: unknown) => unknown): boolea
     return proc?.terminal === true;
   } catch {
     return false;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
   }
 }
 
