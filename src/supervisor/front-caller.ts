@@ -15,6 +15,8 @@ import { frontReceive, NativeError, NativeSpawnError, PlanBuilder, type GatedSpa
 
 /** The header of a front message (struct front_header of front-wire.h): magic, version, length, nfds (u32 each). */
 const HEADER_BYTES = 16;
+/** RUNTS_FRONT_MAGIC of front-wire.h. */
+const FRONT_MAGIC = 0x46535452;
 
 export class FrontCaller {
   /** Processes the front spawned for this command (the ones it can wait for). */
@@ -86,7 +88,7 @@ export class FrontCaller {
     try {
       this.socket.write(`wait ${pid} ${this.forwardSignals ? 1 : 0}\n`);
       const answer = await this.readWithoutFds();
-      const [kind, status] = this.fields(this.version, answer);
+      const [kind, status] = this.fields(answer.version, answer.body);
       const word = Number(status);
       if (kind !== 'waited' || !Number.isInteger(word) || word < 0) {
         throw new NativeError({ errno: 10, errnoName: 'ECHILD', syscall: 'waitpid', description: `the front could not wait for ${pid}` });
@@ -105,7 +107,7 @@ export class FrontCaller {
    * thread of the pool (frontReceive's) for that long. A wait is a command's last request, so nothing with fds
    * follows that libuv could read instead.
    */
-  private readWithoutFds(): Promise<Buffer> {
+  private readWithoutFds(): Promise<{ version: number; body: Buffer }> {
     const socket = this.socket;
     return new Promise((resolve, reject) => {
       let got = Buffer.alloc(0);
@@ -121,7 +123,8 @@ export class FrontCaller {
         const length = got.readUInt32LE(8);
         if (got.length < HEADER_BYTES + length) return;
         finish();
-        resolve(got.subarray(HEADER_BYTES, HEADER_BYTES + length));
+        if (got.readUInt32LE(0) !== FRONT_MAGIC) return reject(new Error('the front answered something that is not a front message'));
+        resolve({ version: got.readUInt32LE(4), body: got.subarray(HEADER_BYTES, HEADER_BYTES + length) });
       };
       const onEnd = () => {
         finish();
