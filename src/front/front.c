@@ -213,6 +213,23 @@ static int host_root(void) {
   return fields == 3 && inside == 0 && outside == 0 && count == 4294967295UL && more == EOF;
 }
 
+/* Whether the host cannot serve now: stopped (SIGSTOP, a shell's Ctrl-Z, a debugger) or dead. Its kernel still
+ * queues our connection, so without this check the command would wait until someone continues the host. */
+static int host_stopped(pid_t pid) {
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  stat[n] = '\0';
+  const char* end = strrchr(stat, ')'); /* the command name may hold anything, ")" included */
+  if (end == NULL || end[1] != ' ') return 1;
+  char state = end[2];
+  return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+}
+
 /* The processes this front started for the host (inits, gofers) and has not waited for. A host that ends before the
  * command does must not leave them behind: a create whose end nobody saw failed, and leaves nothing. */
 static pid_t spawned[16];
@@ -382,6 +399,11 @@ int main(int argc, char** argv) {
   struct ucred cred;
   socklen_t credlen = sizeof cred;
   if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 || cred.uid != geteuid()) exec_node(argc, argv);
+  /* Nothing is sent to a host that cannot answer: it finds our connection closed once continued, and drops it. */
+  if (host_stopped(cred.pid)) {
+    close(sock);
+    exec_node(argc, argv);
+  }
   for (int fd = 0; fd < RUNTS_FRONT_FDS; fd++)
     if (fcntl(fd, F_GETFD) < 0) exec_node(argc, argv); /* a closed stdio fd cannot be sent */
 

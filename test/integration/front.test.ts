@@ -1,8 +1,8 @@
 // The native front (bin/runts, src/front/front.c) and the warm host's end (src/supervisor/front-host.ts), with real
 // containers: the same command lines through Node and through a warm host print the same bytes and exit the same;
 // what the host ran is recorded under the host's pid; another uid is refused; a host that dies mid-command loses
-// nothing; a host of another protocol version makes the front fall back; auto-start is on by default, off with
-// RUNTS_AUTOSTART=0 or --no-autostart.
+// nothing; a stopped host is not waited for; a host of another protocol version makes the front fall back;
+// auto-start is on by default, off with RUNTS_AUTOSTART=0 or --no-autostart.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -288,6 +288,26 @@ describe('front and warm host', { skip }, () => {
     // The signal was sent before the host died; the next command (through Node, no host) reconciles and records it.
     assert.equal(sb.state(id).status, 'stopped');
     assert.equal(sb.runts(['delete', id]).status, 0);
+    sb.untrack(id);
+  });
+
+  test('a stopped host (SIGSTOP) is not waited for: the command runs through Node, and the host serves again once continued', async () => {
+    await sb.stopHosts();
+    const id = sb.id('stopped');
+    assert.equal(sb.runts(['run', '-d', '--bundle', sb.bundle(id, sleeper), id]).status, 0);
+    const host = await sb.startHost();
+    process.kill(host.pid!, 'SIGSTOP');
+    try {
+      // Its kernel still queues the front's connection: without the front's check this waits until SIGCONT.
+      const r = sb.runts(['pause', id], { timeoutMs: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.notEqual(lastPid(sb, id), host.pid, 'not run by the stopped host');
+    } finally {
+      process.kill(host.pid!, 'SIGCONT');
+    }
+    assert.equal(sb.runts(['resume', id]).status, 0);
+    assert.equal(lastPid(sb, id), host.pid, 'the continued host serves again');
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     sb.untrack(id);
   });
 
