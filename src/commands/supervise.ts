@@ -68,9 +68,14 @@ async function ownCgroup(log: Logger): Promise<void> {
   try {
     const { hostCgroups } = await import('../actors/default-ports.js');
     const { writeFileSync } = await import('node:fs');
+    const { refreshOwnCgroups } = await import('../linux/cgroups/index.js');
     const cg = hostCgroups().open('/runts-host');
     cg.create();
-    for (const procs of cg.procsFiles()) writeFileSync(procs, String(process.pid));
+    try {
+      for (const procs of cg.procsFiles()) writeFileSync(procs, String(process.pid));
+    } finally {
+      refreshOwnCgroups(); // where we are now, moved or not: the attach warm-up writes our pid there
+    }
   } catch (e) {
     log.debug({ err: (e as Error).message }, 'the warm host stays in its cgroup');
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, RUNTS, cgroupHierarchies } from './runts.js';
+import { REPO, RUNTS, cgroupHierarchies, eventually } from './runts.js';
 import { killAndWait, processes, processesRootedUnder, rmdirTree, run, step, unmountUnder, type CtrResult } from './containerd.js';
 
 export const PODMAN = '/usr/bin/podman';
@@ -131,9 +131,15 @@ export class Podman {
     for (const id of ids) await step(() => run(RUNTS, ['delete', '--force', id], this.dir, 15_000));
     await step(() => killAndWait(processesRootedUnder(this.dir)));
     await step(() => unmountUnder(this.dir));
-    await step(() => {
-      for (const h of cgroupHierarchies()) if (existsSync(join(h, this.cgroupParent))) rmdirTree(join(h, this.cgroupParent));
-    });
+    // conmon's exit leaves a zombie in its cgroup (<parent>/conmon) until PID 1 reaps it, which can take seconds
+    // here: the cgroups are removed once they are empty.
+    await step(() =>
+      eventually(() => {
+        const left = cgroupHierarchies().filter((h) => existsSync(join(h, this.cgroupParent)));
+        for (const h of left) rmdirTree(join(h, this.cgroupParent));
+        return left.every((h) => !existsSync(join(h, this.cgroupParent)));
+      }, 15_000),
+    );
     await step(() => rmSync(this.dir, { recursive: true, force: true }));
     if (!this.blobCacheExisted) {
       await step(() => rmSync(join(BLOB_CACHE, 'blob-info-cache-v1.boltdb'), { force: true }));

@@ -6,9 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, RUNTS, Sandbox, eventually, isRoot, type Result } from '../helpers/runts.js';
+import { REPO, RUNTS, Sandbox, cgroupHierarchies, eventually, isRoot, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
 import { FRONT_VERSION } from '../../src/supervisor/front-host.js';
 import { nativePort } from '../../src/native/index.js';
@@ -366,6 +366,39 @@ describe('front and warm host', { skip }, () => {
     } finally {
       for (const p of autoHosts(off.root)) process.kill(p, 'SIGKILL');
       off.cleanup();
+    }
+  });
+
+  test('an auto-started host leaves its starter\'s cgroup for good: containers it serves do not move it back', async () => {
+    const s = new Sandbox();
+    const starter = `${s.cgroupParent}/starter`;
+    try {
+      s.runts(['list']);
+      for (const h of cgroupHierarchies()) mkdirSync(join(h, starter), { recursive: true });
+      // As conmon or containerd's shim would: the first caller runs in a cgroup of its own, which it later removes.
+      const join_ = cgroupHierarchies().map((h) => `echo $$ > ${join(h, starter, 'cgroup.procs')}`).join('; ');
+      const first = spawnSync('sh', ['-c', `${join_}; exec "$0" --root "$1" list`, RUNTS, s.root], { encoding: 'utf8', env: { ...process.env, RUNTS_AUTOSTART: '1' } });
+      assert.equal(first.status, 0, first.stderr);
+      assert.ok(await eventually(() => autoHosts(s.root).length === 1, 20_000), 'started');
+      const [pid] = autoHosts(s.root);
+      const inHostCgroup = () => readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').every((l) => l.endsWith(':/runts-host'));
+      assert.ok(await eventually(inHostCgroup, 20_000), 'moved to /runts-host in every hierarchy');
+      // create, start and delete each warm up the cgroup attach by writing the host's pid to its own cgroup.
+      const id = s.id('warm');
+      const env = { RUNTS_AUTOSTART: '1' };
+      assert.equal(s.runts(['create', '--bundle', s.bundle(id), id], { env }).status, 0);
+      assert.equal(s.runts(['start', id], { env }).status, 0);
+      assert.equal(s.runts(['delete', '--force', id], { env }).status, 0);
+      s.untrack(id);
+      await new Promise((r) => setTimeout(r, 200)); // the warm-up writes run on the host's thread pool
+      assert.ok(inHostCgroup(), `still in /runts-host: ${readFileSync(`/proc/${pid}/cgroup`, 'utf8')}`);
+      for (const h of cgroupHierarchies()) rmdirSync(join(h, starter)); // nothing of ours is left in it
+    } finally {
+      const hosts = autoHosts(s.root);
+      for (const p of hosts) process.kill(p, 'SIGKILL');
+      // A killed host stays in its cgroup as a zombie until PID 1 reaps it: then the cgroups can go.
+      await eventually(() => hosts.every((p) => !existsSync(`/proc/${p}`)), 15_000);
+      s.cleanup();
     }
   });
 

@@ -5,6 +5,7 @@ export {
   detectLayout,
   readHugePageSizes,
   hostLayout,
+  refreshOwnCgroups,
   parseMountinfo,
   parseProcCgroup,
   V1_CONTROLLERS,

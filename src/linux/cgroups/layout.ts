@@ -214,9 +214,21 @@ let host: CgroupLayout | undefined;
 
 /**
  * This host's layout, detected once per process and shared (the early cgroup-attach warm-up of `create`/`run`
- * and the runtime's cgroup port would otherwise each read mountinfo): a runtime's mounts and own cgroups do not
- * change under it.
+ * and the runtime's cgroup port would otherwise each read mountinfo): a runtime's mounts do not change under it,
+ * and its own cgroups only when it moves itself (see refreshOwnCgroups).
  */
 export function hostLayout(): CgroupLayout {
   return (host ??= detectLayout());
+}
+
+/**
+ * Re-reads this process's own cgroups into the shared layout, after the process moved itself (a warm host leaves
+ * its starter's cgroup): the attach warm-up writes our pid to the cgroup `own` names, and a stale one would move us
+ * back.
+ */
+export function refreshOwnCgroups(procCgroup = '/proc/self/cgroup'): void {
+  if (!host) return;
+  const own = parseProcCgroup(fs.readFileSync(procCgroup, 'utf8'));
+  for (const key of Object.keys(host.own)) delete host.own[key];
+  Object.assign(host.own, own);
 }
