@@ -95,9 +95,9 @@ export class Runtime implements RuntimeApi {
     const ports = { ...defaultPorts(workers), ...opts.ports };
     const store = Store.open(root, ports.sys);
     const env: ContainerEnv = { root, ports, log, stopTimeoutMs: opts.stopTimeoutMs ?? stopTimeoutFromEnv() };
-    const observer = kernelObserver(ports.sys, (path) => {
+    const observer = kernelObserver(ports.sys, (path, relativeTo) => {
       try {
-        const cg = ports.cgroups.open(path);
+        const cg = ports.cgroups.open(path, relativeTo);
         return cg.exists() ? cg.freezerState() : null;
       } catch {
         return null;

@@ -18,7 +18,7 @@ export function containerCgroup(cgroups: CgroupPort, facts: ContainerFacts, what
       `container "${facts.id}" has no cgroup (runts ran it without root and no cgroup was delegated to the user): ${what} needs one; delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it`,
     );
   }
-  return cgroups.open(facts.cgroupPath);
+  return cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo);
 }
 
 /**
@@ -27,7 +27,7 @@ export function containerCgroup(cgroups: CgroupPort, facts: ContainerFacts, what
  */
 export function containerPids({ sys, cgroups }: Pick<Ports, 'sys' | 'cgroups'>, facts: ContainerFacts): number[] {
   if (facts.noCgroup) return facts.initPid > 0 && isProcessAlive(sys, facts.initPid, facts.initStartTime) ? [facts.initPid] : [];
-  return cgroups.open(facts.cgroupPath).pids();
+  return cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo).pids();
 }
 
 /**
@@ -36,7 +36,7 @@ export function containerPids({ sys, cgroups }: Pick<Ports, 'sys' | 'cgroups'>, 
  */
 export function joinProcsFiles(cgroups: CgroupPort, facts: ContainerFacts, sub?: SubCgroups, warn: (msg: string) => void = () => undefined): string[] {
   if (facts.noCgroup) return [];
-  const files = cgroups.open(facts.cgroupPath).procsFiles(sub);
+  const files = cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo).procsFiles(sub);
   if (!facts.rootless) return files;
   return files.filter((f) => {
     if (!existsSync(dirname(f))) return false;

@@ -1,4 +1,5 @@
-import { hostLayout, openCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
+import { readFileSync } from 'node:fs';
+import { hostLayout, openCgroup, parseProcCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
 import { nativePort } from '../native/index.js';
 import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
 import type { CgroupPort, Ports } from './ports.js';
@@ -21,11 +22,12 @@ export function hostCgroups(detect: () => CgroupLayout = hostLayout): CgroupPort
   const get = () => (layout ??= detect());
   return {
     resolvePath: resolveCgroupPath,
-    open: (path) => openCgroup(get(), path),
+    open: (path, relativeTo) => openCgroup(get(), path, relativeTo),
     warmUpAttach: () => warmUpCgroupAttach(get()),
-    views(path) {
+    cgroupsOf: (pid) => (pid === undefined ? { ...get().own } : parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))),
+    views(path, relativeTo) {
       const l = get();
-      const dirs = openCgroup(l, path).dirs;
+      const dirs = openCgroup(l, path, relativeTo).dirs;
       return l.hierarchies.map((h, i) => ({
         // What the container sees under its cgroup mount: the controller names (or "systemd" for name=systemd),
         // "unified" for hybrid's cgroup2 tree, and the tree itself on a pure v2 host.

@@ -23,9 +23,12 @@ export interface StopWaiterPort {
 export interface CgroupPort {
   /** The cgroup path a container gets (config's cgroupsPath, or the runts default). */
   resolvePath(cgroupsPath: string | undefined, id: string): string;
-  open(path: string): CgroupManager;
+  /** `relativeTo`: the cgroups a relative path hangs from (a container's cgroupRelativeTo); this process's by default. */
+  open(path: string, relativeTo?: Record<string, string>): CgroupManager;
   /** What a `cgroup` mount inside the container shows: each hierarchy's directory of this cgroup. */
-  views(path: string): CgroupView[];
+  views(path: string, relativeTo?: Record<string, string>): CgroupView[];
+  /** The cgroups, by controller, of process `pid` (/proc/<pid>/cgroup), or of this process. */
+  cgroupsOf(pid?: number): Record<string, string>;
   /** Starts the kernel's wait for moving a process into a cgroup ahead of the move (see warmUpCgroupAttach). */
   warmUpAttach(): void;
 }

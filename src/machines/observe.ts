@@ -14,7 +14,7 @@ export interface Observer {
    */
   initState(pid: number, startTime: number | null): 'gone' | 'waiting' | 'started';
   /** Freezer state of the container's cgroup, or null when it has no cgroup any more. */
-  freezerState(cgroupPath: string): 'FROZEN' | 'THAWED' | 'FREEZING' | null;
+  freezerState(cgroupPath: string, relativeTo?: Record<string, string>): 'FROZEN' | 'THAWED' | 'FREEZING' | null;
 }
 
 /** The recorded facts a reconcile compares with the kernel (a part of the stored ContainerFacts). */
@@ -26,6 +26,7 @@ export interface ObservedFacts {
   goferPid: number;
   goferStartTime?: number | null;
   cgroupPath: string;
+  cgroupRelativeTo?: Record<string, string>;
   noCgroup?: boolean;
 }
 
@@ -56,7 +57,7 @@ function observeInit(facts: ObservedFacts, status: ContainerStatus, observer: Ob
       if (init === 'gone') return [{ type: 'observed.exited', exitStatus: null }];
       if (status === 'created' && init === 'waiting') return [];
       // Without a cgroup of its own (made without root), nothing can freeze it: its cgroup path is only a name.
-      const freezer = facts.noCgroup ? null : observer.freezerState(facts.cgroupPath);
+      const freezer = facts.noCgroup ? null : observer.freezerState(facts.cgroupPath, facts.cgroupRelativeTo);
       // Started behind our back, and frozen too (a record `runts repair` rebuilt, which starts at created): both.
       if (status === 'created') return freezer === 'FROZEN' ? [{ type: 'observed.started' }, { type: 'observed.frozen' }] : [{ type: 'observed.started' }];
       if (status === 'running' && freezer === 'FROZEN') return [{ type: 'observed.frozen' }];

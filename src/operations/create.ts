@@ -28,6 +28,12 @@ export async function createContainer(ctx: OperationContext, id: string, opts: C
   }
   const sandbox = await sandboxFor(ctx, id, config);
   const spec = sandbox ? joinSandbox(config, sandbox.facts.initPid) : config;
+  const { cgroups } = host.env.ports;
+  const inSandbox = sandbox !== undefined && !config.linux?.cgroupsPath;
+  // Children get a cgroup under their sandbox's.
+  const cgroupPath = inSandbox ? `${sandbox.facts.cgroupPath}/${id}` : cgroups.resolvePath(config.linux?.cgroupsPath, id);
+  // A relative path hangs from the creator's cgroup: the caller's (the front's, for a warm host), as runc's own.
+  const cgroupRelativeTo = cgroupPath.startsWith('/') ? undefined : inSandbox ? sandbox.facts.cgroupRelativeTo : cgroups.cgroupsOf(ctx.caller?.pid);
   const facts: LiveFacts = {
     id,
     bundle,
@@ -36,10 +42,8 @@ export async function createContainer(ctx: OperationContext, id: string, opts: C
     initPid: 0,
     initStartTime: null,
     goferPid: 0,
-    cgroupPath:
-      sandbox && !config.linux?.cgroupsPath
-        ? `${sandbox.facts.cgroupPath}/${id}` // children get a cgroup under their sandbox's
-        : host.env.ports.cgroups.resolvePath(config.linux?.cgroupsPath, id),
+    cgroupPath,
+    ...(cgroupRelativeTo ? { cgroupRelativeTo } : {}),
     created: new Date().toISOString(),
     ociVersion: config.ociVersion,
     owner: userInfo().username,

@@ -15,5 +15,5 @@ export async function containerStats(ctx: OperationContext, id: string): Promise
  */
 export async function containerOomKills(ctx: OperationContext, id: string): Promise<number> {
   const settled = await queryable(ctx, id, 'read OOM kills of', 'read', 'processes');
-  return settled.facts.noCgroup ? 0 : ctx.host.env.ports.cgroups.open(settled.facts.cgroupPath).oomKills();
+  return settled.facts.noCgroup ? 0 : ctx.host.env.ports.cgroups.open(settled.facts.cgroupPath, settled.facts.cgroupRelativeTo).oomKills();
 }

@@ -10,6 +10,12 @@ export interface ContainerFacts {
   initStartTime: number | null;
   goferPid: number;
   cgroupPath: string;
+  /**
+   * A relative cgroupPath hangs from these cgroups — the creator's, by controller (as /proc/<pid>/cgroup names them,
+   * "" for cgroup2) — read once at create, as runc resolves it once: later commands, from whatever cgroup they run
+   * in, find the same directories. Absent for an absolute path.
+   */
+  cgroupRelativeTo?: Record<string, string>;
   /** ISO 8601 creation time. */
   created: string;
   owner: string;

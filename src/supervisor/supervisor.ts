@@ -263,7 +263,10 @@ export class Resident {
       case 'run': {
         const o = (args[1] ?? {}) as CreateOptions & RunOptions;
         if (req.op === 'run' && !o.detach) return { ok: false, decline: 'a foreground run waits for its container in the caller' };
-        const why = this.stdioRefusal(req, terminalOf(o.bundle), o.consoleSocket, o.preserveFds);
+        const config = bundleConfig(o.bundle);
+        // Relative to the creating process's cgroup: the caller's, which this process does not share.
+        if (isRelativeCgroupsPath(config?.linux?.cgroupsPath)) return { ok: false, decline: 'a relative cgroupsPath hangs from the caller\'s cgroup' };
+        const why = this.stdioRefusal(req, config?.process?.terminal === true, o.consoleSocket, o.preserveFds);
         if (why) return { ok: false, decline: why };
         const result = await this.queue.run<unknown>(id, () =>
           req.op === 'create' ? rt.create(id, o) : rt.run(id, { ...o, detach: true, forwardSignals: false }),
@@ -333,13 +336,18 @@ export class Resident {
 }
 
 /** process.terminal of a bundle's config (false when unreadable: the create then fails the same way anywhere). */
-function terminalOf(bundle: string | undefined): boolean {
+/** The bundle's config.json as far as the decisions here need it; undefined when unreadable (create reports that). */
+function bundleConfig(bundle: string | undefined): { process?: { terminal?: boolean }; linux?: { cgroupsPath?: unknown } } | undefined {
   try {
-    const config = JSON.parse(readFileSync(join(bundle ?? '.', 'config.json'), 'utf8')) as { process?: { terminal?: boolean } };
-    return config.process?.terminal === true;
+    return JSON.parse(readFileSync(join(bundle ?? '.', 'config.json'), 'utf8'));
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** A cgroupsPath that hangs from the creator's cgroup: neither absolute nor systemd's "slice:prefix:name". */
+function isRelativeCgroupsPath(p: unknown): boolean {
+  return typeof p === 'string' && p !== '' && !p.startsWith('/') && p.split(':').length !== 3;
 }
 
 /** The chart already knows its gofer is gone (context.goferExited): watching or recording again would loop. */

@@ -7,6 +7,8 @@ export interface StopWaitRequest {
   processes: { pid: number; startTime: number | null }[];
   /** When set, every process of this cgroup must be gone too (`kill --all`, delete). */
   cgroupPath?: string;
+  /** The cgroups a relative cgroupPath hangs from (the container's cgroupRelativeTo). */
+  cgroupRelativeTo?: Record<string, string>;
   deadlineMs: number;
   /** Constant backoff of the fallback where no pidfd can be had. */
   pollMs?: number;
@@ -30,10 +32,10 @@ const ESRCH = 3;
  * this process are reaped on the way so they do not linger as zombies. Runs on a worker thread (tasks.ts gives it
  * the real port and this host's cgroupfs).
  */
-export function waitForStop(req: StopWaitRequest, sys: SyscallPort, openCgroup: (path: string) => CgroupManager): StopWaitResult {
+export function waitForStop(req: StopWaitRequest, sys: SyscallPort, openCgroup: (path: string, relativeTo?: Record<string, string>) => CgroupManager): StopWaitResult {
   const start = Date.now();
   const deadline = start + req.deadlineMs;
-  const cgroup = req.cgroupPath ? openCgroup(req.cgroupPath) : undefined;
+  const cgroup = req.cgroupPath ? openCgroup(req.cgroupPath, req.cgroupRelativeTo) : undefined;
   let detection: StopWaitResult['detection'] = 'none';
   for (;;) {
     const alive = req.processes.filter((p) => isProcessAlive(sys, p.pid, p.startTime)).map((p) => p.pid);

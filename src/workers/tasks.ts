@@ -7,7 +7,7 @@ import { waitForStop, type StopWaitRequest } from './stop-waiter.js';
  * thread cannot be handed the caller's port object: this is where it gets the real one.
  */
 const tasks = {
-  waitForStop: (input: StopWaitRequest) => waitForStop(input, nativePort(), (path) => openCgroup(detectLayout(), path)),
+  waitForStop: (input: StopWaitRequest) => waitForStop(input, nativePort(), (path, relativeTo) => openCgroup(detectLayout(), path, relativeTo)),
 };
 
 export type TaskName = keyof typeof tasks;

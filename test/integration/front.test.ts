@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, RUNTS, Sandbox, cgroupHierarchies, eventually, isRoot, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
@@ -187,6 +187,62 @@ describe('front and warm host', { skip }, () => {
     assert.equal(threads(), after1, 'no thread more for the next three sandboxes');
     for (const id of ids) assert.equal(sb.runts(['delete', '--force', id]).status, 0);
     for (const id of ids) sb.untrack(id);
+  });
+
+  test('a relative cgroupsPath hangs from the creating caller\'s cgroup, through Node and through the host; later commands from other cgroups find it', async () => {
+    const callers = ['callerA', 'callerB'].map((c) => `${sb.cgroupParent}/${c}`);
+    for (const h of cgroupHierarchies()) {
+      for (const c of callers) {
+        mkdirSync(join(h, c), { recursive: true });
+        // A v1 cpuset cgroup takes no process before it has cpus and mems.
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(h, f))) for (const d of [sb.cgroupParent, c]) writeFileSync(join(h, d, f), readFileSync(join(h, f)));
+      }
+    }
+    // The command run from a process in `cgroup` (in every hierarchy), as a shim or conmon would call runts. Output
+    // to a file: a detached container holds the caller's stdio, and a pipe would not end before it does.
+    const from = (cgroup: string, args: string[]) => {
+      const moves = cgroupHierarchies().map((h) => `echo $$ > ${join(h, cgroup, 'cgroup.procs')}`).join('; ');
+      const errFile = join(sb.dir, `from-${cgroup.split('/').pop()}.stderr`);
+      const r = spawnSync('sh', ['-ec', `${moves}; out=$1; root=$2; shift 2; exec "$0" --root "$root" "$@" 2>"$out"`, RUNTS, errFile, sb.root, ...args], {
+        stdio: 'ignore',
+        env: { ...process.env, RUNTS_AUTOSTART: '0' },
+        timeout: 30_000,
+      });
+      return { status: r.status, stderr: readFileSync(errFile, 'utf8') };
+    };
+    try {
+      for (const through of ['node', 'host']) {
+        if (through === 'host') await sb.startHost();
+        else await sb.stopHosts();
+        const id = sb.id(`rel-${through}`);
+        const bundle = sb.bundle(id, (spec) => {
+          sleeper(spec);
+          spec.linux!.cgroupsPath = `relc/${id}`;
+        });
+        const created = from(callers[0]!, ['run', '-d', '--bundle', bundle, id]);
+        assert.equal(created.status, 0, created.stderr);
+        const pid = sb.state(id).pid;
+        for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+          assert.ok(line.endsWith(`:${callers[0]}/relc/${id}`), `${through}: under the creator's cgroup: ${line}`);
+        }
+        const deleted = from(callers[1]!, ['delete', '--force', id]);
+        assert.equal(deleted.status, 0, `${through}: ${deleted.stderr}`);
+        sb.untrack(id);
+        for (const h of cgroupHierarchies()) assert.equal(existsSync(join(h, callers[0]!, 'relc', id)), false, `${through}: removed in ${h}`);
+      }
+    } finally {
+      await sb.stopHosts();
+      // Best effort: a failure above is the one to report (the sandbox's cleanup deletes what is still tracked).
+      for (const h of cgroupHierarchies()) {
+        for (const dir of [`${callers[0]}/relc`, ...callers]) {
+          try {
+            rmdirSync(join(h, dir));
+          } catch {
+            // gone, or still busy: the sandbox's cleanup tries again
+          }
+        }
+      }
+    }
   });
 
   test('a failed create through the host leaves nothing, and says what Node says', async () => {

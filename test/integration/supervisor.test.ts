@@ -118,6 +118,23 @@ describe('runts supervise', { skip }, () => {
     assert.equal(sb.runts(['delete', '--force', id]).status, 0);
   });
 
+  test('a create with a relative cgroupsPath runs in the CLI: the path hangs from the caller\'s cgroup, not the supervisor\'s', async () => {
+    const id = sb.id('relcg');
+    const bundle = sb.bundle(id, (s) => {
+      sleeper(s);
+      s.process!.terminal = true; // with a console socket: the caller's stdio would not keep it from being forwarded
+      s.linux!.cgroupsPath = `relc-${id}`; // one level: delete removes all of it
+    });
+    const console = join(sb.dir, `console-${id}.sock`);
+    const master = nativePort().recvFdAsync(console, 10_000);
+    const r = sb.runts(['--debug', 'create', '--bundle', bundle, '--console-socket', console, id]);
+    assert.equal(r.status, 0, r.stderr);
+    nativePort().closeFd(await master);
+    assert.match(r.stderr, /the supervisor declined: running here.*relative cgroupsPath/);
+    assert.notEqual(readProcStat(sb.state(id).pid)?.ppid, supervisor.pid);
+    assert.equal(sb.runts(['delete', '--force', id]).status, 0);
+  });
+
   test('a create that needs the caller\'s stdio runs in the CLI; the supervisor still sees its exit (status unknown)', async () => {
     const id = sb.id('own-stdio');
     const bundle = sb.bundle(id, sleeper);

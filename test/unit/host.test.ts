@@ -34,6 +34,7 @@ function fakeHost(over: { observer?: Observer; openCgroup?: ContainerEnv['ports'
         open: over.openCgroup ?? (() => assert.fail('a shared cgroup is never opened')),
         views: () => [],
         warmUpAttach: () => undefined,
+        cgroupsOf: () => ({ '': '/' }),
       },
       hooks: {
         run: async (point, hooks) => void hooksRun.push({ point, hooks }),

@@ -38,10 +38,10 @@ export async function createContainer(facts: Readonly<LiveFacts>, env: Container
     // Before anything else is made: a store lost from now on leaves this container findable (`runts repair`).
     writeFactsFile(env.root, { ...facts, ...patch });
     sys.mkfifo(fifo, 0o600);
-    const cgroup = cgroups.open(facts.cgroupPath);
+    const cgroup = cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo);
     // Without root the cgroup is made first, in the hierarchies the user may write: the plan joins only those.
     if (rootless) makeCgroup(facts, env, cgroup, patch, true);
-    let views = cgroups.views(facts.cgroupPath);
+    let views = cgroups.views(facts.cgroupPath, facts.cgroupRelativeTo);
     if (rootless) views = views.filter((v) => cgroup.dirs.includes(v.hostDir));
     for (const w of rootless?.warnings ?? []) env.log.warn({ id: facts.id }, w);
     const plan = planInit({

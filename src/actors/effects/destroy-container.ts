@@ -30,7 +30,7 @@ export async function teardown(facts: Readonly<LiveFacts>, env: ContainerEnv, op
       errors.push(`${what}: ${(e as Error).message}`);
     }
   };
-  const cgroup = facts.cgroupShared ? undefined : env.ports.cgroups.open(facts.cgroupPath);
+  const cgroup = facts.cgroupShared ? undefined : env.ports.cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo);
   const hasCgroup = cgroup?.exists() ?? false;
   // Frozen processes cannot act on a signal, not even SIGKILL on cgroup v1: thaw first.
   if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
@@ -63,19 +63,20 @@ async function stopProcesses(facts: Readonly<LiveFacts>, env: ContainerEnv, grac
   const { sys, cgroups, stopWaiter } = env.ports;
   const cgroupPath = facts.cgroupShared ? undefined : facts.cgroupPath;
   const init = facts.initPid > 0 && isProcessAlive(sys, facts.initPid, facts.initStartTime) ? [{ pid: facts.initPid, startTime: facts.initStartTime }] : [];
-  const members = () => (cgroupPath && cgroups.open(cgroupPath).exists() ? cgroups.open(cgroupPath).pids() : []);
+  const { cgroupRelativeTo } = facts;
+  const members = () => (cgroupPath && cgroups.open(cgroupPath, cgroupRelativeTo).exists() ? cgroups.open(cgroupPath, cgroupRelativeTo).pids() : []);
   if (init.length === 0 && members().length === 0) return;
 
   if (graceful) {
     for (const pid of members()) signalQuietly(sys, pid, SIGTERM);
     if (init.length && isNamespaceInit(facts) && !catchesSignal(sys, facts.initPid, SIGTERM)) signalQuietly(sys, facts.initPid, SIGKILL);
-    const first = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
+    const first = await stopWaiter.wait({ processes: init, cgroupPath, cgroupRelativeTo, deadlineMs: env.stopTimeoutMs });
     if (first.stopped) return;
     env.log.warn({ id: facts.id, pids: first.remaining }, `stop deadline of ${env.stopTimeoutMs} ms passed: sending SIGKILL to ${first.remaining.join(', ')}`);
   }
   const t0 = process.hrtime.bigint();
   for (const pid of [...init.map((p) => p.pid), ...members()]) signalQuietly(sys, pid, SIGKILL);
-  const done = await stopWaiter.wait({ processes: init, cgroupPath, deadlineMs: env.stopTimeoutMs });
+  const done = await stopWaiter.wait({ processes: init, cgroupPath, cgroupRelativeTo, deadlineMs: env.stopTimeoutMs });
   const latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
   env.log.debug({ id: facts.id, latencyMs, detection: done.detection }, 'processes stopped after SIGKILL');
   if (!done.stopped) throw new Error(`processes ${done.remaining.join(', ')} still alive ${env.stopTimeoutMs} ms after SIGKILL`);

@@ -98,13 +98,13 @@ export class CgroupManager {
   private readonly hugePageSizes: string[];
 
   /** @internal use {@link openCgroup} */
-  constructor(layout: CgroupLayout, cgPath: string) {
+  constructor(layout: CgroupLayout, cgPath: string, relativeTo: Record<string, string> = layout.own) {
     this.path = cgPath;
     this.mode = layout.mode;
     this.hugePageSizes = layout.hugePageSizes;
     this.targets = layout.hierarchies.map((hierarchy) => ({
       hierarchy,
-      dir: leafDir(hierarchy, cgPath, layout.own),
+      dir: leafDir(hierarchy, cgPath, relativeTo),
       fake: !isCgroupFsMount(hierarchy.mountpoint),
     }));
     for (const t of this.targets) {
@@ -534,6 +534,7 @@ export class CgroupManager {
  * const cg = openCgroup(detectLayout(), '/runts/web');
  * if (cg.exists()) cg.freeze();
  */
-export function openCgroup(layout: CgroupLayout, cgPath: string): CgroupManager {
-  return new CgroupManager(layout, cgPath);
+/** `relativeTo`: the cgroups (by controller) a relative `cgPath` hangs from; this process's by default. */
+export function openCgroup(layout: CgroupLayout, cgPath: string, relativeTo?: Record<string, string>): CgroupManager {
+  return new CgroupManager(layout, cgPath, relativeTo);
 }
