@@ -529,12 +529,12 @@ export class CgroupManager {
 
 /**
  * Opens (without creating) the cgroup at `cgPath` (from {@link resolveCgroupPath}) on a detected layout.
+ * `relativeTo`: the cgroups (by controller) a relative `cgPath` hangs from; this process's by default.
  *
  * @example
  * const cg = openCgroup(detectLayout(), '/runts/web');
  * if (cg.exists()) cg.freeze();
  */
-/** `relativeTo`: the cgroups (by controller) a relative `cgPath` hangs from; this process's by default. */
 export function openCgroup(layout: CgroupLayout, cgPath: string, relativeTo?: Record<string, string>): CgroupManager {
   return new CgroupManager(layout, cgPath, relativeTo);
 }
