@@ -19,6 +19,7 @@ import type { CreateOptions, ExecOptions, RuntimeApi, RunOptions } from '../oper
 import { followFeed } from '../operations/events.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { liveProcStat, PF_EXITING } from '../linux/proc.js';
+import { resolveCgroupPath } from '../linux/cgroups/cgroup-path.js';
 import { parentRecordsExit, recordExit, recordExits, type Exit } from '../actors/record-exit.js';
 import { sameStdio, socketPath, stdioIdentity, type Reply, type Request, type StdioId } from './protocol.js';
 import { Reaper, type Watch } from './reaper.js';
@@ -265,7 +266,7 @@ export class Resident {
         if (req.op === 'run' && !o.detach) return { ok: false, decline: 'a foreground run waits for its container in the caller' };
         const config = bundleConfig(o.bundle);
         // Relative to the creating process's cgroup: the caller's, which this process does not share.
-        if (isRelativeCgroupsPath(config?.linux?.cgroupsPath)) return { ok: false, decline: 'a relative cgroupsPath hangs from the caller\'s cgroup' };
+        if (isRelativeCgroupsPath(config?.linux?.cgroupsPath, id)) return { ok: false, decline: 'a relative cgroupsPath hangs from the caller\'s cgroup' };
         const why = this.stdioRefusal(req, config?.process?.terminal === true, o.consoleSocket, o.preserveFds);
         if (why) return { ok: false, decline: why };
         const result = await this.queue.run<unknown>(id, () =>
@@ -335,7 +336,6 @@ export class Resident {
   }
 }
 
-/** process.terminal of a bundle's config (false when unreadable: the create then fails the same way anywhere). */
 /** The bundle's config.json as far as the decisions here need it; undefined when unreadable (create reports that). */
 function bundleConfig(bundle: string | undefined): { process?: { terminal?: boolean }; linux?: { cgroupsPath?: unknown } } | undefined {
   try {
@@ -345,9 +345,13 @@ function bundleConfig(bundle: string | undefined): { process?: { terminal?: bool
   }
 }
 
-/** A cgroupsPath that hangs from the creator's cgroup: neither absolute nor systemd's "slice:prefix:name". */
-function isRelativeCgroupsPath(p: unknown): boolean {
-  return typeof p === 'string' && p !== '' && !p.startsWith('/') && p.split(':').length !== 3;
+/** A cgroupsPath that hangs from the creator's cgroup, by the rule create applies (one that cannot resolve: create says why). */
+function isRelativeCgroupsPath(p: unknown, id: string): boolean {
+  try {
+    return typeof p === 'string' && !resolveCgroupPath(p, id).startsWith('/');
+  } catch {
+    return false;
+  }
 }
 
 /** The chart already knows its gofer is gone (context.goferExited): watching or recording again would loop. */

@@ -34,6 +34,23 @@ function autoHosts(root: string): number[] {
   return out;
 }
 
+/**
+ * Makes cgroup `path` in every hierarchy, ready to take a process: a v1 cpuset cgroup takes none before it has cpus
+ * and mems, so each level gets its hierarchy's.
+ */
+function makeCallerCgroup(path: string): void {
+  for (const h of cgroupHierarchies()) {
+    mkdirSync(join(h, path), { recursive: true });
+    const levels = path.split('/').filter(Boolean).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(h, f))) for (const d of levels) writeFileSync(join(h, d, f), readFileSync(join(h, f)));
+  }
+}
+
+/** Shell commands that move the shell into `cgroup` in every hierarchy (as a shim or conmon runs in its own). */
+function moveShellInto(cgroup: string): string {
+  return cgroupHierarchies().map((h) => `echo $$ > ${join(h, cgroup, 'cgroup.procs')}`).join('; ');
+}
+
 /** Reaps this process's exited children that it adopted as a subreaper (Node only reaps the ones it spawned). */
 function reapAdopted(spawnedByNode?: number): void {
   const sys = nativePort();
@@ -191,19 +208,12 @@ describe('front and warm host', { skip }, () => {
 
   test('a relative cgroupsPath hangs from the creating caller\'s cgroup, through Node and through the host; later commands from other cgroups find it', async () => {
     const callers = ['callerA', 'callerB'].map((c) => `${sb.cgroupParent}/${c}`);
-    for (const h of cgroupHierarchies()) {
-      for (const c of callers) {
-        mkdirSync(join(h, c), { recursive: true });
-        // A v1 cpuset cgroup takes no process before it has cpus and mems.
-        for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(h, f))) for (const d of [sb.cgroupParent, c]) writeFileSync(join(h, d, f), readFileSync(join(h, f)));
-      }
-    }
+    for (const c of callers) makeCallerCgroup(c);
     // The command run from a process in `cgroup` (in every hierarchy), as a shim or conmon would call runts. Output
     // to a file: a detached container holds the caller's stdio, and a pipe would not end before it does.
     const from = (cgroup: string, args: string[]) => {
-      const moves = cgroupHierarchies().map((h) => `echo $$ > ${join(h, cgroup, 'cgroup.procs')}`).join('; ');
       const errFile = join(sb.dir, `from-${cgroup.split('/').pop()}.stderr`);
-      const r = spawnSync('sh', ['-ec', `${moves}; out=$1; root=$2; shift 2; exec "$0" --root "$root" "$@" 2>"$out"`, RUNTS, errFile, sb.root, ...args], {
+      const r = spawnSync('sh', ['-ec', `${moveShellInto(cgroup)}; out=$1; root=$2; shift 2; exec "$0" --root "$root" "$@" 2>"$out"`, RUNTS, errFile, sb.root, ...args], {
         stdio: 'ignore',
         env: { ...process.env, RUNTS_AUTOSTART: '0' },
         timeout: 30_000,
@@ -430,10 +440,9 @@ describe('front and warm host', { skip }, () => {
     const starter = `${s.cgroupParent}/starter`;
     try {
       s.runts(['list']);
-      for (const h of cgroupHierarchies()) mkdirSync(join(h, starter), { recursive: true });
+      makeCallerCgroup(starter);
       // As conmon or containerd's shim would: the first caller runs in a cgroup of its own, which it later removes.
-      const join_ = cgroupHierarchies().map((h) => `echo $$ > ${join(h, starter, 'cgroup.procs')}`).join('; ');
-      const first = spawnSync('sh', ['-c', `${join_}; exec "$0" --root "$1" list`, RUNTS, s.root], { encoding: 'utf8', env: { ...process.env, RUNTS_AUTOSTART: '1' } });
+      const first = spawnSync('sh', ['-ec', `${moveShellInto(starter)}; exec "$0" --root "$1" list`, RUNTS, s.root], { encoding: 'utf8', env: { ...process.env, RUNTS_AUTOSTART: '1' } });
       assert.equal(first.status, 0, first.stderr);
       assert.ok(await eventually(() => autoHosts(s.root).length === 1, 20_000), 'started');
       const [pid] = autoHosts(s.root);
