@@ -17,15 +17,6 @@
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"]
     },
     {
-      "target_name": "runts-init",
-      "type": "executable",
-      "sources": ["src/native/init-main.cc", "src/native/child.cc", "src/native/plan-parse.cc"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
-      "ldflags": ["-static", "-s"]
-    },
-    {
       "target_name": "runts-front",
       "type": "executable",
       "sources": ["src/front/front.c", "src/front/front-spawn.cc", "src/native/spawn.cc", "src/native/plan-parse.cc"],
@@ -33,13 +24,6 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
-      "ldflags": ["-static", "-s"]
-    },
-    {
-      "target_name": "runts-gofer",
-      "type": "executable",
-      "sources": ["src/gofer/gofer.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-static", "-s"]
     }
   ]

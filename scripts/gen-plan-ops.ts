@@ -62,7 +62,7 @@ export function renderPlanOpsHeader(table: Record<string, PlanOpDef> = PLAN_OPS)
 // The spawn plan's ops: codes, argument counts and string kinds (format: plan-format.h).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>
 
 namespace runts {
 

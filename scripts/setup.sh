@@ -3,7 +3,7 @@
 # the tests and the reference runtimes, then `npm ci` and the native + TypeScript build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(busybox-static build-essential python3 runc crun containerd criu libseccomp-dev graphviz util-linux iproute2 chromium strace docker.io podman uidmap)
+packages=(busybox-static build-essential musl-tools python3 runc crun containerd criu libseccomp-dev graphviz util-linux iproute2 chromium strace docker.io podman uidmap)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

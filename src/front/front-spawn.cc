@@ -27,10 +27,10 @@ extern "C" void front_spawn(const uint8_t* data, size_t len, int gated, int (*at
   r->op_index = -1;
   std::vector<uint8_t> bytes(data, data + len);
   runts::Plan plan;
-  std::string error;
+  runts::PlanError error;
   if (!runts::parsePlan(bytes.data(), bytes.size(), plan, error)) {
     r->failed = r->bad_plan = 1;
-    copy(r->message, sizeof r->message, error);
+    copy(r->message, sizeof r->message, error.text);
     return;
   }
   runts::SpawnOutcome out;

@@ -176,39 +176,18 @@ static int refuse(uint32_t why, uint64_t detail) {
 }
 
 
-/*
- * Opens selfFds: our /proc/<pid>/fd, from the /proc we see when it is a procfs that shows us (a new mount
- * namespace is a copy of the host's), else from a procfs of our own pid namespace mounted nowhere (a joined mount
- * namespace shows another container's /proc, where we have no pid). The descriptor keeps its procfs reachable
- * after the init's pivot_root detached the old root, and it is ours whatever the container mounts at /proc later.
- * Placed above the fixed descriptors of wire.h: 6 may be absent, and nothing else may take its number.
- */
+/* Opens selfFds, our /proc/<pid>/fd, from the procfs the spawn gave us (RTG_FD_PROC), in its place. */
 static int openSelfFds(void) {
-  const pid_t pid = getpid();
-  char fds[32], self[32];
-  snprintf(fds, sizeof fds, "%d/fd", (int)pid);
-  int fd = -1;
-  int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct statfs sf;
-  ssize_t n = proc < 0 ? -1 : readlinkat(proc, "self", self, sizeof self - 1);
-  if (n > 0 && fstatfs(proc, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
-    self[n] = '\0';
-    if (atoi(self) == pid) fd = openat(proc, fds, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  }
-  if (proc >= 0) close(proc);
-  if (fd < 0) {
-    int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-    int mnt = fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ? -1 : (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-    if (mnt >= 0) fd = openat(mnt, fds, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int err = errno;
-    if (mnt >= 0) close(mnt);
-    if (fs >= 0) close(fs);
-    if (fd < 0) return errno = err, -1;
-  }
-  if (fd == 7) return selfFds = fd;
-  selfFds = fcntl(fd, F_DUPFD_CLOEXEC, 7);
+  if (fstatfs(RTG_FD_PROC, &sf) < 0) return -1;
+  if (sf.f_type != PROC_SUPER_MAGIC) return errno = EBADF, -1;
+  char fds[32];
+  snprintf(fds, sizeof fds, "%d/fd", (int)getpid());
+  int fd = openat(RTG_FD_PROC, fds, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || dup3(fd, RTG_FD_PROC, O_CLOEXEC) < 0) return -1;
   close(fd);
-  return selfFds;
+  selfFds = RTG_FD_PROC;
+  return 0;
 }
 
 /* Filesystems that hold files: disks, memory, network shares, overlays. An allow-list, not a deny-list of

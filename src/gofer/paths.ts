@@ -15,7 +15,7 @@ export function goferSocketPath(root: string, id: string): string {
 // like the addon (src/native/index.ts).
 const GOFER_BINARY = fileURLToPath(new URL('../../build/Release/runts-gofer', import.meta.url));
 
-/** Host path of the static gofer executable built by node-gyp (build/Release/runts-gofer). */
+/** Host path of the static gofer executable (build/Release/runts-gofer, built by scripts/build-helpers.sh). */
 export function goferBinaryPath(): string {
   return GOFER_BINARY;
 }

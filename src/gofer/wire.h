@@ -42,6 +42,10 @@
 #define RTG_FD_REPORT 4
 #define RTG_FD_ROOT 5
 #define RTG_FD_STATEDIR 6
+/* A procfs in which we have our pid (O_PATH, its root): opened by stage 1 of the spawn (the process that then execs
+ * the gofer) before the init could change the mounts. The gofer replaces it with its /proc/<pid>/fd, through which
+ * it reopens descriptors. */
+#define RTG_FD_PROC 7
 
 enum {
   RTG_R_ERROR = 2,

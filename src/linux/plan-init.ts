@@ -263,11 +263,11 @@ export function planInit(input: InitPlanInput): PlanBuilder {
 
   // --- stage 1: still in the runtime's namespaces and as host root.
   // The cgroup.procs files are opened in the host's cgroup namespace, as host root and with the host's view of
-  // /sys/fs/cgroup; the write that joins comes after the gofer started (the gofer stays out of the container's
+  // /sys/fs/cgroup; the write that joins is the init's (stage 1 becomes the gofer, which stays out of the container's
   // cgroup, where `ps` and `kill --all` look) and the kernel checks it against the opener's credentials, so it still
-  // works after unshare(CLONE_NEWUSER). When the caller makes the cgroup meanwhile (cgroupGate), stage 1 opens them
-  // as late as that allows — after the gofer started, so the cgroup is made while the namespaces are set up and the
-  // gofer starts — unless joined namespaces or a new user namespace come first: then at once, after the gate.
+  // works after unshare(CLONE_NEWUSER). When the caller makes the cgroup meanwhile (cgroupGate), they are opened as
+  // late as that allows — by the init, right after the fork, so the cgroup is made while the namespaces are set up —
+  // unless joined namespaces or a new user namespace come first: then by stage 1 at once, after the gate.
   const joins = namespaces.filter((n) => n.path).sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   const openCgroupLate = input.cgroupGate === true && joins.length === 0 && !newNs('user');
   const openCgroup = () => {
@@ -289,10 +289,12 @@ export function planInit(input: InitPlanInput): PlanBuilder {
   for (const ns of joins) if (!CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
   // The cgroup namespace waits until the cgroup is joined: its root is the cgroup we are in when it is made.
   let flags = 0;
-  let lateFlags = 0;
+  let childrenFlags = 0;
+  let cgroupFlags = 0;
   for (const ns of namespaces) {
     if (ns.path) continue;
-    if (CHILDREN_ONLY.has(ns.type) || ns.type === 'cgroup') lateFlags |= NAMESPACE_FLAGS[ns.type];
+    if (CHILDREN_ONLY.has(ns.type)) childrenFlags |= NAMESPACE_FLAGS[ns.type];
+    else if (ns.type === 'cgroup') cgroupFlags |= NAMESPACE_FLAGS[ns.type];
     else flags |= NAMESPACE_FLAGS[ns.type];
   }
   if (flags) plan.unshare(flags);
@@ -310,17 +312,21 @@ export function planInit(input: InitPlanInput): PlanBuilder {
     // pivot_root needs the new root to be a mount point; the gofer's root and the init's mounts are inside it.
     plan.mount(rootfs, rootfs, '', MS.BIND | MS.REC, '');
   }
-  // Before the pid namespace and the cgroup: the gofer is in neither.
+  // Stage 1 becomes the gofer at the fork below, once the init exists: it is in the namespaces made so far, never
+  // in the pid namespace (entered for children only) nor the cgroup (joined by the init).
   plan.spawnGofer(rootfs);
-  if (openCgroupLate) openCgroup();
-  // Join the cgroup before the init exists, so every process the container ever makes starts inside it.
-  plan.cgroupJoin();
   for (const ns of joins) if (CHILDREN_ONLY.has(ns.type)) plan.setns(ns.path!, NAMESPACE_FLAGS[ns.type]);
-  if (lateFlags) plan.unshare(lateFlags);
+  if (childrenFlags) plan.unshare(childrenFlags);
   // unshare(CLONE_NEWPID) only affects children: the init is the next process, pid 1 of the new namespace.
   plan.fork();
 
   // --- the init.
+  // First of all it joins the cgroup (waiting at the gate until the caller made it), so every process the container
+  // ever makes starts inside it; then the cgroup namespace, whose root is the cgroup it is in when made.
+  if (openCgroupLate) openCgroup();
+  plan.cgroupJoin();
+  if (cgroupFlags) plan.unshare(cgroupFlags);
+
   // Until it execs it is runts-init, holding this plan: not dumpable, so no process that can see it (a sandbox
   // sibling sharing its pid namespace) may open its /proc/<pid>/exe — a host binary — or ptrace it. Without root it
   // stays dumpable: the createContainer and startContainer hooks are run by the user, from outside, who may only

@@ -253,10 +253,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   auto task = std::unique_ptr<SpawnTask>(new SpawnTask{
       Plan(), std::vector<uint8_t>(buf.Data(), buf.Data() + buf.Length()), static_cast<int>(gate), SpawnOutcome(),
       Napi::Promise::Deferred::New(env), Napi::ThreadSafeFunction()});
-  std::string error;
+  PlanError error;
   if (!parsePlan(task->bytes.data(), task->bytes.size(), task->plan, error)) {
     if (gate >= 0) close(static_cast<int>(gate));
-    Napi::Error e = Napi::Error::New(env, error);
+    Napi::Error e = Napi::Error::New(env, error.text);
     e.Set("code", "ERR_RUNTS_BAD_PLAN");
     e.ThrowAsJavaScriptException();
     return env.Undefined();

@@ -2,9 +2,10 @@
 //
 // It runs in runts-init (init-main.cc), the small static program the addon execs as stage 1 of every spawn:
 // single-threaded, with an address space of its own, so the init it forks is cheap to copy and holds nothing of
-// Node's. The code still keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the gofer
-// borrows this memory until its execveat (CLONE_VM, see spawnGofer), and the failure paths must work whatever
-// state the process is in. The ops were validated by the addon before it started us; nothing here re-checks them.
+// Node's. When the plan starts a gofer, stage 1 itself becomes it once the init is forked (see becomeGofer). The
+// code keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the failure paths must work
+// whatever state the process is in. The ops were validated by the addon before it started us; nothing here
+// re-checks them.
 #include "plan-format.h"
 #include "in-root.h"
 #include "send-fd.h"
@@ -15,6 +16,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
+#include <linux/mount.h>  // fsopen's flags: musl's <sys/mount.h> has only mount(2)'s
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -89,6 +91,12 @@ struct Child {
   int goferBinFd = -1;                  // GOFER_PREPARE: the gofer executable, O_PATH
   int goferDirFd = -1;                  // GOFER_PREPARE: the socket's directory (the state dir), O_PATH
   const char* goferBinPath = "";        // for errors
+  int goferRootFd = -1;                 // SPAWN_GOFER: the gofer's root, until FORK makes stage 1 the gofer
+  int goferProcFd = -1;                 // SPAWN_GOFER: a procfs showing stage 1 (the gofer)
+  int goferReport[2] = {-1, -1};        // SPAWN_GOFER: the gofer's report pipe; the init reads [0] before READY
+  pid_t goferPid = 0;                   // SPAWN_GOFER: stage 1's pid, which the gofer keeps
+  uint32_t goferOpIndex = 0;            // SPAWN_GOFER: the op its failures name
+  const Op* goferOp = nullptr;
   int cgroupFds[kMaxCgroupFds];         // CGROUP_OPEN, written by CGROUP_JOIN
   const char* cgroupPaths[kMaxCgroupFds];
   uint32_t cgroupCount = 0;
@@ -642,35 +650,57 @@ int readFull(int fd, void* buf, size_t len) {
   return 1;
 }
 
-// What the gofer starts with: its listening socket, the report pipe, its root, its binary, the state dir.
+// What the gofer starts with: its listening socket, the report pipe, its root, its binary, the state dir, a procfs.
 struct GoferFds {
-  int listenFd, reportFd, rootFd, binFd, dirFd;
+  int listenFd, reportFd, rootFd, binFd, dirFd, procFd;
 };
 
-// The gofer's side of the clone (`arg`: its GoferFds), on a stack of its own in our memory until the execveat
-// (CLONE_VM | CLONE_VFORK: see spawnGofer): fixed descriptors (wire.h), stdio on /dev/null (holding the container's
-// stdio would keep containerd waiting for an EOF long after the container ended), execveat of the binary opened
-// before any namespace changed. On failure, an EXEC record on the report pipe.
-[[noreturn]] int goferChild(void* arg) {
-  const GoferFds& f = *static_cast<const GoferFds*>(arg);
+// A procfs in which we have our pid (O_PATH, its root), for the gofer we become (wire.h: RTG_FD_PROC): the /proc we
+// see when it is a procfs that shows us (a new mount namespace is a copy of the host's), else one of our own pid
+// namespace mounted nowhere (a joined mount namespace shows another container's /proc, where we have no pid).
+// Opened now, before the init exists: its mounts and pivot_root change what "/proc" means. -1 with errno on failure.
+int openOwnProc() {
+  char pid[24], self[24];
+  const size_t len = formatUint(pid, sizeof pid, static_cast<unsigned long>(selfPid()));
+  int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  ssize_t n = proc < 0 ? -1 : readlinkat(proc, "self", self, sizeof self - 1);
+  if (n > 0 && static_cast<size_t>(n) == len && memcmp(self, pid, len) == 0 && fstatfs(proc, &sf) == 0 && isProcFs(sf.f_type)) {
+    return proc;
+  }
+  if (proc >= 0) close(proc);
+  int fs = static_cast<int>(syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC));
+  int mnt = fs < 0 || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0 ? -1 : static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0));
+  const int err = errno;
+  if (fs >= 0) close(fs);
+  errno = err;
+  return mnt;
+}
+
+// Stage 1 becomes the gofer (see becomeGofer): fixed descriptors (wire.h), stdio on /dev/null (holding the
+// container's stdio would keep containerd waiting for an EOF long after the container ended), execveat of the
+// binary opened before any namespace changed. On failure, an EXEC record on the report pipe.
+[[noreturn]] void execGofer(const GoferFds& f) {
   int rep = f.reportFd;
   int err = 0;
-  // Above 15 first, so the dup2s to 3..6 cannot overwrite a descriptor still to be moved.
-  int fds[5] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd};
-  for (int k = 0; k < 5 && err == 0; k++) {
+  // Above 15 first, so the dup2s to 3..7 cannot overwrite a descriptor still to be moved.
+  int fds[6] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd, f.procFd};
+  for (int k = 0; k < 6 && err == 0; k++) {
     fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
     if (fds[k] < 0) err = errno;
   }
   if (err == 0) rep = fds[1];
   int nul = err == 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
   if (err == 0 && nul < 0) err = errno;
-  const int want[7] = {nul, nul, nul, fds[0], fds[1], fds[2], fds[4]};
-  for (int target = 0; target < 7 && err == 0; target++) {
+  // wire.h's fixed descriptors.
+  const int want[8] = {nul, nul, nul, fds[0], fds[1], fds[2], fds[4], fds[5]};
+  for (int target = 0; target < 8 && err == 0; target++) {
     if (dup2(want[target], target) < 0) err = errno;
   }
   if (err == 0) {
     rep = RTG_FD_REPORT;
-    closeFds(7);  // everything else close-on-exec: the socketpair to Node, the fifo, the console socket
+    // Everything else: the socketpair to the addon, the fifo, the console socket, cgroup files, the gate.
+    closeFds(8);
     char name[] = "runts-gofer";
     char* argv[] = {name, nullptr};
     char* envp[] = {nullptr};
@@ -682,56 +712,57 @@ struct GoferFds {
   _exit(127);
 }
 
-// The gofer runs on this stack until its execveat (see spawnGofer). Only this single-threaded process uses it.
-alignas(16) char goferStack[64 * 1024];
-
-// Starts the gofer (see src/gofer/gofer.c) rooted at `root` (op.str[0]), tells the parent its pid (MSG_GOFER_PID)
-// and returns once it says DONE (it serves), or reports MSG_GOFER_ERROR and exits. Returns 0 or an errno of our own
-// steps.
-int spawnGofer(Child& c, uint32_t index, const Op& op) {
+// Prepares the gofer (see src/gofer/gofer.c) rooted at `root` (op.str[0]) and tells the parent its pid
+// (MSG_GOFER_PID): stage 1's own. No process is started here: at FORK, once the init exists, stage 1 execs
+// runts-gofer itself (becomeGofer), so a create starts one process fewer and the gofer's start overlaps the init's
+// work; the init waits for the gofer's report before READY (awaitGofer). Returns 0 or an errno of our own steps.
+int prepareGofer(Child& c, uint32_t index, const Op& op) {
   if (c.goferBinFd < 0 || c.goferListenFd < 0 || c.goferDirFd < 0) return EBADF;
-  int rootFd = open(op.str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootFd < 0) fail(c, index, op, errno, op.str[0]);
-  int err = 0;
-  int pipeFds[2] = {-1, -1};
-  if (err == 0 && pipe2(pipeFds, O_CLOEXEC) < 0) err = errno;
-  long pid = -1;
-  if (err == 0) {
-    // CLONE_PARENT: like the init, the gofer is the Node process's child (reaped there, or adopted by the
-    // caller's subreaper once Node exits), and it is never in the container's pid namespace (not unshared
-    // yet) nor its cgroup (not joined yet).
-    // CLONE_VM | CLONE_VFORK, posix_spawn's way: the gofer borrows our memory (on a stack of its own) until its
-    // execveat, and we go on once it has exec'd or failed (no copy of our page tables to make and drop). Signals
-    // stay blocked in the child.
-    GoferFds fds = {c.goferListenFd, pipeFds[1], rootFd, c.goferBinFd, c.goferDirFd};
-    pid = clone(goferChild, goferStack + sizeof goferStack, CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, &fds);
-    if (pid < 0) err = errno;
+  c.goferRootFd = open(op.str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c.goferRootFd < 0) fail(c, index, op, errno, op.str[0]);
+  c.goferProcFd = openOwnProc();
+  if (c.goferProcFd < 0) fail(c, index, op, errno, "/proc");
+  if (pipe2(c.goferReport, O_CLOEXEC) < 0) return errno;
+  c.goferPid = selfPid();
+  c.goferOpIndex = index;
+  c.goferOp = &op;
+  sendMsg(c.sock, MSG_GOFER_PID, c.goferPid, index, op.code, 0, nullptr);
+  return 0;
+}
+
+// Stage 1, after FORK: the init has its copy of everything, so stage 1 turns into the gofer. It is in the
+// container's mount (and net, ipc, uts, user) namespaces but never in its pid namespace (unshare(CLONE_NEWPID)
+// applies to children only) nor its cgroup (the init joins that itself).
+[[noreturn]] void becomeGofer(Child& c) {
+  close(c.goferReport[0]);
+  execGofer({c.goferListenFd, c.goferReport[1], c.goferRootFd, c.goferBinFd, c.goferDirFd, c.goferProcFd});
+}
+
+// The init, right after FORK: the gofer's descriptors are stage 1's to keep, not the container's.
+void dropGoferFds(Child& c) {
+  int* fds[] = {&c.goferListenFd, &c.goferBinFd, &c.goferDirFd, &c.goferRootFd, &c.goferProcFd, &c.goferReport[1]};
+  for (int* fd : fds) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
   }
-  if (rootFd >= 0) close(rootFd);
-  if (pipeFds[1] >= 0) close(pipeFds[1]);
-  // Only the gofer keeps these: the init forked later must not inherit them.
-  close(c.goferListenFd);
-  close(c.goferBinFd);
-  close(c.goferDirFd);
-  c.goferListenFd = c.goferBinFd = c.goferDirFd = -1;
-  if (err != 0) {
-    if (pipeFds[0] >= 0) close(pipeFds[0]);
-    return err;
-  }
-  const pid_t gofer = static_cast<pid_t>(pid);
-  sendMsg(c.sock, MSG_GOFER_PID, gofer, index, op.code, 0, nullptr);
+}
+
+// The init, before READY: returns once the gofer says DONE (it serves). Its exec failing fails the SPAWN_GOFER op;
+// anything else (its own error, naming what failed, or EOF: it died, and the parent reaps it and names its exit
+// status) is reported as MSG_GOFER_ERROR, and we exit.
+void awaitGofer(Child& c) {
   uint32_t head[4];
   char what[RTG_MAX_PATH];
-  int r = readFull(pipeFds[0], head, sizeof head);
+  int r = readFull(c.goferReport[0], head, sizeof head);
   if (r > 0 && head[3] >= sizeof what) r = -EPROTO;
-  if (r > 0) r = readFull(pipeFds[0], what, head[3]);
-  close(pipeFds[0]);
-  if (r > 0 && head[0] == RTG_R_DONE) return 0;
-  if (r > 0 && head[0] == RTG_R_EXEC) return static_cast<int>(head[1]);
-  // EOF (the gofer died: the parent reaps it and names its exit status) or its own error, naming what failed.
+  if (r > 0) r = readFull(c.goferReport[0], what, head[3]);
+  close(c.goferReport[0]);
+  c.goferReport[0] = -1;
+  if (r > 0 && head[0] == RTG_R_DONE) return;
+  if (r > 0 && head[0] == RTG_R_EXEC) fail(c, c.goferOpIndex, *c.goferOp, static_cast<int>(head[1]), c.goferBinPath);
   what[r > 0 ? head[3] : 0] = '\0';
   const int goferErr = r <= 0 ? (r < 0 ? -r : 0) : head[0] == RTG_R_ERROR ? static_cast<int>(head[1]) : EPROTO;
-  sendMsg(c.sock, MSG_GOFER_ERROR, gofer, index, op.code, goferErr, what);
+  sendMsg(c.sock, MSG_GOFER_ERROR, c.goferPid, c.goferOpIndex, c.goferOp->code, goferErr, what);
   _exit(1);
 }
 
@@ -774,8 +805,10 @@ int opFork(Child& c, uint32_t index, const Op& op) {
   if (pid < 0) return errno;
   if (pid > 0) {
     sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), index, op.code, 0, nullptr);
+    if (c.goferRootFd >= 0) becomeGofer(c);
     _exit(0);
   }
+  dropGoferFds(c);
   return 0;
 }
 
@@ -959,6 +992,7 @@ int opCloseFds(Child&, uint32_t, const Op& op) { return closeFds(static_cast<int
 int opDup2(Child&, uint32_t, const Op& op) { return dupFd(static_cast<int>(op.num[0]), static_cast<int>(op.num[1])); }
 
 int opReady(Child& c, uint32_t index, const Op& op) {
+  if (c.goferReport[0] >= 0) awaitGofer(c);
   sendMsg(c.sock, MSG_READY, selfPid(), index, op.code, 0, nullptr);
   c.readySent = true;
   close(c.sock);
@@ -1017,7 +1051,7 @@ int opGoferPrepare(Child& c, uint32_t index, const Op& op) {
 }
 
 int opSpawnGofer(Child& c, uint32_t index, const Op& op) {
-  int err = spawnGofer(c, index, op);
+  int err = prepareGofer(c, index, op);
   if (err != 0) fail(c, index, op, err, c.goferBinPath);
   return 0;
 }

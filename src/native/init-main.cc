@@ -12,9 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <string>
-#include <vector>
-
 namespace {
 
 // Anything wrong here is a bug in how the addon started us: say so on the socket, where the addon reads spawn
@@ -45,17 +42,20 @@ int main(int argc, char** argv) {
   }
   struct stat st;
   if (fstat(planFd, &st) < 0) fail(sock, errno, "cannot read the plan");
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  const size_t size = static_cast<size_t>(st.st_size);
+  uint8_t* bytes = static_cast<uint8_t*>(malloc(size > 0 ? size : 1));
+  if (bytes == nullptr) fail(sock, ENOMEM, "cannot read the plan");
   size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t r = pread(planFd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
+  while (got < size) {
+    ssize_t r = pread(planFd, bytes + got, size - got, static_cast<off_t>(got));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) fail(sock, r < 0 ? errno : EIO, "cannot read the plan");
     got += static_cast<size_t>(r);
   }
   close(planFd);
   runts::Plan plan;
-  std::string error;
-  if (!runts::parsePlan(bytes.data(), bytes.size(), plan, error)) fail(sock, EPROTO, error.c_str());
-  runts::runChild(plan.ops.data(), static_cast<uint32_t>(plan.ops.size()), sock, plan.hasFork, gateFd);
+  runts::PlanError error;
+  if (!runts::parsePlan(bytes, size, plan, error)) fail(sock, EPROTO, error.text);
+  free(bytes);
+  runts::runChild(plan.ops, plan.opCount, sock, plan.hasFork, gateFd);
 }

@@ -27,9 +27,10 @@
 // keeps the child free of any checks it could get wrong.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
+// C headers, not <cstdint> and friends: runts-init is built against musl without libstdc++ (scripts/build-helpers.sh).
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <sys/socket.h>
 

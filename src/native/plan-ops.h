@@ -2,7 +2,7 @@
 // The spawn plan's ops: codes, argument counts and string kinds (format: plan-format.h).
 #pragma once
 
-#include <cstdint>
+#include <stdint.h>
 
 namespace runts {
 

@@ -1,24 +1,38 @@
-// Parent-side plan validation (normal C++: runs before the clone).
+// Plan validation, shared by the addon, the front and runts-init. Plain C++ with no libstdc++ (no std::string or
+// std::vector): runts-init is linked statically against musl without it (scripts/build-helpers.sh).
 #pragma once
-
-#include <string>
-#include <vector>
 
 #include "plan-format.h"
 
 namespace runts {
 
 struct Plan {
-  std::vector<uint64_t> storage;  // 8-aligned copy of the buffer; ops point into it
-  std::string uidMap, gidMap, setgroups, uidMapper, gidMapper;
-  std::vector<Op> ops;
+  uint64_t* storage = nullptr;  // malloc'd 8-aligned copy of the buffer; ops and the strings below point into it
+  Op* ops = nullptr;            // malloc'd, opCount of them
+  uint32_t opCount = 0;
+  // The header's strings (NUL-terminated, "" when absent), pointing into storage.
+  const char* uidMap = "";
+  const char* gidMap = "";
+  const char* setgroups = "";
+  const char* uidMapper = "";
+  const char* gidMapper = "";
   bool hasFork = false;
   // Descriptors below this are the plan's (stdio, --preserve-fds ones kept by CLOSE_FDS, DUP2's): stage 1 is
   // started with no other fd of the runtime's.
   int keepFdsBelow = 3;
+
+  Plan() = default;
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+  ~Plan();
 };
 
-// Validates `data` completely and fills `plan`. On failure returns false with a one-line `error`.
-bool parsePlan(const uint8_t* data, size_t len, Plan& plan, std::string& error);
+// Why a plan was refused: one line.
+struct PlanError {
+  char text[256] = {0};
+};
+
+// Validates `data` completely and fills `plan`. On failure returns false with `error` set.
+bool parsePlan(const uint8_t* data, size_t len, Plan& plan, PlanError& error);
 
 }  // namespace runts

@@ -526,9 +526,10 @@ export class PlanBuilder {
     return this.push({ op: 'goferPrepare', socketPath, binaryPath });
   }
   /**
-   * Stage-1, in the container's mount namespace: starts the gofer (src/gofer/gofer.c), the container's file
-   * broker, rooted at `root` (a host path: the rootfs, or "/" of a joined mount namespace), and waits until it
-   * serves. Mounts made afterwards in this namespace (the init's) are under its root too. Needs `goferPrepare`.
+   * Stage-1, in the container's mount namespace: prepares the gofer (src/gofer/gofer.c), the container's file
+   * broker, rooted at `root` (a host path: the rootfs, or "/" of a joined mount namespace). At the `fork` that must
+   * follow, stage 1 itself becomes the gofer once the init is forked; the init waits until it serves before `ready`.
+   * Mounts made afterwards in this namespace (the init's) are under its root too. Needs `goferPrepare`.
    */
   spawnGofer(root: string): this {
     return this.push({ op: 'spawnGofer', root });

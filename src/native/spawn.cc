@@ -68,13 +68,16 @@ int runIdMapper(const std::string& helper, pid_t pid, const std::string& map) {
 // Writes setgroups/uid_map/gid_map of `pid` (each file takes exactly one write()), or has the plan's mapper write
 // a map.
 int writeIdMaps(const Plan& plan, pid_t pid, std::string& failPath) {
-  const std::pair<const char*, const std::string*> files[] = {
-      {"setgroups", &plan.setgroups}, {"uid_map", &plan.uidMap}, {"gid_map", &plan.gidMap}};
-  for (const auto& [name, content] : files) {
-    if (content->empty()) continue;
-    const std::string& mapper = content == &plan.uidMap ? plan.uidMapper : content == &plan.gidMap ? plan.gidMapper : std::string();
-    if (!mapper.empty()) {
-      const int err = runIdMapper(mapper, pid, *content);
+  const struct {
+    const char* name;
+    const char* content;
+    const char* mapper;
+  } files[] = {{"setgroups", plan.setgroups, ""}, {"uid_map", plan.uidMap, plan.uidMapper}, {"gid_map", plan.gidMap, plan.gidMapper}};
+  for (const auto& [name, text, mapper] : files) {
+    const std::string content = text;
+    if (content.empty()) continue;
+    if (mapper[0] != 0) {
+      const int err = runIdMapper(mapper, pid, content);
       if (err != 0) {
         failPath = mapper;
         return err;
@@ -87,9 +90,9 @@ int writeIdMaps(const Plan& plan, pid_t pid, std::string& failPath) {
     if (fd < 0) {
       err = errno;
     } else {
-      ssize_t w = write(fd, content->data(), content->size());
+      ssize_t w = write(fd, content.data(), content.size());
       if (w < 0) err = errno;
-      else if (static_cast<size_t>(w) != content->size()) err = EIO;
+      else if (static_cast<size_t>(w) != content.size()) err = EIO;
       close(fd);
     }
     if (err != 0) {
@@ -355,23 +358,18 @@ void settleFailedSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
     kill(out.initPid, SIGKILL);
     waitRetry(out.initPid, &status, 0);
   }
-  // The gofer is our child too (CLONE_PARENT), unreaped: same reasoning.
-  int goferStatus = 0;
-  if (out.goferPid > 0) {
-    kill(out.goferPid, SIGKILL);
-    waitRetry(out.goferPid, &goferStatus, 0);
-  }
-  SpawnFailure& f = out.failure;
-  if (out.failed && f.operation == "gofer" && f.err == 0) {
-    f.message = "the gofer exited before it started serving (" + describeStatus(goferStatus) + ")";
-  }
+  // The gofer is stage 1 itself (it becomes the gofer at FORK), our child and unreaped: same reasoning.
   int stage1Status = 0;
   kill(stage1, SIGKILL);
   waitRetry(stage1, &stage1Status, 0);
+  SpawnFailure& f = out.failure;
+  if (out.failed && f.operation == "gofer" && f.err == 0) {
+    f.message = "the gofer exited before it started serving (" + describeStatus(stage1Status) + ")";
+  }
   if (!out.failed) {
     setFailure(out, "spawn", 0);
     // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.
-    const bool filtered = std::any_of(plan.ops.begin(), plan.ops.end(), [](const Op& op) { return op.code == OP_SECCOMP; });
+    const bool filtered = std::any_of(plan.ops, plan.ops + plan.opCount, [](const Op& op) { return op.code == OP_SECCOMP; });
     f.message = "container init exited before it was ready (" + describeStatus(hasInit ? status : stage1Status) +
                 (filtered ? "); the seccomp profile may deny a syscall needed before the program runs (e.g. sendmsg, "
                             "read, execve): allow it in linux.seccomp"
@@ -379,9 +377,10 @@ void settleFailedSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
   }
 }
 
-// Stage: reap after success. Stage 1 exited at FORK (it is ours to reap); without FORK it is the init itself.
+// Stage: reap after success. Stage 1 exited at FORK (it is ours to reap) unless it became the gofer, which lives on
+// (its exit is watched and reaped with the container's); without FORK it is the init itself.
 void finishSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
-  if (plan.hasFork) {
+  if (plan.hasFork && out.goferPid != stage1) {
     int status;
     waitRetry(stage1, &status, 0);
   }

@@ -61,7 +61,7 @@ interface Started {
 
 /**
  * Starts the gofer as stage-1 would: fd 3 the listening socket (moved to socketPath), 4 the report pipe, 5 its root,
- * and 6, when given, the directory whose removal ends it.
+ * 6, when given, the directory whose removal ends it, and 7 a procfs that shows it (the host's /proc).
  */
 async function startGofer(dir: string, root: string, socketPath: string, stateDirFd?: number): Promise<Started> {
   const rootFd = openSync(root, 'r');
@@ -70,10 +70,11 @@ async function startGofer(dir: string, root: string, socketPath: string, stateDi
   server.listen(tmpSock);
   await once(server, 'listening');
   const serverFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'ignore', serverFd, 'pipe', rootFd];
-  if (stateDirFd !== undefined) stdio.push(stateDirFd);
+  const procFd = openSync('/proc', 'r');
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'ignore', 'ignore', serverFd, 'pipe', rootFd, stateDirFd ?? 'ignore', procFd];
   const child = spawn(goferBinaryPath(), [], { stdio });
   closeSync(rootFd);
+  closeSync(procFd);
   // Node unlinks a listening socket's path when it closes the server: move the path away first, the child keeps
   // the socket itself.
   renameSync(tmpSock, socketPath);
@@ -343,9 +344,9 @@ describe('the addon starts the gofer (spawnGofer without a container)', { skip: 
       .filter((pid) => !started.includes(pid));
   }
 
-  /** A plan with no namespaces: the gofer's root is "/" as it is. */
+  /** A plan with no namespaces: the gofer's root is "/" as it is. Stage 1 becomes the gofer at the fork. */
   function plan(socketPath: string, root = '/', binary = goferBinaryPath()): PlanBuilder {
-    return new PlanBuilder().goferPrepare(socketPath, binary).spawnGofer(root).ready();
+    return new PlanBuilder().goferPrepare(socketPath, binary).spawnGofer(root).fork().ready();
   }
 
   it('binds a socket path longer than sun_path allows and serves through it', async () => {
@@ -358,7 +359,7 @@ describe('the addon starts the gofer (spawnGofer without a container)', { skip: 
     writeFileSync(join(dir, 'note'), 'through a long path');
     const r = await port.spawn(plan(socketPath));
     started.push(r.pid, r.goferPid);
-    port.waitPid(r.pid); // stage-1 ends with the plan
+    port.waitPid(r.pid); // the init ends with the plan
     assert.ok(r.goferPid > 0 && r.goferPid !== r.pid);
     assert.equal(readFileSync(`/proc/${r.goferPid}/comm`, 'utf8').trim(), 'runts-gofer');
     assert.equal((await goferRead(stateRoot, id, join(dir, 'note'))).toString(), 'through a long path');

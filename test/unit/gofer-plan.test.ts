@@ -57,20 +57,20 @@ const initMounts = (ops: PlanOp[]): MountOp[] =>
   ops.slice(ops.findIndex((o) => o.op === 'rootfsOpen')).filter((o): o is MountOp => o.op === 'mount' && o.source !== '');
 
 describe('planInit: stage-1 and the gofer', () => {
-  it('opens the cgroup files first and joins them after the gofer started, before the pid namespace', () => {
+  it('opens the cgroup files first; the init joins them right after the fork, so stage 1 (the gofer) stays out', () => {
     const ops = planInit(input()).ops;
     assert.deepEqual(names(ops.slice(0, 4)), ['cgroupOpen', 'cgroupOpen', 'openFifo', 'goferPrepare']);
-    assert.equal(ops.some((o) => o.op === 'writeFile' && o.path.endsWith('cgroup.procs')), false, 'no join before the gofer');
+    assert.equal(ops.some((o) => o.op === 'writeFile' && o.path.endsWith('cgroup.procs')), false, 'no join but cgroupJoin');
     const spawn = indexOf(ops, (o) => o.op === 'spawnGofer');
     const join = indexOf(ops, (o) => o.op === 'cgroupJoin');
     const fork = indexOf(ops, (o) => o.op === 'fork');
-    assert.ok(spawn < join && join < fork);
+    assert.ok(spawn < fork && join === fork + 1);
   });
 
-  it('with a cgroup gate, opens the cgroup files after the gate, once the gofer started (the cgroup is made meanwhile)', () => {
+  it('with a cgroup gate, the init waits at the gate and opens the cgroup files right after the fork (the cgroup is made meanwhile)', () => {
     const ops = planInit({ ...input(), cgroupGate: true }).ops;
-    const spawn = indexOf(ops, (o) => o.op === 'spawnGofer');
-    assert.deepEqual(names(ops.slice(spawn, spawn + 5)), ['spawnGofer', 'gate', 'cgroupOpen', 'cgroupOpen', 'cgroupJoin']);
+    const fork = indexOf(ops, (o) => o.op === 'fork');
+    assert.deepEqual(names(ops.slice(fork, fork + 5)), ['fork', 'gate', 'cgroupOpen', 'cgroupOpen', 'cgroupJoin']);
     assert.equal(ops.filter((o) => o.op === 'gate').length, 1);
   });
 
@@ -86,7 +86,7 @@ describe('planInit: stage-1 and the gofer', () => {
     assert.deepEqual(names(joined.slice(0, 3)), ['gate', 'cgroupOpen', 'cgroupOpen']);
   });
 
-  it('spawns the gofer after the rootfs is a slave bind mount of itself, and makes pid and cgroup namespaces after it', () => {
+  it('prepares the gofer after the rootfs is a slave bind mount of itself; the pid namespace comes after it, the cgroup namespace after the join', () => {
     const ops = planInit(input((s) => s.linux!.namespaces!.push({ type: 'cgroup' }))).ops;
     const firstUnshare = indexOf(ops, (o) => o.op === 'unshare');
     const early = ops[firstUnshare] as Extract<PlanOp, { op: 'unshare' }>;
@@ -95,10 +95,14 @@ describe('planInit: stage-1 and the gofer', () => {
     const slave = indexOf(ops, (o) => o.op === 'mount' && o.target === '/' && o.flags === (MS.REC | MS.SLAVE));
     const bind = indexOf(ops, (o) => o.op === 'mount' && o.source === rootfs && o.target === rootfs);
     const spawn = indexOf(ops, (o) => o.op === 'spawnGofer');
-    const late = indexOf(ops, (o) => o.op === 'unshare' && (o.flags & CLONE.NEWPID) !== 0);
-    assert.ok(firstUnshare < slave && slave < bind && bind < spawn && spawn < late);
-    assert.equal((ops[late] as Extract<PlanOp, { op: 'unshare' }>).flags, CLONE.NEWPID | CLONE.NEWCGROUP);
-    assert.equal(names(ops)[late + 1], 'fork');
+    const pid = indexOf(ops, (o) => o.op === 'unshare' && (o.flags & CLONE.NEWPID) !== 0);
+    assert.ok(firstUnshare < slave && slave < bind && bind < spawn && spawn < pid);
+    assert.equal((ops[pid] as Extract<PlanOp, { op: 'unshare' }>).flags, CLONE.NEWPID);
+    assert.equal(names(ops)[pid + 1], 'fork');
+    const join = indexOf(ops, (o) => o.op === 'cgroupJoin');
+    const cgroupNs = indexOf(ops, (o) => o.op === 'unshare' && (o.flags & CLONE.NEWCGROUP) !== 0);
+    assert.equal((ops[cgroupNs] as Extract<PlanOp, { op: 'unshare' }>).flags, CLONE.NEWCGROUP);
+    assert.ok(pid + 1 < join && join + 1 === cgroupNs, 'the init joins the cgroup, then makes the cgroup namespace');
   });
 
   it('looks the gofer binary and socket up before joining any namespace by path; joins the pid namespace last', () => {

@@ -217,6 +217,9 @@ describe('addon plan validation', { skip: nativeAddonBuilt() ? false : 'addon no
     await refuses(patched(chdir, (x) => x.writeUInt32LE(1, 108)), /reserved/);
     await refuses(patched(chdir, (x) => x.writeUInt32LE(4000, 104)), /runs past the end/);
     await refuses(new PlanBuilder().fork().fork().encode(), /more than one fork/);
+    // Stage 1 becomes the gofer at the fork: a gofer needs one after it.
+    await refuses(new PlanBuilder().spawnGofer('/').ready().encode(), /spawnGofer: needs a fork op after it/);
+    await refuses(new PlanBuilder().fork().spawnGofer('/').ready().encode(), /spawnGofer: only one, and before the fork/);
     const cgroups = new PlanBuilder();
     for (let i = 0; i < 65; i++) cgroups.cgroupOpen(`/sys/fs/cgroup/h${i}/cgroup.procs`);
     await refuses(cgroups.encode(), /more than 64 cgroupOpen/);
