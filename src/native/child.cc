@@ -202,9 +202,13 @@ void resetSignals() {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof(uint64_t));
 }
 
+// stat(2) as glibc makes it, newfstatat: musl's stat() is the older stat syscall, which a seccomp profile written
+// against runc (glibc or Go) may not allow — and checkExecutable runs under the container's filter.
+int statPath(const char* path, struct stat* st) { return static_cast<int>(syscall(SYS_newfstatat, AT_FDCWD, path, st, 0)); }
+
 bool isDir(const char* path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+  return statPath(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 // mkdir -p. Returns 0 or an errno. An existing directory is fine even when mkdir says EACCES/EROFS.
@@ -233,7 +237,7 @@ int mkdirP(const char* path, mode_t mode) {
 
 int mkfile(const char* path, mode_t mode) {
   struct stat st;
-  if (stat(path, &st) == 0) return 0;
+  if (statPath(path, &st) == 0) return 0;
   char dir[kMaxPathLen + 1];
   size_t len = copyStr(dir, sizeof dir, path);
   while (len > 0 && dir[len - 1] != '/') len--;
@@ -416,7 +420,7 @@ int remountReadonly(const char* path) {
 
 int maskPath(const char* path) {
   struct stat st;
-  if (stat(path, &st) < 0) return errno == ENOENT ? 0 : errno;
+  if (statPath(path, &st) < 0) return errno == ENOENT ? 0 : errno;
   int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, nullptr)
                               : mount("/dev/null", path, nullptr, MS_BIND, nullptr);
   return r < 0 ? errno : 0;
@@ -545,7 +549,7 @@ int dupFd(int oldFd, int newFd) {
 
 int checkExecutable(const char* path) {
   struct stat st;
-  if (stat(path, &st) < 0) return errno;
+  if (statPath(path, &st) < 0) return errno;
   if (!S_ISREG(st.st_mode)) return EACCES;
   return access(path, X_OK) < 0 ? errno : 0;
 }
