@@ -55,7 +55,16 @@ export interface RuntimeOptions {
   ports?: Partial<Ports>;
   /** Stop deadline of delete --force and of waits after SIGKILL (default 5 s, or $RUNTS_STOP_TIMEOUT: "5s", "500ms"). */
   stopTimeoutMs?: number;
+  /**
+   * Keep one runts-init started ahead of need while this Runtime is open (default true): after each create, the next
+   * one's stage 1 is started on the addon's spawn thread and waits, as an idle child process of this one, so a
+   * create skips starting it (~1.5 ms on a VM). The CLI, which creates at most one container, turns it off.
+   */
+  keepInitReady?: boolean;
 }
+
+/** Open Runtimes with keepInitReady: the addon keeps a runts-init ready (process-wide) while there is one. */
+let keepingInitReady = 0;
 
 function stopTimeoutFromEnv(): number {
   const m = /^(\d+)(ms|s)?$/.exec(callerEnv('RUNTS_STOP_TIMEOUT') ?? '');
@@ -78,6 +87,8 @@ function stopTimeoutFromEnv(): number {
  * await rt.close();
  */
 export class Runtime implements RuntimeApi {
+  private keepsInitReady = false;
+
   private constructor(private readonly ctx: OperationContext) {}
 
   get root(): string {
@@ -103,7 +114,12 @@ export class Runtime implements RuntimeApi {
         return null;
       }
     });
-    return new Runtime({ root, store, host: new ContainerHost(env, store, observer), workers, log });
+    const rt = new Runtime({ root, store, host: new ContainerHost(env, store, observer), workers, log });
+    if (opts.keepInitReady ?? true) {
+      rt.keepsInitReady = true;
+      if (keepingInitReady++ === 0) ports.sys.keepInitReady(true);
+    }
+    return rt;
   }
 
   /**
@@ -274,6 +290,10 @@ export class Runtime implements RuntimeApi {
 
   /** Ends the worker threads and closes the store. */
   async close(): Promise<void> {
+    if (this.keepsInitReady) {
+      this.keepsInitReady = false;
+      if (--keepingInitReady === 0) this.ctx.host.env.ports.sys.keepInitReady(false);
+    }
     await this.ctx.workers.close();
     this.ctx.store.close();
   }

@@ -52,11 +52,11 @@ export async function withRuntime<T>(
       rt = caller.runtime(log);
     } else if (opts.local) {
       const { Runtime } = await import('../runtime.js');
-      rt = await Runtime.open({ root, log });
+      rt = await Runtime.open({ root, log, keepInitReady: false });
     } else {
       // With a supervisor answering on <root>/supervisor.sock, calls are forwarded to it (src/supervisor/client.ts).
       const { openRuntime } = await import('../supervisor/client.js');
-      rt = await openRuntime({ root, log });
+      rt = await openRuntime({ root, log, keepInitReady: false });
     }
     return await fn(rt as Runtime, log);
   } catch (e) {

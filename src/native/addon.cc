@@ -210,6 +210,8 @@ class SpawnThreads {
       Napi::ThreadSafeFunction done = t->done;  // t is freed by settleSpawn, possibly before Release below
       if (done.BlockingCall(t, settleSpawn) != napi_ok) delete t;
       done.Release();
+      // The next spawn's runts-init, while the JS thread goes on with this one (keepInitReady).
+      startReadyInit();
       lock.lock();
     }
   }
@@ -235,6 +237,12 @@ void settleSpawn(Napi::Env env, Napi::Function, SpawnTask* t) {
   result.Set("goferPid", Napi::Number::New(env, task->out.goferPid));
   result.Set("seccompFd", Napi::Number::New(env, task->out.seccompFd));
   task->deferred.Resolve(result);
+}
+
+// keepInitReady(on: boolean): see spawn.h. Off also kills the runts-init waiting, if any.
+Napi::Value KeepInitReady(const Napi::CallbackInfo& info) {
+  keepInitReady(info.Length() > 0 && info[0].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 // spawn(plan: Buffer, gateFd = -1): Promise<{ pid, pidfd, goferPid }>, settled once the init has sent READY
@@ -690,6 +698,7 @@ std::string initBinaryBesideAddon() {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   useInitBinary(initBinaryBesideAddon());
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("keepInitReady", Napi::Function::New(env, KeepInitReady, "keepInitReady"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal, "pidfdSendSignal"));

@@ -37,6 +37,7 @@ interface Addon {
   sendFdTo(socketPath: string, fd: number, payload: string): void;
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
+  keepInitReady(on: boolean): void;
   closeFd(fd: number): void;
   frontReceive(fd: number, timeoutMs: number): Promise<FrontRequest>;
   flock(fd: number, exclusive: boolean): void;
@@ -236,6 +237,7 @@ const port: SyscallPort = {
   sendFdTo: (socketPath, fd, payload) => call((a) => a.sendFdTo(socketPath, fd, payload)),
   setChildSubreaper: (on) => call((a) => a.setChildSubreaper(on)),
   setDumpable: (on) => call((a) => a.setDumpable(on)),
+  keepInitReady: (on) => call((a) => a.keepInitReady(on)),
   closeFd: (fd) => call((a) => a.closeFd(fd)),
   flock: (fd, exclusive) => call((a) => a.flock(fd, exclusive)),
   epollCreate: () => call((a) => a.epollCreate()),

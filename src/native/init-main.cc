@@ -3,12 +3,14 @@
 // holding the plan (already validated there) and, for a gated spawn, the read end of the gate pipe. It parses the plan into ops that point into its own copy and runs
 // them (child.cc) — the same messages on the same socket as before, so the addon cannot tell the difference.
 //
-// Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>]
+// Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>], or runts-init --ready <fd> (awaitOrder).
 #include "plan-parse.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,13 +34,59 @@ int fdArg(const char* s) {
 
 }  // namespace
 
+// `--ready <fd>`: started ahead of need (spawn.cc, keepInitReady), with stdio on /dev/null and only `fd`, a socket
+// to the addon. Waits for one order (plan-format.h: ReadyOrder), puts the spawn's descriptors at the numbers an
+// exec'd runts-init would have had them, and says where its socket, plan and gate are. EOF or a bad order: exit.
+void awaitOrder(int ready, int& sock, int& planFd, int& gateFd) {
+  runts::ReadyOrder order;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * runts::kReadyOrderMaxFds)];
+  struct iovec iov = {&order, sizeof order};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(ready, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof order) || order.magic != runts::kReadyOrderMagic || order.count > runts::kReadyOrderMaxFds) _exit(0);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * order.count)) _exit(0);
+  int got[runts::kReadyOrderMaxFds];
+  memcpy(got, CMSG_DATA(c), sizeof(int) * order.count);
+  // Above every target first, so that no dup2 below overwrites a descriptor still to be placed.
+  int above = ready;
+  for (uint32_t i = 0; i < order.count; i++) above = order.targets[i] > above ? order.targets[i] : above;
+  for (uint32_t i = 0; i < order.count; i++) {
+    const int moved = fcntl(got[i], F_DUPFD_CLOEXEC, above + 1);
+    if (moved < 0) _exit(0);
+    close(got[i]);
+    got[i] = moved;
+  }
+  close(ready);
+  for (int fd = 0; fd < 3; fd++) close(fd);  // /dev/null until now; the runtime's stdio are among the targets
+  // dup2 leaves the new descriptor without FD_CLOEXEC, as the exec'd runts-init has its own.
+  for (uint32_t i = 0; i < order.count; i++) {
+    if (dup2(got[i], order.targets[i]) < 0) _exit(0);
+    close(got[i]);
+  }
+  sock = order.sock;
+  planFd = order.planFd;
+  gateFd = order.gateFd;
+}
+
 int main(int argc, char** argv) {
-  const bool args = argc == 3 || argc == 4;
-  const int sock = args ? fdArg(argv[1]) : -1;
-  const int planFd = args ? fdArg(argv[2]) : -1;
-  const int gateFd = argc == 4 ? fdArg(argv[3]) : -1;
-  if (sock < 0 || planFd < 0 || (argc == 4 && gateFd < 0)) {
-    fail(sock, EINVAL, "is started by the runts addon (usage: runts-init <socket fd> <plan fd> [<gate fd>])");
+  int sock = -1, planFd = -1, gateFd = -1;
+  if (argc == 3 && strcmp(argv[1], "--ready") == 0 && fdArg(argv[2]) >= 0) {
+    awaitOrder(fdArg(argv[2]), sock, planFd, gateFd);
+  } else {
+    const bool args = argc == 3 || argc == 4;
+    sock = args ? fdArg(argv[1]) : -1;
+    planFd = args ? fdArg(argv[2]) : -1;
+    gateFd = argc == 4 ? fdArg(argv[3]) : -1;
+    if (sock < 0 || planFd < 0 || (argc == 4 && gateFd < 0)) {
+      fail(sock, EINVAL, "is started by the runts addon (usage: runts-init <socket fd> <plan fd> [<gate fd>])");
+    }
   }
   struct stat st;
   if (fstat(planFd, &st) < 0) fail(sock, errno, "cannot read the plan");

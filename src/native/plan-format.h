@@ -93,6 +93,19 @@ inline void sendStage1Error(int sock, int err, const char* what) {
   (void)!send(sock, &m, sizeof m, MSG_NOSIGNAL);
 }
 
+// A runts-init started ahead of need (spawn.cc: keepInitReady; init-main.cc: `--ready <fd>`) waits for one order on
+// its socket: this, with the spawn's descriptors (SCM_RIGHTS), `count` of them, each to be placed at targets[i] — the
+// number it has in the runtime, as an exec'd runts-init would have it: stdio, --preserve-fds, the socketpair's end,
+// the plan's memfd, the gate. Then it runs as stage 1 of that spawn.
+constexpr uint32_t kReadyOrderMagic = 0x52445952u;  // "RYDR"
+constexpr uint32_t kReadyOrderMaxFds = 250;         // below SCM_MAX_FD (253)
+struct ReadyOrder {
+  uint32_t magic;
+  int32_t sock, planFd, gateFd;
+  uint32_t count;
+  int32_t targets[kReadyOrderMaxFds];
+};
+
 // The child side: never returns. `sock` is the child's end of the socketpair, `hasFork` tells whether
 // the plan contains FORK (if not, the first process reports its own pid), `gateFd` is the read end of the
 // caller's gate pipe (GATE) or -1.

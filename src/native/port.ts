@@ -92,6 +92,11 @@ export interface SyscallPort {
   sendFdTo(socketPath: string, fd: number, payload: string): void;
   setChildSubreaper(on: boolean): void;
   setDumpable(on: boolean): void;
+  /**
+   * Process-wide: keep one runts-init started ahead of need, which the next spawn hands its plan instead of starting
+   * one (~1.5 ms less per spawn on a VM); off drops the one waiting. For long-lived embedders (Runtime.open).
+   */
+  keepInitReady(on: boolean): void;
   closeFd(fd: number): void;
   /** flock(2): takes the exclusive lock (blocking) when `exclusive`, releases it otherwise. */
   flock(fd: number, exclusive: boolean): void;

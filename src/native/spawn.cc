@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 
 namespace runts {
 
@@ -232,10 +233,127 @@ bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome
   return true;
 }
 
+// ---- a runts-init started ahead of need --------------------------------------------------------------------------
+// Starting runts-init (a clone, an exec, the program's start-up) is most of what a spawn costs before stage 1 works:
+// about 1.5 ms on a VM, where every page fault of a new process is expensive. With keepInitReady on (a long-lived
+// embedder: the Runtime API; not the CLI), one runts-init is started after each spawn, on the spawn thread, and
+// waits (`--ready`, init-main.cc) until the next spawn sends it its descriptors and plan (ReadyOrder). It holds
+// nothing meanwhile: stdio on /dev/null, only its socket to us; it exits at EOF (our end closed: keepInitReady off,
+// or this process gone). One at a time; a spawn that finds none starts runts-init as before.
+struct ReadyInit {
+  pid_t pid = -1;
+  int sock = -1;  // ours
+};
+std::mutex readyMutex;
+ReadyInit readyInit;      // guarded by readyMutex
+bool readyWanted = false;  // guarded by readyMutex
+bool readyStarting = false;
+
+struct ReadyExec {
+  int binFd, sock, nullFd;
+  char** argv;
+};
+
+// The CLONE_VM | CLONE_VFORK child that becomes the waiting runts-init (see execInit for the rules).
+int execReady(void* arg) {
+  const ReadyExec& x = *static_cast<const ReadyExec*>(arg);
+  for (int fd = 0; fd < 3; fd++) dup2(x.nullFd, fd);
+  fcntl(x.sock, F_SETFD, 0);
+  int keep[2] = {std::min(x.sock, x.binFd), std::max(x.sock, x.binFd)};
+  unsigned from = 3;
+  for (int k : keep) {
+    if (static_cast<unsigned>(k) > from) closeRange(from, static_cast<unsigned>(k) - 1);
+    from = static_cast<unsigned>(k) + 1;
+  }
+  closeRange(from, ~0U);
+  char* envp[] = {nullptr};
+  syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
+  _exit(127);
+}
+
+// Kills and reaps a waiting runts-init we will not use (our unreaped child: its pid cannot have been reused).
+void dropReadyInit(ReadyInit& r) {
+  if (r.sock >= 0) close(r.sock);
+  if (r.pid > 0) {
+    int status;
+    kill(r.pid, SIGKILL);
+    waitRetry(r.pid, &status, 0);
+  }
+  r = ReadyInit();
+}
+
+// The waiting runts-init, if one is there and still alive; the caller owns it.
+ReadyInit takeReadyInit() {
+  ReadyInit r;
+  {
+    std::lock_guard<std::mutex> lock(readyMutex);
+    std::swap(r, readyInit);
+  }
+  int status;
+  if (r.pid > 0 && waitRetry(r.pid, &status, WNOHANG) != 0) {
+    // It died (or could not exec): reaped now.
+    r.pid = -1;
+    dropReadyInit(r);
+  }
+  return r;
+}
+
+// Hands the spawn to a waiting runts-init: our descriptors at the numbers an exec'd one would have had them (stdio,
+// the plan's fds below keepFdsBelow, the socketpair's end, the memfd, the gate). False when it cannot (too many).
+bool sendReadyOrder(int sock, const SpawnFds& fds, int gateFd, int keepFdsBelow) {
+  ReadyOrder order;
+  memset(&order, 0, sizeof order);
+  order.magic = kReadyOrderMagic;
+  order.sock = fds.childSock;
+  order.planFd = fds.planFd;
+  order.gateFd = gateFd;
+  int passed[kReadyOrderMaxFds];
+  auto add = [&](int fd) {
+    if (order.count >= kReadyOrderMaxFds) return false;
+    passed[order.count] = fd;
+    order.targets[order.count++] = fd;
+    return true;
+  };
+  for (int fd = 0; fd < keepFdsBelow; fd++) {
+    // A closed one stays closed in stage 1 too.
+    if (fcntl(fd, F_GETFD) >= 0 && !add(fd)) return false;
+  }
+  for (int fd : {fds.childSock, fds.planFd, gateFd}) {
+    if (fd >= keepFdsBelow && !add(fd)) return false;
+  }
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kReadyOrderMaxFds)];
+  struct iovec iov = {&order, sizeof order};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * order.count);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * order.count);
+  memcpy(CMSG_DATA(c), passed, sizeof(int) * order.count);
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof order);
+}
+
 // Stage: clone. Starts runts-init with the plan; returns its pid (stage 1), or -1 with the failure recorded. Closes
 // the plan's memfd and runts-init's end of the socketpair either way: our copies must go, or EOF (every child gone)
 // would never arrive. On failure our end is closed too.
 pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) {
+  ReadyInit ready = takeReadyInit();
+  if (ready.pid > 0) {
+    if (sendReadyOrder(ready.sock, fds, gateFd, plan.keepFdsBelow)) {
+      close(ready.sock);
+      close(fds.planFd);
+      close(fds.childSock);
+      fds.planFd = fds.childSock = -1;
+      return ready.pid;
+    }
+    dropReadyInit(ready);
+  }
   const InitBinary& bin = initBinary();
   // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
   // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (megabytes),
@@ -390,6 +508,51 @@ void finishSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
 }  // namespace
 
 void useInitBinary(const std::string& path) { initBinaryPath = path; }
+
+void keepInitReady(bool on) {
+  ReadyInit dropped;
+  {
+    std::lock_guard<std::mutex> lock(readyMutex);
+    readyWanted = on;
+    if (!on) std::swap(dropped, readyInit);
+  }
+  dropReadyInit(dropped);
+}
+
+void startReadyInit() {
+  {
+    std::lock_guard<std::mutex> lock(readyMutex);
+    if (!readyWanted || readyInit.pid > 0 || readyStarting) return;
+    readyStarting = true;
+  }
+  ReadyInit r;
+  const InitBinary& bin = initBinary();
+  int sv[2] = {-1, -1};
+  const int nullFd = bin.fd >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+  if (nullFd >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+    std::string sockArg = std::to_string(sv[1]);
+    char name[] = "runts-init", ready[] = "--ready";
+    char* argv[] = {name, ready, sockArg.data(), nullptr};
+    ReadyExec exec = {bin.fd, sv[1], nullFd, argv};
+    std::unique_ptr<char[]> stack(new char[kInitExecStack]);
+    uint64_t all = ~0ULL, old = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
+    r.pid = clone(execReady, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
+    close(sv[1]);
+    r.sock = sv[0];
+  }
+  if (nullFd >= 0) close(nullFd);
+  std::lock_guard<std::mutex> lock(readyMutex);
+  readyStarting = false;
+  if (r.pid > 0 && readyWanted) {
+    readyInit = r;
+    return;
+  }
+  // Turned off meanwhile, or it could not start: nothing is kept. (Unlocked while it is dropped would be nicer;
+  // a kill and a reap of our own child are quick.)
+  dropReadyInit(r);
+}
 
 bool beginSpawn(const Plan& plan, const std::vector<uint8_t>& bytes, int gateFd, StartedSpawn& started, SpawnOutcome& out) {
   SpawnFds fds;

@@ -45,6 +45,11 @@ pid_t waitRetry(pid_t pid, int* status, int flags);
 std::string spawnFailureMessage(const SpawnFailure& f);
 // Where runts-init is; set once, before the first spawn (the addon: beside itself; the front: build/Release).
 void useInitBinary(const std::string& path);
+// With `on`, a runts-init is kept started ahead of need (startReadyInit after each spawn) and the next spawn hands it
+// its plan instead of starting one; off drops the one waiting. Off by default (the front, the CLI).
+void keepInitReady(bool on);
+// Starts the runts-init a later spawn will use, when keepInitReady is on and none waits; blocks for its exec.
+void startReadyInit();
 // A runts-init started with a plan and not yet relayed (beginSpawn): its socket and its pid (stage 1).
 struct StartedSpawn {
   int sock = -1;

@@ -377,6 +377,10 @@ export class FakeSyscallPort implements SyscallPort {
     this.record('setDumpable', [on]);
   }
 
+  keepInitReady(on: boolean): void {
+    this.record('keepInitReady', [on]);
+  }
+
   closeFd(fd: number): void {
     this.record('closeFd', [fd]);
   }
