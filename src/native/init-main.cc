@@ -5,12 +5,12 @@
 //
 // Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>], or runts-init --ready <fd> (awaitOrder).
 #include "plan-parse.h"
+#include "send-fd.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,21 +39,11 @@ int fdArg(const char* s) {
 // exec'd runts-init would have had them, and says where its socket, plan and gate are. EOF or a bad order: exit.
 void awaitOrder(int ready, int& sock, int& planFd, int& gateFd) {
   runts::ReadyOrder order;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * runts::kReadyOrderMaxFds)];
-  struct iovec iov = {&order, sizeof order};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do n = recvmsg(ready, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof order) || order.magic != runts::kReadyOrderMagic || order.count > runts::kReadyOrderMaxFds) _exit(0);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int) * order.count)) _exit(0);
   int got[runts::kReadyOrderMaxFds];
-  memcpy(got, CMSG_DATA(c), sizeof(int) * order.count);
+  size_t count = 0;
+  bool truncated = false;
+  const ssize_t n = runts::recvFds(ready, &order, sizeof order, 0, got, &count, &truncated);
+  if (n != static_cast<ssize_t>(sizeof order) || truncated || order.magic != runts::kReadyOrderMagic || order.count != count) _exit(0);
   // Above every target first, so that no dup2 below overwrites a descriptor still to be placed.
   int above = ready;
   for (uint32_t i = 0; i < order.count; i++) above = order.targets[i] > above ? order.targets[i] : above;

@@ -11,28 +11,35 @@
 
 namespace runts {
 
-/** Sends `fd` with `payload` (at least one byte) over `sock`; returns 0 or an errno. */
-inline int sendFdWithPayload(int sock, int fd, void* payload, size_t payloadLen) {
+/** Sends `count` descriptors (at most Max) with `payload` (at least one byte) over `sock`; returns 0 or an errno. */
+template <size_t Max>
+inline int sendFds(int sock, const int* fds, size_t count, const void* payload, size_t payloadLen) {
+  if (count > Max) return EINVAL;
   struct iovec iov;
-  iov.iov_base = payload;
+  iov.iov_base = const_cast<void*>(payload);
   iov.iov_len = payloadLen;
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * Max)];
   memset(control, 0, sizeof control);
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
   struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  cm->cmsg_len = CMSG_LEN(sizeof(int) * count);
+  memcpy(CMSG_DATA(cm), fds, sizeof(int) * count);
   ssize_t r;
   do r = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
   return r < 0 ? errno : 0;
+}
+
+/** Sends `fd` with `payload` (at least one byte) over `sock`; returns 0 or an errno. */
+inline int sendFdWithPayload(int sock, int fd, void* payload, size_t payloadLen) {
+  return sendFds<1>(sock, &fd, 1, payload, payloadLen);
 }
 
 /**

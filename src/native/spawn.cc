@@ -136,6 +136,18 @@ void closeRange(unsigned first, unsigned last) {
   for (unsigned fd = first; fd <= last && fd < 4096; fd++) close(static_cast<int>(fd));
 }
 
+// Closes every descriptor from `from` up but those in `keep` (-1 entries ignored; sorted here). For the CLONE_VM
+// children below: syscalls and stack only.
+void closeFdsExcept(unsigned from, int* keep, size_t n) {
+  std::sort(keep, keep + n);
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i] < 0 || static_cast<unsigned>(keep[i]) < from) continue;
+    if (static_cast<unsigned>(keep[i]) > from) closeRange(from, static_cast<unsigned>(keep[i]) - 1);
+    from = static_cast<unsigned>(keep[i]) + 1;
+  }
+  closeRange(from, ~0U);
+}
+
 // What the CLONE_VM child needs for its exec; everything is prepared before the clone.
 struct InitExec {
   int binFd, sock, planFd, gateFd;
@@ -165,18 +177,28 @@ int execInit(void* arg) {
   // reach runts-init, and so the init and the gofer: close everything above the plan's own fds but ours (the
   // binary too, until the exec closes it).
   int keep[4] = {x.sock, x.planFd, x.gateFd, x.binFd};
-  std::sort(keep, keep + 4);
-  unsigned from = static_cast<unsigned>(x.keepFdsBelow);
-  for (int k : keep) {
-    if (k < 0 || static_cast<unsigned>(k) < from) continue;
-    if (static_cast<unsigned>(k) > from) closeRange(from, static_cast<unsigned>(k) - 1);
-    from = static_cast<unsigned>(k) + 1;
-  }
-  closeRange(from, ~0U);
+  closeFdsExcept(static_cast<unsigned>(x.keepFdsBelow), keep, 4);
   char* envp[] = {nullptr};
   syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
   sendStage1Error(x.sock, errno, x.path);
   _exit(127);
+}
+
+// Starts runts-init posix_spawn's way: CLONE_VM | CLONE_VFORK, `child` on a stack of its own, then its execveat —
+// we wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables
+// (megabytes), the init forked from that copy copied them again, and Node's pages stayed copy-on-write while the
+// init waited for `start`. Every signal is blocked (raw syscall: glibc would keep its internal 32/33 unblocked) so
+// no Node handler runs in the child before the exec; runts-init resets dispositions and the mask. fork() is avoided:
+// it runs pthread_atfork handlers. Returns the pid, or -1 with errno set.
+pid_t vforkExec(int (*child)(void*), void* arg) {
+  std::unique_ptr<char[]> stack(new char[kInitExecStack]);
+  uint64_t all = ~0ULL, old = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
+  const pid_t pid = clone(child, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+  const int err = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
+  errno = err;
+  return pid;
 }
 
 
@@ -234,8 +256,8 @@ bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome
 }
 
 // ---- a runts-init started ahead of need --------------------------------------------------------------------------
-// Starting runts-init (a clone, an exec, the program's start-up) is most of what a spawn costs before stage 1 works:
-// about 1.5 ms on a VM, where every page fault of a new process is expensive. With keepInitReady on (a long-lived
+// Starting runts-init (a clone, an exec, the program's start-up) comes before stage 1 can work; started ahead, it
+// takes 0.4–0.7 ms off a create cycle on a VM (bench/RESULTS.md). With keepInitReady on (a long-lived
 // embedder: the Runtime API; not the CLI), one runts-init is started after each spawn, on the spawn thread, and
 // waits (`--ready`, init-main.cc) until the next spawn sends it its descriptors and plan (ReadyOrder). It holds
 // nothing meanwhile: stdio on /dev/null, only its socket to us; it exits at EOF (our end closed: keepInitReady off,
@@ -259,13 +281,8 @@ int execReady(void* arg) {
   const ReadyExec& x = *static_cast<const ReadyExec*>(arg);
   for (int fd = 0; fd < 3; fd++) dup2(x.nullFd, fd);
   fcntl(x.sock, F_SETFD, 0);
-  int keep[2] = {std::min(x.sock, x.binFd), std::max(x.sock, x.binFd)};
-  unsigned from = 3;
-  for (int k : keep) {
-    if (static_cast<unsigned>(k) > from) closeRange(from, static_cast<unsigned>(k) - 1);
-    from = static_cast<unsigned>(k) + 1;
-  }
-  closeRange(from, ~0U);
+  int keep[2] = {x.sock, x.binFd};
+  closeFdsExcept(3, keep, 2);
   char* envp[] = {nullptr};
   syscall(SYS_execveat, x.binFd, "", x.argv, envp, AT_EMPTY_PATH);
   _exit(127);
@@ -291,15 +308,16 @@ ReadyInit takeReadyInit() {
   }
   int status;
   if (r.pid > 0 && waitRetry(r.pid, &status, WNOHANG) != 0) {
-    // It died (or could not exec): reaped now.
-    r.pid = -1;
-    dropReadyInit(r);
+    // It died (or could not exec), and is reaped now: only its socket is left to close.
+    close(r.sock);
+    r = ReadyInit();
   }
   return r;
 }
 
 // Hands the spawn to a waiting runts-init: our descriptors at the numbers an exec'd one would have had them (stdio,
-// the plan's fds below keepFdsBelow, the socketpair's end, the memfd, the gate). False when it cannot (too many).
+// the plan's fds below keepFdsBelow, the socketpair's end, the memfd, the gate). False when it cannot (too many, or
+// the send failed).
 bool sendReadyOrder(int sock, const SpawnFds& fds, int gateFd, int keepFdsBelow) {
   ReadyOrder order;
   memset(&order, 0, sizeof order);
@@ -321,22 +339,7 @@ bool sendReadyOrder(int sock, const SpawnFds& fds, int gateFd, int keepFdsBelow)
   for (int fd : {fds.childSock, fds.planFd, gateFd}) {
     if (fd >= keepFdsBelow && !add(fd)) return false;
   }
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kReadyOrderMaxFds)];
-  struct iovec iov = {&order, sizeof order};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * order.count);
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * order.count);
-  memcpy(CMSG_DATA(c), passed, sizeof(int) * order.count);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof order);
+  return sendFds<kReadyOrderMaxFds>(sock, passed, order.count, &order, sizeof order) == 0;
 }
 
 // Stage: clone. Starts runts-init with the plan; returns its pid (stage 1), or -1 with the failure recorded. Closes
@@ -355,24 +358,13 @@ pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) 
     dropReadyInit(ready);
   }
   const InitBinary& bin = initBinary();
-  // Stage 1 is runts-init, started posix_spawn's way: CLONE_VM | CLONE_VFORK, its own stack, then execveat — we
-  // wait here the few microseconds until it has exec'd. A plain clone of Node copied Node's page tables (megabytes),
-  // the init forked from that copy copied them again, and Node's pages stayed copy-on-write while
-  // the init waited for `start`.
-  // Block every signal (raw syscall: glibc would keep its internal 32/33 unblocked) so no Node handler runs in the
-  // child before the exec; runts-init resets dispositions and the mask. fork() is avoided: it runs pthread_atfork
-  // handlers.
   std::string sockArg = std::to_string(fds.childSock), planArg = std::to_string(fds.planFd),
               gateArg = std::to_string(gateFd);
   char name[] = "runts-init";
   char* argv[] = {name, sockArg.data(), planArg.data(), gateFd >= 0 ? gateArg.data() : nullptr, nullptr};
   InitExec exec = {bin.fd, fds.childSock, fds.planFd, gateFd, plan.keepFdsBelow, argv, bin.path.c_str()};
-  std::unique_ptr<char[]> stack(new char[kInitExecStack]);
-  uint64_t all = ~0ULL, old = 0;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
-  const int stage1 = clone(execInit, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
+  const pid_t stage1 = vforkExec(execInit, &exec);
   const int cloneErr = errno;
-  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
   close(fds.planFd);
   close(fds.childSock);
   fds.planFd = fds.childSock = -1;
@@ -382,7 +374,7 @@ pid_t startInit(const Plan& plan, SpawnFds& fds, int gateFd, SpawnOutcome& out) 
     setFailure(out, "clone", cloneErr);
     return -1;
   }
-  return static_cast<pid_t>(stage1);
+  return stage1;
 }
 
 // One message from runts-init into `m`: its size, 0 at EOF, -1 with errno set. A descriptor it carries is kept
@@ -534,23 +526,17 @@ void startReadyInit() {
     char name[] = "runts-init", ready[] = "--ready";
     char* argv[] = {name, ready, sockArg.data(), nullptr};
     ReadyExec exec = {bin.fd, sv[1], nullFd, argv};
-    std::unique_ptr<char[]> stack(new char[kInitExecStack]);
-    uint64_t all = ~0ULL, old = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof(uint64_t));
-    r.pid = clone(execReady, stack.get() + kInitExecStack, CLONE_VM | CLONE_VFORK | SIGCHLD, &exec);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof(uint64_t));
+    r.pid = vforkExec(execReady, &exec);
     close(sv[1]);
     r.sock = sv[0];
   }
   if (nullFd >= 0) close(nullFd);
-  std::lock_guard<std::mutex> lock(readyMutex);
-  readyStarting = false;
-  if (r.pid > 0 && readyWanted) {
-    readyInit = r;
-    return;
+  {
+    std::lock_guard<std::mutex> lock(readyMutex);
+    readyStarting = false;
+    if (r.pid > 0 && readyWanted) std::swap(readyInit, r);
   }
-  // Turned off meanwhile, or it could not start: nothing is kept. (Unlocked while it is dropped would be nicer;
-  // a kill and a reap of our own child are quick.)
+  // Turned off meanwhile, or it could not start: nothing is kept.
   dropReadyInit(r);
 }
 
