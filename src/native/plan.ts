@@ -155,11 +155,9 @@ function fromWire(name: PlanOpName, w: Wire): PlanOp {
   return { op: name, ...w } as PlanOp;
 }
 
-function strBytes(kind: StrKind, value: unknown, where: string): Buffer {
+/** A string argument's value as the bytes the plan carries (a JS string is written straight into the plan instead). */
+function strBytes(kind: Exclude<StrKind, 'str'>, value: unknown, where: string): Buffer {
   switch (kind) {
-    case 'str':
-      if (typeof value !== 'string') throw new PlanError('bad_config', `${where}: expected a string`);
-      return Buffer.from(value, 'utf8');
     case 'list': {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.includes('\0'))) {
         throw new PlanError('bad_config', `${where}: expected an array of strings without NUL bytes`);
@@ -204,25 +202,62 @@ function strValue(kind: StrKind, bytes: Buffer): unknown {
 
 const padded = (n: number): number => (n + 1 + 7) & ~7;
 
-function encodeStr(bytes: Buffer): Buffer {
-  const out = Buffer.alloc(8 + padded(bytes.length));
-  out.writeUInt32LE(bytes.length, 0);
-  bytes.copy(out, 8);
-  return out;
-}
+/**
+ * The plan's bytes, written in place into one zeroed buffer that doubles when full: a create's plan has a hundred
+ * ops or so, and a Buffer per field (then a concat) made encoding cost as much as planning.
+ */
+class PlanWriter {
+  private buf = Buffer.alloc(16 * 1024);
+  private at = 0;
 
-function encodeNum(kind: NumKind, value: unknown, where: string): Buffer {
-  const out = Buffer.alloc(8);
-  if (kind === 'u64') {
-    if (typeof value !== 'bigint' || value < 0n || value > 0xffffffffffffffffn) {
-      throw new PlanError('bad_config', `${where}: expected a bigint in [0, 2^64)`);
-    }
-    out.writeBigUInt64LE(value);
-  } else {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new PlanError('bad_config', `${where}: expected an integer`);
-    out.writeBigInt64LE(BigInt(value));
+  u32(v: number): void {
+    this.room(4);
+    this.at = this.buf.writeUInt32LE(v, this.at);
   }
-  return out;
+
+  u16(v: number): void {
+    this.room(2);
+    this.at = this.buf.writeUInt16LE(v, this.at);
+  }
+
+  num(kind: NumKind, value: unknown, where: (field: string) => string, field: string): void {
+    this.room(8);
+    if (kind === 'u64') {
+      if (typeof value !== 'bigint' || value < 0n || value > 0xffffffffffffffffn) {
+        throw new PlanError('bad_config', `${where(field)}: expected a bigint in [0, 2^64)`);
+      }
+      this.at = this.buf.writeBigUInt64LE(value, this.at);
+    } else {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new PlanError('bad_config', `${where(field)}: expected an integer`);
+      // Two's complement in two halves: a safe integer's high half fits an int32.
+      this.buf.writeUInt32LE(value >>> 0, this.at);
+      this.buf.writeInt32LE(Math.floor(value / 2 ** 32), this.at + 4);
+      this.at += 8;
+    }
+  }
+
+  /** A string: its length, a reserved word, then its bytes, NUL-terminated and padded to 8 (zeros). */
+  str(value: string | Buffer): void {
+    const len = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+    this.room(8 + padded(len));
+    this.buf.writeUInt32LE(len, this.at);
+    if (typeof value === 'string') this.buf.write(value, this.at + 8, 'utf8');
+    else value.copy(this.buf, this.at + 8);
+    this.at += 8 + padded(len);
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+
+  private room(n: number): void {
+    if (this.buf.length - this.at >= n) return;
+    let size = this.buf.length * 2;
+    while (size - this.at < n) size *= 2;
+    const grown = Buffer.alloc(size);
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+  }
 }
 
 /**
@@ -230,28 +265,30 @@ function encodeNum(kind: NumKind, value: unknown, where: string): Buffer {
  * @throws PlanError when a value cannot be encoded.
  */
 export function encodePlan(header: PlanHeader, ops: readonly PlanOp[]): Buffer {
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(16);
-  head.writeUInt32LE(PLAN_MAGIC, 0);
-  head.writeUInt32LE(PLAN_VERSION, 4);
-  head.writeUInt32LE(ops.length, 8);
-  parts.push(head);
-  for (const s of [header.uidMap ?? '', header.gidMap ?? '', header.setgroups ?? '', header.uidMapper ?? '', header.gidMapper ?? '']) {
-    parts.push(encodeStr(Buffer.from(s)));
-  }
+  const out = new PlanWriter();
+  out.u32(PLAN_MAGIC);
+  out.u32(PLAN_VERSION);
+  out.u32(ops.length);
+  out.u32(0);
+  for (const s of [header.uidMap ?? '', header.gidMap ?? '', header.setgroups ?? '', header.uidMapper ?? '', header.gidMapper ?? '']) out.str(s);
   ops.forEach((op, i) => {
     const spec = OPS[op.op];
     if (spec === undefined) throw new PlanError('bad_config', `op ${i}: unknown op ${String((op as { op: unknown }).op)}`);
     const w = toWire(op);
-    const opHead = Buffer.alloc(8);
-    opHead.writeUInt32LE(spec.code, 0);
-    opHead.writeUInt16LE(spec.nums.length, 4);
-    opHead.writeUInt16LE(spec.strs.length, 6);
-    parts.push(opHead);
-    for (const [field, kind] of spec.nums) parts.push(encodeNum(kind, w[field], `op ${i} (${op.op}).${field}`));
-    for (const [field, kind] of spec.strs) parts.push(encodeStr(strBytes(kind, w[field], `op ${i} (${op.op}).${field}`)));
+    out.u32(spec.code);
+    out.u16(spec.nums.length);
+    out.u16(spec.strs.length);
+    // Where a bad value is, for its error (made only then: most plans have none).
+    const where = (field: string) => `op ${i} (${op.op}).${field}`;
+    for (const [field, kind] of spec.nums) out.num(kind, w[field], where, field);
+    for (const [field, kind] of spec.strs) {
+      const value = w[field];
+      if (kind !== 'str') out.str(strBytes(kind, value, where(field)));
+      else if (typeof value !== 'string') throw new PlanError('bad_config', `${where(field)}: expected a string`);
+      else out.str(value);
+    }
   });
-  return Buffer.concat(parts);
+  return out.bytes();
 }
 
 /**
