@@ -1,10 +1,10 @@
 // The child side of spawn(): an interpreter of the plan's ops (format: plan-format.h / plan.ts).
 //
 // It runs in runts-init (init-main.cc), the small static program the addon execs as stage 1 of every spawn:
-// single-threaded, with an address space of its own, so the init it forks is cheap to copy and holds nothing of
-// Node's. When the plan starts a gofer, stage 1 itself becomes it once the init is forked (see becomeGofer). The
-// code keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the failure paths must work
-// whatever state the process is in. The ops were validated by the addon before it started us; nothing here
+// single-threaded, with an address space of its own that holds nothing of Node's. At FORK the init is cloned into that
+// same address space (see opFork), and stage 1 leaves it at once: it becomes the gofer when the plan starts one (see
+// becomeGofer), or exits. The code keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the
+// failure paths must work whatever state the process is in. The ops were validated by the addon before it started us; nothing here
 // re-checks them.
 #include "plan-format.h"
 #include "in-root.h"
@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -104,6 +105,8 @@ struct Child {
   int rootFd = -1;                      // ROOTFS_OPEN until PIVOT_ROOT: path ops resolve inside it
   int sourceFds[kMaxSourceFds];         // SOURCE_OPEN, mounted by MOUNT_SOURCE
   uint32_t sourceCount = 0;
+  const Op* ops = nullptr;              // the plan, which FORK's child goes on with
+  uint32_t opCount = 0;
 };
 
 // glibc caches nothing useful for us after a raw clone (its TCB still holds the parent's tid), so ask
@@ -681,19 +684,55 @@ int openOwnProc() {
   return mnt;
 }
 
+// A syscall that leaves errno alone, for stage 1's last steps once the init it cloned runs in the same memory (opFork):
+// errno is thread-local storage, and the init's is the very same word. Where no such call is written for the
+// architecture, kRawSyscalls is false and stage 1 keeps the init waiting until its exec instead.
+#if defined(__x86_64__)
+constexpr bool kRawSyscalls = true;
+long rawSyscall(long n, long a, long b, long c, long d, long e) {
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+  return ret;
+}
+#elif defined(__aarch64__)
+constexpr bool kRawSyscalls = true;
+long rawSyscall(long n, long a, long b, long c, long d, long e) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory", "cc");
+  return x0;
+}
+#else
+constexpr bool kRawSyscalls = false;
+long rawSyscall(long n, long a, long b, long c, long d, long e) {
+  const long r = syscall(n, a, b, c, d, e);
+  return r < 0 ? -errno : r;
+}
+#endif
+
 // Stage 1 becomes the gofer (see becomeGofer): fixed descriptors (wire.h), stdio on /dev/null (holding the
 // container's stdio would keep containerd waiting for an EOF long after the container ended), execveat of the
-// binary opened before any namespace changed. On failure, an EXEC record on the report pipe.
-[[noreturn]] void execGofer(const GoferFds& f) {
+// binary opened before any namespace changed. On failure, an EXEC record on the report pipe. `release`: the pipe
+// end whose closing lets the init go on (opFork), closed once nothing but errno-free calls is left.
+[[noreturn]] void execGofer(const GoferFds& f, int release) {
   int rep = f.reportFd;
   int err = 0;
-  // Above 15 first, so the dup2s to 3..7 cannot overwrite a descriptor still to be moved.
-  int fds[6] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd, f.procFd};
-  for (int k = 0; k < 6 && err == 0; k++) {
+  // Above 15 first, so the dup2s to 3..7 cannot overwrite a descriptor still to be moved (nor close `release`).
+  int fds[7] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd, f.procFd, release};
+  for (int k = 0; k < 7 && err == 0; k++) {
+    if (fds[k] < 0) continue;
     fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
     if (fds[k] < 0) err = errno;
   }
   if (err == 0) rep = fds[1];
+  if (err == 0 && release >= 0) close(release);  // its copy above 15 is the one that lets the init go
+  // Before the init may go on: its pivot_root would change what this path names.
   int nul = err == 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
   if (err == 0 && nul < 0) err = errno;
   // wire.h's fixed descriptors.
@@ -705,14 +744,15 @@ int openOwnProc() {
     rep = RTG_FD_REPORT;
     // Everything else: the socketpair to the addon, the fifo, the console socket, cgroup files, the gate.
     closeFds(8);
+    if (kRawSyscalls && fds[6] >= 0) close(fds[6]);
     char name[] = "runts-gofer";
     char* argv[] = {name, nullptr};
     char* envp[] = {nullptr};
-    syscall(SYS_execveat, fds[3], "", argv, envp, AT_EMPTY_PATH);
-    err = errno;
+    const long r = rawSyscall(SYS_execveat, fds[3], reinterpret_cast<long>(""), reinterpret_cast<long>(argv), reinterpret_cast<long>(envp), AT_EMPTY_PATH);
+    err = static_cast<int>(-r);
   }
   uint32_t head[4] = {RTG_R_EXEC, static_cast<uint32_t>(err), 0, 0};
-  (void)!write(rep, head, sizeof head);
+  rawSyscall(SYS_write, rep, reinterpret_cast<long>(head), sizeof head, 0, 0);
   _exit(127);
 }
 
@@ -737,9 +777,9 @@ int prepareGofer(Child& c, uint32_t index, const Op& op) {
 // Stage 1, after FORK: the init has its copy of everything, so stage 1 turns into the gofer. It is in the
 // container's mount (and net, ipc, uts, user) namespaces but never in its pid namespace (unshare(CLONE_NEWPID)
 // applies to children only) nor its cgroup (the init joins that itself).
-[[noreturn]] void becomeGofer(Child& c) {
+[[noreturn]] void becomeGofer(Child& c, int release) {
   close(c.goferReport[0]);
-  execGofer({c.goferListenFd, c.goferReport[1], c.goferRootFd, c.goferBinFd, c.goferDirFd, c.goferProcFd});
+  execGofer({c.goferListenFd, c.goferReport[1], c.goferRootFd, c.goferBinFd, c.goferDirFd, c.goferProcFd}, release);
 }
 
 // The init, right after FORK: the gofer's descriptors are stage 1's to keep, not the container's.
@@ -802,18 +842,61 @@ int opUsernsSync(Child& c, uint32_t index, const Op& op) {
   return 0;
 }
 
-int opFork(Child& c, uint32_t index, const Op& op) {
-  // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper
-  // adopts it once Node exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
-  long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-  if (pid < 0) return errno;
-  if (pid > 0) {
-    sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), index, op.code, 0, nullptr);
-    if (c.goferRootFd >= 0) becomeGofer(c);
-    _exit(0);
+[[noreturn]] void runOps(Child& c, uint32_t from);
+
+// What FORK's child starts with, written at the top of its own stack before the clone: memory stage 1 never touches
+// again, so nothing the child reads can change under it.
+static_assert(__is_trivially_copyable(Child), "opFork copies a Child with memcpy");
+
+struct InitStart {
+  Child c;
+  uint32_t next;         // the op after FORK
+  int stage1Done[2];     // a pipe whose write end only stage 1 holds: EOF once it is done with what we share
+};
+
+// The init's stack: the main thread's 8 MiB, reserved and not committed (pages come as they are touched); its
+// lowest page stays unmapped so that an overflow faults instead of writing into whatever lies below.
+constexpr size_t kInitStackSize = 8u << 20;
+constexpr size_t kGuardSize = 4096;
+
+int initEntry(void* arg) {
+  InitStart& start = *static_cast<InitStart*>(arg);
+  close(start.stage1Done[1]);
+  // Until stage 1 is done (its last calls leave errno alone, or it has exec'd or exited), a failing call of its could
+  // write errno — thread-local storage, the same word as ours — and its open of /dev/null by path must come before
+  // our pivot_root: wait for that before the first op.
+  char b;
+  while (read(start.stage1Done[0], &b, 1) < 0 && errno == EINTR) {
   }
+  close(start.stage1Done[0]);
+  Child& c = start.c;
   dropGoferFds(c);
-  return 0;
+  runOps(c, start.next);
+}
+
+int opFork(Child& c, uint32_t index, const Op& op) {
+  // The init shares stage 1's memory (CLONE_VM) instead of a copy of it: a fork here copies the page tables and
+  // then takes a copy-on-write fault at nearly every page the init writes, and on a virtual machine that made the
+  // fork and the init's first ops several times slower than the clone (bench/RESULTS.md). Stage 1 then leaves
+  // the address space to the init: its execveat of the gofer (or its exit) gives it a new one, the init keeps this.
+  // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper adopts it once Node
+  // exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
+  char* stack = static_cast<char*>(mmap(nullptr, kInitStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0));
+  if (stack == MAP_FAILED) return errno;
+  if (mprotect(stack, kGuardSize, PROT_NONE) < 0) return errno;
+  const uintptr_t top = reinterpret_cast<uintptr_t>(stack + kInitStackSize - sizeof(InitStart)) & ~uintptr_t{63};
+  InitStart* start = reinterpret_cast<InitStart*>(top);
+  memcpy(&start->c, &c, sizeof c);  // Child is plain data
+  start->next = index + 1;
+  if (pipe2(start->stage1Done, O_CLOEXEC) < 0) return errno;
+  const int release = start->stage1Done[1];
+  const long pid = clone(initEntry, reinterpret_cast<void*>(top), CLONE_VM | CLONE_PARENT | SIGCHLD, start);
+  if (pid < 0) return errno;
+  // From here on stage 1 writes only its own stack (below this frame) and, should a call fail, errno — until it
+  // closes `release` (becomeGofer) or exits.
+  sendMsg(c.sock, MSG_PID, static_cast<pid_t>(pid), index, op.code, 0, nullptr);
+  if (c.goferRootFd >= 0) becomeGofer(c, release);
+  _exit(0);
 }
 
 int opMount(Child& c, uint32_t, const Op& op) {
@@ -1147,6 +1230,16 @@ constexpr bool everyOpHasAFunction() {
 }
 static_assert(everyOpHasAFunction(), "an op of plan-ops.h has no function in kOpTable (child.cc)");
 
+[[noreturn]] void runOps(Child& c, uint32_t from) {
+  for (uint32_t i = from; i < c.opCount; i++) {
+    // Codes were checked by the parser (1..OP_COUNT_PLUS_ONE-1), so every entry has a function.
+    const int err = kOpTable.fn[c.ops[i].code](c, i, c.ops[i]);
+    if (err != 0) fail(c, i, c.ops[i], err);
+  }
+  // A plan that ends without EXEC: the process simply exits (useful for tests and one-shot setups).
+  _exit(0);
+}
+
 }  // namespace
 
 [[noreturn]] void runChild(const Op* ops, uint32_t opCount, int sock, bool hasFork, int gateFd) {
@@ -1156,15 +1249,10 @@ static_assert(everyOpHasAFunction(), "an op of plan-ops.h has no function in kOp
   Child c;
   c.sock = sock;
   c.gateFd = gateFd;
+  c.ops = ops;
+  c.opCount = opCount;
   if (!hasFork) sendMsg(c.sock, MSG_PID, selfPid(), 0, 0, 0, nullptr);
-
-  for (uint32_t i = 0; i < opCount; i++) {
-    // Codes were checked by the parser (1..OP_COUNT_PLUS_ONE-1), so every entry has a function.
-    const int err = kOpTable.fn[ops[i].code](c, i, ops[i]);
-    if (err != 0) fail(c, i, ops[i], err);
-  }
-  // A plan that ends without EXEC: the process simply exits (useful for tests and one-shot setups).
-  _exit(0);
+  runOps(c, 0);
 }
 
 }  // namespace runts
