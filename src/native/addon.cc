@@ -207,11 +207,12 @@ class SpawnThreads {
       queue_.pop_front();
       lock.unlock();
       runSpawn(t->plan, t->bytes, t->gateFd, t->out);
+      const int namespacesAhead = namespacesMadeAhead(t->plan, CLONE_NEWNET | CLONE_NEWIPC);
       Napi::ThreadSafeFunction done = t->done;  // t is freed by settleSpawn, possibly before Release below
       if (done.BlockingCall(t, settleSpawn) != napi_ok) delete t;
       done.Release();
       // The next spawn's runts-init, while the JS thread goes on with this one (keepInitReady).
-      startReadyInit();
+      startReadyInit(namespacesAhead);
       lock.lock();
     }
   }

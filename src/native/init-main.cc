@@ -3,7 +3,8 @@
 // holding the plan (already validated there) and, for a gated spawn, the read end of the gate pipe. It parses the plan into ops that point into its own copy and runs
 // them (child.cc) — the same messages on the same socket as before, so the addon cannot tell the difference.
 //
-// Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>], or runts-init --ready <fd> (awaitOrder).
+// Usage (by the addon only): runts-init <socket fd> <plan memfd> [<gate fd>], or runts-init --ready <fd> <flags>
+// (awaitOrder, Ahead).
 #include "plan-parse.h"
 #include "send-fd.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,12 +34,68 @@ int fdArg(const char* s) {
   return end != s && *end == '\0' && v >= 0 && v < 1 << 20 ? static_cast<int>(v) : -1;
 }
 
+// The namespace flags of `--ready`: a decimal int.
+int flagsArg(const char* s) {
+  char* end = nullptr;
+  long v = strtol(s, &end, 10);
+  return end != s && *end == '\0' && v >= 0 && v <= 0x7fffffff ? static_cast<int>(v) : -1;
+}
+
 }  // namespace
+
+// The namespaces a ready runts-init makes while it waits (`--ready <fd> <flags>`: the CLONE_NEWNET and CLONE_NEWIPC
+// the addon saw the previous spawn make first thing; a network namespace alone costs ~0.5 ms of kernel work here).
+// They are as new as stage 1's own would be — nothing runs in them until the spawn — and made in the runtime's user
+// namespace, as stage 1 makes them when the plan has none (namespacesMadeAhead). `own` keeps the runtime's to go
+// back to when the spawn that comes makes them otherwise (an exec joins the container's).
+struct Ahead {
+  static constexpr int kTypes[2] = {CLONE_NEWNET, CLONE_NEWIPC};
+  int flags = 0;
+  int own[2] = {-1, -1};
+
+  void make(int wanted) {
+    for (int k = 0; k < 2; k++) {
+      if ((wanted & kTypes[k]) == 0) continue;
+      own[k] = open(k == 0 ? "/proc/self/ns/net" : "/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+      if (own[k] >= 0) flags |= kTypes[k];
+    }
+    // Without the privilege (a user's runtime), nothing is made ahead and stage 1 makes them as always.
+    if (flags != 0 && unshare(flags) < 0) flags = 0;
+    if (flags == 0) closeOwn();
+  }
+
+  // Before the plan runs: drops the namespaces made ahead from the unshare that would have made them, and goes back
+  // to the runtime's for the others.
+  void use(runts::Plan& plan, int sock) {
+    const int used = runts::namespacesMadeAhead(plan, flags);
+    int left = used;
+    for (uint32_t i = 0; i < plan.opCount && left != 0 && plan.ops[i].code != runts::OP_FORK; i++) {
+      runts::Op& op = plan.ops[i];
+      if (op.code != runts::OP_UNSHARE) continue;
+      const int ours = static_cast<int>(op.num[0]) & left;
+      op.num[0] &= ~static_cast<int64_t>(ours);
+      left &= ~ours;
+    }
+    for (int k = 0; k < 2; k++) {
+      if ((flags & kTypes[k]) == 0 || (used & kTypes[k]) != 0) continue;
+      if (setns(own[k], kTypes[k]) < 0) fail(sock, errno, "cannot return to the runtime's namespaces");
+    }
+    closeOwn();
+  }
+
+  void closeOwn() {
+    for (int& fd : own) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+};
 
 // `--ready <fd>`: started ahead of need (spawn.cc, keepInitReady), with stdio on /dev/null and only `fd`, a socket
 // to the addon. Waits for one order (plan-format.h: ReadyOrder), puts the spawn's descriptors at the numbers an
 // exec'd runts-init would have had them, and says where its socket, plan and gate are. EOF or a bad order: exit.
-void awaitOrder(int ready, int& sock, int& planFd, int& gateFd) {
+// `ahead`'s descriptors are moved out of the way of the placed ones.
+void awaitOrder(int ready, Ahead& ahead, int& sock, int& planFd, int& gateFd) {
   runts::ReadyOrder order;
   int got[runts::kReadyOrderMaxFds];
   size_t count = 0;
@@ -47,11 +105,15 @@ void awaitOrder(int ready, int& sock, int& planFd, int& gateFd) {
   // Above every target first, so that no dup2 below overwrites a descriptor still to be placed.
   int above = ready;
   for (uint32_t i = 0; i < order.count; i++) above = order.targets[i] > above ? order.targets[i] : above;
-  for (uint32_t i = 0; i < order.count; i++) {
-    const int moved = fcntl(got[i], F_DUPFD_CLOEXEC, above + 1);
+  int* toMove[runts::kReadyOrderMaxFds + 2];
+  uint32_t moving = 0;
+  for (uint32_t i = 0; i < order.count; i++) toMove[moving++] = &got[i];
+  for (int& fd : ahead.own) if (fd >= 0) toMove[moving++] = &fd;
+  for (uint32_t i = 0; i < moving; i++) {
+    const int moved = fcntl(*toMove[i], F_DUPFD_CLOEXEC, above + 1);
     if (moved < 0) _exit(0);
-    close(got[i]);
-    got[i] = moved;
+    close(*toMove[i]);
+    *toMove[i] = moved;
   }
   close(ready);
   for (int fd = 0; fd < 3; fd++) close(fd);  // /dev/null until now; the runtime's stdio are among the targets
@@ -67,8 +129,10 @@ void awaitOrder(int ready, int& sock, int& planFd, int& gateFd) {
 
 int main(int argc, char** argv) {
   int sock = -1, planFd = -1, gateFd = -1;
-  if (argc == 3 && strcmp(argv[1], "--ready") == 0 && fdArg(argv[2]) >= 0) {
-    awaitOrder(fdArg(argv[2]), sock, planFd, gateFd);
+  Ahead ahead;
+  if (argc == 4 && strcmp(argv[1], "--ready") == 0 && fdArg(argv[2]) >= 0 && flagsArg(argv[3]) >= 0) {
+    ahead.make(flagsArg(argv[3]) & (CLONE_NEWNET | CLONE_NEWIPC));
+    awaitOrder(fdArg(argv[2]), ahead, sock, planFd, gateFd);
   } else {
     const bool args = argc == 3 || argc == 4;
     sock = args ? fdArg(argv[1]) : -1;
@@ -95,5 +159,6 @@ int main(int argc, char** argv) {
   runts::PlanError error;
   if (!runts::parsePlan(bytes, size, plan, error)) fail(sock, EPROTO, error.text);
   free(bytes);
+  if (ahead.flags != 0) ahead.use(plan, sock);
   runts::runChild(plan.ops, plan.opCount, sock, plan.hasFork, gateFd);
 }

@@ -4,6 +4,7 @@
 #include "plan-parse.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,22 @@ bool parsePlan(const uint8_t* data, size_t len, Plan& plan, PlanError& error) {
   if (goferBeforeFork && !plan.hasFork) return r.fail("spawnGofer: needs a fork op after it");
   plan.opCount = opCount;
   return true;
+}
+
+int namespacesMadeAhead(const Plan& plan, int offered) {
+  int made = 0;
+  int undecided = offered;
+  for (uint32_t i = 0; i < plan.opCount && undecided != 0; i++) {
+    const Op& op = plan.ops[i];
+    if (op.code == OP_FORK) break;  // the init's namespaces come from stage 1's
+    if (op.code != OP_UNSHARE && op.code != OP_SETNS) continue;
+    const int flags = static_cast<int>(op.num[0]);
+    // Namespaces made once a user namespace is entered or made belong to it (setns type 0 may be one).
+    if ((flags & CLONE_NEWUSER) != 0 || (op.code == OP_SETNS && flags == 0)) break;
+    if (op.code == OP_UNSHARE) made |= flags & undecided;
+    undecided &= ~flags;
+  }
+  return made;
 }
 
 // Shared by the addon (error codes for JS) and runts-init (the messages it sends): a static table, no allocation.

@@ -35,4 +35,9 @@ struct PlanError {
 // Validates `data` completely and fills `plan`. On failure returns false with `error` set.
 bool parsePlan(const uint8_t* data, size_t len, Plan& plan, PlanError& error);
 
+// Which of the namespaces `offered` (CLONE_NEWNET, CLONE_NEWIPC) stage 1 makes with unshare as the first thing the plan
+// does to them, before any user namespace: those a runts-init waiting for the spawn may make ahead, in the runtime's
+// user namespace, as stage 1 would (init-main.cc). The addon asks it of a spawn to choose what the next one makes.
+int namespacesMadeAhead(const Plan& plan, int offered);
+
 }  // namespace runts

@@ -511,7 +511,7 @@ void keepInitReady(bool on) {
   dropReadyInit(dropped);
 }
 
-void startReadyInit() {
+void startReadyInit(int namespacesAhead) {
   {
     std::lock_guard<std::mutex> lock(readyMutex);
     if (!readyWanted || readyInit.pid > 0 || readyStarting) return;
@@ -522,9 +522,9 @@ void startReadyInit() {
   int sv[2] = {-1, -1};
   const int nullFd = bin.fd >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
   if (nullFd >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
-    std::string sockArg = std::to_string(sv[1]);
+    std::string sockArg = std::to_string(sv[1]), aheadArg = std::to_string(namespacesAhead);
     char name[] = "runts-init", ready[] = "--ready";
-    char* argv[] = {name, ready, sockArg.data(), nullptr};
+    char* argv[] = {name, ready, sockArg.data(), aheadArg.data(), nullptr};
     ReadyExec exec = {bin.fd, sv[1], nullFd, argv};
     r.pid = vforkExec(execReady, &exec);
     close(sv[1]);

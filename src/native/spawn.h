@@ -49,7 +49,9 @@ void useInitBinary(const std::string& path);
 // its plan instead of starting one; off drops the one waiting. Off by default (the front, the CLI).
 void keepInitReady(bool on);
 // Starts the runts-init a later spawn will use, when keepInitReady is on and none waits; blocks for its exec.
-void startReadyInit();
+// `namespacesAhead`: the namespaces it makes while it waits (init-main.cc: Ahead), those the spawn just run made
+// first thing (namespacesMadeAhead) — the next is likely alike; one that is not goes back to ours.
+void startReadyInit(int namespacesAhead);
 // A runts-init started with a plan and not yet relayed (beginSpawn): its socket and its pid (stage 1).
 struct StartedSpawn {
   int sock = -1;

@@ -1,12 +1,14 @@
 // The runts-init a long-lived Runtime keeps started ahead of need (RuntimeOptions.keepInitReady): after a create one
 // waits, the next create hands it its plan (it becomes that container's stage 1, and so its gofer), close drops it,
 // and a Runtime opened without it (the CLI's) keeps none. The containers it starts get the caller's stdio, as those
-// of a freshly exec'd runts-init do.
+// of a freshly exec'd runts-init do. While it waits it makes the network and IPC namespaces the previous spawn made,
+// which the next container gets, and a spawn that wants others (the runtime's own, an exec's) never sees them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Spec } from '../../src/oci/types.js';
 import { Runtime } from '../../src/runtime.js';
 import { eventually, isRoot, REPO, Sandbox } from '../helpers/runts.js';
 
@@ -37,6 +39,7 @@ function readyInits(): number[] {
 }
 
 const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+const ns = (pid: number | 'self', type: 'net' | 'ipc') => readlinkSync(`/proc/${pid}/ns/${type}`);
 
 describe('a runts-init kept ready by the Runtime', { skip }, () => {
   let sb: Sandbox;
@@ -61,6 +64,49 @@ describe('a runts-init kept ready by the Runtime', { skip }, () => {
       await rt.close();
     }
     assert.deepEqual(readyInits(), [], 'close killed and reaped the one waiting');
+  });
+
+  test('makes ahead the network and IPC namespaces the next create gets; a spawn that wants others never sees them', async () => {
+    const rt = await Runtime.open({ root: sb.root });
+    const sleep = (s: Spec) => void (s.process!.args = ['/bin/sleep', '1000']);
+    const ids: string[] = [];
+    const create = async (name: string, edit: (s: Spec) => void = sleep) => {
+      const id = sb.id(name);
+      ids.push(id);
+      return (await rt.create(id, { bundle: sb.bundle(id, edit) })).pid!;
+    };
+    const waiting = async () => {
+      assert.ok(await eventually(() => readyInits().length === 1), 'one runts-init waits');
+      return readyInits()[0]!;
+    };
+    try {
+      await create('ahead1');
+      const first = await waiting();
+      const made = { net: ns(first, 'net'), ipc: ns(first, 'ipc') };
+      assert.notEqual(made.net, ns('self', 'net'), 'the waiting runts-init made a network namespace');
+      assert.notEqual(made.ipc, ns('self', 'ipc'), 'and an IPC namespace');
+      const init = await create('ahead2');
+      assert.deepEqual({ net: ns(init, 'net'), ipc: ns(init, 'ipc') }, made, 'the next container got them');
+      const second = await waiting();
+      assert.notEqual(ns(second, 'net'), made.net, 'the next runts-init made new ones');
+      // An exec joins the container's namespaces: the waiting runts-init's own are not the exec's.
+      const exec = await rt.exec(ids[0]!, { args: ['/bin/sleep', '1000'], detach: true });
+      assert.equal(ns(exec.pid, 'net'), ns((await rt.state(ids[0]!)).pid!, 'net'), "the exec is in its container's network namespace");
+      // That spawn made none: the runts-init after it makes none either, and one that waited with them goes back.
+      const third = await waiting();
+      assert.equal(ns(third, 'net'), ns('self', 'net'), 'after an exec, nothing is made ahead');
+      await create('ahead3');
+      const withSome = await waiting();
+      assert.notEqual(ns(withSome, 'net'), ns('self', 'net'));
+      const hostNet = await create('ahead4', (s) => {
+        sleep(s);
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network' && n.type !== 'ipc');
+      });
+      assert.deepEqual({ net: ns(hostNet, 'net'), ipc: ns(hostNet, 'ipc') }, { net: ns('self', 'net'), ipc: ns('self', 'ipc') }, "a container without those namespaces is in the runtime's");
+    } finally {
+      for (const id of ids) await rt.delete(id, { force: true }).catch(() => undefined);
+      await rt.close();
+    }
   });
 
   test('a Runtime opened with keepInitReady false (the CLI) keeps none', async () => {
