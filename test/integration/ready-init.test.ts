@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Spec } from '../../src/oci/types.js';
 import { Runtime } from '../../src/runtime.js';
-import { eventually, isRoot, REPO, Sandbox } from '../helpers/runts.js';
+import { addUserNamespace, eventually, isRoot, REPO, Sandbox } from '../helpers/runts.js';
 
 const skip = isRoot ? false : 'needs root: real containers';
 
@@ -103,6 +103,15 @@ describe('a runts-init kept ready by the Runtime', { skip }, () => {
         s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network' && n.type !== 'ipc');
       });
       assert.deepEqual({ net: ns(hostNet, 'net'), ipc: ns(hostNet, 'ipc') }, { net: ns('self', 'net'), ipc: ns('self', 'ipc') }, "a container without those namespaces is in the runtime's");
+      // A user namespace owns the namespaces made with it: the ones made ahead (in ours) are not its.
+      await create('ahead5');
+      const ahead = ns(await waiting(), 'net');
+      const userns = await create('ahead6', (s) => {
+        sleep(s);
+        addUserNamespace(s);
+      });
+      assert.notEqual(ns(userns, 'net'), ahead, 'a user-namespaced container makes its own');
+      assert.notEqual(ns(userns, 'net'), ns('self', 'net'));
     } finally {
       for (const id of ids) await rt.delete(id, { force: true }).catch(() => undefined);
       await rt.close();
