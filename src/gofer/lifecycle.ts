@@ -81,22 +81,39 @@ export function openGoferPidfd(facts: GoferFacts, sys: SyscallPort): number | nu
  * @example await stopGofer(c.facts, env.ports.sys);
  */
 export async function stopGofer(facts: GoferFacts, sys: SyscallPort, opts: GoferProcOptions = {}): Promise<void> {
+  const exited = await killGofer(facts, sys, opts);
+  await exited();
+}
+
+/**
+ * stopGofer in two steps: finds the gofer and sends the SIGKILL, then returns the wait for its exit (and its reaping).
+ * Once this has resolved the socket is no longer needed, so a teardown removes the state directory — and everything
+ * else — while the gofer exits: its exit drops the container's mount namespace, which takes a while.
+ */
+export async function killGofer(facts: GoferFacts, sys: SyscallPort, opts: GoferProcOptions = {}): Promise<() => Promise<void>> {
   const timeoutMs = opts.timeoutMs ?? GOFER_STOP_DEADLINE_MS;
   if (!(facts.goferPid > 0) && opts.root !== undefined) await adoptFromSocket(facts, opts.root, sys);
   const pidfd = openGoferPidfd(facts, sys);
   if (pidfd === null) {
     reap(facts, sys);
-    return;
+    return async () => undefined;
   }
   try {
     sys.pidfdSendSignal(pidfd, 9);
-    if (!(await sys.pidfdWaitAsync(pidfd, timeoutMs))) {
-      throw new GoferError('sys', `the gofer (pid ${facts.goferPid}) of container "${facts.id}" is still alive ${timeoutMs} ms after SIGKILL: check it with ps`);
-    }
-  } finally {
+  } catch (e) {
     sys.closeFd(pidfd);
+    throw e;
   }
-  reap(facts, sys);
+  return async () => {
+    try {
+      if (!(await sys.pidfdWaitAsync(pidfd, timeoutMs))) {
+        throw new GoferError('sys', `the gofer (pid ${facts.goferPid}) of container "${facts.id}" is still alive ${timeoutMs} ms after SIGKILL: check it with ps`);
+      }
+    } finally {
+      sys.closeFd(pidfd);
+    }
+    reap(facts, sys);
+  };
 }
 
 /** Records the pid the container's socket answers with, if that process is a runts-gofer. */

@@ -179,9 +179,10 @@ describe('lifecycle against the fake port', () => {
     await rt.start('c1');
     const { pid, goferPid } = sys.spawns[0]!;
     await rt.delete('c1', { force: true });
-    // Graceful: SIGTERM to the cgroup's processes; the init of a pid namespace without a SIGTERM handler would never
-    // see it (the kernel drops it), so it gets SIGKILL at once; then the gofer's SIGKILL.
-    assert.deepEqual(sys.signals, [{ pid, signal: 15 }, { pid, signal: 9 }, { pid: goferPid, signal: 9 }]);
+    // The gofer's SIGKILL first (it exits while the rest is done); then, gracefully, SIGTERM to the cgroup's
+    // processes; the init of a pid namespace without a SIGTERM handler would never see it (the kernel drops it), so
+    // it gets SIGKILL at once.
+    assert.deepEqual(sys.signals, [{ pid: goferPid, signal: 9 }, { pid, signal: 15 }, { pid, signal: 9 }]);
     assert.equal(sys.exited.get(pid)?.signal, 15);
     await assert.rejects(rt.state('c1'), code('not_found'));
     assert.equal(fs.existsSync(cgroupDir('pids', 'c1')), false);

@@ -5,7 +5,7 @@ import type { ContainerEnv, LiveFacts } from '../ports.js';
 import { containerDir } from '../paths.js';
 import { hookState } from './oci-state.js';
 import { crashPoint } from '../../debug/crash.js';
-import { stopGofer } from '../../gofer/lifecycle.js';
+import { killGofer } from '../../gofer/lifecycle.js';
 
 export class DestroyError extends RuntsError {}
 
@@ -32,24 +32,27 @@ export async function teardown(facts: Readonly<LiveFacts>, env: ContainerEnv, op
   };
   const cgroup = facts.cgroupShared ? undefined : env.ports.cgroups.open(facts.cgroupPath, facts.cgroupRelativeTo);
   const hasCgroup = cgroup?.exists() ?? false;
+  // The gofer first: it lives outside the container's cgroup, so the sweep below does not reach it, and with the root
+  // given it is found through its socket even when its pid was never recorded (runts killed mid-create). Its SIGKILL
+  // goes out now and everything else is done while it exits — its exit drops the container's mount namespace, the
+  // slowest step of a delete; only its exit (and reaping) is waited for last.
+  // killGofer records a gofer it finds through the socket in what it is given: a copy, not the facts.
+  const gofer = { id: facts.id, goferPid: facts.goferPid, goferStartTime: facts.goferStartTime };
+  let goferExited: () => Promise<void> = async () => undefined;
+  await attempt('stopping the gofer', async () => {
+    goferExited = await killGofer(gofer, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs });
+  });
   // Frozen processes cannot act on a signal, not even SIGKILL on cgroup v1: thaw first.
   if (hasCgroup) await attempt('thawing the cgroup', () => cgroup!.freezerState() !== 'THAWED' && cgroup!.thaw());
   await attempt('stopping the processes', () => stopProcesses(facts, env, opts.graceful === true && hasCgroup));
   crashPoint('delete.half-way');
-  // The gofer lives outside the container's cgroup, so the sweep above does not reach it; with the root given, it
-  // is found through its socket even when its pid was never recorded (runts killed mid-create). Its SIGKILL goes
-  // out now and the cgroup is removed while it exits (dropping its mount namespace takes a while); the state
-  // directory, which holds its socket, only after it is gone.
-  // stopGofer records a gofer it finds through the socket in what it is given: a copy, not the facts.
-  const gofer = { id: facts.id, goferPid: facts.goferPid, goferStartTime: facts.goferStartTime };
-  const goferStopped = attempt('stopping the gofer', () => stopGofer(gofer, env.ports.sys, { root: env.root, timeoutMs: env.stopTimeoutMs }));
   if (hasCgroup) await attempt(`removing cgroup ${facts.cgroupPath}`, () => cgroup!.destroy());
-  await goferStopped;
   // Retried (ENOTEMPTY, EBUSY): another runts process finishing a command on this container (an exec that was in
   // flight) may write a file there while the tree is removed; with the directory gone, its write fails harmlessly.
   await attempt('removing the state directory', () =>
     rmSync(containerDir(env.root, facts.id), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }),
   );
+  await attempt('stopping the gofer', goferExited);
   if (errors.length > 0) throw new DestroyError('sys', `destroying container "${facts.id}": ${errors.join('; ')}`);
 }
 
