@@ -18,7 +18,6 @@ const HINTS: Record<string, (path: string, errno: string) => string> = {
     errno === 'EXDEV'
       ? `cannot mount on "${p}": it leads into the container's /proc or /sys through a symlink in the rootfs (EXDEV): fix the image or the mount's destination in config.json`
       : `cannot mount on "${p}" (${errno}): check the mounts in config.json and the rootfs`,
-  gofer: (p, errno) => `the container's file broker could not start at "${p}" (${errno})`,
   setrlimit: (_p, errno) => `cannot set an rlimit (${errno}): a hard limit above the current one needs CAP_SYS_RESOURCE`,
 };
 

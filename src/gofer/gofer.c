@@ -1,9 +1,12 @@
 /* runts-gofer: one small static process per container (wire formats: wire.h).
  *
- * Stage-1 of a container's spawn starts it in the container's new mount namespace, right after the
- * rootfs was bound onto itself and before the pid namespace and the container's cgroup: so it is invisible
- * inside the container (no /proc entry there) and out of reach of `ps` / `kill --all`. Its root is an O_PATH
- * descriptor of the rootfs (fd 5); the mounts the init makes next in the same namespace appear under it.
+ * Stage-1 of a container's spawn becomes it: stage-1 is in the container's new mount namespace (the rootfs bound
+ * onto itself) but not in its pid namespace nor its cgroup, so it is invisible inside the container (no /proc entry
+ * there) and out of reach of `ps` / `kill --all`. Once the init is on its way, stage-1 waits — with the signals
+ * below ignored and no capability but CAP_DAC_OVERRIDE and CAP_SETPCAP — for the first connection to the broker's
+ * socket, and only then execs us: most containers never have a file served, and an exec during create competed
+ * with the init for the CPU (bench/RESULTS.md). Its root is an O_PATH descriptor of the rootfs (fd 5); the mounts
+ * the init makes in the same namespace appear under it.
  *
  * It is the container's file broker. When the init later calls pivot_root, the kernel moves the root and cwd of
  * every process of the namespace whose root was the old root — this one too — so from then on our "/" is the
@@ -45,8 +48,6 @@
 
 /* How long one client may stall a read or a write before we drop it (connections are served one by one). */
 #define CLIENT_TIMEOUT_SEC 30
-/* How often an idle gofer checks whether its container's state directory still exists. */
-#define STATE_CHECK_MS 10000
 #define CHUNK (64 * 1024)
 
 static int openHow(int dirfd, const char* path, uint64_t flags, uint64_t mode, uint64_t resolve) {
@@ -103,13 +104,6 @@ static int readAll(int fd, void* data, size_t len) {
 /* ---- start-up ------------------------------------------------------------------------------------------ */
 
 /* One record to stage-1 (it reads exactly one: DONE, or ERROR naming what failed). */
-static void report(uint32_t type, int err, const char* what) {
-  uint32_t len = what != NULL ? (uint32_t)strlen(what) : 0;
-  uint32_t head[4] = {type, (uint32_t)err, 0, len};
-  /* If stage-1 is gone there is nobody to tell, so errors are ignored. */
-  if (writeAll(RTG_FD_REPORT, head, sizeof head) == 0 && len > 0) writeAll(RTG_FD_REPORT, what, len);
-}
-
 /* Our /proc/<pid>/fd (see openSelfFds). */
 static int selfFds = -1;
 
@@ -583,47 +577,33 @@ static void serve(int conn, int rootfd) {
 }
 
 int main(void) {
-  /* Only SIGKILL ends us: a client that hangs up (SIGPIPE), a Ctrl-C on the terminal `runts run` was
-   * started from (SIGINT to its process group) or a stray SIGTERM must not take the broker down. */
-  static const int ignored[] = {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM};
+  /* Only SIGKILL ends us (stage-1 ignored these already; an exec keeps that). */
+  static const int ignored[] = RTG_IGNORED_SIGNALS;
   for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) signal(ignored[i], SIG_IGN);
   /* Our own session: out of the caller's process group and terminal. */
   setsid();
   /* Exact modes for what the clients create. */
   umask(0);
+  /* A start that fails just exits: the connection that started us closes, and the client says the gofer is gone
+   * (stderr is /dev/null; the exit status is the step that failed). */
   /* pivot_root moves the cwd of the processes whose cwd was the old root: be one of them. */
-  if (chdir("/") < 0) {
-    report(RTG_R_ERROR, errno, "/");
-    return 1;
-  }
-
-  if (openSelfFds() < 0) {
-    report(RTG_R_ERROR, errno, "/proc/self/fd");
-    return 1;
-  }
+  if (chdir("/") < 0) return 2;
+  if (openSelfFds() < 0) return 3;
   const int rootfd = RTG_FD_ROOT;
   struct stat rootSt;
-  const int rootErr = fstat(rootfd, &rootSt) < 0 ? errno : S_ISDIR(rootSt.st_mode) ? 0 : ENOTDIR;
-  if (rootErr != 0) {
-    report(RTG_R_ERROR, rootErr, "root");
-    return 1;
-  }
-  if (dropCapabilities() < 0) {
-    report(RTG_R_ERROR, errno, "dropping capabilities");
-    return 1;
-  }
-  report(RTG_R_DONE, 0, NULL);
-  close(RTG_FD_REPORT);
+  if (fstat(rootfd, &rootSt) < 0 || !S_ISDIR(rootSt.st_mode)) return 4;
+  if (dropCapabilities() < 0) return 5;
+  close(RTG_FD_NULL);
   /* Nothing of ours is to be ptraced or dumped by the container's processes. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   for (;;) {
     /* A removed directory has no links left; EBADF (started without one) means: never. Checked between
-     * requests and, when idle, every STATE_CHECK_MS. */
+     * requests and, when idle, every RTG_STATE_CHECK_MS. */
     struct stat st;
     if (fstat(RTG_FD_STATEDIR, &st) == 0 && st.st_nlink == 0) return 0;
     struct pollfd p = {RTG_FD_LISTEN, POLLIN, 0};
-    if (poll(&p, 1, STATE_CHECK_MS) <= 0) continue;
+    if (poll(&p, 1, RTG_STATE_CHECK_MS) <= 0) continue;
     int conn = accept4(RTG_FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0) {
       /* EMFILE and friends: back off instead of spinning. */

@@ -2,19 +2,16 @@
  * which starts it) and mirrored in src/gofer/protocol.ts (TypeScript). Plain C: gofer.c is C, child.cc
  * C++. All integers little-endian (host order; runts targets x86_64 and arm64 Linux).
  *
- * Descriptors the gofer is started with (stage-1 dup2s them to these numbers before execveat):
+ * Descriptors the gofer is started with (stage-1 dup2s them to these numbers, waits for the first connection on 3,
+ * then execveat — see becomeGofer in child.cc):
  *   0,1,2  /dev/null        the gofer must not hold the container's stdio (containerd waits for its EOF)
  *   3      listening unix socket (the broker's, bound on <root>/<id>/gofer.sock)
- *   4      report pipe, write end (stage-1 reads it)
+ *   4      /dev/null        no one waits for the gofer's start: it starts at its first connection, and a start
+ *                           that fails closes that connection (the client reports the gofer gone)
  *   5      the container's root, O_PATH (the rootfs, or "/" of a joined mount namespace)
  *   6      the container's state directory (<root>/<id>), O_PATH: once it is removed (st_nlink 0) the
  *          container is gone and the gofer exits by itself (a safety net when runts died before it
  *          could stop it; the runtime's own stop is SIGKILL)
- *
- * Report (gofer -> stage-1, on fd 4): one record of u32 type, i32 err, u32 reserved, u32 len, len bytes.
- *   DONE     the broker is up
- *   ERROR    start-up failed with errno `err`; the bytes name what it was doing
- *   EXEC     execveat of the gofer failed with `err` (written by stage-1's clone, not the gofer)
  *
  * Broker (client <-> gofer, on the unix socket; one request per connection):
  *   request   u32 magic = RTG_REQ_MAGIC, u32 op, u32 mode, u32 pathLen, pathLen bytes
@@ -39,7 +36,7 @@
 #define RUNTS_GOFER_WIRE_H
 
 #define RTG_FD_LISTEN 3
-#define RTG_FD_REPORT 4
+#define RTG_FD_NULL 4
 #define RTG_FD_ROOT 5
 #define RTG_FD_STATEDIR 6
 /* A procfs in which we have our pid (O_PATH, its root): opened by stage 1 of the spawn (the process that then execs
@@ -47,11 +44,14 @@
  * it reopens descriptors. */
 #define RTG_FD_PROC 7
 
-enum {
-  RTG_R_ERROR = 2,
-  RTG_R_DONE = 3,
-  RTG_R_EXEC = 4
-};
+/* The signals the gofer — and stage-1 while it waits to become it — ignores: a client going away (SIGPIPE), a Ctrl-C
+ * on the terminal `runts run` was started from (SIGINT to its process group) or a stray SIGTERM must not take the
+ * broker down; the runtime stops it with SIGKILL. */
+#define RTG_IGNORED_SIGNALS {SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM}
+
+/* How often an idle gofer (or stage-1 waiting to become it) checks whether its container's state directory still
+ * exists. */
+#define RTG_STATE_CHECK_MS 10000
 
 #define RTG_REQ_MAGIC 0x51475452u /* "RTGQ" */
 

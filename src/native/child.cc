@@ -18,6 +18,7 @@
 #include <linux/magic.h>
 #include <linux/mount.h>  // fsopen's flags: musl's <sys/mount.h> has only mount(2)'s
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -94,10 +95,6 @@ struct Child {
   const char* goferBinPath = "";        // for errors
   int goferRootFd = -1;                 // SPAWN_GOFER: the gofer's root, until FORK makes stage 1 the gofer
   int goferProcFd = -1;                 // SPAWN_GOFER: a procfs showing stage 1 (the gofer)
-  int goferReport[2] = {-1, -1};        // SPAWN_GOFER: the gofer's report pipe; the init reads [0] before READY
-  pid_t goferPid = 0;                   // SPAWN_GOFER: stage 1's pid, which the gofer keeps
-  uint32_t goferOpIndex = 0;            // SPAWN_GOFER: the op its failures name
-  const Op* goferOp = nullptr;
   int cgroupFds[kMaxCgroupFds];         // CGROUP_OPEN, written by CGROUP_JOIN
   const char* cgroupPaths[kMaxCgroupFds];
   uint32_t cgroupCount = 0;
@@ -657,11 +654,6 @@ int readFull(int fd, void* buf, size_t len) {
   return 1;
 }
 
-// What the gofer starts with: its listening socket, the report pipe, its root, its binary, the state dir, a procfs.
-struct GoferFds {
-  int listenFd, reportFd, rootFd, binFd, dirFd, procFd;
-};
-
 // A procfs in which we have our pid (O_PATH, its root), for the gofer we become (wire.h: RTG_FD_PROC): the /proc we
 // see when it is a procfs that shows us (a new mount namespace is a copy of the host's), else one of our own pid
 // namespace mounted nowhere (a joined mount namespace shows another container's /proc, where we have no pid).
@@ -686,9 +678,8 @@ int openOwnProc() {
 
 // A syscall that leaves errno alone, for stage 1's last steps once the init it cloned runs in the same memory (opFork):
 // errno is thread-local storage, and the init's is the very same word. Where no such call is written for the
-// architecture, kRawSyscalls is false and stage 1 keeps the init waiting until its exec instead.
+// architecture, syscall() stands in: the calls made so (becomeGofer) fail only when the gofer cannot start.
 #if defined(__x86_64__)
-constexpr bool kRawSyscalls = true;
 long rawSyscall(long n, long a, long b, long c, long d, long e) {
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
@@ -697,7 +688,6 @@ long rawSyscall(long n, long a, long b, long c, long d, long e) {
   return ret;
 }
 #elif defined(__aarch64__)
-constexpr bool kRawSyscalls = true;
 long rawSyscall(long n, long a, long b, long c, long d, long e) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
@@ -709,105 +699,105 @@ long rawSyscall(long n, long a, long b, long c, long d, long e) {
   return x0;
 }
 #else
-constexpr bool kRawSyscalls = false;
 long rawSyscall(long n, long a, long b, long c, long d, long e) {
   const long r = syscall(n, a, b, c, d, e);
   return r < 0 ? -errno : r;
 }
 #endif
 
-// Stage 1 becomes the gofer (see becomeGofer): fixed descriptors (wire.h), stdio on /dev/null (holding the
-// container's stdio would keep containerd waiting for an EOF long after the container ended), execveat of the
-// binary opened before any namespace changed. On failure, an EXEC record on the report pipe. `release`: the pipe
-// end whose closing lets the init go on (opFork), closed once nothing but errno-free calls is left.
-[[noreturn]] void execGofer(const GoferFds& f, int release) {
-  int rep = f.reportFd;
-  int err = 0;
-  // Above 15 first, so the dup2s to 3..7 cannot overwrite a descriptor still to be moved (nor close `release`).
-  int fds[7] = {f.listenFd, f.reportFd, f.rootFd, f.binFd, f.dirFd, f.procFd, release};
-  for (int k = 0; k < 7 && err == 0; k++) {
-    if (fds[k] < 0) continue;
-    fds[k] = fcntl(fds[k], F_DUPFD_CLOEXEC, 16);
-    if (fds[k] < 0) err = errno;
+// Where becomeGofer keeps the gofer's binary and the pipe end that lets the init go, past wire.h's descriptors.
+constexpr int kBinFd = 8;
+constexpr int kReleaseFd = 9;
+
+// What stage 1 keeps while it waits to become the gofer: CAP_DAC_OVERRIDE, the one the gofer serves with, and
+// CAP_SETPCAP, with which the gofer empties its bounding set — the exec gives a root process its bounding set
+// (capabilities(7)), so those two are all the gofer starts with. A step that fails leaves more (a runtime without
+// CAP_SETPCAP cannot shrink the bounding set), which the gofer drops itself as before.
+void keepOnlyGoferCaps() {
+  rawSyscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; rawSyscall(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+    if (cap != CAP_DAC_OVERRIDE && cap != CAP_SETPCAP) rawSyscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
   }
-  if (err == 0) rep = fds[1];
-  if (err == 0 && release >= 0) close(release);  // its copy above 15 is the one that lets the init go
+  __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (rawSyscall(SYS_capget, reinterpret_cast<long>(&head), reinterpret_cast<long>(data), 0, 0, 0) < 0) return;
+  data[0].permitted &= (1u << CAP_DAC_OVERRIDE) | (1u << CAP_SETPCAP);
+  data[0].effective = data[0].permitted;
+  data[0].inheritable = 0;
+  data[1] = {};
+  rawSyscall(SYS_capset, reinterpret_cast<long>(&head), reinterpret_cast<long>(data), 0, 0, 0);
+}
+
+// Stage 1, after FORK, becomes the gofer (src/gofer/gofer.c): the init has its copy of everything. Stage 1 is in the
+// container's mount (and net, ipc, uts, user) namespaces but never in its pid namespace (unshare(CLONE_NEWPID)
+// applies to children only) nor its cgroup (the init joins that itself). It puts the gofer's descriptors at wire.h's
+// numbers, with stdio on /dev/null (holding the container's stdio would keep containerd waiting for an EOF long
+// after the container ended), takes the gofer's signals and its own session and keeps no capability but
+// CAP_DAC_OVERRIDE (the gofer's) and CAP_SETPCAP (for the gofer to empty its bounding set), then lets the init go
+// (`release`, see opFork) and waits for the first connection to the broker's socket: only then does it execveat the
+// binary opened before any namespace changed. Most containers never have a file served, and the exec during create
+// competed with the init for the CPU (bench/RESULTS.md). Like the gofer, it exits once the state directory is gone.
+// A failed step or exec: exit (the waiting client sees its connection close; the supervisor, the exit).
+[[noreturn]] void becomeGofer(Child& c, int release) {
+  // Above 15 first, so the dup2s to 0..9 cannot overwrite a descriptor still to be moved.
+  int fds[6] = {c.goferListenFd, c.goferRootFd, c.goferDirFd, c.goferProcFd, c.goferBinFd, release};
+  for (int& fd : fds) {
+    fd = fcntl(fd, F_DUPFD_CLOEXEC, 16);
+    if (fd < 0) _exit(127);
+  }
   // Before the init may go on: its pivot_root would change what this path names.
-  int nul = err == 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
-  if (err == 0 && nul < 0) err = errno;
-  // wire.h's fixed descriptors.
-  const int want[8] = {nul, nul, nul, fds[0], fds[1], fds[2], fds[4], fds[5]};
-  for (int target = 0; target < 8 && err == 0; target++) {
-    if (dup2(want[target], target) < 0) err = errno;
+  const int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+  // wire.h's fixed descriptors, then the binary (8) and `release` (9), which the exec must not pass on.
+  const int want[10] = {nul, nul, nul, fds[0], nul, fds[1], fds[2], fds[3], fds[4], fds[5]};
+  for (int target = 0; target < 10; target++) {
+    if (want[target] < 0 || dup2(want[target], target) < 0) _exit(127);
   }
-  if (err == 0) {
-    rep = RTG_FD_REPORT;
-    // Everything else: the socketpair to the addon, the fifo, the console socket, cgroup files, the gate.
-    closeFds(8);
-    if (kRawSyscalls && fds[6] >= 0) close(fds[6]);
-    char name[] = "runts-gofer";
-    char* argv[] = {name, nullptr};
-    char* envp[] = {nullptr};
-    const long r = rawSyscall(SYS_execveat, fds[3], reinterpret_cast<long>(""), reinterpret_cast<long>(argv), reinterpret_cast<long>(envp), AT_EMPTY_PATH);
-    err = static_cast<int>(-r);
+  if (fcntl(kBinFd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(kReleaseFd, F_SETFD, FD_CLOEXEC) < 0) _exit(127);
+  static const int ignored[] = RTG_IGNORED_SIGNALS;
+  for (int sig : ignored) signal(sig, SIG_IGN);
+  // From here on only calls that leave errno alone: the init runs, in this same memory, once `release` is closed —
+  // and the rest of the setup is no reason to keep it waiting.
+  rawSyscall(SYS_close, kReleaseFd, 0, 0, 0, 0);
+  // Everything else is closed, not left to the exec, which may never come: the socketpair to the addon (whose EOF
+  // tells it the spawn ended), the fifo, the console socket, cgroup files, the gate.
+  if (rawSyscall(SYS_close_range, kReleaseFd + 1, ~0U, 0, 0, 0) < 0) {
+    for (int fd = kReleaseFd + 1; fd < 4096; fd++) rawSyscall(SYS_close, fd, 0, 0, 0, 0);  // kernels before 5.9
   }
-  uint32_t head[4] = {RTG_R_EXEC, static_cast<uint32_t>(err), 0, 0};
-  rawSyscall(SYS_write, rep, reinterpret_cast<long>(head), sizeof head, 0, 0);
+  rawSyscall(SYS_setsid, 0, 0, 0, 0, 0);
+  keepOnlyGoferCaps();
+  for (;;) {
+    struct stat st;
+    if (rawSyscall(SYS_fstat, RTG_FD_STATEDIR, reinterpret_cast<long>(&st), 0, 0, 0) == 0 && st.st_nlink == 0) _exit(0);
+    struct pollfd p = {RTG_FD_LISTEN, POLLIN, 0};
+    struct timespec wait = {RTG_STATE_CHECK_MS / 1000, 0};
+    if (rawSyscall(SYS_ppoll, reinterpret_cast<long>(&p), 1, reinterpret_cast<long>(&wait), 0, 0) > 0) break;
+  }
+  char name[] = "runts-gofer";
+  char* argv[] = {name, nullptr};
+  char* envp[] = {nullptr};
+  rawSyscall(SYS_execveat, kBinFd, reinterpret_cast<long>(""), reinterpret_cast<long>(argv), reinterpret_cast<long>(envp), AT_EMPTY_PATH);
   _exit(127);
 }
 
-// Prepares the gofer (see src/gofer/gofer.c) rooted at `root` (op.str[0]) and tells the parent its pid
-// (MSG_GOFER_PID): stage 1's own. No process is started here: at FORK, once the init exists, stage 1 execs
-// runts-gofer itself (becomeGofer), so a create starts one process fewer and the gofer's start overlaps the init's
-// work; the init waits for the gofer's report before READY (awaitGofer). Returns 0 or an errno of our own steps.
+// Prepares the gofer (see becomeGofer) rooted at `root` (op.str[0]) and tells the parent its pid (MSG_GOFER_PID):
+// stage 1's own, which it keeps when it becomes the gofer. Returns 0 or an errno of our own steps.
 int prepareGofer(Child& c, uint32_t index, const Op& op) {
   if (c.goferBinFd < 0 || c.goferListenFd < 0 || c.goferDirFd < 0) return EBADF;
   c.goferRootFd = open(op.str[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c.goferRootFd < 0) fail(c, index, op, errno, op.str[0]);
   c.goferProcFd = openOwnProc();
   if (c.goferProcFd < 0) fail(c, index, op, errno, "/proc");
-  if (pipe2(c.goferReport, O_CLOEXEC) < 0) return errno;
-  c.goferPid = selfPid();
-  c.goferOpIndex = index;
-  c.goferOp = &op;
-  sendMsg(c.sock, MSG_GOFER_PID, c.goferPid, index, op.code, 0, nullptr);
+  sendMsg(c.sock, MSG_GOFER_PID, selfPid(), index, op.code, 0, nullptr);
   return 0;
-}
-
-// Stage 1, after FORK: the init has its copy of everything, so stage 1 turns into the gofer. It is in the
-// container's mount (and net, ipc, uts, user) namespaces but never in its pid namespace (unshare(CLONE_NEWPID)
-// applies to children only) nor its cgroup (the init joins that itself).
-[[noreturn]] void becomeGofer(Child& c, int release) {
-  close(c.goferReport[0]);
-  execGofer({c.goferListenFd, c.goferReport[1], c.goferRootFd, c.goferBinFd, c.goferDirFd, c.goferProcFd}, release);
 }
 
 // The init, right after FORK: the gofer's descriptors are stage 1's to keep, not the container's.
 void dropGoferFds(Child& c) {
-  int* fds[] = {&c.goferListenFd, &c.goferBinFd, &c.goferDirFd, &c.goferRootFd, &c.goferProcFd, &c.goferReport[1]};
+  int* fds[] = {&c.goferListenFd, &c.goferBinFd, &c.goferDirFd, &c.goferRootFd, &c.goferProcFd};
   for (int* fd : fds) {
     if (*fd >= 0) close(*fd);
     *fd = -1;
   }
-}
-
-// The init, before READY: returns once the gofer says DONE (it serves). Its exec failing fails the SPAWN_GOFER op;
-// anything else (its own error, naming what failed, or EOF: it died, and the parent reaps it and names its exit
-// status) is reported as MSG_GOFER_ERROR, and we exit.
-void awaitGofer(Child& c) {
-  uint32_t head[4];
-  char what[RTG_MAX_PATH];
-  int r = readFull(c.goferReport[0], head, sizeof head);
-  if (r > 0 && head[3] >= sizeof what) r = -EPROTO;
-  if (r > 0) r = readFull(c.goferReport[0], what, head[3]);
-  close(c.goferReport[0]);
-  c.goferReport[0] = -1;
-  if (r > 0 && head[0] == RTG_R_DONE) return;
-  if (r > 0 && head[0] == RTG_R_EXEC) fail(c, c.goferOpIndex, *c.goferOp, static_cast<int>(head[1]), c.goferBinPath);
-  what[r > 0 ? head[3] : 0] = '\0';
-  const int goferErr = r <= 0 ? (r < 0 ? -r : 0) : head[0] == RTG_R_ERROR ? static_cast<int>(head[1]) : EPROTO;
-  sendMsg(c.sock, MSG_GOFER_ERROR, c.goferPid, c.goferOpIndex, c.goferOp->code, goferErr, what);
-  _exit(1);
 }
 
 const char* orNull(const char* s) { return s[0] == '\0' ? nullptr : s; }
@@ -1079,7 +1069,6 @@ int opCloseFds(Child&, uint32_t, const Op& op) { return closeFds(static_cast<int
 int opDup2(Child&, uint32_t, const Op& op) { return dupFd(static_cast<int>(op.num[0]), static_cast<int>(op.num[1])); }
 
 int opReady(Child& c, uint32_t index, const Op& op) {
-  if (c.goferReport[0] >= 0) awaitGofer(c);
   sendMsg(c.sock, MSG_READY, selfPid(), index, op.code, 0, nullptr);
   c.readySent = true;
   close(c.sock);

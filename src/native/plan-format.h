@@ -59,7 +59,6 @@ struct Op {
 
 // Messages child -> parent over the SOCK_SEQPACKET socketpair (one message per send).
 //   MSG_GOFER_PID  pid = the gofer (spawnGofer)
-//   MSG_GOFER_ERROR the gofer failed: err (0 = it exited without saying why), path = what it was doing
 //   MSG_SECCOMP_FD the seccomp listener fd (SCM_RIGHTS) of a filter with SCMP_ACT_NOTIFY rules
 enum MsgType : int32_t {
   MSG_PID = 1,
@@ -67,7 +66,6 @@ enum MsgType : int32_t {
   MSG_READY,
   MSG_ERROR,
   MSG_GOFER_PID,
-  MSG_GOFER_ERROR,
   MSG_SECCOMP_FD
 };
 

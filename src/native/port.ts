@@ -201,8 +201,7 @@ export class NativeError extends RuntsError {
 
 /**
  * An op of a spawn plan failed in the child (or the spawn machinery did). `operation` is the op name
- * ('mount', 'pivotRoot', 'checkExec', ...), 'gofer' when the gofer could not start serving (path = what it
- * was doing), or 'clone'/'socketpair'/'spawn' for the machinery.
+ * ('mount', 'pivotRoot', 'checkExec', ...), or 'clone'/'socketpair'/'spawn' for the machinery.
  * Message: `mount /proc: EPERM (operation not permitted)`.
  */
 export class NativeSpawnError extends NativeError {

@@ -413,9 +413,6 @@ void handleSpawnMsg(const Msg& m, const Plan& plan, int sock, pid_t stage1, Spaw
     case MSG_GOFER_PID:
       out.goferPid = m.pid;
       break;
-    case MSG_GOFER_ERROR:
-      setFailure(out, "gofer", m.err, m.path, m.opIndex);
-      break;
     case MSG_ERROR:
       if (m.opIndex < 0) {
         // runts-init itself: its exec failed, or it could not read the plan (see init-main.cc).

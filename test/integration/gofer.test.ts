@@ -59,7 +59,8 @@ describe('the gofer of a real container', { skip }, () => {
     } finally {
       for (const pid of gofers) {
         try {
-          if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'runts-gofer') process.kill(pid, 'SIGKILL');
+          // The gofer, or stage 1 still waiting to become it.
+          if (['runts-gofer', 'runts-init'].includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) process.kill(pid, 'SIGKILL');
         } catch {
           // gone
         }
@@ -85,12 +86,22 @@ describe('the gofer of a real container', { skip }, () => {
     return { id, bundle, rootfs, init: facts.initPid, gofer: facts.goferPid, facts };
   }
 
-  test('after create the gofer runs in the container\'s mount namespace, outside its pid namespace and cgroup, rooted in the rootfs', () => {
+  test('after create the gofer runs in the container\'s mount namespace, outside its pid namespace and cgroup, rooted in the rootfs', async () => {
     const c = container('where', undefined, { start: false });
     assert.ok(c.gofer > 0, 'the gofer pid is recorded');
     assert.equal(typeof c.facts.goferStartTime, 'number', 'with its start time');
     assert.ok(isGoferAlive(c.facts, nativePort()), 'alive');
+    // Until its first connection it is stage 1 waiting, with no capability but the two the gofer starts with and the
+    // gofer's signals ignored; that connection makes it the gofer (same pid, same start time).
+    const waiting = readFileSync(`/proc/${c.gofer}/status`, 'utf8');
+    assert.equal(readFileSync(`/proc/${c.gofer}/comm`, 'utf8').trim(), 'runts-init');
+    assert.equal(waiting.match(/^CapEff:\s+(\S+)$/m)?.[1], '0000000000000102', 'CAP_DAC_OVERRIDE and CAP_SETPCAP only');
+    assert.equal(waiting.match(/^CapBnd:\s+(\S+)$/m)?.[1], '0000000000000102');
+    const ignored = BigInt(`0x${waiting.match(/^SigIgn:\s+(\S+)$/m)![1]}`);
+    for (const sig of [1, 2, 13, 15]) assert.equal((ignored >> BigInt(sig - 1)) & 1n, 1n, `signal ${sig} ignored`);
+    await goferStat(sb.root, c.id, '/');
     assert.equal(readFileSync(`/proc/${c.gofer}/comm`, 'utf8').trim(), 'runts-gofer');
+    assert.ok(isGoferAlive(c.facts, nativePort()), 'the same process');
     assert.equal(readlinkSync(`/proc/${c.gofer}/ns/mnt`), readlinkSync(`/proc/${c.init}/ns/mnt`), 'same mount namespace as the init');
     assert.notEqual(readlinkSync(`/proc/${c.gofer}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'));
     assert.notEqual(readlinkSync(`/proc/${c.gofer}/ns/pid`), readlinkSync(`/proc/${c.init}/ns/pid`), 'not in the container\'s pid namespace');
@@ -284,6 +295,7 @@ describe('the gofer of a real container', { skip }, () => {
         chownSync(join(rootfs, 'home/user'), 1000, 1000);
       },
     });
+    await goferStat(sb.root, c.id, '/'); // its first connection starts it
     const status = readFileSync(`/proc/${c.gofer}/status`, 'utf8');
     const field = (name: string) => status.match(new RegExp(`^${name}:\\s+(\\S+)$`, 'm'))?.[1];
     assert.deepEqual(

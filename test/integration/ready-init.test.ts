@@ -9,6 +9,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFile
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Spec } from '../../src/oci/types.js';
+import { goferStat } from '../../src/gofer/index.js';
 import { Runtime } from '../../src/runtime.js';
 import { addUserNamespace, eventually, isRoot, REPO, Sandbox } from '../helpers/runts.js';
 
@@ -56,6 +57,7 @@ describe('a runts-init kept ready by the Runtime', { skip }, () => {
       const [waiting] = readyInits();
       const second = sb.id('ready2');
       await rt.create(second, { bundle: sb.bundle(second, (s) => void (s.process!.args = ['/bin/sleep', '1000'])) });
+      await goferStat(sb.root, second, '/');
       assert.equal(comm(waiting!), 'runts-gofer', 'the waiting runts-init ran the second create and became its gofer');
       assert.ok(await eventually(() => readyInits().length === 1 && readyInits()[0] !== waiting), 'another one waits');
       await rt.delete(first, { force: true });
