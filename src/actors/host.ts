@@ -2,6 +2,7 @@ import { createActor, waitFor } from 'xstate';
 import {
   containerMachine,
   type ContainerMachine,
+  initialSnapshot,
   isResting,
   isSettled,
   lendDispatch,
@@ -70,13 +71,10 @@ export class ContainerHost {
 
   /** Inserts a new record in `creating` (taking the ID exclusively: a second create of the ID fails here). */
   insert(facts: LiveFacts): ContainerRecord {
-    const actor = createActor(containerMachine(), { input: { id: facts.id } });
-    actor.start();
-    const snapshot = actor.getPersistedSnapshot();
-    actor.stop();
+    const { snapshot, state } = initialSnapshot(facts.id);
     return this.store.insert(
       { facts, snapshot, schemaVersion: SCHEMA_VERSION, machineVersion: MACHINE_VERSION },
-      [{ id: facts.id, seq: 0, from: '', to: stateName(actor.getSnapshot()), event: 'xstate.init', time: now(), pid: process.pid }],
+      [{ id: facts.id, seq: 0, from: '', to: state, event: 'xstate.init', time: now(), pid: process.pid }],
     );
   }
 

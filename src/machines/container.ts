@@ -34,6 +34,7 @@
  */
 import {
   assign,
+  createActor,
   fromPromise,
   setup,
   type AnyEventObject,
@@ -466,6 +467,22 @@ export function lendDispatch(snapshot: unknown, dispatch: DispatchData): unknown
 }
 
 /** The actor's snapshot to store: its persisted snapshot without the volatile `dispatch` (facts, spec, request). */
+/**
+ * The persisted snapshot of a new container's chart, as an actor started with `{ id }` would give it, and the state it
+ * is in: computed once — starting and stopping an actor was most of an insert's work — with the id filled in.
+ */
+export function initialSnapshot(id: string): { snapshot: unknown; state: string } {
+  if (initial === undefined) {
+    const actor = createActor(containerMachine(), { input: { id: '' } });
+    actor.start();
+    initial = { snapshot: actor.getPersistedSnapshot() as unknown as { context: ContainerContext }, state: stateName(actor.getSnapshot()) };
+    actor.stop();
+  }
+  const { snapshot, state } = initial;
+  return { snapshot: { ...structuredClone(snapshot), context: { ...snapshot.context, id } }, state };
+}
+let initial: { snapshot: { context: ContainerContext }; state: string } | undefined;
+
 export function persistedSnapshot(actor: { getPersistedSnapshot(): unknown }): unknown {
   const persisted = actor.getPersistedSnapshot() as { context: ContainerContext };
   const { dispatch: _volatile, ...context } = persisted.context;

@@ -82,7 +82,7 @@ export function loadBundle(bundleDir: string): Bundle {
   const hint = 'pass --bundle with a directory holding config.json';
   let bundle: string;
   try {
-    bundle = realpathSync(asked);
+    bundle = realpathSync.native(asked); // libc realpath: Node's own lstats each component from JS
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') throw new ConfigError('not_found', `bundle ${quote(asked)} does not exist: ${hint}`, { cause: e });
     throw new ConfigError('bad_config', `bundle ${quote(asked)} cannot be opened (${reason(e)}): ${hint}`, { cause: e });
@@ -107,7 +107,7 @@ export function loadBundle(bundleDir: string): Bundle {
   const rootPath = config.root!.path;
   let rootfs: string;
   try {
-    rootfs = realpathSync(resolve(bundle, rootPath));
+    rootfs = realpathSync.native(resolve(bundle, rootPath));
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') {
       throw new ConfigError('not_found', `config.json: root.path ${quote(rootPath)} does not exist in bundle ${quote(bundle)}: create it or fix root.path`, { cause: e });

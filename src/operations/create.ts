@@ -46,7 +46,7 @@ export async function createContainer(ctx: OperationContext, id: string, opts: C
     ...(cgroupRelativeTo ? { cgroupRelativeTo } : {}),
     created: new Date().toISOString(),
     ociVersion: config.ociVersion,
-    owner: userInfo().username,
+    owner: ownerName(),
     annotations: config.annotations ?? {},
     // The init's parent: this process, or the front that spawns it for a warm host.
     creatorPid: ctx.caller?.pid ?? process.pid,
@@ -120,6 +120,14 @@ function joinSandbox(config: Spec, sandboxPid: number): Spec {
 
 const ownStart = new WeakMap<SyscallPort, number | null>();
 /** This process's start time (recorded as each container's creator's): read once per port, it never changes. */
+/** This process's user name (os.userInfo reads the passwd database: once per user, not per create). */
+function ownerName(): string {
+  const uid = process.geteuid?.() ?? -1;
+  if (owner?.uid !== uid) owner = { uid, name: userInfo().username };
+  return owner.name;
+}
+let owner: { uid: number; name: string } | undefined;
+
 function ownStartTime(sys: SyscallPort): number | null {
   if (!ownStart.has(sys)) ownStart.set(sys, sys.procStat(process.pid)?.startTime ?? null);
   return ownStart.get(sys)!;
