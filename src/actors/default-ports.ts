@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { hostLayout, openCgroup, parseProcCgroup, resolveCgroupPath, warmUpCgroupAttach, type CgroupLayout } from '../linux/cgroups/index.js';
+import { hostLayout, openCgroup, parseProcCgroup, resolveCgroupPath, type CgroupLayout } from '../linux/cgroups/index.js';
 import { nativePort } from '../native/index.js';
 import { runHooks, runHooksBestEffort } from '../oci/hooks.js';
 import type { CgroupPort, Ports } from './ports.js';
@@ -23,7 +23,6 @@ export function hostCgroups(detect: () => CgroupLayout = hostLayout): CgroupPort
   return {
     resolvePath: resolveCgroupPath,
     open: (path, relativeTo) => openCgroup(get(), path, relativeTo),
-    warmUpAttach: () => warmUpCgroupAttach(get()),
     cgroupsOf: (pid) => (pid === undefined ? { ...get().own } : parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))),
     views(path, relativeTo) {
       const l = get();

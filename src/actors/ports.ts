@@ -29,8 +29,6 @@ export interface CgroupPort {
   views(path: string, relativeTo?: Record<string, string>): CgroupView[];
   /** The cgroups, by controller, of process `pid` (/proc/<pid>/cgroup), or of this process. */
   cgroupsOf(pid?: number): Record<string, string>;
-  /** Starts the kernel's wait for moving a process into a cgroup ahead of the move (see warmUpCgroupAttach). */
-  warmUpAttach(): void;
 }
 
 export interface HookPort {

@@ -21,7 +21,6 @@ import type { ContainerState, CreateOptions } from './types.js';
 export async function createContainer(ctx: OperationContext, id: string, opts: CreateOptions, loaded?: Bundle): Promise<ContainerState> {
   validateId(id);
   const { host, store } = ctx;
-  host.env.ports.cgroups.warmUpAttach();
   const { bundle, config, rootfs } = loaded ?? loadBundle(opts.bundle ?? process.cwd());
   if (config.process?.terminal && !opts.consoleSocket) {
     throw new RuntimeError('bad_config', 'process.terminal is true but no --console-socket was given: pass one, or set terminal to false');

@@ -10,7 +10,6 @@ import { findRecord, rebalanceOom, type OperationContext } from './context.js';
 
 export async function deleteContainer(ctx: OperationContext, id: string, opts: { force?: boolean } = {}): Promise<void> {
   const { host, store } = ctx;
-  host.env.ports.cgroups.warmUpAttach(); // see create: a burst of creates and deletes stays warm
   const force = opts.force ?? false;
   let record: ContainerRecord;
   try {

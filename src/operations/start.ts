@@ -5,7 +5,6 @@ import { deleteContainer } from './delete.js';
 import type { ContainerState } from './types.js';
 
 export async function startContainer(ctx: OperationContext, id: string): Promise<ContainerState> {
-  ctx.host.env.ports.cgroups.warmUpAttach(); // see create: a burst of container operations stays warm
   const record = findRecord(ctx, id, 'change');
   try {
     const settled = await ctx.host.dispatch(record, { type: 'container.start' });

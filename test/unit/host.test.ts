@@ -33,7 +33,6 @@ function fakeHost(over: { observer?: Observer; openCgroup?: ContainerEnv['ports'
         resolvePath: (p, id) => p ?? `/runts/${id}`,
         open: over.openCgroup ?? (() => assert.fail('a shared cgroup is never opened')),
         views: () => [],
-        warmUpAttach: () => undefined,
         cgroupsOf: () => ({ '': '/' }),
       },
       hooks: {

@@ -15,8 +15,12 @@ let inFlight = false;
  * it. Writing our own pid to the cgroup we are already in is such a writer and moves nothing. The write runs on a
  * libuv pool thread, so the caller goes on (record, plan, mounts) while the grace period elapses; the file is
  * opened here, synchronously, because a pool write that needed the main thread between its steps (fs.writeFile:
- * open, then write) would wait for the caller's synchronous work to end and start too late. One at a time: a
- * resident host creating many containers needs no more, and must not tie up the pool.
+ * open, then write) would wait for the caller's synchronous work to end and start too late. One at a time.
+ *
+ * Only the CLI's `create` and `run` call it, first thing in a process whose init joins its cgroup tens of
+ * milliseconds later. A long-lived Runtime does not: its creates follow one another closely, and a warm-up write
+ * pending there held up the process's own clones and exits (the rwsem's readers wait behind a writer) — a create,
+ * start, wait, delete cycle was ~0.5 ms quicker without it (bench/RESULTS.md).
  *
  * Best effort: any failure (no cgroupfs, no permission) only loses the head start.
  */
