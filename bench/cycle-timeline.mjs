@@ -1,7 +1,8 @@
 // Where one embedded API cycle (benchmark 3's runts side: create → start → wait → delete) spends its time, step by
 // step: the kernel's scheduler and syscall tracepoints, recorded with `perf record` while the cycles run, mark when
-// each process of the cycle reaches each step (stage 1's exec, its unshare, the gofer's start, the init's fork, its
-// first mount, pivot_root, readiness, the user program's exec and exit, the store's commits). Tracepoints cost far
+// each process of the cycle reaches each step (stage 1's exec, its unshare, the init's clone, its first mount,
+// pivot_root, readiness, the user program's exec and exit, the store's commits). The Runtime is opened with
+// keepInitReady off, so that each create execs its runts-init, the event each cycle is found by. Tracepoints cost far
 // less than strace, which stops every traced process at every syscall and makes the cycle several times slower.
 //
 // usage (root, perf installed — Debian's linux-perf): node bench/cycle-timeline.mjs <dist> <bundle dir> [cycles = 300]
@@ -47,7 +48,7 @@ async function drive(dist, bundleDir, cycles) {
   const work = fs.mkdtempSync('/dev/shm/runts-timeline-');
   const prefix = `/runts-timeline-${process.pid}`;
   const base = JSON.parse(fs.readFileSync(path.join(bundleDir, 'config.json'), 'utf8'));
-  const rt = await Runtime.open({ root: path.join(work, 'root') });
+  const rt = await Runtime.open({ root: path.join(work, 'root'), keepInitReady: false });
   try {
     for (let i = 0; i < 500 + cycles; i++) {
       const id = `t${i}`;
@@ -84,8 +85,8 @@ function report(text, cycles) {
   const main = events.find((e) => e.comm === 'node')?.tid;
   const execs = events.flatMap((e, i) => (e.name === 'sched:sched_process_exec' && e.comm === 'runts-init' ? [i] : []));
   const steps = [
-    'insert committed', 'plan sent to stage 1', "stage 1 exec'd", 'stage 1 unshare', "gofer exec'd", 'gofer ready',
-    'unshare(pid)', 'init forked', 'first mount', 'pivot_root', 'init ready', 'created committed', 'start: execve',
+    'insert committed', 'plan sent to stage 1', "stage 1 exec'd", 'stage 1 unshare',
+    'unshare(pid)', 'init cloned', 'first mount', 'pivot_root', 'init ready', 'created committed', 'start: execve',
     "/bin/true exec'd", '/bin/true exited', 'wait4 returned', 'delete: kill gofer', 'delete committed',
   ];
   const rows = [];
@@ -101,9 +102,6 @@ function report(text, cycles) {
     const insert = before(plan, mainSync);
     const prevEnd = before(insert - 1, mainSync);
     const unshare = after(exec, (e) => e.tid === stage1 && e.name === 'syscalls:sys_enter_unshare');
-    const goferExec = after(exec, (e) => e.name === 'sched:sched_process_exec' && e.comm === 'runts-gofer');
-    const gofer = goferExec >= 0 ? seg[goferExec].tid : -1;
-    const goferReady = after(goferExec, (e) => e.tid === gofer && e.name === 'syscalls:sys_enter_write');
     const pidns = after(exec, (e) => e.tid === stage1 && e.name === 'syscalls:sys_enter_unshare' && e.rest.includes('0x20000000'));
     const fork = after(pidns, (e) => e.tid === stage1 && e.name === 'sched:sched_process_fork');
     const init = fork >= 0 ? Number(/child_pid=(\d+)/.exec(seg[fork].rest)?.[1]) : -1;
@@ -117,7 +115,7 @@ function report(text, cycles) {
     const waited = after(exit, (e) => e.name === 'syscalls:sys_exit_wait4' && e.rest.trim() === `0x${init.toString(16)}`);
     const del = after(waited, (e) => e.tid === main && e.name === 'syscalls:sys_enter_pidfd_open');
     const end = after(del, mainSync);
-    const at = [prevEnd, insert, plan, exec, unshare, goferExec, goferReady, pidns, fork, mount, pivot, ready, created, execve, userExec, exit, waited, del, end];
+    const at = [prevEnd, insert, plan, exec, unshare, pidns, fork, mount, pivot, ready, created, execve, userExec, exit, waited, del, end];
     if (at.every((j) => j >= 0)) rows.push(at.map((j) => seg[j].ms));
   }
   rows.splice(0, Math.max(0, rows.length - cycles));

@@ -867,8 +867,10 @@ int initEntry(void* arg) {
 int opFork(Child& c, uint32_t index, const Op& op) {
   // The init shares stage 1's memory (CLONE_VM) instead of a copy of it: a fork here copies the page tables and
   // then takes a copy-on-write fault at nearly every page the init writes, and on a virtual machine that made the
-  // fork and the init's first ops several times slower than the clone (bench/RESULTS.md). Stage 1 then leaves
-  // the address space to the init: its execveat of the gofer (or its exit) gives it a new one, the init keeps this.
+  // fork and the init's first ops several times slower than the clone (bench/RESULTS.md). The two share it until one
+  // of them execs — the init at `start`, stage 1 when the gofer's first connection comes (becomeGofer) — or exits;
+  // the other keeps it. (Pages faulted meanwhile are charged to stage 1's memory cgroup, the runtime's, as the
+  // address space's first owner: runts-init's own few pages, not the container's program.)
   // CLONE_PARENT: the init becomes the Node process's child (so it can reap it, or its subreaper adopts it once Node
   // exits) and, after an unshare(CLONE_NEWPID) here, pid 1 of the new namespace.
   char* stack = static_cast<char*>(mmap(nullptr, kInitStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0));
