@@ -103,7 +103,6 @@ static int readAll(int fd, void* data, size_t len) {
 
 /* ---- start-up ------------------------------------------------------------------------------------------ */
 
-/* One record to stage-1 (it reads exactly one: DONE, or ERROR naming what failed). */
 /* Our /proc/<pid>/fd (see openSelfFds). */
 static int selfFds = -1;
 

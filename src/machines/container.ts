@@ -466,7 +466,6 @@ export function lendDispatch(snapshot: unknown, dispatch: DispatchData): unknown
   return { ...stored, context: { ...stored.context, dispatch } };
 }
 
-/** The actor's snapshot to store: its persisted snapshot without the volatile `dispatch` (facts, spec, request). */
 /**
  * The persisted snapshot of a new container's chart, as an actor started with `{ id }` would give it, and the state it
  * is in: computed once — starting and stopping an actor was most of an insert's work — with the id filled in.
@@ -483,6 +482,7 @@ export function initialSnapshot(id: string): { snapshot: unknown; state: string 
 }
 let initial: { snapshot: { context: ContainerContext }; state: string } | undefined;
 
+/** The actor's snapshot to store: its persisted snapshot without the volatile `dispatch` (facts, spec, request). */
 export function persistedSnapshot(actor: { getPersistedSnapshot(): unknown }): unknown {
   const persisted = actor.getPersistedSnapshot() as { context: ContainerContext };
   const { dispatch: _volatile, ...context } = persisted.context;

@@ -2,10 +2,10 @@
 //
 // It runs in runts-init (init-main.cc), the small static program the addon execs as stage 1 of every spawn:
 // single-threaded, with an address space of its own that holds nothing of Node's. At FORK the init is cloned into that
-// same address space (see opFork), and stage 1 leaves it at once: it becomes the gofer when the plan starts one (see
-// becomeGofer), or exits. The code keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the
-// failure paths must work whatever state the process is in. The ops were validated by the addon before it started us; nothing here
-// re-checks them.
+// same address space (see opFork); stage 1 then becomes the gofer when the plan starts one (see becomeGofer), or
+// exits. The code keeps to raw syscalls and stack buffers (no malloc, no exceptions, no stdio): the failure paths
+// must work whatever state the process is in. The ops were validated by the addon before it started us; nothing
+// here re-checks them.
 #include "plan-format.h"
 #include "in-root.h"
 #include "send-fd.h"

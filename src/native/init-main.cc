@@ -28,18 +28,17 @@ namespace {
   _exit(1);
 }
 
-int fdArg(const char* s) {
+// A decimal argument in [0, max], else -1.
+int intArg(const char* s, long max) {
   char* end = nullptr;
   long v = strtol(s, &end, 10);
-  return end != s && *end == '\0' && v >= 0 && v < 1 << 20 ? static_cast<int>(v) : -1;
+  return end != s && *end == '\0' && v >= 0 && v <= max ? static_cast<int>(v) : -1;
 }
 
-// The namespace flags of `--ready`: a decimal int.
-int flagsArg(const char* s) {
-  char* end = nullptr;
-  long v = strtol(s, &end, 10);
-  return end != s && *end == '\0' && v >= 0 && v <= 0x7fffffff ? static_cast<int>(v) : -1;
-}
+int fdArg(const char* s) { return intArg(s, (1 << 20) - 1); }
+
+// The namespace flags of `--ready`.
+int flagsArg(const char* s) { return intArg(s, 0x7fffffff); }
 
 }  // namespace
 

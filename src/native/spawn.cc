@@ -470,9 +470,6 @@ void settleFailedSpawn(const Plan& plan, pid_t stage1, SpawnOutcome& out) {
   kill(stage1, SIGKILL);
   waitRetry(stage1, &stage1Status, 0);
   SpawnFailure& f = out.failure;
-  if (out.failed && f.operation == "gofer" && f.err == 0) {
-    f.message = "the gofer exited before it started serving (" + describeStatus(stage1Status) + ")";
-  }
   if (!out.failed) {
     setFailure(out, "spawn", 0);
     // Once a seccomp filter is in, its own errors may be unreportable (sendmsg denied): name the likely cause.

@@ -117,8 +117,6 @@ function joinSandbox(config: Spec, sandboxPid: number): Spec {
   return { ...rest, linux: { ...config.linux, namespaces } };
 }
 
-const ownStart = new WeakMap<SyscallPort, number | null>();
-/** This process's start time (recorded as each container's creator's): read once per port, it never changes. */
 /** This process's user name (os.userInfo reads the passwd database: once per user, not per create). */
 function ownerName(): string {
   const uid = process.geteuid?.() ?? -1;
@@ -127,6 +125,8 @@ function ownerName(): string {
 }
 let owner: { uid: number; name: string } | undefined;
 
+const ownStart = new WeakMap<SyscallPort, number | null>();
+/** This process's start time (recorded as each container's creator's): read once per port, it never changes. */
 function ownStartTime(sys: SyscallPort): number | null {
   if (!ownStart.has(sys)) ownStart.set(sys, sys.procStat(process.pid)?.startTime ?? null);
   return ownStart.get(sys)!;
