@@ -5,12 +5,13 @@
  * - When a host serves the state root (<root>/host/front.sock answers, and its uid is ours), the front sends it the
  *   command line, its cwd, its environment and its fds 0-2 (SCM_RIGHTS; src/front/front-wire.h). The host runs the
  *   command with the caller's fds as its stdio and answers its exit status; the front exits with it. The host may
- *   instead answer "fallback" (a command it does not run: create, run, exec, ...), "restart" (another protocol
+ *   instead answer "fallback" (a command it does not run: events, spec, ...), "restart" (another protocol
  *   version) or "refused": then, and whenever no host answers, the front execs `node <bindir>/runts.cjs` with the
  *   same arguments — exactly what bin/runts was before, so every command works without a host.
  * - With no host and a root runts has used (<root>/runts.mdb exists), it first starts one for the next commands
- *   (`runts supervise --auto`: its own session, stdio on /dev/null, leaves when idle), unless RUNTS_AUTOSTART=0 or
- *   the global flag --no-autostart. The command at hand does not wait for it.
+ *   (`runts supervise --auto`: its own session, stdio on /dev/null, leaves when idle), unless RUNTS_AUTOSTART=0,
+ *   the global flag --no-autostart, or the command is `runts supervise` (a host itself). The command at hand does
+ *   not wait for it.
  * - RUNTS_FRONT=0 skips all of this: straight to Node.
  *
  * Node is found as the old `#!/usr/bin/env node` found it: execvp("node") searches $PATH.
@@ -372,6 +373,8 @@ int main(int argc, char** argv) {
              strcmp(a, "--rootless") == 0)
       i++;
   }
+  /* `runts supervise` is itself the host that will serve this root: one started for it would race it for the socket. */
+  if (command != NULL && strcmp(command, "supervise") == 0) autostart_on = 0;
   /* RUNTS_FRONT=0: always through Node, as before the front. Crash injection (tests) must kill the process that
    * runs the command: this one, through Node. */
   const char* front = getenv("RUNTS_FRONT");

@@ -15,7 +15,7 @@
  * would relay... (fallbackReason) — is answered "fallback" and the front runs it through Node, as without a host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chmodSync, closeSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ export const FRONT_VERSION = 2;
 /** The directory (0700) and the socket (0600) inside the state root. */
 export const FRONT_DIR = 'host';
 export const FRONT_SOCKET = 'front.sock';
+/** The lock two hosts starting together take to bind the socket one at a time (bindUnlessClaimed). */
+const FRONT_LOCK = 'front.lock';
 /** How long a connected front may take to send its request (it sends it at once; this bounds a stuck peer). */
 const RECEIVE_TIMEOUT_MS = 2000;
 
@@ -84,17 +86,14 @@ export class FrontHost {
       throw new SupervisorError('bad_config', `${dir} is not a directory of this user: remove it, it is runts' own`);
     }
     const path = frontSocketPath(root);
-    if (await socketAnswers(path)) throw new SupervisorError('exists', `a runts host already serves ${root} on ${path}: stop it first, or use another --root`);
+    const exists = () => new SupervisorError('exists', `a runts host already serves ${root} on ${path}: stop it first, or use another --root`);
+    const seen = fileAt(path);
+    if (await socketAnswers(path)) throw exists();
     chmodSync(dir, 0o700);
-    try {
-      unlinkSync(path); // left by a host that died
-    } catch {
-      // none
-    }
     enableCallerContexts(new AsyncLocalStorage<CallerContext>());
     // Accepted paused: libuv must never read these sockets (it would drop the fds they carry).
     const server = createServer({ pauseOnConnect: true });
-    await listenOwnerOnly(server, path);
+    await bindUnlessClaimed(dir, path, seen, server, exists);
     const host = new FrontHost(path, server, statSync(path).ino, buildStamp());
     server.on('connection', (socket) => void host.serve(socket, forCommand, log, version));
     return host;
@@ -414,6 +413,48 @@ function terminalIn(file: string, processOf: (json: unknown) => unknown): boolea
 function closeAll(fds: number[]): void {
   for (const f of fds) closeQuietly(f);
   fds.length = 0;
+}
+
+/**
+ * Which file is at `path` (its inode and change time: a socket bound after another was removed can get the same
+ * inode number), undefined when there is none.
+ */
+function fileAt(path: string): string | undefined {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return `${st.ino}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Binds `server` to the front socket `path` unless another host did since `seen` (what was at `path` before the
+ * check that nothing answers there): the check, the removal of a dead host's socket and the bind are not one step,
+ * and two hosts starting together (`runts supervise` and one a front started) could otherwise both remove and bind —
+ * the second bind failing (EADDRINUSE), or removing the first host's socket. Each host does this under an flock of
+ * `host/front.lock`, held for that step only (released with LOCK_UN, so a child that inherited the fd does not keep
+ * it), so the one that comes second sees the first one's socket and answers `exists`. Node binds a unix socket
+ * within listen() itself, so the bind happens under the lock.
+ */
+function bindUnlessClaimed(dir: string, path: string, seen: string | undefined, server: Server, exists: () => Error): Promise<void> {
+  const sys = nativePort();
+  const fd = openSync(join(dir, FRONT_LOCK), 'a', 0o600);
+  try {
+    sys.flock(fd, true);
+    try {
+      if (fileAt(path) !== seen) throw exists();
+      if (seen !== undefined) unlinkSync(path); // left by a host that died
+      // EADDRINUSE: a host that binds without this lock (an older runts) got there first.
+      return listenOwnerOnly(server, path).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'EADDRINUSE' ? exists() : e;
+      });
+    } finally {
+      sys.flock(fd, false);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** This module's file as built (inode and mtime): it changes with every build, so a host can tell it is stale. */

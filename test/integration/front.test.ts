@@ -5,8 +5,8 @@
 // auto-start is on by default, off with RUNTS_AUTOSTART=0 or --no-autostart.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, RUNTS, Sandbox, cgroupHierarchies, eventually, isRoot, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
@@ -448,7 +448,7 @@ describe('front and warm host', { skip }, () => {
       const [pid] = autoHosts(s.root);
       const inHostCgroup = () => readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').every((l) => l.endsWith(':/runts-host'));
       assert.ok(await eventually(inHostCgroup, 20_000), 'moved to /runts-host in every hierarchy');
-      // create, start and delete each warm up the cgroup attach by writing the host's pid to its own cgroup.
+      // Containers made through the host: nothing of theirs may move the host back into a caller's cgroup.
       const id = s.id('warm');
       const env = { RUNTS_AUTOSTART: '1' };
       assert.equal(s.runts(['create', '--bundle', s.bundle(id), id], { env }).status, 0);
@@ -463,6 +463,33 @@ describe('front and warm host', { skip }, () => {
       for (const p of hosts) process.kill(p, 'SIGKILL');
       // A killed host stays in its cgroup as a zombie until PID 1 reaps it: then the cgroups can go.
       await eventually(() => hosts.every((p) => !existsSync(`/proc/${p}`)), 15_000);
+      s.cleanup();
+    }
+  });
+
+  test('`runts supervise` on a used root starts no other host: it serves the front itself', async () => {
+    const s = new Sandbox();
+    const log = join(s.dir, 'supervisor.log');
+    let supervisor: ChildProcess | undefined;
+    try {
+      s.runts(['list']); // a root runts has used: the front would auto-start a host for any other command
+      const fd = openSync(log, 'w');
+      supervisor = spawn(RUNTS, ['--root', s.root, 'supervise'], { stdio: ['ignore', fd, fd], env: { ...process.env, RUNTS_AUTOSTART: '1' } });
+      closeSync(fd);
+      assert.ok(await eventually(() => existsSync(join(s.root, 'supervisor.sock')) && existsSync(join(s.root, 'host/front.sock')), 20_000), readFileSync(log, 'utf8'));
+      // A host the front started would have been exec'd before the supervisor's own Node began.
+      assert.deepEqual(autoHosts(s.root), [], 'no auto-started host');
+      assert.doesNotMatch(readFileSync(log, 'utf8'), /not serving the front/);
+      // Commands through the front reach the supervisor: what they change is recorded under its pid.
+      const id = s.id('sup');
+      assert.equal(s.runts(['create', '--bundle', s.bundle(id, sleeper), id]).status, 0);
+      assert.equal(lastPid(s, id), supervisor.pid);
+      assert.equal(s.runts(['delete', '--force', id]).status, 0);
+      s.untrack(id);
+    } finally {
+      supervisor?.kill('SIGTERM');
+      if (supervisor && supervisor.exitCode === null) await new Promise((r) => supervisor!.once('exit', r));
+      for (const p of autoHosts(s.root)) process.kill(p, 'SIGKILL');
       s.cleanup();
     }
   });

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTS, Sandbox, assertNoLeftovers, eventually, isRoot } from '../helpers/runts.js';
 import { Store } from '../../src/persistence/store.js';
@@ -61,8 +61,14 @@ describe('gofer supervision', { skip }, () => {
   });
 
   test('with the supervisor: gofer.exited is in the transition log within a second', async () => {
-    supervisor = spawn(RUNTS, ['--root', sb.root, 'supervise'], { stdio: 'ignore' });
-    assert.ok(await eventually(() => existsSync(join(sb.root, 'supervisor.sock')) && sb.runts(['list', '-q']).status === 0, 10_000));
+    // Its output goes to a file the failure message shows: a supervisor that does not come up says why there.
+    const logPath = join(sb.dir, 'supervisor.log');
+    const logFd = openSync(logPath, 'w');
+    supervisor = spawn(RUNTS, ['--root', sb.root, '--debug', 'supervise'], { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    let list = sb.runts(['list', '-q']);
+    const up = await eventually(() => existsSync(join(sb.root, 'supervisor.sock')) && (list = sb.runts(['list', '-q'])).status === 0, 10_000);
+    assert.ok(up, `the supervisor serves within 10 s; list: ${list.status} ${list.stderr}; its log:\n${readFileSync(logPath, 'utf8')}`);
     const { id, bundle, pid } = start();
     // The supervisor learns of the container from the store; give it a moment to start watching.
     await new Promise((r) => setTimeout(r, 300));
