@@ -15,7 +15,7 @@
  * would relay... (fallbackReason) — is answered "fallback" and the front runs it through Node, as without a host.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ import type { CommandCaller } from '../operations/context.js';
 import { frontReceive, nativePort } from '../native/index.js';
 import { closeQuietly, FrontCaller } from './front-caller.js';
 import { SupervisorError } from './protocol.js';
-import { listenOwnerOnly } from './listen-socket.js';
+import { ClaimedSocket, fileAt } from './listen-socket.js';
 import { socketAnswers } from './call.js';
 
 /** The Runtime one command runs on (Runtime.forCommand), with its caller when the front spawns for it. */
@@ -37,8 +37,6 @@ export const FRONT_VERSION = 2;
 /** The directory (0700) and the socket (0600) inside the state root. */
 export const FRONT_DIR = 'host';
 export const FRONT_SOCKET = 'front.sock';
-/** The lock two hosts starting together take to bind the socket one at a time (bindUnlessClaimed). */
-const FRONT_LOCK = 'front.lock';
 /** How long a connected front may take to send its request (it sends it at once; this bounds a stuck peer). */
 const RECEIVE_TIMEOUT_MS = 2000;
 
@@ -67,7 +65,7 @@ export class FrontHost {
   private constructor(
     readonly path: string,
     private readonly server: Server,
-    private readonly ino: number,
+    private readonly socket: ClaimedSocket,
     private readonly build: string,
   ) {}
 
@@ -93,8 +91,8 @@ export class FrontHost {
     enableCallerContexts(new AsyncLocalStorage<CallerContext>());
     // Accepted paused: libuv must never read these sockets (it would drop the fds they carry).
     const server = createServer({ pauseOnConnect: true });
-    await bindUnlessClaimed(dir, path, seen, server, exists);
-    const host = new FrontHost(path, server, statSync(path).ino, buildStamp());
+    const socket = await ClaimedSocket.listen(server, path, seen, exists);
+    const host = new FrontHost(path, server, socket, buildStamp());
     server.on('connection', (socket) => void host.serve(socket, forCommand, log, version));
     return host;
   }
@@ -121,12 +119,7 @@ export class FrontHost {
   private giveWay(): string | undefined {
     if (this.closed) return 'closed';
     if (this.stale && this.active === 0) return this.stale;
-    try {
-      if (statSync(this.path).ino !== this.ino) return 'its socket was replaced';
-    } catch {
-      return 'its socket was removed';
-    }
-    return undefined;
+    return this.socket.lost();
   }
 
   async close(): Promise<void> {
@@ -134,11 +127,7 @@ export class FrontHost {
     this.closed = true;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    try {
-      if (statSync(this.path).ino === this.ino) unlinkSync(this.path);
-    } catch {
-      // already gone
-    }
+    this.socket.remove();
   }
 
   private async serve(socket: Socket, forCommand: CommandRuntime, log: Logger, version: number): Promise<void> {
@@ -413,48 +402,6 @@ function terminalIn(file: string, processOf: (json: unknown) => unknown): boolea
 function closeAll(fds: number[]): void {
   for (const f of fds) closeQuietly(f);
   fds.length = 0;
-}
-
-/**
- * Which file is at `path` (its inode and change time: a socket bound after another was removed can get the same
- * inode number), undefined when there is none.
- */
-function fileAt(path: string): string | undefined {
-  try {
-    const st = lstatSync(path, { bigint: true });
-    return `${st.ino}:${st.ctimeNs}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Binds `server` to the front socket `path` unless another host did since `seen` (what was at `path` before the
- * check that nothing answers there): the check, the removal of a dead host's socket and the bind are not one step,
- * and two hosts starting together (`runts supervise` and one a front started) could otherwise both remove and bind —
- * the second bind failing (EADDRINUSE), or removing the first host's socket. Each host does this under an flock of
- * `host/front.lock`, held for that step only (released with LOCK_UN, so a child that inherited the fd does not keep
- * it), so the one that comes second sees the first one's socket and answers `exists`. Node binds a unix socket
- * within listen() itself, so the bind happens under the lock.
- */
-function bindUnlessClaimed(dir: string, path: string, seen: string | undefined, server: Server, exists: () => Error): Promise<void> {
-  const sys = nativePort();
-  const fd = openSync(join(dir, FRONT_LOCK), 'a', 0o600);
-  try {
-    sys.flock(fd, true);
-    try {
-      if (fileAt(path) !== seen) throw exists();
-      if (seen !== undefined) unlinkSync(path); // left by a host that died
-      // EADDRINUSE: a host that binds without this lock (an older runts) got there first.
-      return listenOwnerOnly(server, path).catch((e: NodeJS.ErrnoException) => {
-        throw e.code === 'EADDRINUSE' ? exists() : e;
-      });
-    } finally {
-      sys.flock(fd, false);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** This module's file as built (inode and mtime): it changes with every build, so a host can tell it is stale. */

@@ -2,11 +2,10 @@
  * The supervisor's end of the control socket (see protocol.ts): a unix socket, mode 0600, in the state root.
  * Each connection: greeting, one request, one reply, close.
  */
-import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callSupervisor } from './call.js';
-import { listenOwnerOnly } from './listen-socket.js';
+import { ClaimedSocket, fileAt } from './listen-socket.js';
 import { PROTOCOL_VERSION, SupervisorError, toWire, type Hello, type Reply, type Request } from './protocol.js';
 
 /** Requests are a command's options: anything near this size is not one. */
@@ -16,6 +15,8 @@ export type RequestHandler = (req: Request) => Promise<Reply>;
 
 export class ControlServer {
   private readonly sockets = new Set<Socket>();
+
+  private socket: ClaimedSocket | undefined;
 
   private constructor(
     readonly path: string,
@@ -27,28 +28,26 @@ export class ControlServer {
    * @throws SupervisorError `exists` when another supervisor serves this root.
    */
   static async listen(root: string, path: string, handle: RequestHandler, log: Logger): Promise<ControlServer> {
-    if (existsSync(path)) {
+    const seen = fileAt(path);
+    if (seen !== undefined) {
       const other = await callSupervisor(root, 'ping', []).catch(() => undefined);
       if (other) {
         throw new SupervisorError('exists', `a supervisor (pid ${other.hello.pid}) already serves ${root}: stop it first, or use another --root`);
       }
-      unlinkSync(path);
     }
     const server = createServer((socket) => control.accept(socket, handle, log));
     const control = new ControlServer(path, server);
-    await listenOwnerOnly(server, path);
+    // Another supervisor that started with this one and claimed the path first.
+    const exists = () => new SupervisorError('exists', `another supervisor already serves ${root}: stop it first, or use another --root`);
+    control.socket = await ClaimedSocket.listen(server, path, seen, exists);
     return control;
   }
 
-  /** Stops accepting, ends open connections and removes the socket file. */
+  /** Stops accepting, ends open connections and removes the socket file (if it is still ours). */
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // already gone
-    }
+    this.socket?.remove();
   }
 
   private accept(socket: Socket, handle: RequestHandler, log: Logger): void {
