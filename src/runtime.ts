@@ -58,7 +58,7 @@ export interface RuntimeOptions {
   /**
    * Keep one runts-init started ahead of need while this Runtime is open (default true): after each create, the next
    * one's stage 1 is started on the addon's spawn thread and waits, as an idle child process of this one, so a
-   * create skips starting it (0.4–0.7 ms of a create cycle measured on a VM). The CLI, which creates at most one container, turns it off.
+   * create skips starting it. The CLI, which creates at most one container, turns it off.
    */
   keepInitReady?: boolean;
 }

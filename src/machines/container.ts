@@ -477,8 +477,9 @@ export function initialSnapshot(id: string): { snapshot: unknown; state: string 
     initial = { snapshot: actor.getPersistedSnapshot() as unknown as { context: ContainerContext }, state: stateName(actor.getSnapshot()) };
     actor.stop();
   }
-  const { snapshot, state } = initial;
-  return { snapshot: { ...structuredClone(snapshot), context: { ...snapshot.context, id } }, state };
+  const snapshot = structuredClone(initial.snapshot);
+  snapshot.context.id = id;
+  return { snapshot, state: initial.state };
 }
 let initial: { snapshot: { context: ContainerContext }; state: string } | undefined;
 

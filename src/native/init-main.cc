@@ -43,9 +43,9 @@ int flagsArg(const char* s) { return intArg(s, 0x7fffffff); }
 }  // namespace
 
 // The namespaces a ready runts-init makes while it waits (`--ready <fd> <flags>`: the CLONE_NEWNET and CLONE_NEWIPC
-// the addon saw the previous spawn make first thing; a network namespace alone costs ~0.5 ms of kernel work here).
-// They are as new as stage 1's own would be — nothing runs in them until the spawn — and made in the runtime's user
-// namespace, as stage 1 makes them when the plan has none (namespacesMadeAhead). `own` keeps the runtime's to go
+// the addon saw the previous spawn make first thing), kernel work the spawn then need not wait for. They are as new
+// as stage 1's own would be — nothing runs in them until the spawn — and made in the runtime's user namespace, as
+// stage 1 makes them when the plan has none (namespacesMadeAhead). `own` keeps the runtime's to go
 // back to when the spawn that comes makes them otherwise (an exec joins the container's).
 struct Ahead {
   static constexpr int kTypes[2] = {CLONE_NEWNET, CLONE_NEWIPC};

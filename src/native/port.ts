@@ -94,7 +94,8 @@ export interface SyscallPort {
   setDumpable(on: boolean): void;
   /**
    * Process-wide: keep one runts-init started ahead of need, which the next spawn hands its plan instead of starting
-   * one (0.4–0.7 ms less per create cycle measured on a VM: bench/RESULTS.md); off drops the one waiting. For long-lived embedders (Runtime.open).
+   * one (a create waits for no clone, exec and program start-up); off drops the one waiting. For long-lived
+   * embedders (Runtime.open).
    */
   keepInitReady(on: boolean): void;
   closeFd(fd: number): void;

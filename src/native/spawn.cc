@@ -256,8 +256,8 @@ bool prepareSpawn(const std::vector<uint8_t>& bytes, SpawnFds& fds, SpawnOutcome
 }
 
 // ---- a runts-init started ahead of need --------------------------------------------------------------------------
-// Starting runts-init (a clone, an exec, the program's start-up) comes before stage 1 can work; started ahead, it
-// takes 0.4–0.7 ms off a create cycle on a VM (bench/RESULTS.md). With keepInitReady on (a long-lived
+// Starting runts-init (a clone, an exec, the program's start-up) comes before stage 1 can work, so a spawn waits
+// for it unless it was started ahead (bench/RESULTS.md has what that buys). With keepInitReady on (a long-lived
 // embedder: the Runtime API; not the CLI), one runts-init is started after each spawn, on the spawn thread, and
 // waits (`--ready`, init-main.cc) until the next spawn sends it its descriptors and plan (ReadyOrder). It holds
 // nothing meanwhile: stdio on /dev/null, only its socket to us; it exits at EOF (our end closed: keepInitReady off,

@@ -246,7 +246,7 @@ export async function startHost(root: string, env: Record<string, string> = {}):
   return host;
 }
 
-/** Stops a host of startHost() (SIGTERM: it closes its socket) and waits for it. */
+/** Stops a host (one of startHost(), or a `runts supervise`: SIGTERM, it closes its sockets) and waits for it. */
 export function stopHost(host: ChildProcess): Promise<void> {
   return new Promise<void>((done) => {
     if (host.exitCode !== null || host.signalCode !== null) return done();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, RUNTS, Sandbox, cgroupHierarchies, eventually, isRoot, type Result } from '../helpers/runts.js';
+import { REPO, RUNTS, Sandbox, cgroupHierarchies, eventually, isRoot, stopHost, type Result } from '../helpers/runts.js';
 import type { TransitionRecord } from '../../src/persistence/store.js';
 import { FRONT_VERSION } from '../../src/supervisor/front-host.js';
 import { nativePort } from '../../src/native/index.js';
@@ -487,8 +487,7 @@ describe('front and warm host', { skip }, () => {
       assert.equal(s.runts(['delete', '--force', id]).status, 0);
       s.untrack(id);
     } finally {
-      supervisor?.kill('SIGTERM');
-      if (supervisor && supervisor.exitCode === null) await new Promise((r) => supervisor!.once('exit', r));
+      if (supervisor) await stopHost(supervisor);
       for (const p of autoHosts(s.root)) process.kill(p, 'SIGKILL');
       s.cleanup();
     }

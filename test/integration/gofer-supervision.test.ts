@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTS, Sandbox, assertNoLeftovers, eventually, isRoot } from '../helpers/runts.js';
+import { RUNTS, Sandbox, assertNoLeftovers, eventually, isRoot, type Result } from '../helpers/runts.js';
 import { Store } from '../../src/persistence/store.js';
 import { nativePort } from '../../src/native/index.js';
 
@@ -66,9 +66,9 @@ describe('gofer supervision', { skip }, () => {
     const logFd = openSync(logPath, 'w');
     supervisor = spawn(RUNTS, ['--root', sb.root, '--debug', 'supervise'], { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
-    let list = sb.runts(['list', '-q']);
+    let list: Result | undefined;
     const up = await eventually(() => existsSync(join(sb.root, 'supervisor.sock')) && (list = sb.runts(['list', '-q'])).status === 0, 10_000);
-    assert.ok(up, `the supervisor serves within 10 s; list: ${list.status} ${list.stderr}; its log:\n${readFileSync(logPath, 'utf8')}`);
+    assert.ok(up, `the supervisor serves within 10 s; list: ${list?.status} ${list?.stderr}; its log:\n${readFileSync(logPath, 'utf8')}`);
     const { id, bundle, pid } = start();
     // The supervisor learns of the container from the store; give it a moment to start watching.
     await new Promise((r) => setTimeout(r, 300));

@@ -19,8 +19,8 @@ let inFlight = false;
  *
  * Only the CLI's `create` and `run` call it, first thing in a process whose init joins its cgroup tens of
  * milliseconds later. A long-lived Runtime does not: its creates follow one another closely, and a warm-up write
- * pending there held up the process's own clones and exits (the rwsem's readers wait behind a writer) — a create,
- * start, wait, delete cycle was ~0.5 ms quicker without it (bench/RESULTS.md).
+ * pending there held up the process's own clones and exits (the rwsem's readers wait behind a writer): a create,
+ * start, wait, delete cycle was quicker without it (bench/RESULTS.md).
  *
  * Best effort: any failure (no cgroupfs, no permission) only loses the head start.
  */
